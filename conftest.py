@@ -1,0 +1,165 @@
+"""Shared test fixtures: named personas, as in the style guide.
+
+档案员 Alice (archivist, 档案室), 客户经理 Bob of 销售一部, Carol his manager,
+Dave an account manager of 销售二部, Eve business staff, Sam the system admin,
+Ada the auditor.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import pytest
+
+# Tests never touch the developer's ./var: a throw-away data dir per run.
+os.environ.setdefault("DANGAN_DATA_DIR", tempfile.mkdtemp(prefix="dangan-test-"))
+os.environ.setdefault("DANGAN_STATIC_PLAIN", "1")
+
+PASSWORD = "Zhanghu-2026!"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    # Argon2 is the production hasher (see test_settings); tests need speed, not strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "files")},
+        },
+    }
+
+
+@pytest.fixture
+def templates(db: Any) -> Any:
+    from dangan.archives.loader import templates_load
+
+    templates_load(actor=None)
+    from dangan.archives.models import ArchiveType
+
+    return {t.code: t for t in ArchiveType.objects.all()}
+
+
+def _user(username: str, role: str, department: str = "", full_name: str = "") -> Any:
+    from dangan.accounts.services import user_create
+
+    user, _password = user_create(
+        actor=None,
+        username=username,
+        roles=[role],
+        password=PASSWORD,
+        department=department,
+        full_name=full_name,
+    )
+    return user
+
+
+@pytest.fixture
+def alice(db: Any) -> Any:
+    return _user("alice", "archivist", "档案室", "李秀英")
+
+
+@pytest.fixture
+def bob(db: Any) -> Any:
+    return _user("bob", "account_manager", "销售一部", "王建国")
+
+
+@pytest.fixture
+def carol(db: Any, bob: Any) -> Any:
+    return _user("carol", "dept_manager", "销售一部", "陈静")
+
+
+@pytest.fixture
+def dave(db: Any) -> Any:
+    return _user("dave", "account_manager", "销售二部", "刘洋")
+
+
+@pytest.fixture
+def eve(db: Any, bob: Any) -> Any:
+    return _user("eve", "business_staff", "销售一部", "赵敏")
+
+
+@pytest.fixture
+def sam(db: Any) -> Any:
+    return _user("sam", "sysadmin", "", "孙强")
+
+
+@pytest.fixture
+def ada(db: Any) -> Any:
+    return _user("ada", "auditor", "", "周红")
+
+
+@pytest.fixture
+def bobs_customer(bob: Any) -> Any:
+    from dangan.customers.services import customer_create
+
+    return customer_create(
+        actor=bob,
+        kind="individual",
+        name="张三",
+        id_number="11010519491231002X",
+        mobile="13800138000",
+    )
+
+
+@pytest.fixture
+def daves_customer(dave: Any) -> Any:
+    from dangan.customers.services import customer_create
+
+    return customer_create(
+        actor=dave, kind="organization", name="北京远大贸易有限公司", uscc="91350100M000100Y43"
+    )
+
+
+@pytest.fixture
+def car_dossier(templates: Any, bob: Any, bobs_customer: Any) -> Any:
+    from dangan.archives.services import dossier_create
+
+    return dossier_create(
+        actor=bob,
+        customer=bobs_customer,
+        archive_type=templates["CAR-SALE"],
+        fields=car_fields(),
+    )
+
+
+def car_fields(**overrides: Any) -> dict[str, Any]:
+    fields = {
+        "vin": "1M8GDM9AXKP042788",
+        "engine_no": "EA211-998877",
+        "model": "明锐 1.5L",
+        "color": "白色",
+        "sales_consultant": "王建国",
+        "purchase_date": "2026-10-08",
+        "sales_channel": "展厅",
+        "plated_by_dealer": True,
+        "delivery_date": "2026-10-10",
+    }
+    fields.update(overrides)
+    return fields
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def pdf_bytes() -> bytes:
+    return PDF_BYTES
+
+
+@pytest.fixture
+def png_bytes() -> bytes:
+    return PNG_BYTES
+
+
+def audit_actions(**filters: Any) -> list[str]:
+    from dangan.audit.models import AuditEntry
+
+    return list(AuditEntry.objects.filter(**filters).order_by("seq").values_list("action", flat=True))

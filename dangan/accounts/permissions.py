@@ -1,0 +1,49 @@
+"""Permission codes. Roles hold lists of these codes as data (see Role.permissions)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+CUSTOMER_VIEW = "customer.view"
+CUSTOMER_CREATE = "customer.create"
+CUSTOMER_CHANGE = "customer.change"
+CUSTOMER_VIEW_IDENTITY = "customer.view_identity"
+DOSSIER_VIEW = "dossier.view"
+DOSSIER_CREATE = "dossier.create"
+DOSSIER_CHANGE = "dossier.change"
+DOSSIER_LOCATE = "dossier.locate"
+DOCUMENT_VIEW = "document.view"
+DOCUMENT_UPLOAD = "document.upload"
+FILE_DOWNLOAD = "file.download"
+ARCHIVE_TYPE_MANAGE = "archive_type.manage"
+USER_MANAGE = "user.manage"
+AUDIT_VIEW = "audit.view"
+
+LABELS = {
+    CUSTOMER_VIEW: _("查看客户"),
+    CUSTOMER_CREATE: _("新建客户"),
+    CUSTOMER_CHANGE: _("修改客户"),
+    CUSTOMER_VIEW_IDENTITY: _("查看完整证件号与电话"),
+    DOSSIER_VIEW: _("查看档案"),
+    DOSSIER_CREATE: _("建档"),
+    DOSSIER_CHANGE: _("修改档案"),
+    DOSSIER_LOCATE: _("登记存放位置"),
+    DOCUMENT_VIEW: _("查看文件"),
+    DOCUMENT_UPLOAD: _("上传文件"),
+    FILE_DOWNLOAD: _("下载扫描件"),
+    ARCHIVE_TYPE_MANAGE: _("管理档案类型模板"),
+    USER_MANAGE: _("管理用户"),
+    AUDIT_VIEW: _("查看审计日志"),
+}
+
+ROLE_CODES = (
+    "archivist",
+    "account_manager",
+    "dept_manager",
+    "director",
+    "customer_service",
+    "business_staff",
+    "finance",
+    "auditor",
+    "sysadmin",
+)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import Role
+from dangan.core.errors import Forbidden, NotFound
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(alice: Any, bob: Any, carol: Any, dave: Any, eve: Any, sam: Any, ada: Any,
+          bobs_customer: Any, daves_customer: Any) -> dict[str, Any]:
+    return locals()
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees"),
+    [
+        ("alice", {"bob", "dave"}),   # archivist: all
+        ("bob", {"bob"}),             # account manager: own
+        ("carol", {"bob"}),           # department manager of 销售一部
+        ("dave", {"dave"}),
+        ("eve", set()),               # business staff: own customers only (none)
+        ("sam", set()),               # system admin: no customer data at all
+        ("ada", set()),               # auditor: audit trail only
+    ],
+)
+def test_it_limits_customers_to_the_scope(world: dict[str, Any], persona: str, sees: set[str]) -> None:
+    visible = {c.owner.username for c in policy.customers_for(world[persona])}
+    assert visible == sees
+
+
+def test_it_sees_nothing_for_anonymous_or_inactive_users(world: dict[str, Any]) -> None:
+    assert not policy.customers_for(AnonymousUser()).exists()
+    bob = world["bob"]
+    bob.is_active = False
+    bob.save()
+    assert not policy.customers_for(bob).exists()
+
+
+def test_it_answers_missing_and_forbidden_alike(world: dict[str, Any]) -> None:
+    with pytest.raises(NotFound) as forbidden:
+        policy.access_customer(world["dave"], world["bobs_customer"].pk)
+    with pytest.raises(NotFound) as missing:
+        policy.access_customer(world["dave"], 987654)
+    with pytest.raises(NotFound):
+        policy.access_customer(world["dave"], "1 OR 1=1")
+    assert str(forbidden.value) == str(missing.value)
+
+
+def test_it_refuses_an_action_without_its_permission(world: dict[str, Any]) -> None:
+    with pytest.raises(Forbidden):
+        policy.access_customer(world["carol"], world["bobs_customer"].pk, action=perms.USER_MANAGE)
+
+
+def test_it_masks_identity_for_roles_without_need(world: dict[str, Any]) -> None:
+    customer = world["bobs_customer"]
+    assert policy.shown_id_number(world["bob"], customer) == "110105********002X"
+    assert policy.shown_mobile(world["bob"], customer.mobile) == "138****8000"
+    assert policy.shown_id_number(world["alice"], customer) == "11010519491231002X"
+
+
+def test_it_reads_roles_as_data(world: dict[str, Any]) -> None:
+    Role.objects.filter(code="account_manager").update(scope="all")
+    bob = type(world["bob"]).objects.get(pk=world["bob"].pk)
+    assert {c.owner.username for c in policy.customers_for(bob)} == {"bob", "dave"}
+
+
+def test_it_ships_the_nine_roles_of_the_spec() -> None:
+    assert set(Role.objects.values_list("code", flat=True)) >= set(perms.ROLE_CODES)
+    sysadmin = Role.objects.get(code="sysadmin")
+    assert perms.CUSTOMER_VIEW not in sysadmin.permissions

@@ -1,0 +1,36 @@
+"""REST API v1 (SPEC §4)."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from dangan.accounts.api import MeApi
+from dangan.archives.api import (
+    ArchiveTypeDetailApi,
+    ArchiveTypeListApi,
+    DossierChecklistApi,
+    DossierDetailApi,
+    DossierListApi,
+)
+from dangan.audit.api import AuditListApi
+from dangan.customers.api import CustomerDetailApi, CustomerListApi
+from dangan.documents.api import AttachmentDownloadApi, DocumentDetailApi, DocumentListApi
+
+app_name = "api"
+urlpatterns = [
+    path("me/", MeApi.as_view(), name="me"),
+    path("customers/", CustomerListApi.as_view(), name="customers"),
+    path("customers/<int:pk>/", CustomerDetailApi.as_view(), name="customer"),
+    path("archive-types/", ArchiveTypeListApi.as_view(), name="archive_types"),
+    path("archive-types/<str:key>/", ArchiveTypeDetailApi.as_view(), name="archive_type"),
+    path("dossiers/", DossierListApi.as_view(), name="dossiers"),
+    path("dossiers/<int:pk>/", DossierDetailApi.as_view(), name="dossier"),
+    path("dossiers/<int:pk>/checklist/", DossierChecklistApi.as_view(), name="dossier_checklist"),
+    path("documents/", DocumentListApi.as_view(), name="documents"),
+    path("documents/<int:pk>/", DocumentDetailApi.as_view(), name="document"),
+    path("files/<int:pk>/", AttachmentDownloadApi.as_view(), name="file"),
+    path("audit/", AuditListApi.as_view(), name="audit"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

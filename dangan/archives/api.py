@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.archives import services
+from dangan.archives.checklist import dossier_checklist
+from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
+from dangan.audit.services import audit_record
+from dangan.core.api import paginated
+from dangan.core.errors import ApplicationError, NotFound
+
+
+class ChecklistItemOutput(serializers.ModelSerializer[ChecklistItem]):
+    class Meta:
+        model = ChecklistItem
+        fields = [
+            "id", "code", "name", "group", "position", "requirement", "when", "copies",
+            "needs_stamp", "needs_signature", "original", "note",
+        ]
+
+
+class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
+    checklist = ChecklistItemOutput(many=True, source="items")
+
+    class Meta:
+        model = ArchiveType
+        fields = [
+            "id", "code", "name", "description", "source", "customer_kinds", "numbering",
+            "retention", "document_order", "placement", "deadline", "fields", "consistency",
+            "penalties", "is_active", "checklist",
+        ]
+
+
+def _archive_types_visible(request: Request) -> None:
+    policy.require_any(request.user, perms.ARCHIVE_TYPE_MANAGE, perms.DOSSIER_VIEW)
+
+
+class ArchiveTypeListApi(APIView):
+    @extend_schema(responses=ArchiveTypeOutput(many=True))
+    def get(self, request: Request) -> Response:
+        _archive_types_visible(request)
+        types = ArchiveType.objects.prefetch_related("items").order_by("id")
+        return Response(ArchiveTypeOutput(types, many=True).data)
+
+
+class ArchiveTypeDetailApi(APIView):
+    @extend_schema(responses=ArchiveTypeOutput)
+    def get(self, request: Request, key: str) -> Response:
+        _archive_types_visible(request)
+        return Response(ArchiveTypeOutput(_archive_type(key, "archive_type", 404)).data)
+
+
+def _archive_type(key: Any, field: str, status_code: int = 400) -> ArchiveType:
+    """By id or by category code."""
+    text = str(key or "").strip()
+    found = ArchiveType.objects.filter(code=text).first()
+    if found is None and text.isdigit():
+        found = ArchiveType.objects.filter(pk=int(text)).first()
+    if found is None:
+        if status_code == 404:
+            raise NotFound("档案类型不存在")
+        raise ApplicationError("未知的档案类型", field=field)
+    return found
+
+
+class DossierOutput(serializers.ModelSerializer[Dossier]):
+    archive_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    location = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "id", "archive_number", "customer", "archive_type", "title", "status",
+            "confidentiality", "retention", "volume_year", "fields", "location", "created_at",
+        ]
+
+    def get_location(self, obj: Dossier) -> dict[str, str]:
+        return {name.removeprefix("location_"): getattr(obj, name) for name in Dossier.LOCATION_FIELDS}
+
+
+class LocationInput(serializers.Serializer[Any]):
+    room = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    cabinet = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    shelf = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    box = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    position = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class DossierInput(serializers.Serializer[Any]):
+    customer = serializers.IntegerField()
+    archive_type = serializers.CharField(help_text="类别代码或编号")
+    fields = serializers.DictField(required=False, default=dict)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    confidentiality = serializers.ChoiceField(
+        choices=Dossier.Confidentiality.choices, required=False, default="normal"
+    )
+    volume_year = serializers.IntegerField(required=False, allow_null=True)
+    location = LocationInput(required=False)
+
+
+class DossierPatchInput(serializers.Serializer[Any]):
+    title = serializers.CharField(required=False, max_length=200)
+    confidentiality = serializers.ChoiceField(choices=Dossier.Confidentiality.choices, required=False)
+    fields = serializers.DictField(required=False)
+    location = LocationInput(required=False)
+
+
+class DossierListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("customer", int),
+            OpenApiParameter("archive_type", str),
+            OpenApiParameter("status", str),
+        ],
+        responses=DossierOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        dossiers = policy.dossiers_for(request.user).select_related("archive_type")
+        params = request.query_params
+        if params.get("customer", "").isdigit():
+            dossiers = dossiers.filter(customer_id=int(params["customer"]))
+        if params.get("archive_type"):
+            dossiers = dossiers.filter(archive_type__code=params["archive_type"])
+        if params.get("status"):
+            dossiers = dossiers.filter(status=params["status"])
+        return paginated(self, request, dossiers.order_by("-id"), lambda d: DossierOutput(d).data)
+
+    @extend_schema(request=DossierInput, responses={201: DossierOutput})
+    def post(self, request: Request) -> Response:
+        serializer = DossierInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            customer = policy.access_customer(request.user, data["customer"])
+        except NotFound:
+            # A customer the caller cannot see is reported like a missing one.
+            raise ApplicationError("客户不存在或您无权查看", field="customer") from None
+        dossier = services.dossier_create(
+            actor=request.user,
+            customer=customer,
+            archive_type=_archive_type(data["archive_type"], "archive_type"),
+            fields=data.get("fields") or {},
+            title=data.get("title") or "",
+            confidentiality=data.get("confidentiality") or "normal",
+            volume_year=data.get("volume_year"),
+            location=data.get("location") or {},
+        )
+        return Response(DossierOutput(dossier).data, status=status.HTTP_201_CREATED)
+
+
+class DossierDetailApi(APIView):
+    @extend_schema(responses=DossierOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk)
+        audit_record(actor=request.user, action="view", obj=dossier)
+        return Response(DossierOutput(dossier).data)
+
+    @extend_schema(request=DossierPatchInput, responses=DossierOutput)
+    def patch(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk)
+        if "archive_number" in request.data:
+            raise ApplicationError("档号一经分配不可更改", field="archive_number")
+        serializer = DossierPatchInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        location = data.pop("location", None)
+        if data:
+            dossier = services.dossier_change(actor=request.user, dossier=dossier, changes=data)
+        if location is not None:
+            current = {n.removeprefix("location_"): getattr(dossier, n) for n in Dossier.LOCATION_FIELDS}
+            dossier = services.dossier_locate(
+                actor=request.user, dossier=dossier, location={**current, **location}
+            )
+        return Response(DossierOutput(dossier).data)
+
+
+class ChecklistRowOutput(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    group = serializers.CharField()
+    requirement = serializers.CharField()
+    applicable = serializers.BooleanField()
+    required = serializers.BooleanField()
+    present = serializers.BooleanField()
+    documents = serializers.ListField(child=serializers.IntegerField())
+
+
+class DossierChecklistApi(APIView):
+    @extend_schema(responses=ChecklistRowOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk)
+        checklist = dossier_checklist(dossier)
+        return Response(
+            [
+                {
+                    "id": row.item.pk,
+                    "code": row.item.code,
+                    "name": row.item.name,
+                    "group": row.item.group,
+                    "requirement": row.item.requirement,
+                    "applicable": row.applicable,
+                    "required": row.required,
+                    "present": row.present,
+                    "documents": [doc.pk for doc in row.documents],
+                }
+                for row in checklist.rows
+            ]
+        )

@@ -1,0 +1,180 @@
+"""Loading industry archive types (SPEC §5) from the YAML files in seed_templates/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from dangan.accounts.models import User
+from dangan.archives import numbering
+from dangan.archives.fields import FIELD_TYPES
+from dangan.archives.models import ArchiveType, ChecklistItem
+from dangan.archives.services import validate_retention
+from dangan.audit.services import audit_record
+from dangan.core.errors import ApplicationError
+
+SEED_DIR = Path(__file__).resolve().parent / "seed_templates"
+
+_TYPE_KEYS = {
+    "code", "name", "description", "source", "customer_kinds", "numbering", "retention",
+    "document_order", "placement", "deadline", "fields", "checklist", "consistency", "penalties",
+}
+_ITEM_KEYS = {
+    "code", "name", "group", "requirement", "when", "copies", "needs_stamp",
+    "needs_signature", "original", "note",
+}
+
+
+class TemplateError(ApplicationError):
+    pass
+
+
+def validate_template(data: Any, origin: str) -> dict[str, Any]:
+    """Check a template's shape and references; raise TemplateError naming the problem."""
+
+    def fail(message: str) -> TemplateError:
+        return TemplateError(f"{origin}: {message}")
+
+    if not isinstance(data, dict):
+        raise fail("not a mapping")
+    missing = {"code", "name", "numbering", "retention", "checklist"} - set(data)
+    if missing:
+        raise fail(f"missing keys {sorted(missing)}")
+    unknown = set(data) - _TYPE_KEYS
+    if unknown:
+        raise fail(f"unknown keys {sorted(unknown)}")
+    if not isinstance(data.get("fields") or [], list) or not all(
+        isinstance(spec, dict) for spec in data.get("fields") or []
+    ):
+        raise fail("fields must be a list of mappings")
+    if not isinstance(data["checklist"], list) or not all(
+        isinstance(item, dict) and item.get("code") and item.get("name")
+        for item in data["checklist"]
+    ):
+        raise fail("checklist must be a list of mappings with code and name")
+    try:
+        numbering.validate_rule(str(data["numbering"]))
+        validate_retention(str(data["retention"]))
+    except ApplicationError as exc:
+        raise fail(str(exc.message)) from None
+    field_keys = set()
+    for spec in data.get("fields") or []:
+        if spec.get("type", "text") not in FIELD_TYPES:
+            raise fail(f"field {spec.get('key')}: unknown type {spec.get('type')}")
+        if not spec.get("key") or not spec.get("label"):
+            raise fail("every field needs key and label")
+        field_keys.add(spec["key"])
+    codes = set()
+    for item in data["checklist"]:
+        unknown = set(item) - _ITEM_KEYS
+        if unknown:
+            raise fail(f"item {item.get('code')}: unknown keys {sorted(unknown)}")
+        if item.get("code") in codes:
+            raise fail(f"duplicate item code {item.get('code')}")
+        codes.add(item.get("code"))
+        if item.get("requirement", "required") not in ChecklistItem.Requirement.values:
+            raise fail(f"item {item['code']}: bad requirement")
+        for path in (item.get("when") or {}):
+            root, _sep, name = str(path).partition(".")
+            if not ((root, name) == ("customer", "kind") or (root == "fields" and name in field_keys)):
+                raise fail(f"item {item['code']}: condition on unknown {path}")
+    for rule in data.get("consistency") or []:
+        for code in rule.get("documents") or []:
+            if code not in codes:
+                raise fail(f"consistency rule {rule.get('field')}: unknown document {code}")
+    return data
+
+
+@dataclass
+class LoadResult:
+    code: str
+    name: str
+    created: bool
+    updated: bool
+    items: int
+
+
+def template_files(directory: Path = SEED_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yaml"))
+
+
+@transaction.atomic
+def templates_load(
+    *, actor: User | None, directory: Path = SEED_DIR, update: bool = False
+) -> list[LoadResult]:
+    """Create the archive types in `directory`. Existing ones are kept as edited in the UI
+    unless `update` is set; then their settings are overwritten and items upserted by code
+    (items added in the UI stay). All files are validated before anything is written."""
+    templates = [
+        validate_template(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+        for path in template_files(directory)
+    ]
+    results = []
+    for data in templates:  # all validated above: nothing is written for a bad set
+        results.append(_load_one(actor, data, update))
+    return results
+
+
+def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadResult:
+    values = {
+        "name": data["name"],
+        "description": data.get("description") or "",
+        "source": data.get("source") or "",
+        "customer_kinds": data.get("customer_kinds") or ["individual", "organization"],
+        "numbering": data["numbering"],
+        "retention": str(data["retention"]),
+        "document_order": data.get("document_order") or "checklist",
+        "placement": data.get("placement") or [],
+        "deadline": data.get("deadline") or {},
+        "fields": data.get("fields") or [],
+        "consistency": data.get("consistency") or [],
+        "penalties": data.get("penalties") or [],
+    }
+    archive_type = ArchiveType.objects.filter(code=data["code"]).first()
+    created = archive_type is None
+    if archive_type is not None and not update:
+        return LoadResult(data["code"], data["name"], False, False, archive_type.items.count())
+    if archive_type is None:
+        archive_type = ArchiveType.objects.create(code=data["code"], **values)
+    else:
+        for key, value in values.items():
+            setattr(archive_type, key, value)
+        archive_type.save()
+    existing = {item.code: item for item in archive_type.items.all()}
+    fresh = []
+    for position, entry in enumerate(data["checklist"], start=1):
+        values = _item_values(entry, position)
+        item = existing.get(entry["code"])
+        if item is None:
+            fresh.append(ChecklistItem(archive_type=archive_type, code=entry["code"], **values))
+            continue
+        for key, value in values.items():
+            setattr(item, key, value)
+        item.save()
+    ChecklistItem.objects.bulk_create(fresh)
+    audit_record(
+        actor=actor,
+        action="template_load",
+        obj=archive_type,
+        detail={"created": created, "items": len(data["checklist"])},
+    )
+    return LoadResult(data["code"], data["name"], created, not created, len(data["checklist"]))
+
+
+def _item_values(item: dict[str, Any], position: int) -> dict[str, Any]:
+    return {
+        "name": item["name"],
+        "group": item.get("group") or "",
+        "position": position,
+        "requirement": item.get("requirement") or "required",
+        "when": item.get("when") or {},
+        "copies": item.get("copies") or 1,
+        "needs_stamp": bool(item.get("needs_stamp")),
+        "needs_signature": bool(item.get("needs_signature")),
+        "original": bool(item.get("original")),
+        "note": item.get("note") or "",
+    }

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dangan.core.models import TimeStamped
+
+
+class ArchiveType(TimeStamped):
+    """An industry template: what a dossier of this kind holds and how it is numbered."""
+
+    class DocumentOrder(models.TextChoices):
+        CHECKLIST = "checklist", _("按清单顺序")
+        NEWEST_FIRST = "newest_first", _("最新文件在前")
+
+    code = models.CharField(_("类别代码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    description = models.TextField(_("说明"), blank=True)
+    source = models.CharField(_("依据"), max_length=200, blank=True)
+    customer_kinds = models.JSONField(_("适用客户类型"), default=list)
+    numbering = models.CharField(_("档号规则"), max_length=64)
+    retention = models.CharField(_("保管期限"), max_length=8)
+    document_order = models.CharField(
+        _("文件排列"), max_length=16, choices=DocumentOrder.choices, default="checklist"
+    )
+    placement = models.JSONField(_("存放排列依据"), default=list, blank=True)
+    deadline = models.JSONField(_("移交期限规则"), default=dict, blank=True)
+    fields = models.JSONField(_("自定义字段"), default=list, blank=True)
+    consistency = models.JSONField(_("一致性规则"), default=list, blank=True)
+    penalties = models.JSONField(_("考核规则"), default=list, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("档案类型")
+        verbose_name_plural = _("档案类型")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def field_schema(self) -> list[dict[str, Any]]:
+        return list(self.fields or [])
+
+
+class ChecklistItem(models.Model):
+    """A document type in an archive type's ordered checklist."""
+
+    class Requirement(models.TextChoices):
+        REQUIRED = "required", _("必备")
+        OPTIONAL = "optional", _("可选")
+        CONDITIONAL = "conditional", _("条件必备")
+
+    archive_type = models.ForeignKey(ArchiveType, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("代码"), max_length=40)
+    name = models.CharField(_("文件名称"), max_length=100)
+    group = models.CharField(_("分组"), max_length=40, blank=True)
+    position = models.PositiveIntegerField(_("顺序"))
+    requirement = models.CharField(
+        _("要求"), max_length=16, choices=Requirement.choices, default="required"
+    )
+    when = models.JSONField(_("适用条件"), default=dict, blank=True)
+    copies = models.PositiveSmallIntegerField(_("份数"), default=1)
+    needs_stamp = models.BooleanField(_("须盖章"), default=False)
+    needs_signature = models.BooleanField(_("须客户签字"), default=False)
+    original = models.BooleanField(_("原始资料(不外借)"), default=False)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["archive_type", "position", "id"]
+        verbose_name = _("清单项")
+        verbose_name_plural = _("清单项")
+        constraints = [
+            models.UniqueConstraint(fields=["archive_type", "code"], name="item_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NumberSequence(models.Model):
+    """The last number handed out for one numbering prefix; only ever increases."""
+
+    key = models.CharField(max_length=100, unique=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"
+
+
+class Dossier(TimeStamped):
+    class Status(models.TextChoices):
+        FILED = "filed", _("在档")
+        ON_LOAN = "on_loan", _("借出")
+        TERMINATED = "terminated", _("已终止")
+        PENDING_DISPOSAL = "pending_disposal", _("待销毁")
+        DESTROYED = "destroyed", _("已销毁")
+
+    class Confidentiality(models.TextChoices):
+        NORMAL = "normal", _("普通")
+        SECRET = "secret", _("秘密")
+        CONFIDENTIAL = "confidential", _("机密")
+        TOP_SECRET = "top_secret", _("绝密")
+
+    archive_number = models.CharField(_("档号"), max_length=64, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT,
+        related_name="dossiers",
+    )
+    archive_type = models.ForeignKey(
+        ArchiveType, verbose_name=_("档案类型"), on_delete=models.PROTECT, related_name="dossiers"
+    )
+    title = models.CharField(_("案卷题名"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default="filed")
+    confidentiality = models.CharField(
+        _("密级"), max_length=16, choices=Confidentiality.choices, default="normal"
+    )
+    retention = models.CharField(_("保管期限"), max_length=8)
+    volume_year = models.PositiveSmallIntegerField(_("年度"))
+    fields = models.JSONField(_("业务字段"), default=dict, blank=True)
+    location_room = models.CharField(_("库房"), max_length=40, blank=True)
+    location_cabinet = models.CharField(_("柜"), max_length=40, blank=True)
+    location_shelf = models.CharField(_("架/层"), max_length=40, blank=True)
+    location_box = models.CharField(_("盒"), max_length=40, blank=True)
+    location_position = models.CharField(_("位置"), max_length=40, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("档案")
+        verbose_name_plural = _("档案")
+        indexes = [models.Index(fields=["archive_type", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.archive_number} {self.title}".strip()
+
+    LOCATION_FIELDS = (
+        "location_room",
+        "location_cabinet",
+        "location_shelf",
+        "location_box",
+        "location_position",
+    )
+
+    @property
+    def location_parts(self) -> list[str]:
+        return [getattr(self, name) for name in self.LOCATION_FIELDS if getattr(self, name)]

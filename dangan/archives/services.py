@@ -1,0 +1,309 @@
+"""Business actions on archive types and dossiers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import User
+from dangan.archives import numbering
+from dangan.archives.fields import clean_custom_fields
+from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
+from dangan.audit.services import audit_record
+from dangan.core.errors import ApplicationError
+from dangan.customers.models import Customer
+
+RETENTION_CODES = ("Y", "D30", "D10")
+
+
+def validate_retention(value: str) -> str:
+    value = value.strip().upper()
+    if value in RETENTION_CODES or (value.isdigit() and 1 <= int(value) <= 100):
+        return value
+    raise ApplicationError(
+        _("保管期限应为 Y(永久)、D30、D10 或 1–100 之间的年数"), field="retention"
+    )
+
+
+@transaction.atomic
+def dossier_create(
+    *,
+    actor: User,
+    customer: Customer,
+    archive_type: ArchiveType,
+    fields: dict[str, Any] | None = None,
+    title: str = "",
+    confidentiality: str = Dossier.Confidentiality.NORMAL,
+    volume_year: int | None = None,
+    location: dict[str, str] | None = None,
+) -> Dossier:
+    """Open a dossier and allocate its archive number in the same transaction."""
+    policy.require(actor, perms.DOSSIER_CREATE)
+    # The customer must be one the actor can see (a guessed id is "not found").
+    customer = policy.access_customer(actor, customer.pk)
+    if not archive_type.is_active:
+        raise ApplicationError(_("该档案类型已停用"), field="archive_type")
+    if archive_type.customer_kinds and customer.kind not in archive_type.customer_kinds:
+        raise ApplicationError(
+            _("“%(type)s”不适用于%(kind)s客户")
+            % {"type": archive_type.name, "kind": customer.get_kind_display()},
+            field="archive_type",
+        )
+    if confidentiality not in Dossier.Confidentiality.values:
+        raise ApplicationError(_("密级无效"), field="confidentiality")
+    cleaned = clean_custom_fields(archive_type.field_schema(), fields or {})
+    today = timezone.localdate()
+    year = volume_year or today.year
+    if not 1900 <= year <= today.year + 1:
+        raise ApplicationError(_("年度不正确"), field="volume_year")
+    dept_code = customer.department.code if customer.department else ""
+    number = numbering.allocate(
+        archive_type.numbering,
+        numbering.NumberContext(code=archive_type.code, date=today, dept=dept_code),
+    )
+    dossier = Dossier(
+        archive_number=number,
+        customer=customer,
+        archive_type=archive_type,
+        title=title.strip() or f"{customer.name} {archive_type.name}",
+        confidentiality=confidentiality,
+        retention=archive_type.retention,
+        volume_year=year,
+        fields=cleaned,
+        created_by=actor,
+        **_clean_location(location or {}),
+    )
+    dossier.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=dossier,
+        detail={"archive_number": number, "customer": customer.pk, "type": archive_type.code},
+    )
+    return dossier
+
+
+def _clean_location(location: dict[str, str]) -> dict[str, str]:
+    unknown = set(location) - {name.removeprefix("location_") for name in Dossier.LOCATION_FIELDS}
+    if unknown:
+        raise ApplicationError(_("未知的位置字段"), field="location")
+    cleaned = {}
+    for name in Dossier.LOCATION_FIELDS:
+        value = str(location.get(name.removeprefix("location_"), "") or "").strip()
+        if len(value) > 40:
+            raise ApplicationError(_("位置信息过长(最多40字)"), field=name)
+        cleaned[name] = value
+    return cleaned
+
+
+@transaction.atomic
+def dossier_locate(*, actor: User, dossier: Dossier, location: dict[str, str]) -> Dossier:
+    """Record where the paper bag sits: room → cabinet → shelf → box → position."""
+    dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOSSIER_LOCATE)
+    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    cleaned = _clean_location(location)
+    before = {name: getattr(dossier, name) for name in Dossier.LOCATION_FIELDS}
+    if before == cleaned:
+        return dossier
+    for name, value in cleaned.items():
+        setattr(dossier, name, value)
+    dossier.save(update_fields=[*Dossier.LOCATION_FIELDS, "updated_at"])
+    audit_record(
+        actor=actor, action="locate", obj=dossier, detail={"before": before, "after": cleaned}
+    )
+    return dossier
+
+
+@transaction.atomic
+def dossier_change(
+    *, actor: User, dossier: Dossier, changes: dict[str, Any]
+) -> Dossier:
+    """Change title, confidentiality or custom fields. The archive number never changes."""
+    dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOSSIER_CHANGE)
+    dossier = Dossier.objects.select_for_update().select_related("archive_type").get(pk=dossier.pk)
+    if "archive_number" in changes:
+        raise ApplicationError(_("档号一经分配不可更改"), field="archive_number")
+    unknown = set(changes) - {"title", "confidentiality", "fields"}
+    if unknown:
+        raise ApplicationError(_("不可修改的字段:%(f)s") % {"f": ", ".join(sorted(unknown))})
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if "title" in changes:
+        title = str(changes["title"]).strip()
+        if not title:
+            raise ApplicationError(_("请填写案卷题名"), field="title")
+        if title != dossier.title:
+            before["title"], after["title"] = dossier.title, title
+            dossier.title = title
+    if "confidentiality" in changes:
+        level = changes["confidentiality"]
+        if level not in Dossier.Confidentiality.values:
+            raise ApplicationError(_("密级无效"), field="confidentiality")
+        if level != dossier.confidentiality:
+            before["confidentiality"], after["confidentiality"] = dossier.confidentiality, level
+            dossier.confidentiality = level
+    if "fields" in changes:
+        merged = {**dossier.fields, **(changes["fields"] or {})}
+        cleaned = clean_custom_fields(dossier.archive_type.field_schema(), merged)
+        if cleaned != dossier.fields:
+            before["fields"], after["fields"] = dossier.fields, cleaned
+            dossier.fields = cleaned
+    if before:
+        dossier.save()
+        audit_record(
+            actor=actor, action="change", obj=dossier, detail={"before": before, "after": after}
+        )
+    return dossier
+
+
+# --- Archive types (templates) ---------------------------------------------------
+
+
+@transaction.atomic
+def archive_type_update(
+    *, actor: User, archive_type: ArchiveType, changes: dict[str, Any]
+) -> ArchiveType:
+    policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
+    archive_type = ArchiveType.objects.select_for_update().get(pk=archive_type.pk)
+    allowed = {"name", "description", "numbering", "retention", "document_order", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError(_("不可修改的字段:%(f)s") % {"f": ", ".join(sorted(unknown))})
+    if "numbering" in changes:
+        changes["numbering"] = numbering.validate_rule(str(changes["numbering"]))
+    if "retention" in changes:
+        changes["retention"] = validate_retention(str(changes["retention"]))
+    if "name" in changes and not str(changes["name"]).strip():
+        raise ApplicationError(_("请填写名称"), field="name")
+    if (
+        "document_order" in changes
+        and changes["document_order"] not in ArchiveType.DocumentOrder.values
+    ):
+        raise ApplicationError(_("文件排列方式无效"), field="document_order")
+    before = {key: getattr(archive_type, key) for key in changes}
+    for key, value in changes.items():
+        setattr(archive_type, key, value)
+    archive_type.save()
+    audit_record(
+        actor=actor, action="change", obj=archive_type, detail={"before": before, "after": changes}
+    )
+    return archive_type
+
+
+def _clean_item(archive_type: ArchiveType, data: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    if "name" in data:
+        name = str(data["name"]).strip()
+        if not name:
+            raise ApplicationError(_("请填写文件名称"), field="name")
+        cleaned["name"] = name
+    if "requirement" in data:
+        if data["requirement"] not in ChecklistItem.Requirement.values:
+            raise ApplicationError(_("要求须为必备、可选或条件必备"), field="requirement")
+        cleaned["requirement"] = data["requirement"]
+    if "when" in data:
+        when = data["when"] or {}
+        if not isinstance(when, dict):
+            raise ApplicationError(_("适用条件格式不正确"), field="when")
+        field_keys = {spec["key"] for spec in archive_type.field_schema()}
+        for path in when:
+            root, _sep, name = str(path).partition(".")
+            if not (root == "customer" and name == "kind") and not (
+                root == "fields" and name in field_keys
+            ):
+                raise ApplicationError(
+                    _("适用条件引用了不存在的字段:%(p)s") % {"p": path}, field="when"
+                )
+        cleaned["when"] = when
+    for key in ("group", "note"):
+        if key in data:
+            cleaned[key] = str(data[key] or "").strip()[:200]
+    for key in ("needs_stamp", "needs_signature", "original"):
+        if key in data:
+            cleaned[key] = bool(data[key])
+    if "copies" in data:
+        try:
+            copies = int(data["copies"])
+        except (TypeError, ValueError):
+            raise ApplicationError(_("份数应为1到20之间的整数"), field="copies") from None
+        if not 1 <= copies <= 20:
+            raise ApplicationError(_("份数应为1到20之间的整数"), field="copies")
+        cleaned["copies"] = copies
+    if cleaned.get("requirement") == ChecklistItem.Requirement.CONDITIONAL and not cleaned.get(
+        "when", data.get("when")
+    ):
+        raise ApplicationError(_("条件必备项须设置适用条件"), field="when")
+    return cleaned
+
+
+@transaction.atomic
+def checklist_item_add(*, actor: User, archive_type: ArchiveType, data: dict[str, Any]) -> ChecklistItem:
+    policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
+    archive_type = ArchiveType.objects.select_for_update().get(pk=archive_type.pk)
+    cleaned = _clean_item(archive_type, {"requirement": "required", **data})
+    if "name" not in cleaned:
+        raise ApplicationError(_("请填写文件名称"), field="name")
+    last = archive_type.items.aggregate(m=Max("position"))["m"] or 0
+    code = str(data.get("code") or f"ITEM{last + 1:03d}").strip().upper()
+    if archive_type.items.filter(code=code).exists():
+        raise ApplicationError(_("该代码已存在"), field="code")
+    item = ChecklistItem.objects.create(
+        archive_type=archive_type, code=code, position=last + 1, **cleaned
+    )
+    audit_record(actor=actor, action="create", obj=item, detail={"type": archive_type.code, **cleaned})
+    return item
+
+
+@transaction.atomic
+def checklist_item_update(*, actor: User, item: ChecklistItem, data: dict[str, Any]) -> ChecklistItem:
+    policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
+    item = ChecklistItem.objects.select_for_update().select_related("archive_type").get(pk=item.pk)
+    cleaned = _clean_item(item.archive_type, data)
+    if cleaned.get("requirement", item.requirement) == "conditional" and not cleaned.get(
+        "when", item.when
+    ):
+        raise ApplicationError(_("条件必备项须设置适用条件"), field="when")
+    before = {key: getattr(item, key) for key in cleaned}
+    for key, value in cleaned.items():
+        setattr(item, key, value)
+    item.save()
+    audit_record(actor=actor, action="change", obj=item, detail={"before": before, "after": cleaned})
+    return item
+
+
+@transaction.atomic
+def checklist_item_move(*, actor: User, item: ChecklistItem, direction: int) -> None:
+    """Swap an item with its neighbour above (-1) or below (+1)."""
+    policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
+    items = list(
+        ChecklistItem.objects.select_for_update()
+        .filter(archive_type_id=item.archive_type_id)
+        .order_by("position", "id")
+    )
+    index = next(i for i, it in enumerate(items) if it.pk == item.pk)
+    target = index + (1 if direction > 0 else -1)
+    if not 0 <= target < len(items):
+        return
+    items[index], items[target] = items[target], items[index]
+    for position, it in enumerate(items, start=1):
+        if it.position != position:
+            it.position = position
+            it.save(update_fields=["position"])
+    audit_record(
+        actor=actor, action="reorder", obj=item, detail={"to": target + 1}
+    )
+
+
+def retention_years(code: str) -> int | None:
+    """Years to keep; None for permanent."""
+    if code == "Y":
+        return None
+    return int(code.removeprefix("D"))
+
+

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dangan.archives import views
+
+app_name = "archives"
+urlpatterns = [
+    path("customers/<int:customer_pk>/dossiers/new/", views.dossier_create, name="dossier_create"),
+    path("dossiers/<int:pk>/", views.dossier_detail, name="dossier"),
+    path("dossiers/<int:pk>/documents/", views.document_upload, name="document_upload"),
+    path("dossiers/<int:pk>/location/", views.dossier_locate, name="dossier_locate"),
+    path("archive-types/", views.type_list, name="type_list"),
+    path("archive-types/<int:pk>/", views.type_detail, name="type_detail"),
+    path("archive-types/items/<int:pk>/", views.item_edit, name="item_edit"),
+    path("archive-types/items/<int:pk>/move/", views.item_move, name="item_move"),
+]

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.archives import selectors, services
+from dangan.archives.checklist import dossier_checklist
+from dangan.archives.forms import (
+    ArchiveTypeForm,
+    ChecklistItemForm,
+    DocumentUploadForm,
+    DossierCreateForm,
+    LocationForm,
+    condition_text,
+)
+from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
+from dangan.audit.services import audit_record
+from dangan.core.errors import ApplicationError
+from dangan.core.http import add_form_error, app_errors
+from dangan.documents import services as document_services
+
+
+@login_required
+@app_errors
+def dossier_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    """GET (htmx): the selected type's custom fields. POST: open the dossier."""
+    customer = policy.access_customer(request.user, customer_pk)
+    policy.require(request.user, perms.DOSSIER_CREATE)
+    type_id = request.POST.get("archive_type") or request.GET.get("archive_type")
+    archive_type = ArchiveType.objects.filter(pk=type_id, is_active=True).first() if (
+        type_id and type_id.isdigit()
+    ) else None
+    form = DossierCreateForm(
+        request.POST if request.method == "POST" else None,
+        customer=customer,
+        archive_type=archive_type,
+        initial={"archive_type": archive_type},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            dossier = services.dossier_create(
+                actor=request.user,
+                customer=customer,
+                archive_type=form.cleaned_data["archive_type"],
+                fields=form.custom_values(),
+                title=form.cleaned_data["title"],
+                confidentiality=form.cleaned_data["confidentiality"],
+                volume_year=form.cleaned_data["volume_year"],
+            )
+        except ApplicationError as exc:
+            _add_dossier_error(form, exc)
+        else:
+            messages.success(
+                request, _("已建档,档号 %(n)s") % {"n": dossier.archive_number}
+            )
+            return redirect("archives:dossier", dossier.pk)
+    template = "archives/dossier_create.html"
+    if request.htmx and request.method == "GET":
+        template += "#custom-fields"
+    return render(request, template, {"form": form, "customer": customer, "section": "customers"})
+
+
+def _add_dossier_error(form: DossierCreateForm, exc: ApplicationError) -> None:
+    for field, errors in exc.as_dict().items():
+        name = "f_" + field.removeprefix("fields.") if field.startswith("fields.") else field
+        for message in errors:
+            form.add_error(name if name in form.fields else None, message)
+
+
+@login_required
+@app_errors
+def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = policy.access_dossier(request.user, pk)
+    audit_record(actor=request.user, action="view", obj=dossier)
+    return _render_dossier(request, dossier)
+
+
+def _render_dossier(
+    request: HttpRequest,
+    dossier: Dossier,
+    *,
+    upload_form: DocumentUploadForm | None = None,
+    location_form: LocationForm | None = None,
+    template: str = "archives/dossier_detail.html",
+    status: int = 200,
+) -> HttpResponse:
+    checklist = dossier_checklist(dossier)
+    user = request.user
+    can_upload = policy.has_perm(user, perms.DOCUMENT_UPLOAD)
+    can_locate = policy.has_perm(user, perms.DOSSIER_LOCATE)
+    field_labels = {spec["key"]: spec["label"] for spec in dossier.archive_type.field_schema()}
+    context = {
+        "dossier": dossier,
+        "customer": dossier.customer,
+        "checklist": checklist,
+        "documents": selectors.dossier_documents(dossier),
+        "custom_fields": [
+            (field_labels.get(key, key), value) for key, value in (dossier.fields or {}).items()
+        ],
+        "upload_form": upload_form
+        or (DocumentUploadForm(dossier=dossier) if can_upload else None),
+        "location_form": location_form
+        or (
+            LocationForm(
+                initial={n.removeprefix("location_"): getattr(dossier, n)
+                         for n in Dossier.LOCATION_FIELDS}
+            )
+            if can_locate
+            else None
+        ),
+        "can_download": policy.has_perm(user, perms.FILE_DOWNLOAD),
+        "section": "customers",
+    }
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+@app_errors
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = policy.access_dossier(request.user, pk, action=perms.DOCUMENT_UPLOAD)
+    form = DocumentUploadForm(request.POST, request.FILES, dossier=dossier)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            document_services.document_add(
+                actor=request.user,
+                dossier=dossier,
+                checklist_item=form.cleaned_data["checklist_item"],
+                title=form.cleaned_data["title"],
+                responsible=form.cleaned_data["responsible"],
+                doc_date=form.cleaned_data["doc_date"],
+                pages=form.cleaned_data["pages"],
+                carrier=form.cleaned_data["carrier"],
+                remarks=form.cleaned_data["remarks"],
+                file_name=upload.name if upload else "",
+                file_chunks=upload.chunks() if upload else None,
+            )
+        except ApplicationError as exc:
+            add_form_error(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, _("文件已归档"))
+                return redirect("archives:dossier", dossier.pk)
+            form = DocumentUploadForm(dossier=dossier)
+            template = "archives/dossier_detail.html#dossier-body"
+            return _render_dossier(request, dossier, upload_form=form, template=template)
+    template = "archives/dossier_detail.html" + ("#dossier-body" if request.htmx else "")
+    return _render_dossier(request, dossier, upload_form=form, template=template, status=200)
+
+
+@login_required
+@require_POST
+@app_errors
+def dossier_locate(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = policy.access_dossier(request.user, pk, action=perms.DOSSIER_LOCATE)
+    form = LocationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dossier_locate(actor=request.user, dossier=dossier, location=form.cleaned_data)
+        except ApplicationError as exc:
+            add_form_error(form, exc)
+        else:
+            messages.success(request, _("存放位置已更新"))
+            return redirect("archives:dossier", dossier.pk)
+    return _render_dossier(request, dossier, location_form=form)
+
+
+# --- Archive types -------------------------------------------------------------
+
+
+@login_required
+@app_errors
+def type_list(request: HttpRequest) -> HttpResponse:
+    policy.require_any(request.user, perms.ARCHIVE_TYPE_MANAGE, perms.DOSSIER_VIEW)
+    types = ArchiveType.objects.prefetch_related("items").order_by("id")
+    return render(request, "archives/type_list.html", {"types": types, "section": "types"})
+
+
+@login_required
+@app_errors
+def type_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy.require_any(request.user, perms.ARCHIVE_TYPE_MANAGE, perms.DOSSIER_VIEW)
+    archive_type = get_object_or_404(ArchiveType, pk=pk)
+    can_manage = policy.has_perm(request.user, perms.ARCHIVE_TYPE_MANAGE)
+    type_form = item_form = None
+    if can_manage:
+        type_form = ArchiveTypeForm(
+            request.POST if request.POST.get("form") == "type" else None,
+            initial={k: getattr(archive_type, k) for k in ArchiveTypeForm.base_fields},
+        )
+        item_form = ChecklistItemForm(request.POST if request.POST.get("form") == "item" else None)
+    if request.method == "POST":
+        policy.require(request.user, perms.ARCHIVE_TYPE_MANAGE)
+        assert type_form is not None and item_form is not None
+        try:
+            if request.POST.get("form") == "type" and type_form.is_valid():
+                services.archive_type_update(
+                    actor=request.user, archive_type=archive_type, changes=type_form.cleaned_data
+                )
+                messages.success(request, _("模板已保存"))
+                return redirect("archives:type_detail", pk)
+            if request.POST.get("form") == "item" and item_form.is_valid():
+                services.checklist_item_add(
+                    actor=request.user, archive_type=archive_type, data=item_form.service_data()
+                )
+                messages.success(request, _("已添加清单项"))
+                return redirect("archives:type_detail", pk)
+        except ApplicationError as exc:
+            add_form_error(type_form if request.POST.get("form") == "type" else item_form, exc)
+    items = [(item, condition_text(item.when)) for item in archive_type.items.all()]
+    return render(
+        request,
+        "archives/type_detail.html",
+        {
+            "archive_type": archive_type,
+            "items": items,
+            "type_form": type_form,
+            "item_form": item_form,
+            "can_manage": can_manage,
+            "section": "types",
+        },
+    )
+
+
+@login_required
+@app_errors
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    policy.require(request.user, perms.ARCHIVE_TYPE_MANAGE)
+    item = get_object_or_404(ChecklistItem.objects.select_related("archive_type"), pk=pk)
+    initial = {k: getattr(item, k) for k in ChecklistItemForm.base_fields if hasattr(item, k)}
+    initial["condition"] = condition_text(item.when)
+    form = ChecklistItemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.checklist_item_update(actor=request.user, item=item, data=form.service_data())
+        except ApplicationError as exc:
+            add_form_error(form, exc)
+        else:
+            messages.success(request, _("清单项已保存"))
+            return redirect("archives:type_detail", item.archive_type_id)
+    return render(
+        request, "archives/item_edit.html", {"form": form, "item": item, "section": "types"}
+    )
+
+
+@login_required
+@require_POST
+@app_errors
+def item_move(request: HttpRequest, pk: int) -> HttpResponse:
+    policy.require(request.user, perms.ARCHIVE_TYPE_MANAGE)
+    item = get_object_or_404(ChecklistItem, pk=pk)
+    direction = -1 if request.POST.get("direction") == "up" else 1
+    services.checklist_item_move(actor=request.user, item=item, direction=direction)
+    return redirect("archives:type_detail", item.archive_type_id)

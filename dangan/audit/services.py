@@ -1,0 +1,121 @@
+"""Writing and verifying the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from dangan.accounts.models import User
+from dangan.audit.middleware import client_ip
+from dangan.audit.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _entry_digest(entry: AuditEntry) -> str:
+    payload = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "roles": entry.roles,
+        "ip": entry.ip,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+        "prev": entry.prev_hash,
+    }
+    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Detail values as JSON would store and give them back (dates as text, etc.)."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    outcome: str = AuditEntry.Outcome.SUCCESS,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Call it inside the transaction of the change it records.
+
+    The head row is locked so that concurrent writers append one after the other.
+    """
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name or ""
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    with transaction.atomic():
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            AuditHead.objects.bulk_create([AuditHead(pk=1)], ignore_conflicts=True)
+            head = AuditHead.objects.select_for_update().get(pk=1)
+        roles = ""
+        if actor is not None:
+            roles = ",".join(sorted(r.code for r in actor.roles.all()))
+        entry = AuditEntry(
+            seq=head.last_seq + 1,
+            at=timezone.now(),
+            actor=actor,
+            actor_name=actor.username if actor is not None else "",
+            roles=roles,
+            ip=client_ip.get(),
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr,
+            outcome=outcome,
+            detail=_jsonable(detail or {}),
+            prev_hash=head.last_hash,
+        )
+        entry.entry_hash = _entry_digest(entry)
+        entry.save(force_insert=True)
+        head.last_seq = entry.seq
+        head.last_hash = entry.entry_hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    reason: str
+
+
+def audit_verify() -> Iterator[ChainProblem]:
+    """Recompute the chain; yield the first break (and a head mismatch, if any)."""
+    prev = GENESIS
+    expected_seq = 1
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        if entry.seq != expected_seq:
+            yield ChainProblem(expected_seq, "missing or reordered entry")
+            return
+        if entry.prev_hash != prev:
+            yield ChainProblem(entry.seq, "previous-hash link broken")
+            return
+        if _entry_digest(entry) != entry.entry_hash:
+            yield ChainProblem(entry.seq, "entry content altered")
+            return
+        prev = entry.entry_hash
+        expected_seq += 1
+    head = AuditHead.objects.filter(pk=1).first()
+    last = expected_seq - 1
+    if head is not None and (head.last_seq != last or head.last_hash != prev):
+        yield ChainProblem(last + 1, "entries removed from the end of the trail")

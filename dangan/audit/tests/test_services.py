@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dangan.audit.models import AuditEntry, AuditHead
+from dangan.audit.services import audit_record, audit_verify
+
+pytestmark = pytest.mark.django_db
+
+
+def _trail(alice: Any, n: int = 5) -> None:
+    for i in range(n):
+        audit_record(actor=alice, action="view", object_type="dossier", object_id=str(i))
+
+
+def test_it_chains_each_entry_to_the_previous(alice: Any) -> None:
+    _trail(alice)
+    entries = list(AuditEntry.objects.order_by("seq"))
+    assert [e.seq for e in entries][-5:] == list(range(entries[-5].seq, entries[-5].seq + 5))
+    for prev, entry in zip(entries, entries[1:], strict=False):
+        assert entry.prev_hash == prev.entry_hash
+    assert list(audit_verify()) == []
+
+
+def test_it_detects_an_edited_entry(alice: Any) -> None:
+    _trail(alice)
+    victim = AuditEntry.objects.order_by("seq")[2]
+    AuditEntry.objects.filter(pk=victim.pk).update(object_id="999")
+    problems = list(audit_verify())
+    assert problems and problems[0].seq == victim.seq
+
+
+def test_it_detects_a_deleted_entry(alice: Any) -> None:
+    _trail(alice)
+    victim = AuditEntry.objects.order_by("seq")[2]
+    AuditEntry.objects.filter(pk=victim.pk).delete()
+    assert next(iter(audit_verify())).seq == victim.seq
+
+
+def test_it_detects_a_deleted_last_entry(alice: Any) -> None:
+    _trail(alice)
+    AuditEntry.objects.order_by("-seq").first().delete()  # type: ignore[union-attr]
+    assert list(audit_verify())
+
+
+def test_it_detects_reordered_entries(alice: Any) -> None:
+    _trail(alice)
+    a, b = AuditEntry.objects.order_by("seq")[1:3]
+    AuditEntry.objects.filter(pk=a.pk).update(seq=-1)
+    AuditEntry.objects.filter(pk=b.pk).update(seq=a.seq)
+    AuditEntry.objects.filter(pk=a.pk).update(seq=b.seq)
+    assert next(iter(audit_verify())).seq == a.seq
+
+
+def test_it_detects_an_inserted_entry(alice: Any) -> None:
+    _trail(alice)
+    head = AuditHead.objects.get()
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert last is not None
+    AuditEntry.objects.create(
+        seq=head.last_seq + 1, at=last.at, action="view", prev_hash=last.entry_hash,
+        entry_hash="f" * 64,
+    )
+    assert list(audit_verify())
+
+
+def test_it_records_the_actor_roles_and_ip(alice: Any) -> None:
+    from dangan.audit.middleware import client_ip
+
+    token = client_ip.set("10.1.2.3")
+    try:
+        entry = audit_record(actor=alice, action="view", object_type="customer", object_id="1")
+    finally:
+        client_ip.reset(token)
+    assert (entry.actor_name, entry.roles, entry.ip) == ("alice", "archivist", "10.1.2.3")

@@ -1,0 +1,207 @@
+"""The `dangan` console script (SPEC §4): operations from the server's console."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+RESERVED = {
+    "import": "导入 Excel/CSV 客户与档案",
+    "export": "导出全部数据、文件与审计日志",
+    "backup": "备份数据与文件",
+    "restore": "从备份恢复",
+}
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangan.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from dangan.accounts.models import User
+    from dangan.accounts.services import user_create
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if User.objects.filter(is_superuser=True).exists():
+        print("数据库已就绪 (database ready); 管理员已存在 (admin exists).")
+        return 0
+    user, password = user_create(
+        actor=None,
+        username=args.admin_username,
+        roles=["sysadmin"],
+        password=args.admin_password,
+        full_name="系统管理员",
+    )
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    print(f"已创建系统管理员 (admin created): {user.username} / {password}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from dangan import demo
+    from dangan.archives.loader import templates_load
+
+    init_args = argparse.Namespace(admin_username="admin", admin_password=args.admin_password)
+    cmd_init(init_args)
+    templates_load(actor=None)
+    summary = demo.demo_load(seed=args.seed, per_type=args.per_type)
+    print(summary.describe())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from dangan.server import run
+
+    print(f"Dangan 已启动 (running): http://{args.host}:{args.port}/   数据目录: {settings.DATA_DIR}")
+    sys.stdout.flush()
+    run(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_templates_load(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dangan.archives.loader import SEED_DIR, templates_load
+
+    results = templates_load(actor=None, directory=Path(args.dir or SEED_DIR), update=args.update)
+    for r in results:
+        state = "新建" if r.created else ("更新" if r.updated else "已存在,未改动")
+        print(f"{r.code:<12} {r.name:<12} {r.items:>3} 项  {state}")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from dangan.accounts.services import user_create
+
+    user, password = user_create(
+        actor=None,
+        username=args.username,
+        roles=args.role,
+        password=args.password,
+        department=args.department or "",
+        full_name=args.full_name or "",
+    )
+    print(f"已创建用户 (user created): {user.username}")
+    if args.password is None:
+        print(f"初始密码 (password): {password}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from dangan.accounts.models import User
+    from dangan.accounts.services import token_create
+
+    user = User.objects.filter(username=args.username, is_active=True).first()
+    if user is None:
+        print(f"用户不存在: {args.username}", file=sys.stderr)
+        return 2
+    print(token_create(actor=None, user=user, name=args.name or "cli"))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from dangan.verify import verify_all
+
+    problems = 0
+    for line, ok in verify_all():
+        print(("OK    " if ok else "FAIL  ") + line)
+        problems += 0 if ok else 1
+    return 1 if problems else 0
+
+
+def _reserved(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        print(f"“dangan {name}”({RESERVED[name]})尚未在此版本提供。", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dangan", description="Dangan 客户档案管理系统 — 运维命令 (operations)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="创建/升级数据库并创建首个管理员 (create/migrate, first admin)")
+    p.add_argument("--admin-username", default="admin")
+    p.add_argument("--admin-password", default=None)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("demo", help="init + 加载行业模板 + 演示数据 (templates and demo data)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--per-type", type=int, default=6)
+    p.add_argument("--admin-password", default=None)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="启动生产级服务 (gunicorn) 于 127.0.0.1:8000")
+    p.add_argument("--host", default=os.environ.get("DANGAN_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("DANGAN_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("DANGAN_WORKERS", "3")))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("templates", help="档案类型模板 (archive-type templates)")
+    tsub = p.add_subparsers(dest="templates_command", metavar="ACTION", required=True)
+    t = tsub.add_parser("load", help="从 YAML 加载七类行业模板 (load the industry templates)")
+    t.add_argument("--dir", default=None, help="模板目录 (default: bundled seed templates)")
+    t.add_argument("--update", action="store_true", help="覆盖已存在的模板设置")
+    t.set_defaults(func=cmd_templates_load)
+
+    p = sub.add_parser("user", help="用户 (users)")
+    usub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    u = usub.add_parser("create", help="创建用户 (create a user)")
+    u.add_argument("username")
+    u.add_argument("--role", action="append", required=True, help="角色代码,可重复")
+    u.add_argument("--department", default=None)
+    u.add_argument("--password", default=None)
+    u.add_argument("--full-name", default=None)
+    u.set_defaults(func=cmd_user_create)
+
+    p = sub.add_parser("token", help="API 令牌 (API tokens)")
+    ksub = p.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    k = ksub.add_parser("create", help="为用户签发 API 令牌并打印")
+    k.add_argument("username")
+    k.add_argument("--name", default=None)
+    k.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("verify", help="校验文件完整性与审计链 (fixity + audit chain)")
+    p.set_defaults(func=cmd_verify)
+
+    for name, text in RESERVED.items():
+        p = sub.add_parser(name, help=f"{text}(后续版本)")
+        p.set_defaults(func=_reserved(name))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    _setup()
+    from dangan.core.errors import ApplicationError
+
+    try:
+        result: int = args.func(args)
+    except ApplicationError as exc:
+        print(f"错误: {exc.message}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Encryption at rest for identity numbers, and keyed hashes to find them again.
+
+A database dump shows only Fernet ciphertext (GB/T 35273 §6.3a). Exact and suffix
+searches use HMAC-SHA256 lookup values, which reveal nothing without the data-dir key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import cache
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+
+@cache
+def _fernet(key: str) -> Fernet:
+    return Fernet(key.encode())
+
+
+def encrypt(value: str) -> str:
+    return _fernet(settings.FIELD_ENCRYPTION_KEY).encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    return _fernet(settings.FIELD_ENCRYPTION_KEY).decrypt(token.encode()).decode()
+
+
+def lookup_hash(value: str, *, purpose: str = "exact") -> str:
+    """Keyed hash of a normalised value; `purpose` separates exact and suffix lookups."""
+    key = settings.LOOKUP_HASH_KEY.encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()

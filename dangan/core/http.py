@@ -1,0 +1,52 @@
+"""Turning ApplicationError into responses: one place for the API, one helper for forms."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from dangan.core.errors import ApplicationError, Forbidden, NotFound
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF hook: ApplicationError → JSON `{field: [message]}` with the error's status."""
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            {"non_field_errors": [_("请求内容无法解析(需为 UTF-8 编码的 JSON 或表单)")]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return exception_handler(exc, context)
+
+
+def add_form_error(form: forms.BaseForm, error: ApplicationError) -> None:
+    """Show a business-rule error in place on the form field it names."""
+    for field, messages in error.as_dict().items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+def app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For HTML views: NotFound → 404 page, Forbidden → 403 page, with the same wording."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(str(exc.message)) from None
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from None
+
+    return wrapper

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dangan import cli
+from dangan.accounts.models import ApiToken, User
+from dangan.archives.models import ArchiveType
+from dangan.audit.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_the_commands_in_help(capsys: Any) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("init", "demo", "serve", "templates", "user", "token", "verify",
+                 "import", "export", "backup", "restore"):
+        assert name in out
+
+
+def test_it_creates_the_first_admin_once(capsys: Any) -> None:
+    assert cli.main(["init", "--admin-password", "Admin-Pass-2026"]) == 0
+    assert cli.main(["init"]) == 0
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and [r.code for r in admin.roles.all()] == ["sysadmin"]
+    assert "admin" in capsys.readouterr().out
+
+
+def test_it_creates_users_with_any_of_the_nine_roles(capsys: Any) -> None:
+    for role in ("archivist", "account_manager", "dept_manager", "director", "customer_service",
+                 "business_staff", "finance", "auditor", "sysadmin"):
+        assert cli.main(["user", "create", f"u_{role}", "--role", role,
+                         "--department", "销售一部", "--password", "Zhanghu-2026!"]) == 0
+    user = User.objects.get(username="u_archivist")
+    assert user.department is not None and user.department.code == "XSYB"
+
+
+def test_it_refuses_an_unknown_role_and_a_weak_password(capsys: Any) -> None:
+    assert cli.main(["user", "create", "x", "--role", "king"]) == 2
+    assert cli.main(["user", "create", "y", "--role", "archivist", "--password", "123"]) == 2
+    assert not User.objects.filter(username__in=["x", "y"]).exists()
+    assert "错误" in capsys.readouterr().err
+
+
+def test_it_prints_a_working_token(capsys: Any, bob: Any, client: Any) -> None:
+    assert cli.main(["token", "create", "bob"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("dgn_") and ApiToken.objects.filter(user=bob).exists()
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200 and response.json()["username"] == "bob"
+
+
+def test_it_loads_templates(capsys: Any) -> None:
+    assert cli.main(["templates", "load"]) == 0
+    assert ArchiveType.objects.count() == 7
+
+
+def test_it_verifies_and_fails_on_a_tampered_trail(capsys: Any, car_dossier: Any) -> None:
+    assert cli.main(["verify"]) == 0
+    entry = AuditEntry.objects.order_by("seq")[1]
+    AuditEntry.objects.filter(pk=entry.pk).update(action="nothing")
+    assert cli.main(["verify"]) == 1
+    assert f"第 {entry.seq} 条" in capsys.readouterr().out
+
+
+def test_it_says_reserved_commands_are_not_available_yet(capsys: Any) -> None:
+    assert cli.main(["backup"]) == 2
+    assert "尚未" in capsys.readouterr().err

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import Department, User
+from dangan.audit.services import audit_record
+from dangan.core.api import paginated, resolve
+from dangan.customers import selectors, services
+from dangan.customers.models import Customer
+
+
+class CustomerOutput(serializers.Serializer[Customer]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    id_type = serializers.CharField()
+    id_number = serializers.SerializerMethodField()
+    mobile = serializers.CharField()
+    phone = serializers.CharField()
+    uscc = serializers.CharField()
+    gender = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True)
+    address = serializers.CharField()
+    tier = serializers.CharField()
+    stage = serializers.CharField()
+    category = serializers.CharField()
+    credit_rating = serializers.CharField()
+    owner = serializers.IntegerField(source="owner_id")
+    department = serializers.IntegerField(source="department_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_id_number(self, obj: Customer) -> str:
+        return ""  # filled in by customer_out(), which knows the actor
+
+
+def customer_out(actor: Any, customer: Customer) -> dict[str, Any]:
+    data = dict(CustomerOutput(customer).data)
+    # Identity numbers and phones leave the server only as the policy shows them.
+    data["id_number"] = policy.shown_id_number(actor, customer)
+    data["mobile"] = policy.shown_mobile(actor, customer.mobile)
+    data["phone"] = policy.shown_mobile(actor, customer.phone)
+    return data
+
+
+class CustomerInput(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=Customer.Kind.choices)
+    name = serializers.CharField(max_length=100)
+    id_type = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    mobile = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    uscc = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    uscc_override_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    gender = serializers.CharField(required=False, allow_blank=True, max_length=8)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    legal_representative = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    registered_capital = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=14, decimal_places=2
+    )
+    industry = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    scale = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    tier = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    stage = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    credit_rating = serializers.CharField(required=False, allow_blank=True, max_length=4)
+    credit_limit = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=14, decimal_places=2
+    )
+    remarks = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    owner = serializers.IntegerField(required=False, allow_null=True)
+    department = serializers.IntegerField(required=False, allow_null=True)
+
+
+def _relations(data: dict[str, Any]) -> dict[str, Any]:
+    if "owner" in data:
+        data["owner"] = resolve(User, data["owner"], "owner", is_active=True)
+        if data["owner"] is None:
+            data.pop("owner")
+    if "department" in data:
+        data["department"] = resolve(Department, data["department"], "department")
+        if data["department"] is None:
+            data.pop("department")
+    return data
+
+
+class CustomerListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="姓名、手机号片段、证件号或后4/6位、档号"),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("owner", int),
+            OpenApiParameter("department", int),
+        ],
+        responses=CustomerOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        policy.require(request.user, perms.CUSTOMER_VIEW)
+        filters = {
+            key: request.query_params.get(key, "")[:100]
+            for key in ("q", "kind", "tier", "stage", "category")
+        }
+        for key in ("owner", "department"):
+            value = request.query_params.get(key, "")
+            if value.isdigit():
+                filters[key] = value
+        if filters.get("q"):
+            audit_record(actor=request.user, action="search", detail={"q": filters["q"]})
+        customers = selectors.customer_list(request.user, filters=filters)
+        return paginated(self, request, customers, lambda c: customer_out(request.user, c))
+
+    @extend_schema(request=CustomerInput, responses={201: CustomerOutput})
+    def post(self, request: Request) -> Response:
+        serializer = CustomerInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = services.customer_create(
+            actor=request.user, **_relations(dict(serializer.validated_data))
+        )
+        return Response(customer_out(request.user, customer), status=status.HTTP_201_CREATED)
+
+
+class CustomerDetailApi(APIView):
+    @extend_schema(responses=CustomerOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        customer = policy.access_customer(request.user, pk)
+        audit_record(actor=request.user, action="view", obj=customer)
+        return Response(customer_out(request.user, customer))
+
+    @extend_schema(request=CustomerInput(partial=True), responses=CustomerOutput)
+    def patch(self, request: Request, pk: int) -> Response:
+        customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
+        serializer = CustomerInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = _relations(dict(serializer.validated_data))
+        changes.pop("kind", None)
+        customer = services.customer_update(actor=request.user, customer=customer, changes=changes)
+        return Response(customer_out(request.user, customer))

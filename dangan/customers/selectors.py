@@ -1,0 +1,51 @@
+"""Reading customers: the list with its filters, always inside the actor's scope."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from dangan.accounts import policy
+from dangan.core import crypto, identifiers
+from dangan.customers.models import Customer
+
+_DIGITS = re.compile(r"^\d{4,}$")
+_ID_TAIL = re.compile(r"^[0-9]{3,5}[0-9X]$")
+
+
+def customer_query_q(raw: str) -> Q:
+    """What a clerk types in the box: a name or part of it, 4+ phone digits, an ID number
+    whole or its last 4/6, a USCC or an archive number."""
+    text = identifiers.normalize(raw)[:100]
+    if not text:
+        return Q()
+    q = Q(name__icontains=raw.strip()[:100]) | Q(dossiers__archive_number=text)
+    if _DIGITS.match(text):
+        q |= Q(mobile__contains=text) | Q(phone__contains=text)
+    if len(text) == 18:
+        q |= Q(uscc=text) | Q(id_number_lookup=crypto.lookup_hash(f"resident_id:{text}"))
+    elif _ID_TAIL.match(text) and len(text) in (4, 6):
+        purpose = "last4" if len(text) == 4 else "last6"
+        q |= Q(**{f"id_{purpose}_lookup": crypto.lookup_hash(text, purpose=purpose)})
+    return q
+
+
+def customer_list(actor: Any, *, filters: dict[str, Any]) -> QuerySet[Customer]:
+    qs = policy.customers_for(actor)
+    if filters.get("q"):
+        qs = qs.filter(customer_query_q(filters["q"]))
+    for key in ("kind", "tier", "stage", "category"):
+        if filters.get(key):
+            qs = qs.filter(**{key: filters[key]})
+    if filters.get("department"):
+        qs = qs.filter(department_id=filters["department"])
+    if filters.get("owner"):
+        qs = qs.filter(owner_id=filters["owner"])
+    return (
+        qs.distinct()
+        .select_related("owner", "department")
+        .annotate(dossier_count=Count("dossiers", distinct=True))
+        .order_by("-created_at", "-id")
+    )

@@ -1,0 +1,275 @@
+"""Business actions on customers. Each takes the acting user and writes the audit trail."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import Department, Role, User
+from dangan.audit.services import audit_record
+from dangan.core import crypto, identifiers
+from dangan.core.errors import ApplicationError, ValidationFailed
+from dangan.customers.models import Customer
+
+DETAIL_FIELDS = (
+    "gender",
+    "birth_date",
+    "phone",
+    "address",
+    "email",
+    "legal_representative",
+    "registered_capital",
+    "industry",
+    "scale",
+    "tier",
+    "stage",
+    "category",
+    "credit_rating",
+    "credit_limit",
+    "remarks",
+)
+_OTHER_ID = re.compile(r"^[A-Z0-9]{5,20}$")
+
+
+def _identity(kind: str, id_type: str, id_number: str) -> tuple[str, str, dict[str, Any]]:
+    """Validate an identity document; return (id_type, normalised number, derived facts)."""
+    if not id_number.strip():
+        return ("", "", {})
+    if kind == Customer.Kind.ORGANIZATION:
+        raise ApplicationError(_("单位客户请填写统一社会信用代码,而不是个人证件号码"), field="id_number")
+    id_type = id_type or Customer.IdType.RESIDENT_ID
+    if id_type not in Customer.IdType.values:
+        raise ApplicationError(_("证件类型无效"), field="id_type")
+    if id_type == Customer.IdType.RESIDENT_ID:
+        try:
+            number = identifiers.validate_resident_id(id_number)
+        except identifiers.IdentifierError as exc:
+            raise ApplicationError(exc.message, field="id_number") from None
+        derived = {
+            "birth_date": identifiers.resident_id_birth_date(number),
+            "gender": identifiers.resident_id_gender(number),
+        }
+        return (id_type, number, derived)
+    number = identifiers.normalize(id_number)
+    if not _OTHER_ID.match(number):
+        raise ApplicationError(_("证件号码应为5到20位字母或数字"), field="id_number")
+    return (id_type, number, {})
+
+
+def _check_identity_unique(actor: User, id_type: str, number: str, exclude: int | None) -> str:
+    lookup = crypto.lookup_hash(f"{id_type}:{number}")
+    existing = Customer.objects.filter(id_type=id_type, id_number_lookup=lookup)
+    if exclude is not None:
+        existing = existing.exclude(pk=exclude)
+    found = existing.first()
+    if found is None:
+        return lookup
+    # Name the existing customer only to someone allowed to see it.
+    if policy.customers_for(actor).filter(pk=found.pk).exists():
+        message = _("该证件号码已登记在客户“%(name)s”(客户编号 %(id)s)名下") % {
+            "name": found.name,
+            "id": found.pk,
+        }
+    else:
+        message = _("该证件号码已登记在其他部门的客户名下,请联系档案管理员")
+    raise ApplicationError(message, field="id_number")
+
+
+def _uscc(value: str, override_reason: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return identifiers.validate_uscc(value, allow_bad_check=bool(override_reason.strip()))
+    except identifiers.IdentifierError as exc:
+        if exc.code == "uscc_check":
+            raise ApplicationError(
+                _("统一社会信用代码校验位不符;如确认代码真实有效,请填写确认理由后再提交"),
+                field="uscc",
+            ) from None
+        raise ApplicationError(exc.message, field="uscc") from None
+
+
+def _mobile(value: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return identifiers.validate_mobile(value)
+    except identifiers.IdentifierError as exc:
+        raise ApplicationError(exc.message, field="mobile") from None
+
+
+def _owner_and_department(
+    actor: User, owner: User | None, department: Department | None
+) -> tuple[User, Department | None]:
+    owner = owner or actor
+    if not policy.assignable_owners(actor).filter(pk=owner.pk).exists():
+        raise ApplicationError(_("您无权把客户分配给该客户经理"), field="owner")
+    if department is None:
+        return owner, owner.department
+    if policy.data_scope(actor) != Role.Scope.ALL and department.pk != owner.department_id:
+        raise ApplicationError(_("所属部门须为客户经理所在部门"), field="department")
+    return owner, department
+
+
+def _clean_details(details: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(details) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValidationFailed({name: _("未知字段") for name in sorted(unknown)})
+    cleaned = dict(details)
+    for name, choices in (
+        ("gender", Customer.Gender.values),
+        ("tier", Customer.Tier.values),
+        ("stage", Customer.Stage.values),
+        ("category", Customer.Category.values),
+    ):
+        if cleaned.get(name) and cleaned[name] not in choices:
+            raise ApplicationError(_("选项无效"), field=name)
+    for name in ("registered_capital", "credit_limit"):
+        value = cleaned.get(name)
+        if value is not None and not isinstance(value, Decimal):
+            raise ApplicationError(_("金额格式不正确"), field=name)
+        if isinstance(value, Decimal) and value < 0:
+            raise ApplicationError(_("金额不能为负数"), field=name)
+    birth = cleaned.get("birth_date")
+    if isinstance(birth, datetime.date) and birth > timezone.localdate():
+        raise ApplicationError(_("出生日期不能晚于今天"), field="birth_date")
+    return cleaned
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User,
+    kind: str,
+    name: str,
+    owner: User | None = None,
+    department: Department | None = None,
+    id_type: str = "",
+    id_number: str = "",
+    mobile: str = "",
+    uscc: str = "",
+    uscc_override_reason: str = "",
+    **details: Any,
+) -> Customer:
+    policy.require(actor, perms.CUSTOMER_CREATE)
+    if kind not in Customer.Kind.values:
+        raise ApplicationError(_("客户类型须为个人或单位"), field="kind")
+    name = name.strip()
+    if not name:
+        raise ApplicationError(_("请填写客户名称"), field="name")
+    id_type, number, derived = _identity(kind, id_type, id_number)
+    cleaned = _clean_details(details)
+    for key, value in derived.items():
+        if not cleaned.get(key):
+            cleaned[key] = value
+    owner, department = _owner_and_department(actor, owner, department)
+    customer = Customer(
+        kind=kind,
+        name=name,
+        id_type=id_type,
+        mobile=_mobile(mobile),
+        uscc=_uscc(uscc, uscc_override_reason) if kind == Customer.Kind.ORGANIZATION else "",
+        uscc_override_reason=uscc_override_reason.strip() if uscc else "",
+        owner=owner,
+        department=department,
+        created_by=actor,
+        **{k: v for k, v in cleaned.items() if v is not None},
+    )
+    if uscc and kind != Customer.Kind.ORGANIZATION:
+        raise ApplicationError(_("个人客户无需填写统一社会信用代码"), field="uscc")
+    if number:
+        customer.id_number_lookup = _check_identity_unique(actor, id_type, number, None)
+        _set_identity(customer, number)
+    if customer.uscc and Customer.objects.filter(uscc=customer.uscc).exists():
+        raise ApplicationError(_("该统一社会信用代码已登记在其他客户名下"), field="uscc")
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        raise ApplicationError(_("该证件号码已登记在其他客户名下"), field="id_number") from None
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=customer,
+        detail={"kind": kind, "owner": owner.username, "uscc_override": bool(customer.uscc_override_reason)},
+    )
+    return customer
+
+
+def _set_identity(customer: Customer, number: str) -> None:
+    customer.id_number_encrypted = crypto.encrypt(number)
+    customer.id_last4_lookup = crypto.lookup_hash(number[-4:], purpose="last4")
+    customer.id_last6_lookup = crypto.lookup_hash(number[-6:], purpose="last6")
+
+
+@transaction.atomic
+def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any]) -> Customer:
+    """Change a customer's details; the audit entry lists every changed field."""
+    policy.require(actor, perms.CUSTOMER_CHANGE)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    updates: dict[str, Any] = {}
+    changes = dict(changes)
+    if "name" in changes:
+        name = str(changes.pop("name")).strip()
+        if not name:
+            raise ApplicationError(_("请填写客户名称"), field="name")
+        updates["name"] = name
+    if "mobile" in changes:
+        updates["mobile"] = _mobile(str(changes.pop("mobile") or ""))
+    if "uscc" in changes or "uscc_override_reason" in changes:
+        reason = str(changes.pop("uscc_override_reason", customer.uscc_override_reason) or "")
+        value = str(changes.pop("uscc", customer.uscc) or "")
+        updates["uscc"] = _uscc(value, reason) if customer.kind == Customer.Kind.ORGANIZATION else ""
+        updates["uscc_override_reason"] = reason.strip() if value else ""
+        if updates["uscc"] and Customer.objects.filter(uscc=updates["uscc"]).exclude(pk=customer.pk).exists():
+            raise ApplicationError(_("该统一社会信用代码已登记在其他客户名下"), field="uscc")
+    if "owner" in changes or "department" in changes:
+        owner, department = _owner_and_department(
+            actor, changes.pop("owner", customer.owner), changes.pop("department", None)
+        )
+        updates["owner"] = owner
+        updates["department"] = department
+    new_number = ""
+    identity_changed = "id_number" in changes or "id_type" in changes
+    if identity_changed:
+        id_type, new_number, _derived = _identity(
+            customer.kind,
+            str(changes.pop("id_type", customer.id_type) or ""),
+            str(changes.pop("id_number", customer.id_number) or ""),
+        )
+        updates["id_type"] = id_type
+    updates.update(_clean_details(changes))
+    for key, value in updates.items():
+        old = getattr(customer, key)
+        if old != value:
+            before[key] = str(old) if old is not None else None
+            after[key] = str(value) if value is not None else None
+            setattr(customer, key, value)
+    if identity_changed and (new_number != customer.id_number or "id_type" in after):
+        # Identity numbers never enter the audit trail in clear text.
+        if new_number:
+            customer.id_number_lookup = _check_identity_unique(
+                actor, customer.id_type, new_number, customer.pk
+            )
+            _set_identity(customer, new_number)
+        else:
+            customer.id_number_lookup = customer.id_last4_lookup = customer.id_last6_lookup = ""
+            customer.id_number_encrypted = ""
+        before["id_number"] = after["id_number"] = "***"
+    if not before:
+        return customer
+    customer.save()
+    audit_record(
+        actor=actor, action="change", obj=customer, detail={"before": before, "after": after}
+    )
+    return customer

@@ -1,0 +1,498 @@
+"""REST API: customers (SPEC §4), auth, /me, audit, schema and bad input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from conftest import audit_actions
+
+pytestmark = pytest.mark.django_db
+
+GOOD_ID = "11010519491231002X"
+BAD_ID = "110105194912310021"
+GOOD_USCC = "91350100M000100Y43"
+BAD_USCC = "91350100M000100Y44"
+
+
+def api(user: Any = None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def individual(**overrides: Any) -> dict[str, Any]:
+    data = {"kind": "individual", "name": "李四", "id_number": "110101199003074514",
+            "mobile": "13912345678"}
+    data.update(overrides)
+    return data
+
+
+# --- authentication ----------------------------------------------------------------
+
+DATA_ENDPOINTS = [
+    "/api/v1/me/",
+    "/api/v1/customers/",
+    "/api/v1/customers/1/",
+    "/api/v1/archive-types/",
+    "/api/v1/archive-types/CAR-SALE/",
+    "/api/v1/dossiers/",
+    "/api/v1/dossiers/1/",
+    "/api/v1/dossiers/1/checklist/",
+    "/api/v1/documents/",
+    "/api/v1/documents/1/",
+    "/api/v1/files/1/",
+    "/api/v1/audit/",
+]
+
+
+@pytest.mark.parametrize("url", DATA_ENDPOINTS)
+def test_it_refuses_anonymous_callers(url: str) -> None:
+    response = api().get(url)
+    assert response.status_code in (401, 403)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/customers/", "/api/v1/dossiers/", "/api/v1/documents/"])
+def test_it_refuses_anonymous_posts(url: str) -> None:
+    from dangan.customers.models import Customer
+
+    response = api().post(url, individual(), format="json")
+    assert response.status_code in (401, 403)
+    assert not Customer.objects.exists()
+
+
+def test_it_accepts_a_bearer_token(bob: Any) -> None:
+    from dangan.accounts.services import token_create
+
+    token = token_create(actor=None, user=bob)
+    client = APIClient()
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response.json()["username"] == "bob"
+
+
+def test_it_refuses_a_revoked_token(bob: Any) -> None:
+    from dangan.accounts.models import ApiToken
+    from dangan.accounts.services import token_create, token_revoke
+
+    token = token_create(actor=None, user=bob)
+    token_revoke(actor=bob, token=ApiToken.objects.get(user=bob))
+    response = APIClient().get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code in (401, 403)
+    assert "token_revoke" in audit_actions()
+
+
+def test_it_refuses_a_made_up_token(bob: Any) -> None:
+    response = APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer dgn_nonsense")
+    assert response.status_code in (401, 403)
+
+
+def test_it_refuses_a_malformed_authorization_header(bob: Any) -> None:
+    response = APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer a b")
+    assert response.status_code in (401, 403)
+
+
+def test_it_accepts_the_browser_session(bob: Any) -> None:
+    from conftest import PASSWORD
+
+    client = APIClient()
+    assert client.login(username="bob", password=PASSWORD)
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 200
+
+
+def test_it_requires_csrf_for_session_writes(bob: Any) -> None:
+    from conftest import PASSWORD
+    from dangan.customers.models import Customer
+
+    client = APIClient(enforce_csrf_checks=True)
+    assert client.login(username="bob", password=PASSWORD)
+    response = client.post("/api/v1/customers/", individual(), format="json")
+    assert response.status_code == 403
+    assert not Customer.objects.exists()
+
+
+# --- /me ---------------------------------------------------------------------------
+
+
+def test_it_describes_the_caller(bob: Any) -> None:
+    body = api(bob).get("/api/v1/me/").json()
+    assert body["id"] == bob.pk
+    assert body["username"] == "bob"
+    assert body["roles"] == ["account_manager"]
+    assert body["department"] == "销售一部"
+
+
+def test_it_describes_a_caller_without_department(sam: Any) -> None:
+    body = api(sam).get("/api/v1/me/").json()
+    assert body["roles"] == ["sysadmin"]
+    assert body["department"] is None
+
+
+# --- create ------------------------------------------------------------------------
+
+
+def test_it_creates_an_individual(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = api(bob).post("/api/v1/customers/", individual(), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    customer = Customer.objects.get(pk=body["id"])
+    assert customer.name == "李四"
+    assert customer.owner == bob
+    assert body["owner"] == bob.pk
+    assert body["department"] == bob.department_id
+    assert body["kind"] == "individual"
+    assert "create" in audit_actions(object_type="customer", object_id=str(customer.pk))
+
+
+def test_it_creates_an_organization(bob: Any) -> None:
+    response = api(bob).post(
+        "/api/v1/customers/",
+        {"kind": "organization", "name": "上海某某有限公司", "uscc": GOOD_USCC},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["uscc"] == GOOD_USCC
+
+
+def test_it_names_a_bad_id_check_digit(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = api(bob).post("/api/v1/customers/", individual(id_number=BAD_ID), format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == ["id_number"]
+    assert has_chinese(body["id_number"][0])
+    assert not Customer.objects.exists()
+
+
+def test_it_names_a_bad_mobile(bob: Any) -> None:
+    response = api(bob).post("/api/v1/customers/", individual(mobile="12345"), format="json")
+    assert response.status_code == 400
+    assert has_chinese(response.json()["mobile"][0])
+
+
+def test_it_names_a_bad_uscc_without_reason(bob: Any) -> None:
+    response = api(bob).post(
+        "/api/v1/customers/",
+        {"kind": "organization", "name": "某公司", "uscc": BAD_USCC},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert has_chinese(response.json()["uscc"][0])
+
+
+def test_it_accepts_a_bad_uscc_with_override_reason(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = api(bob).post(
+        "/api/v1/customers/",
+        {"kind": "organization", "name": "某公司", "uscc": BAD_USCC,
+         "uscc_override_reason": "营业执照原件核对无误"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    customer = Customer.objects.get(pk=response.json()["id"])
+    assert customer.uscc_override_reason == "营业执照原件核对无误"
+
+
+def test_it_names_the_existing_customer_on_duplicate_id(bob: Any, bobs_customer: Any) -> None:
+    response = api(bob).post("/api/v1/customers/", individual(id_number=GOOD_ID), format="json")
+    assert response.status_code == 400
+    message = response.json()["id_number"][0]
+    assert "张三" in message
+    assert str(bobs_customer.pk) in message
+
+
+def test_it_hides_the_existing_customer_from_other_departments(
+    dave: Any, bobs_customer: Any
+) -> None:
+    response = api(dave).post("/api/v1/customers/", individual(id_number=GOOD_ID), format="json")
+    assert response.status_code == 400
+    message = response.json()["id_number"][0]
+    assert "张三" not in message
+    assert has_chinese(message)
+
+
+def test_it_names_a_missing_kind(bob: Any) -> None:
+    response = api(bob).post("/api/v1/customers/", {"name": "王五"}, format="json")
+    assert response.status_code == 400
+    assert has_chinese(response.json()["kind"][0])
+
+
+def test_it_refuses_an_owner_from_another_department(bob: Any, dave: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = api(bob).post(
+        "/api/v1/customers/", individual(owner=dave.pk), format="json"
+    )
+    assert response.status_code == 400
+    assert "owner" in response.json()
+    assert not Customer.objects.exists()
+
+
+def test_it_refuses_create_without_permission(sam: Any) -> None:
+    response = api(sam).post("/api/v1/customers/", individual(), format="json")
+    assert response.status_code == 403
+
+
+# --- list and search ----------------------------------------------------------------
+
+
+@pytest.fixture
+def bobs_second(bob: Any) -> Any:
+    from dangan.customers.services import customer_create
+
+    return customer_create(
+        actor=bob, kind="individual", name="欧阳娜娜", id_number="110101199003074514",
+        mobile="13698765432",
+    )
+
+
+def names(response: Any) -> set[str]:
+    assert response.status_code == 200, response.content
+    return {row["name"] for row in response.json()["results"]}
+
+
+def test_it_searches_by_name(bob: Any, bobs_customer: Any, bobs_second: Any) -> None:
+    assert names(api(bob).get("/api/v1/customers/", {"q": "欧阳"})) == {"欧阳娜娜"}
+    assert "search" in audit_actions()
+
+
+def test_it_searches_by_id_last_four(bob: Any, bobs_customer: Any, bobs_second: Any) -> None:
+    assert names(api(bob).get("/api/v1/customers/", {"q": "002X"})) == {"张三"}
+    assert names(api(bob).get("/api/v1/customers/", {"q": "002x"})) == {"张三"}
+
+
+def test_it_searches_by_mobile_digits(bob: Any, bobs_customer: Any, bobs_second: Any) -> None:
+    assert names(api(bob).get("/api/v1/customers/", {"q": "98765"})) == {"欧阳娜娜"}
+
+
+def test_it_lists_only_own_customers(bob: Any, bobs_customer: Any, daves_customer: Any) -> None:
+    assert names(api(bob).get("/api/v1/customers/")) == {"张三"}
+
+
+def test_it_lists_the_department_for_a_manager(
+    carol: Any, bobs_customer: Any, daves_customer: Any
+) -> None:
+    assert names(api(carol).get("/api/v1/customers/")) == {"张三"}
+
+
+def test_it_lists_everything_for_the_archivist(
+    alice: Any, bobs_customer: Any, daves_customer: Any
+) -> None:
+    assert names(api(alice).get("/api/v1/customers/")) == {"张三", "北京远大贸易有限公司"}
+
+
+def test_it_lists_nothing_for_the_sysadmin(sam: Any, bobs_customer: Any) -> None:
+    assert api(sam).get("/api/v1/customers/").status_code == 403
+
+
+def test_it_ignores_a_non_numeric_owner_filter(bob: Any, bobs_customer: Any) -> None:
+    assert names(api(bob).get("/api/v1/customers/", {"owner": "x", "limit": "abc"})) == {"张三"}
+
+
+# --- detail, masking, change ---------------------------------------------------------
+
+
+def test_it_masks_identity_for_account_managers(bob: Any, bobs_customer: Any) -> None:
+    body = api(bob).get(f"/api/v1/customers/{bobs_customer.pk}/").json()
+    assert body["id_number"] == "110105********002X"
+    assert body["mobile"] != "13800138000"
+    assert "0013" not in body["mobile"][3:7]
+
+
+def test_it_masks_identity_in_lists(bob: Any, bobs_customer: Any) -> None:
+    row = api(bob).get("/api/v1/customers/").json()["results"][0]
+    assert row["id_number"] == "110105********002X"
+
+
+def test_it_shows_identity_to_the_archivist(alice: Any, bobs_customer: Any) -> None:
+    body = api(alice).get(f"/api/v1/customers/{bobs_customer.pk}/").json()
+    assert body["id_number"] == GOOD_ID
+    assert body["mobile"] == "13800138000"
+
+
+def test_it_records_a_view(bob: Any, bobs_customer: Any) -> None:
+    api(bob).get(f"/api/v1/customers/{bobs_customer.pk}/")
+    assert "view" in audit_actions(object_type="customer", object_id=str(bobs_customer.pk))
+
+
+def test_it_hides_another_departments_customer(dave: Any, bobs_customer: Any) -> None:
+    response = api(dave).get(f"/api/v1/customers/{bobs_customer.pk}/")
+    assert response.status_code == 404
+    assert "view" not in audit_actions(object_type="customer", object_id=str(bobs_customer.pk))
+
+
+def test_it_answers_missing_and_hidden_alike(dave: Any, bobs_customer: Any) -> None:
+    hidden = api(dave).get(f"/api/v1/customers/{bobs_customer.pk}/")
+    missing = api(dave).get("/api/v1/customers/999999/")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+
+
+def test_it_refuses_to_patch_another_departments_customer(dave: Any, bobs_customer: Any) -> None:
+    response = api(dave).patch(
+        f"/api/v1/customers/{bobs_customer.pk}/", {"name": "改名"}, format="json"
+    )
+    assert response.status_code == 404
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.name == "张三"
+    assert "change" not in audit_actions(object_type="customer")
+
+
+def test_it_patches_and_audits(bob: Any, bobs_customer: Any) -> None:
+    from dangan.audit.models import AuditEntry
+
+    response = api(bob).patch(
+        f"/api/v1/customers/{bobs_customer.pk}/",
+        {"name": "张三丰", "address": "北京市朝阳区"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["name"] == "张三丰"
+    entry = AuditEntry.objects.get(action="change", object_id=str(bobs_customer.pk))
+    assert entry.detail["before"]["name"] == "张三"
+    assert entry.detail["after"]["name"] == "张三丰"
+    assert entry.detail["after"]["address"] == "北京市朝阳区"
+
+
+def test_it_refuses_owner_tampering(bob: Any, dave: Any, bobs_customer: Any) -> None:
+    response = api(bob).patch(
+        f"/api/v1/customers/{bobs_customer.pk}/", {"owner": dave.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "owner" in response.json()
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.owner == bob
+
+
+def test_it_refuses_a_bad_mobile_on_patch(bob: Any, bobs_customer: Any) -> None:
+    response = api(bob).patch(
+        f"/api/v1/customers/{bobs_customer.pk}/", {"mobile": "abc"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "mobile" in response.json()
+
+
+def test_it_does_not_touch_the_id_when_patching_with_masked_value(
+    bob: Any, bobs_customer: Any
+) -> None:
+    """A client that echoes the masked number back must not overwrite the real one."""
+    response = api(bob).patch(
+        f"/api/v1/customers/{bobs_customer.pk}/",
+        {"id_number": "110105********002X"},
+        format="json",
+    )
+    assert response.status_code == 400
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.id_number == GOOD_ID
+
+
+# --- audit, schema, docs, health --------------------------------------------------------
+
+
+def test_it_shows_the_audit_trail_to_the_auditor(ada: Any, bob: Any, bobs_customer: Any) -> None:
+    response = api(ada).get("/api/v1/audit/")
+    assert response.status_code == 200
+    assert response.json()["count"] >= 1
+
+
+def test_it_hides_the_audit_trail_from_others(bob: Any, alice: Any, sam: Any) -> None:
+    for user in (bob, alice, sam):
+        assert api(user).get("/api/v1/audit/").status_code == 403
+
+
+def test_it_serves_the_openapi_schema(bob: Any) -> None:
+    response = api(bob).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert body["openapi"].startswith("3.")
+    assert "/api/v1/customers/" in body["paths"]
+
+
+def test_it_renders_docs_without_a_cdn(bob: Any, settings: Any) -> None:
+    # conftest's DANGAN_STATIC_PLAIN comes too late (pytest-django imports settings before
+    # the root conftest), so the manifest storage is active and no manifest exists in tests.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    response = api(bob).get("/api/v1/docs/")
+    assert response.status_code == 200
+    html = response.content.decode().lower()
+    assert "cdn" not in html
+    assert 'src="https://' not in html
+    assert "src='https://" not in html
+
+
+def test_it_answers_healthz(client: Any) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+
+
+# --- bad input ---------------------------------------------------------------------
+
+
+def test_it_refuses_an_overlong_name(bob: Any) -> None:
+    response = api(bob).post("/api/v1/customers/", individual(name="长" * 10000), format="json")
+    assert response.status_code == 400
+    assert "name" in response.json()
+
+
+def test_it_refuses_a_nul_in_the_name(bob: Any) -> None:
+    response = api(bob).post("/api/v1/customers/", individual(name="张\x00三"), format="json")
+    assert response.status_code == 400
+    assert "name" in response.json()
+
+
+def test_it_refuses_a_nul_in_the_query(bob: Any, bobs_customer: Any) -> None:
+    response = api(bob).get("/api/v1/customers/", {"q": "张\x00"})
+    assert response.status_code in (200, 400)
+
+
+def test_it_refuses_a_non_utf8_json_body(bob: Any) -> None:
+    response = api(bob).post(
+        "/api/v1/customers/", data=b'{"name": "\xff\xfe"}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert has_chinese(json.dumps(response.json(), ensure_ascii=False))
+
+
+def test_it_refuses_malformed_json(bob: Any) -> None:
+    response = api(bob).post(
+        "/api/v1/customers/", data=b'{"name": ', content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
+def test_it_refuses_a_json_list_body(bob: Any) -> None:
+    response = api(bob).post("/api/v1/customers/", [1, 2], format="json")
+    assert response.status_code == 400
+
+
+def test_it_refuses_wrong_types(bob: Any) -> None:
+    response = api(bob).post(
+        "/api/v1/customers/",
+        individual(name={"x": 1}, owner="abc", birth_date="yesterday"),
+        format="json",
+    )
+    assert response.status_code == 400
+
+
+def test_it_stores_script_names_verbatim(bob: Any) -> None:
+    response = api(bob).post(
+        "/api/v1/customers/", individual(name="<script>alert(1)</script>"), format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["name"] == "<script>alert(1)</script>"

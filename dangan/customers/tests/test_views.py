@@ -1,0 +1,205 @@
+"""HTML views for customers: list scope, create form errors, detail access, escaping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD, audit_actions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _plain_static(settings: Any) -> None:
+    # conftest sets DANGAN_STATIC_PLAIN after pytest-django has imported the settings,
+    # so pages would look for a collectstatic manifest that tests never build.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_it_requires_login_for_the_list(client: Client, bob: Any) -> None:
+    response = client.get("/customers/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_it_lists_only_own_customers(bob: Any, bobs_customer: Any, daves_customer: Any) -> None:
+    html = login(bob).get("/customers/").content.decode()
+    assert "张三" in html
+    assert "北京远大贸易有限公司" not in html
+
+
+def test_it_masks_identity_in_the_list(bob: Any, bobs_customer: Any) -> None:
+    html = login(bob).get("/customers/").content.decode()
+    assert "110105********002X" in html
+    assert "11010519491231002X" not in html
+    assert "13800138000" not in html
+
+
+def test_it_lists_the_department_for_a_manager(
+    carol: Any, bobs_customer: Any, daves_customer: Any
+) -> None:
+    html = login(carol).get("/customers/").content.decode()
+    assert "张三" in html
+    assert "北京远大贸易有限公司" not in html
+
+
+def test_it_lists_everything_for_the_archivist(
+    alice: Any, bobs_customer: Any, daves_customer: Any
+) -> None:
+    html = login(alice).get("/customers/").content.decode()
+    assert "张三" in html
+    assert "北京远大贸易有限公司" in html
+    assert "11010519491231002X" in html
+
+
+def test_it_searches_from_the_list(alice: Any, bobs_customer: Any, daves_customer: Any) -> None:
+    html = login(alice).get("/customers/", {"q": "远大"}).content.decode()
+    assert "北京远大贸易有限公司" in html
+    assert "张三" not in html
+    assert "search" in audit_actions()
+
+
+def test_it_refuses_the_list_to_the_sysadmin(sam: Any) -> None:
+    assert login(sam).get("/customers/").status_code == 403
+
+
+def test_it_survives_junk_filters(bob: Any, bobs_customer: Any) -> None:
+    response = login(bob).get("/customers/", {"owner": "x", "department": "y", "page": "zz"})
+    assert response.status_code == 200
+
+
+def test_it_creates_a_customer(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = login(bob).post(
+        "/customers/new/",
+        {"kind": "individual", "name": "李四", "id_type": "resident_id",
+         "id_number": "110101199003074514", "mobile": "13912345678"},
+    )
+    customer = Customer.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/{customer.pk}/"
+    assert customer.owner == bob
+    assert "create" in audit_actions(object_type="customer")
+
+
+def test_it_shows_a_bad_id_in_place_and_stores_nothing(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = login(bob).post(
+        "/customers/new/",
+        {"kind": "individual", "name": "李四", "id_type": "resident_id",
+         "id_number": "110105194912310021"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "校验" in html or "证件" in html
+    assert response.context["form"].errors["id_number"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in response.context["form"].errors["id_number"][0])
+    assert 'value="李四"' in html  # the form keeps what was typed
+    assert not Customer.objects.exists()
+
+
+def test_it_refuses_create_to_business_staff(eve: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = login(eve).post("/customers/new/", {"kind": "individual", "name": "某"})
+    assert response.status_code == 403
+    assert not Customer.objects.exists()
+
+
+def test_it_refuses_an_overlong_name_in_the_form(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = login(bob).post("/customers/new/", {"kind": "individual", "name": "长" * 10000})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"]
+    assert not Customer.objects.exists()
+
+
+def test_it_refuses_a_nul_in_the_form(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    response = login(bob).post("/customers/new/", {"kind": "individual", "name": "张\x00三"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"]
+    assert not Customer.objects.exists()
+
+
+def test_it_shows_a_customer_and_records_the_view(bob: Any, bobs_customer: Any) -> None:
+    response = login(bob).get(f"/customers/{bobs_customer.pk}/")
+    assert response.status_code == 200
+    assert "张三" in response.content.decode()
+    assert "view" in audit_actions(object_type="customer", object_id=str(bobs_customer.pk))
+
+
+def test_it_hides_another_departments_customer(dave: Any, bobs_customer: Any) -> None:
+    response = login(dave).get(f"/customers/{bobs_customer.pk}/")
+    assert response.status_code == 404
+    assert "张三" not in response.content.decode()
+    assert "view" not in audit_actions(object_type="customer", object_id=str(bobs_customer.pk))
+
+
+def test_it_hides_the_edit_form_of_another_departments_customer(
+    dave: Any, bobs_customer: Any
+) -> None:
+    client = login(dave)
+    assert client.get(f"/customers/{bobs_customer.pk}/edit/").status_code == 404
+    response = client.post(f"/customers/{bobs_customer.pk}/edit/", {"kind": "individual", "name": "X"})
+    assert response.status_code == 404
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.name == "张三"
+
+
+def test_it_edits_a_customer(bob: Any, bobs_customer: Any) -> None:
+    from dangan.audit.models import AuditEntry
+
+    client = login(bob)
+    form = client.get(f"/customers/{bobs_customer.pk}/edit/")
+    assert form.status_code == 200
+    # The form shows the number masked; posting it back unchanged must not break it.
+    assert "11010519491231002X" not in form.content.decode()
+    response = client.post(
+        f"/customers/{bobs_customer.pk}/edit/",
+        {"name": "张三丰", "id_type": "resident_id", "id_number": "110105********002X",
+         "mobile": "13800138000"},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.name == "张三丰"
+    assert bobs_customer.id_number == "11010519491231002X"
+    entry = AuditEntry.objects.get(action="change")
+    assert entry.detail["after"]["name"] == "张三丰"
+
+
+def test_it_escapes_a_script_name(bob: Any) -> None:
+    from dangan.customers.services import customer_create
+
+    customer = customer_create(actor=bob, kind="individual", name="<script>alert(1)</script>")
+    client = login(bob)
+    for url in (f"/customers/{customer.pk}/", "/customers/"):
+        html = client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_it_refuses_a_post_without_csrf_token(bob: Any) -> None:
+    from dangan.customers.models import Customer
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username="bob", password=PASSWORD)
+    response = client.post("/customers/new/", {"kind": "individual", "name": "李四"})
+    assert response.status_code == 403
+    assert not Customer.objects.exists()

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.archives.forms import DossierCreateForm
+from dangan.audit.services import audit_record
+from dangan.core.errors import ApplicationError
+from dangan.core.http import add_form_error, app_errors
+from dangan.customers import selectors, services
+from dangan.customers.forms import CustomerFilterForm, CustomerForm
+from dangan.customers.models import Customer
+
+
+@login_required
+@app_errors
+def customer_list(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, perms.CUSTOMER_VIEW)
+    form = CustomerFilterForm(request.GET or None, owners=policy.assignable_owners(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    customers = selectors.customer_list(request.user, filters=filters)
+    page = Paginator(customers, 30).get_page(request.GET.get("page"))
+    if filters.get("q"):
+        audit_record(actor=request.user, action="search", detail={"q": filters["q"][:200]})
+    return render(
+        request,
+        "customers/list.html",
+        {"form": form, "page": page, "section": "customers", "rows": _rows(request, page)},
+    )
+
+
+def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "customer": c,
+            "id_number": policy.shown_id_number(request.user, c) if c.id_number_encrypted else "",
+            "mobile": policy.shown_mobile(request.user, c.mobile),
+        }
+        for c in page.object_list
+    ]
+
+
+@login_required
+@app_errors
+def customer_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, perms.CUSTOMER_CREATE)
+    owners = policy.assignable_owners(request.user)
+    form = CustomerForm(request.POST or None, owners=owners)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, **form.service_kwargs())
+        except ApplicationError as exc:
+            add_form_error(form, exc)
+        else:
+            messages.success(request, _("已创建客户“%(name)s”") % {"name": customer.name})
+            return redirect("customers:detail", customer.pk)
+    return render(
+        request, "customers/form.html", {"form": form, "section": "customers", "creating": True}
+    )
+
+
+@login_required
+@app_errors
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
+    owners = policy.assignable_owners(request.user)
+    if request.method == "POST":
+        form = CustomerForm(request.POST, owners=owners)
+        form.fields["kind"].disabled = True
+        form.fields["kind"].initial = customer.kind
+        if form.is_valid():
+            changes = {
+                key: ("" if value is None and key not in _NULLABLE else value)
+                for key, value in form.cleaned_data.items()
+                if key != "kind" and key not in _skip_for(customer)
+            }
+            if changes.get("owner") in ("", None):
+                changes.pop("owner", None)
+            _keep_masked_identity(request, customer, changes)
+            try:
+                services.customer_update(actor=request.user, customer=customer, changes=changes)
+            except ApplicationError as exc:
+                add_form_error(form, exc)
+            else:
+                messages.success(request, _("已保存"))
+                return redirect("customers:detail", customer.pk)
+    else:
+        initial = {name: getattr(customer, name) for name in CustomerForm.base_fields
+                   if hasattr(customer, name) and name not in ("owner", "id_number")}
+        initial["owner"] = customer.owner_id
+        initial["id_number"] = policy.shown_id_number(request.user, customer)
+        initial["mobile"] = policy.shown_mobile(request.user, customer.mobile)
+        initial["phone"] = policy.shown_mobile(request.user, customer.phone)
+        form = CustomerForm(initial=initial, owners=owners)
+        form.fields["kind"].disabled = True
+    return render(
+        request,
+        "customers/form.html",
+        {"form": form, "customer": customer, "section": "customers", "creating": False},
+    )
+
+
+_NULLABLE = {"birth_date", "registered_capital", "credit_limit", "owner"}
+
+
+def _keep_masked_identity(request: HttpRequest, customer: Customer, changes: dict[str, Any]) -> None:
+    """The edit form shows the ID number as the policy masks it; posted back unchanged,
+    it means "keep the number", not "replace it with asterisks"."""
+    shown = policy.shown_id_number(request.user, customer)
+    if changes.get("id_number") == shown and shown != customer.id_number:
+        changes.pop("id_number")
+        if changes.get("id_type") in ("", customer.id_type):
+            changes.pop("id_type", None)
+    for name in ("mobile", "phone"):
+        current = getattr(customer, name)
+        if current and changes.get(name) == policy.shown_mobile(request.user, current):
+            changes.pop(name)
+
+
+def _skip_for(customer: Customer) -> tuple[str, ...]:
+    if customer.kind == Customer.Kind.INDIVIDUAL:
+        return CustomerForm.ORGANIZATION_FIELDS
+    return CustomerForm.INDIVIDUAL_FIELDS
+
+
+@login_required
+@app_errors
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = policy.access_customer(request.user, pk)
+    audit_record(actor=request.user, action="view", obj=customer)
+    dossiers = policy.dossiers_for(request.user).filter(customer=customer).select_related(
+        "archive_type"
+    )
+    can_create = policy.has_perm(request.user, perms.DOSSIER_CREATE)
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer,
+            "id_number": policy.shown_id_number(request.user, customer),
+            "mobile": policy.shown_mobile(request.user, customer.mobile),
+            "dossiers": dossiers,
+            "dossier_form": DossierCreateForm(customer=customer) if can_create else None,
+            "can_edit": policy.has_perm(request.user, perms.CUSTOMER_CHANGE),
+            "section": "customers",
+        },
+    )

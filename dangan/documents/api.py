@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dangan.accounts import policy
+from dangan.archives.models import ChecklistItem
+from dangan.audit.services import audit_record
+from dangan.core.api import paginated
+from dangan.core.errors import ApplicationError, NotFound
+from dangan.documents import services, storage
+from dangan.documents.models import Attachment, Document
+
+
+class AttachmentOutput(serializers.ModelSerializer[Attachment]):
+    sha256 = serializers.CharField(source="blob_id")
+    size = serializers.IntegerField(source="blob.size")
+    content_type = serializers.CharField(source="blob.content_type")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "sha256", "size", "content_type", "uploaded_at"]
+
+
+class DocumentOutput(serializers.ModelSerializer[Document]):
+    document_type = serializers.SlugRelatedField(
+        source="checklist_item", slug_field="code", read_only=True
+    )
+    attachments = AttachmentOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id", "dossier", "document_type", "piece_number", "title", "responsible",
+            "doc_date", "pages", "carrier", "state", "remarks", "created_at", "attachments",
+        ]
+
+
+class DocumentInput(serializers.Serializer[Any]):
+    dossier = serializers.IntegerField()
+    document_type = serializers.CharField(
+        required=False, allow_blank=True, help_text="清单项代码或编号;留空为清单外文件"
+    )
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    responsible = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    doc_date = serializers.DateField(required=False, allow_null=True)
+    pages = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    carrier = serializers.ChoiceField(
+        choices=Document.Carrier.choices, required=False, default="paper_copy"
+    )
+    remarks = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    file = serializers.FileField(required=False, allow_empty_file=True)
+
+
+def _checklist_item(dossier_type_id: int, key: str) -> ChecklistItem | None:
+    if not key:
+        return None
+    items = ChecklistItem.objects.filter(archive_type_id=dossier_type_id)
+    found = items.filter(code=key.strip().upper()).first()
+    if found is None and key.isdigit():
+        found = items.filter(pk=int(key)).first()
+    if found is None:
+        raise ApplicationError("该档案类型的清单中没有此文件类型", field="document_type")
+    return found
+
+
+class DocumentListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(parameters=[OpenApiParameter("dossier", int)], responses=DocumentOutput(many=True))
+    def get(self, request: Request) -> Response:
+        documents = policy.documents_for(request.user).select_related("checklist_item")
+        if request.query_params.get("dossier", "").isdigit():
+            documents = documents.filter(dossier_id=int(request.query_params["dossier"]))
+        documents = documents.prefetch_related("attachments__blob").order_by("dossier_id", "piece_number")
+        return paginated(self, request, documents, lambda d: DocumentOutput(d).data)
+
+    @extend_schema(
+        request={"multipart/form-data": DocumentInput}, responses={201: DocumentOutput}
+    )
+    def post(self, request: Request) -> Response:
+        serializer = DocumentInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            dossier = policy.access_dossier(request.user, data["dossier"])
+        except NotFound:
+            raise ApplicationError("档案不存在或您无权查看", field="dossier") from None
+        upload = data.get("file")
+        document = services.document_add(
+            actor=request.user,
+            dossier=dossier,
+            checklist_item=_checklist_item(dossier.archive_type_id, data.get("document_type") or ""),
+            title=data.get("title") or "",
+            responsible=data.get("responsible") or "",
+            doc_date=data.get("doc_date"),
+            pages=data.get("pages"),
+            carrier=data.get("carrier") or "paper_copy",
+            remarks=data.get("remarks") or "",
+            file_name=upload.name if upload else "",
+            file_chunks=upload.chunks() if upload else None,
+        )
+        return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentDetailApi(APIView):
+    @extend_schema(responses=DocumentOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        document = policy.access_document(request.user, pk)
+        audit_record(actor=request.user, action="view", obj=document)
+        return Response(DocumentOutput(document).data)
+
+
+class AttachmentDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        attachment = services.attachment_download(actor=request.user, attachment_id=pk)
+        return FileResponse(
+            storage.blob_open(attachment.blob),
+            content_type=attachment.blob.content_type,
+            as_attachment=True,
+            filename=attachment.original_name,
+        )
+
+

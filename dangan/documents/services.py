@@ -1,0 +1,138 @@
+"""Adding documents and their scans to dossiers."""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import User
+from dangan.archives.models import ChecklistItem, Dossier
+from dangan.audit.services import audit_record
+from dangan.core.errors import ApplicationError
+from dangan.documents import storage
+from dangan.documents.models import Attachment, Document
+
+
+def clean_filename(name: str) -> str:
+    """Refuse names with path separators or control characters; they are never paths."""
+    name = unicodedata.normalize("NFC", name or "").strip()
+    if not name:
+        raise ApplicationError(_("文件名不能为空"), field="file")
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise ApplicationError(_("文件名不能包含路径分隔符(/ 或 \\)"), field="file")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise ApplicationError(_("文件名不能包含控制字符"), field="file")
+    if len(name) > 200:
+        raise ApplicationError(_("文件名过长(最多200字)"), field="file")
+    return name
+
+
+@transaction.atomic
+def document_add(
+    *,
+    actor: User,
+    dossier: Dossier,
+    checklist_item: ChecklistItem | None,
+    title: str = "",
+    responsible: str = "",
+    doc_date: datetime.date | None = None,
+    pages: int | None = None,
+    carrier: str = Document.Carrier.PAPER_COPY,
+    remarks: str = "",
+    file_name: str = "",
+    file_chunks: Iterable[bytes] | None = None,
+) -> Document:
+    """File one document (件) in a dossier with an optional scan.
+
+    The file is checked and stored before any row is written, and the rows are written
+    in one transaction, so a failure leaves no document without its scan.
+    """
+    dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOCUMENT_UPLOAD)
+    if dossier.status in (Dossier.Status.DESTROYED, Dossier.Status.PENDING_DISPOSAL):
+        raise ApplicationError(_("该档案已进入销毁流程,不能再添加文件"), field="dossier")
+    if checklist_item is not None and checklist_item.archive_type_id != dossier.archive_type_id:
+        raise ApplicationError(_("文件类型不属于该档案的清单"), field="document_type")
+    title = title.strip() or (checklist_item.name if checklist_item else "")
+    if not title:
+        raise ApplicationError(_("请填写文件题名或选择文件类型"), field="title")
+    if carrier not in Document.Carrier.values:
+        raise ApplicationError(_("载体类型无效"), field="carrier")
+    if pages is not None and not 0 < pages <= 100000:
+        raise ApplicationError(_("页数应为正整数"), field="pages")
+    if doc_date is not None and doc_date > timezone.localdate() + datetime.timedelta(days=1):
+        raise ApplicationError(_("文件日期不能晚于今天"), field="doc_date")
+    blob = None
+    original_name = ""
+    if file_chunks is not None:
+        original_name = clean_filename(file_name)
+        spooled = storage.spool(file_chunks)
+        try:
+            blob = storage.blob_store(spooled)
+        finally:
+            spooled.handle.close()
+    # Lock the dossier row so piece numbers (件号) stay gap-free under concurrency.
+    Dossier.objects.select_for_update().filter(pk=dossier.pk).first()
+    last = dossier.documents.aggregate(m=Max("piece_number"))["m"] or 0
+    document = Document.objects.create(
+        dossier=dossier,
+        checklist_item=checklist_item,
+        piece_number=last + 1,
+        title=title[:200],
+        responsible=responsible.strip()[:100],
+        doc_date=doc_date,
+        pages=pages,
+        carrier=carrier,
+        remarks=remarks.strip()[:200],
+        created_by=actor,
+    )
+    detail: dict[str, object] = {"dossier": dossier.archive_number, "piece": document.piece_number}
+    if blob is not None:
+        Attachment.objects.create(
+            document=document, blob=blob, original_name=original_name, uploaded_by=actor
+        )
+        detail.update(sha256=blob.sha256, size=blob.size, name=original_name)
+    audit_record(actor=actor, action="create", obj=document, detail=detail)
+    return document
+
+
+@transaction.atomic
+def attachment_add(
+    *, actor: User, document: Document, file_name: str, file_chunks: Iterable[bytes]
+) -> Attachment:
+    document = policy.access_document(actor, document.pk, action=perms.DOCUMENT_UPLOAD)
+    original_name = clean_filename(file_name)
+    spooled = storage.spool(file_chunks)
+    try:
+        blob = storage.blob_store(spooled)
+    finally:
+        spooled.handle.close()
+    attachment = Attachment.objects.create(
+        document=document, blob=blob, original_name=original_name, uploaded_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="attach",
+        obj=document,
+        detail={"sha256": blob.sha256, "size": blob.size, "name": original_name},
+    )
+    return attachment
+
+
+def attachment_download(*, actor: User, attachment_id: object) -> Attachment:
+    """Check access to a scan and record the download before any byte is sent."""
+    attachment = policy.access_attachment(actor, attachment_id)
+    audit_record(
+        actor=actor,
+        action="download",
+        obj=attachment.document,
+        detail={"attachment": attachment.pk, "sha256": attachment.blob_id},
+    )
+    return attachment
