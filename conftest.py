@@ -17,7 +17,7 @@ import pytest
 os.environ.setdefault("DANGAN_DATA_DIR", tempfile.mkdtemp(prefix="dangan-test-"))
 os.environ.setdefault("DANGAN_STATIC_PLAIN", "1")
 
-PASSWORD = "Zhanghu-2026!"
+PASSWORD = "Zhanghu-2026!"  # noqa: S105 - the personas' test password
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,7 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
     # Argon2 is the production hasher (see test_settings); tests need speed, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
-        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "files")},
@@ -162,4 +162,6 @@ def png_bytes() -> bytes:
 def audit_actions(**filters: Any) -> list[str]:
     from dangan.audit.models import AuditEntry
 
-    return list(AuditEntry.objects.filter(**filters).order_by("seq").values_list("action", flat=True))
+    return list(
+        AuditEntry.objects.filter(**filters).order_by("seq").values_list("action", flat=True)
+    )

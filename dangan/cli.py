@@ -65,7 +65,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     from dangan.server import run
 
-    print(f"Dangan 已启动 (running): http://{args.host}:{args.port}/   数据目录: {settings.DATA_DIR}")
+    print(
+        f"Dangan 已启动 (running): http://{args.host}:{args.port}/   数据目录: {settings.DATA_DIR}"
+    )
     sys.stdout.flush()
     run(host=args.host, port=args.port, workers=args.workers)
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def data_dir() -> Path:
-    path = Path(os.environ.get("DANGAN_DATA_DIR", "./var")).resolve()
+    path = Path(os.environ.get("DANGAN_DATA_DIR") or "./var").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "dangan.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -131,13 +131,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing directory
 MEDIA_ROOT = DATA_DIR / "files"
 
 
 def _storages() -> dict[str, dict[str, object]]:
-    static = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    static: dict[str, object] = {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    }
     if DEBUG or os.environ.get("DANGAN_STATIC_PLAIN") == "1":
         static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     kind = os.environ.get("DANGAN_STORAGE", "local")

@@ -8,10 +8,10 @@ unknown role scope or an anonymous user sees nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from dangan.documents.models import Attachment, Document
 
 Actor = User | AnonymousUser
+_M = TypeVar("_M", bound=Model)
 
-_SCOPE_RANK = {Role.Scope.NONE: 0, Role.Scope.OWN: 1, Role.Scope.DEPARTMENT: 2, Role.Scope.ALL: 3}
+_SCOPE_RANK: dict[str, int] = {Role.Scope.NONE: 0, Role.Scope.OWN: 1, Role.Scope.DEPARTMENT: 2, Role.Scope.ALL: 3}
 
 
 def roles_of(actor: Actor) -> list[Role]:
@@ -71,7 +72,8 @@ def customer_filter(actor: Actor, prefix: str = "") -> Q:
     if not has_perm(actor, perms.CUSTOMER_VIEW):
         return Q(pk__in=[])
     scope = data_scope(actor)
-    assert isinstance(actor, User)  # has_perm is False for anonymous users
+    if not isinstance(actor, User):  # unreachable: has_perm is False for anonymous users
+        return Q(pk__in=[])
     if scope == Role.Scope.ALL:
         return Q()
     if scope == Role.Scope.DEPARTMENT and actor.department_id is not None:
@@ -89,7 +91,9 @@ def customers_for(actor: Actor) -> QuerySet[Customer]:
     return Customer.objects.filter(customer_filter(actor))
 
 
-def access_customer(actor: Actor, customer_id: Any, *, action: str = perms.CUSTOMER_VIEW) -> Customer:
+def access_customer(
+    actor: Actor, customer_id: Any, *, action: str = perms.CUSTOMER_VIEW
+) -> Customer:
     customer = _get_or_404(customers_for(actor), customer_id)
     require(actor, action)
     return customer
@@ -104,7 +108,9 @@ def dossiers_for(actor: Actor) -> QuerySet[Dossier]:
 
 
 def access_dossier(actor: Actor, dossier_id: Any, *, action: str = perms.DOSSIER_VIEW) -> Dossier:
-    dossier = _get_or_404(dossiers_for(actor).select_related("customer", "archive_type"), dossier_id)
+    dossier = _get_or_404(
+        dossiers_for(actor).select_related("customer", "archive_type"), dossier_id
+    )
     require(actor, action)
     return dossier
 
@@ -129,9 +135,9 @@ def access_attachment(actor: Actor, attachment_id: Any) -> Attachment:
     """A scan to download: visible through its document, and downloading is a permission."""
     from dangan.documents.models import Attachment
 
-    visible = Attachment.objects.filter(
-        document__in=documents_for(actor)
-    ).select_related("blob", "document__dossier")
+    visible = Attachment.objects.filter(document__in=documents_for(actor)).select_related(
+        "blob", "document__dossier"
+    )
     attachment = _get_or_404(visible, attachment_id)
     require(actor, perms.FILE_DOWNLOAD)
     return attachment
@@ -168,7 +174,7 @@ def shown_mobile(actor: Actor, value: str) -> str:
     return mask_mobile(value)
 
 
-def _get_or_404(queryset: QuerySet[Any], pk: Any) -> Any:
+def _get_or_404(queryset: QuerySet[_M], pk: Any) -> _M:
     try:
         key = int(pk)
     except (TypeError, ValueError):

@@ -19,7 +19,7 @@ from dangan.accounts.models import ApiToken, Department, Role, User
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
 
-TOKEN_PREFIX = "dgn_"
+TOKEN_PREFIX = "dgn_"  # noqa: S105 - a public marker, not a secret
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{2,150}$")
 
 

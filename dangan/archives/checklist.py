@@ -73,9 +73,7 @@ class Checklist:
 def dossier_checklist(dossier: Dossier) -> Checklist:
     """Two queries whatever the dossier's size: its type's items and its documents."""
     items = list(dossier.archive_type.items.all())
-    documents = list(
-        dossier.documents.prefetch_related("attachments").order_by("piece_number")
-    )
+    documents = list(dossier.documents.prefetch_related("attachments").order_by("piece_number"))
     by_item: dict[int, list[Document]] = {}
     others: list[Document] = []
     for doc in documents:

@@ -13,7 +13,16 @@ from dangan.core import identifiers
 from dangan.core.errors import ValidationFailed
 
 FIELD_TYPES = (
-    "text", "vin", "unit", "date", "number", "money", "bool", "choice", "member_no", "mobile",
+    "text",
+    "vin",
+    "unit",
+    "date",
+    "number",
+    "money",
+    "bool",
+    "choice",
+    "member_no",
+    "mobile",
 )
 
 _DATE_PATTERNS = (

@@ -42,8 +42,12 @@ class DossierCreateForm(forms.Form):
     archive_type = forms.ModelChoiceField(
         label=_("档案类型"), queryset=ArchiveType.objects.none(), empty_label=_("请选择")
     )
-    title = forms.CharField(label=_("案卷题名"), required=False, max_length=200,
-                            help_text=_("留空则按“客户名 档案类型”生成"))
+    title = forms.CharField(
+        label=_("案卷题名"),
+        required=False,
+        max_length=200,
+        help_text=_("留空则按“客户名 档案类型”生成"),
+    )
     confidentiality = forms.ChoiceField(
         label=_("密级"), choices=Dossier.Confidentiality.choices, initial="normal"
     )
@@ -61,7 +65,7 @@ class DossierCreateForm(forms.Form):
         fitting = [t.pk for t in types if not t.customer_kinds or customer.kind in t.customer_kinds]
         self.fields["archive_type"].queryset = types.filter(pk__in=fitting)  # type: ignore[attr-defined]
         self.fields["volume_year"].initial = timezone.localdate().year
-        self.archive_type = archive_type
+        self.selected_type = archive_type
         if archive_type is not None:
             self.fields.update(custom_form_fields(archive_type.field_schema()))
 
@@ -86,20 +90,29 @@ class LocationForm(forms.Form):
 
 class DocumentUploadForm(forms.Form):
     checklist_item = forms.ModelChoiceField(
-        label=_("文件类型"), queryset=ChecklistItem.objects.none(), required=False,
+        label=_("文件类型"),
+        queryset=ChecklistItem.objects.none(),
+        required=False,
         empty_label=_("(清单外文件)"),
     )
-    title = forms.CharField(label=_("题名"), required=False, max_length=200,
-                            help_text=_("留空则使用文件类型名称"))
+    title = forms.CharField(
+        label=_("题名"), required=False, max_length=200, help_text=_("留空则使用文件类型名称")
+    )
     responsible = forms.CharField(label=_("责任者"), required=False, max_length=100)
-    doc_date = forms.DateField(label=_("文件日期"), required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}))
+    doc_date = forms.DateField(
+        label=_("文件日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     pages = forms.IntegerField(label=_("页数"), required=False, min_value=1, max_value=100000)
-    carrier = forms.ChoiceField(label=_("载体"), choices=Document.Carrier.choices,
-                                initial=Document.Carrier.PAPER_COPY)
+    carrier = forms.ChoiceField(
+        label=_("载体"), choices=Document.Carrier.choices, initial=Document.Carrier.PAPER_COPY
+    )
     remarks = forms.CharField(label=_("备注"), required=False, max_length=200)
-    file = forms.FileField(label=_("扫描件"), required=False, allow_empty_file=True,
-                           help_text=_("PDF 或图片(JPG、PNG、TIFF)"))
+    file = forms.FileField(
+        label=_("扫描件"),
+        required=False,
+        allow_empty_file=True,
+        help_text=_("PDF 或图片(JPG、PNG、TIFF)"),
+    )
 
     def __init__(self, *args: Any, dossier: Dossier, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,12 +121,17 @@ class DocumentUploadForm(forms.Form):
 
 class ArchiveTypeForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=64)
-    numbering = forms.CharField(label=_("档号规则"), max_length=64,
-                                help_text=_("占位符:{code} {year} {month} {dept} {seq:N}"))
-    retention = forms.CharField(label=_("保管期限"), max_length=8,
-                                help_text=_("Y=永久,D30,D10,或年数"))
-    document_order = forms.ChoiceField(label=_("文件排列"),
-                                       choices=ArchiveType.DocumentOrder.choices)
+    numbering = forms.CharField(
+        label=_("档号规则"),
+        max_length=64,
+        help_text=_("占位符:{code} {year} {month} {dept} {seq:N}"),
+    )
+    retention = forms.CharField(
+        label=_("保管期限"), max_length=8, help_text=_("Y=永久,D30,D10,或年数")
+    )
+    document_order = forms.ChoiceField(
+        label=_("文件排列"), choices=ArchiveType.DocumentOrder.choices
+    )
     is_active = forms.BooleanField(label=_("启用"), required=False)
 
 
@@ -122,7 +140,9 @@ class ChecklistItemForm(forms.Form):
     group = forms.CharField(label=_("分组"), required=False, max_length=40)
     requirement = forms.ChoiceField(label=_("要求"), choices=ChecklistItem.Requirement.choices)
     condition = forms.CharField(
-        label=_("适用条件"), required=False, max_length=200,
+        label=_("适用条件"),
+        required=False,
+        max_length=200,
         help_text=_("条件必备时填写,如 customer.kind=organization 或 fields.payment=按揭"),
     )
     copies = forms.IntegerField(label=_("份数"), min_value=1, max_value=20, initial=1)
@@ -155,5 +175,7 @@ def condition_text(when: dict[str, Any]) -> str:
     parts = []
     for path, value in (when or {}).items():
         values = value if isinstance(value, list) else [value]
-        parts.append(f"{path}=" + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values))
+        parts.append(
+            f"{path}=" + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+        )
     return "; ".join(parts)

@@ -20,12 +20,32 @@ from dangan.core.errors import ApplicationError
 SEED_DIR = Path(__file__).resolve().parent / "seed_templates"
 
 _TYPE_KEYS = {
-    "code", "name", "description", "source", "customer_kinds", "numbering", "retention",
-    "document_order", "placement", "deadline", "fields", "checklist", "consistency", "penalties",
+    "code",
+    "name",
+    "description",
+    "source",
+    "customer_kinds",
+    "numbering",
+    "retention",
+    "document_order",
+    "placement",
+    "deadline",
+    "fields",
+    "checklist",
+    "consistency",
+    "penalties",
 }
 _ITEM_KEYS = {
-    "code", "name", "group", "requirement", "when", "copies", "needs_stamp",
-    "needs_signature", "original", "note",
+    "code",
+    "name",
+    "group",
+    "requirement",
+    "when",
+    "copies",
+    "needs_stamp",
+    "needs_signature",
+    "original",
+    "note",
 }
 
 
@@ -78,9 +98,11 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
         codes.add(item.get("code"))
         if item.get("requirement", "required") not in ChecklistItem.Requirement.values:
             raise fail(f"item {item['code']}: bad requirement")
-        for path in (item.get("when") or {}):
+        for path in item.get("when") or {}:
             root, _sep, name = str(path).partition(".")
-            if not ((root, name) == ("customer", "kind") or (root == "fields" and name in field_keys)):
+            if not (
+                (root, name) == ("customer", "kind") or (root == "fields" and name in field_keys)
+            ):
                 raise fail(f"item {item['code']}: condition on unknown {path}")
     for rule in data.get("consistency") or []:
         for code in rule.get("documents") or []:

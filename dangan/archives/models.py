@@ -106,7 +106,9 @@ class Dossier(TimeStamped):
 
     archive_number = models.CharField(_("档号"), max_length=64, unique=True, editable=False)
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT,
+        "customers.Customer",
+        verbose_name=_("客户"),
+        on_delete=models.PROTECT,
         related_name="dossiers",
     )
     archive_type = models.ForeignKey(
@@ -148,4 +150,11 @@ class Dossier(TimeStamped):
 
     @property
     def location_parts(self) -> list[str]:
-        return [getattr(self, name) for name in self.LOCATION_FIELDS if getattr(self, name)]
+        """Room › cabinet › shelf › box › position as a clerk reads it (档案室A › 03柜 …)."""
+        suffixes = ("", "柜", "层", "盒", "号")
+        parts = []
+        for name, suffix in zip(self.LOCATION_FIELDS, suffixes, strict=True):
+            value = getattr(self, name)
+            if value:
+                parts.append(value + suffix if value.isdigit() else value)
+        return parts

@@ -56,14 +56,14 @@ def validate_rule(rule: str) -> str:
 
 def _render(rule: str, ctx: NumberContext, seq: int | None) -> str:
     def replace(match: re.Match[str]) -> str:
-        token = match.group(1)
-        if token == "code":
+        name = match.group(1)
+        if name == "code":
             return ctx.code
-        if token == "year":
+        if name == "year":
             return f"{ctx.date.year:04d}"
-        if token == "month":
+        if name == "month":
             return f"{ctx.date.month:02d}"
-        if token == "dept":
+        if name == "dept":
             if not ctx.dept:
                 raise ApplicationError(
                     _("该档案类型的档号包含部门代码,但客户未指定所属部门"), field="department"

@@ -121,9 +121,7 @@ def dossier_locate(*, actor: User, dossier: Dossier, location: dict[str, str]) -
 
 
 @transaction.atomic
-def dossier_change(
-    *, actor: User, dossier: Dossier, changes: dict[str, Any]
-) -> Dossier:
+def dossier_change(*, actor: User, dossier: Dossier, changes: dict[str, Any]) -> Dossier:
     """Change title, confidentiality or custom fields. The archive number never changes."""
     dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOSSIER_CHANGE)
     dossier = Dossier.objects.select_for_update().select_related("archive_type").get(pk=dossier.pk)
@@ -243,7 +241,9 @@ def _clean_item(archive_type: ArchiveType, data: dict[str, Any]) -> dict[str, An
 
 
 @transaction.atomic
-def checklist_item_add(*, actor: User, archive_type: ArchiveType, data: dict[str, Any]) -> ChecklistItem:
+def checklist_item_add(
+    *, actor: User, archive_type: ArchiveType, data: dict[str, Any]
+) -> ChecklistItem:
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
     archive_type = ArchiveType.objects.select_for_update().get(pk=archive_type.pk)
     cleaned = _clean_item(archive_type, {"requirement": "required", **data})
@@ -256,12 +256,16 @@ def checklist_item_add(*, actor: User, archive_type: ArchiveType, data: dict[str
     item = ChecklistItem.objects.create(
         archive_type=archive_type, code=code, position=last + 1, **cleaned
     )
-    audit_record(actor=actor, action="create", obj=item, detail={"type": archive_type.code, **cleaned})
+    audit_record(
+        actor=actor, action="create", obj=item, detail={"type": archive_type.code, **cleaned}
+    )
     return item
 
 
 @transaction.atomic
-def checklist_item_update(*, actor: User, item: ChecklistItem, data: dict[str, Any]) -> ChecklistItem:
+def checklist_item_update(
+    *, actor: User, item: ChecklistItem, data: dict[str, Any]
+) -> ChecklistItem:
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
     item = ChecklistItem.objects.select_for_update().select_related("archive_type").get(pk=item.pk)
     cleaned = _clean_item(item.archive_type, data)
@@ -273,7 +277,9 @@ def checklist_item_update(*, actor: User, item: ChecklistItem, data: dict[str, A
     for key, value in cleaned.items():
         setattr(item, key, value)
     item.save()
-    audit_record(actor=actor, action="change", obj=item, detail={"before": before, "after": cleaned})
+    audit_record(
+        actor=actor, action="change", obj=item, detail={"before": before, "after": cleaned}
+    )
     return item
 
 
@@ -295,9 +301,7 @@ def checklist_item_move(*, actor: User, item: ChecklistItem, direction: int) -> 
         if it.position != position:
             it.position = position
             it.save(update_fields=["position"])
-    audit_record(
-        actor=actor, action="reorder", obj=item, detail={"to": target + 1}
-    )
+    audit_record(actor=actor, action="reorder", obj=item, detail={"to": target + 1})
 
 
 def retention_years(code: str) -> int | None:
@@ -305,5 +309,3 @@ def retention_years(code: str) -> int | None:
     if code == "Y":
         return None
     return int(code.removeprefix("D"))
-
-

@@ -37,12 +37,16 @@ class CustomerFilterForm(forms.Form):
 
 class CustomerForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("客户类型"), choices=Customer.Kind.choices, widget=forms.RadioSelect,
+        label=_("客户类型"),
+        choices=Customer.Kind.choices,
+        widget=forms.RadioSelect,
         initial=Customer.Kind.INDIVIDUAL,
     )
     name = forms.CharField(label=_("客户名称 / 姓名"), max_length=100)
     id_type = forms.ChoiceField(
-        label=_("证件类型"), required=False, choices=[("", "—"), *Customer.IdType.choices],
+        label=_("证件类型"),
+        required=False,
+        choices=[("", "—"), *Customer.IdType.choices],
         initial=Customer.IdType.RESIDENT_ID,
     )
     id_number = forms.CharField(label=_("证件号码"), required=False, max_length=40)
@@ -51,13 +55,16 @@ class CustomerForm(forms.Form):
     gender = forms.ChoiceField(
         label=_("性别"), required=False, choices=[("", "—"), *Customer.Gender.choices]
     )
-    birth_date = forms.DateField(label=_("出生日期"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label=_("出生日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     address = forms.CharField(label=_("地址"), required=False, max_length=200)
     email = forms.EmailField(label=_("电子邮箱"), required=False)
     uscc = forms.CharField(label=_("统一社会信用代码"), required=False, max_length=30)
     uscc_override_reason = forms.CharField(
-        label=_("校验未通过时的确认理由"), required=False, max_length=200,
+        label=_("校验未通过时的确认理由"),
+        required=False,
+        max_length=200,
         help_text=_("个别已发放的信用代码不符合校验规则;确认无误时请说明理由"),
     )
     legal_representative = forms.CharField(label=_("法定代表人"), required=False, max_length=64)
@@ -66,27 +73,36 @@ class CustomerForm(forms.Form):
     )
     industry = forms.CharField(label=_("所属行业"), required=False, max_length=64)
     scale = forms.CharField(label=_("规模"), required=False, max_length=64)
-    tier = forms.ChoiceField(label=_("客户等级"), required=False,
-                             choices=[("", "—"), *Customer.Tier.choices])
-    stage = forms.ChoiceField(label=_("客户阶段"), required=False,
-                              choices=[("", "—"), *Customer.Stage.choices])
-    category = forms.ChoiceField(label=_("客户性质"), required=False,
-                                 choices=[("", "—"), *Customer.Category.choices])
+    tier = forms.ChoiceField(
+        label=_("客户等级"), required=False, choices=[("", "—"), *Customer.Tier.choices]
+    )
+    stage = forms.ChoiceField(
+        label=_("客户阶段"), required=False, choices=[("", "—"), *Customer.Stage.choices]
+    )
+    category = forms.ChoiceField(
+        label=_("客户性质"), required=False, choices=[("", "—"), *Customer.Category.choices]
+    )
     credit_rating = forms.ChoiceField(
-        label=_("信用等级"), required=False,
+        label=_("信用等级"),
+        required=False,
         choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
     )
     credit_limit = forms.DecimalField(
         label=_("信用额度(元)"), required=False, max_digits=14, decimal_places=2
     )
-    owner = forms.ModelChoiceField(label=_("客户经理"), queryset=User.objects.none(),
-                                   required=False, empty_label=_("(本人)"))
+    owner = forms.ModelChoiceField(
+        label=_("客户经理"), queryset=User.objects.none(), required=False, empty_label=_("(本人)")
+    )
     remarks = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea)
 
     INDIVIDUAL_FIELDS = ("id_type", "id_number", "gender", "birth_date")
     ORGANIZATION_FIELDS = (
-        "uscc", "uscc_override_reason", "legal_representative", "registered_capital",
-        "industry", "scale",
+        "uscc",
+        "uscc_override_reason",
+        "legal_representative",
+        "registered_capital",
+        "industry",
+        "scale",
     )
 
     def __init__(self, *args: Any, owners: Any = None, **kwargs: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
@@ -17,7 +18,7 @@ from dangan.accounts.models import Department, Role, User
 from dangan.audit.services import audit_record
 from dangan.core import crypto, identifiers
 from dangan.core.errors import ApplicationError, ValidationFailed
-from dangan.customers.models import Customer
+from dangan.customers.models import Customer, RelatedPerson
 
 DETAIL_FIELDS = (
     "gender",
@@ -44,7 +45,9 @@ def _identity(kind: str, id_type: str, id_number: str) -> tuple[str, str, dict[s
     if not id_number.strip():
         return ("", "", {})
     if kind == Customer.Kind.ORGANIZATION:
-        raise ApplicationError(_("单位客户请填写统一社会信用代码,而不是个人证件号码"), field="id_number")
+        raise ApplicationError(
+            _("单位客户请填写统一社会信用代码,而不是个人证件号码"), field="id_number"
+        )
     id_type = id_type or Customer.IdType.RESIDENT_ID
     if id_type not in Customer.IdType.values:
         raise ApplicationError(_("证件类型无效"), field="id_type")
@@ -73,6 +76,7 @@ def _check_identity_unique(actor: User, id_type: str, number: str, exclude: int 
     if found is None:
         return lookup
     # Name the existing customer only to someone allowed to see it.
+    message: str | Promise
     if policy.customers_for(actor).filter(pk=found.pk).exists():
         message = _("该证件号码已登记在客户“%(name)s”(客户编号 %(id)s)名下") % {
             "name": found.name,
@@ -199,7 +203,11 @@ def customer_create(
         actor=actor,
         action="create",
         obj=customer,
-        detail={"kind": kind, "owner": owner.username, "uscc_override": bool(customer.uscc_override_reason)},
+        detail={
+            "kind": kind,
+            "owner": owner.username,
+            "uscc_override": bool(customer.uscc_override_reason),
+        },
     )
     return customer
 
@@ -229,9 +237,14 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
     if "uscc" in changes or "uscc_override_reason" in changes:
         reason = str(changes.pop("uscc_override_reason", customer.uscc_override_reason) or "")
         value = str(changes.pop("uscc", customer.uscc) or "")
-        updates["uscc"] = _uscc(value, reason) if customer.kind == Customer.Kind.ORGANIZATION else ""
+        updates["uscc"] = (
+            _uscc(value, reason) if customer.kind == Customer.Kind.ORGANIZATION else ""
+        )
         updates["uscc_override_reason"] = reason.strip() if value else ""
-        if updates["uscc"] and Customer.objects.filter(uscc=updates["uscc"]).exclude(pk=customer.pk).exists():
+        if (
+            updates["uscc"]
+            and Customer.objects.filter(uscc=updates["uscc"]).exclude(pk=customer.pk).exists()
+        ):
             raise ApplicationError(_("该统一社会信用代码已登记在其他客户名下"), field="uscc")
     if "owner" in changes or "department" in changes:
         owner, department = _owner_and_department(
@@ -273,3 +286,49 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
         actor=actor, action="change", obj=customer, detail={"before": before, "after": after}
     )
     return customer
+
+
+@transaction.atomic
+def related_person_add(
+    *,
+    actor: User,
+    customer: Customer,
+    relation: str,
+    name: str,
+    title: str = "",
+    mobile: str = "",
+    id_number: str = "",
+) -> RelatedPerson:
+    """Record an agent, co-owner, guardian, emergency contact or contact person."""
+    customer = policy.access_customer(actor, customer.pk, action=perms.CUSTOMER_CHANGE)
+    if relation not in RelatedPerson.Relation.values:
+        raise ApplicationError(_("关系类型无效"), field="relation")
+    name = name.strip()
+    if not name:
+        raise ApplicationError(_("请填写姓名"), field="name")
+    person = RelatedPerson(
+        customer=customer,
+        relation=relation,
+        name=name[:64],
+        title=title.strip()[:64],
+        mobile=_mobile(mobile),
+    )
+    if id_number.strip():
+        _id_type, number, _derived = _identity(Customer.Kind.INDIVIDUAL, "", id_number)
+        person.id_number_encrypted = crypto.encrypt(number)
+    person.save()
+    audit_record(
+        actor=actor,
+        action="change",
+        obj=customer,
+        detail={"related_person_added": {"relation": relation, "name": person.name}},
+    )
+    return person
+
+
+@transaction.atomic
+def related_person_remove(*, actor: User, person: RelatedPerson) -> None:
+    customer = policy.access_customer(actor, person.customer_id, action=perms.CUSTOMER_CHANGE)
+    detail = {"related_person_removed": {"relation": person.relation, "name": person.name}}
+    person.delete()
+    audit_record(actor=actor, action="change", obj=customer, detail=detail)

@@ -94,7 +94,8 @@ def blob_store(spooled: Spooled) -> Blob:
 
 
 def blob_open(blob: Blob) -> IO[bytes]:
-    return default_storage.open(blob.storage_name, "rb")  # type: ignore[no-any-return]
+    handle: IO[bytes] = default_storage.open(blob.storage_name, "rb")
+    return handle
 
 
 def blob_fixity(blob: Blob) -> bool:

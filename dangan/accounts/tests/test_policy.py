@@ -14,24 +14,35 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(alice: Any, bob: Any, carol: Any, dave: Any, eve: Any, sam: Any, ada: Any,
-          bobs_customer: Any, daves_customer: Any) -> dict[str, Any]:
+def world(
+    alice: Any,
+    bob: Any,
+    carol: Any,
+    dave: Any,
+    eve: Any,
+    sam: Any,
+    ada: Any,
+    bobs_customer: Any,
+    daves_customer: Any,
+) -> dict[str, Any]:
     return locals()
 
 
 @pytest.mark.parametrize(
     ("persona", "sees"),
     [
-        ("alice", {"bob", "dave"}),   # archivist: all
-        ("bob", {"bob"}),             # account manager: own
-        ("carol", {"bob"}),           # department manager of 销售一部
+        ("alice", {"bob", "dave"}),  # archivist: all
+        ("bob", {"bob"}),  # account manager: own
+        ("carol", {"bob"}),  # department manager of 销售一部
         ("dave", {"dave"}),
-        ("eve", set()),               # business staff: own customers only (none)
-        ("sam", set()),               # system admin: no customer data at all
-        ("ada", set()),               # auditor: audit trail only
+        ("eve", set()),  # business staff: own customers only (none)
+        ("sam", set()),  # system admin: no customer data at all
+        ("ada", set()),  # auditor: audit trail only
     ],
 )
-def test_it_limits_customers_to_the_scope(world: dict[str, Any], persona: str, sees: set[str]) -> None:
+def test_it_limits_customers_to_the_scope(
+    world: dict[str, Any], persona: str, sees: set[str]
+) -> None:
     visible = {c.owner.username for c in policy.customers_for(world[persona])}
     assert visible == sees
 

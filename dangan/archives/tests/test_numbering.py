@@ -20,7 +20,11 @@ NOV_13 = datetime.date(2015, 11, 13)
         ("{code}-{year}-{seq:4}", numbering.NumberContext("KH", NOV_13), "KH-2015-0001"),
         ("{year}-{dept}-{seq:4}", numbering.NumberContext("X", NOV_13, "XSB"), "2015-XSB-0001"),
         ("{year}{month}{seq:2}", numbering.NumberContext("X", NOV_13), "20151101"),
-        ("C001-{code}·{year}-D30-{seq:4}", numbering.NumberContext("KH", NOV_13), "C001-KH·2015-D30-0001"),
+        (
+            "C001-{code}·{year}-D30-{seq:4}",
+            numbering.NumberContext("KH", NOV_13),
+            "C001-KH·2015-D30-0001",
+        ),
     ],
 )
 def test_it_renders_the_three_seed_schemes(rule: str, ctx: Any, expected: str) -> None:
@@ -29,7 +33,15 @@ def test_it_renders_the_three_seed_schemes(rule: str, ctx: Any, expected: str) -
 
 @pytest.mark.parametrize(
     "rule",
-    ["{code}-{year}", "{seq:4}-{seq:2}", "{seq:0}", "{seq:9}", "{name}-{seq:3}", "A B {seq:3}", "<{seq:2}>"],
+    [
+        "{code}-{year}",
+        "{seq:4}-{seq:2}",
+        "{seq:0}",
+        "{seq:9}",
+        "{name}-{seq:3}",
+        "A B {seq:3}",
+        "<{seq:2}>",
+    ],
 )
 def test_it_rejects_bad_rules(rule: str) -> None:
     with pytest.raises(ApplicationError) as exc:
@@ -65,13 +77,14 @@ def test_it_shares_a_counter_between_rules_with_the_same_prefix() -> None:
 @pytest.mark.django_db
 def test_it_widens_rather_than_wraps_when_the_sequence_overflows() -> None:
     NumberSequence.objects.create(key="201511{seq}", last_value=99)
-    assert numbering.allocate("{year}{month}{seq:2}", numbering.NumberContext("C", NOV_13)) == "201511100"
+    assert (
+        numbering.allocate("{year}{month}{seq:2}", numbering.NumberContext("C", NOV_13))
+        == "201511100"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_allocates_unique_numbers_under_16_parallel_writers(
-    templates: Any, alice: Any
-) -> None:
+def test_it_allocates_unique_numbers_under_16_parallel_writers(templates: Any, alice: Any) -> None:
     """SPEC §6: archive numbers unique under 16 parallel writers (SQLite and PostgreSQL)."""
     from dangan.archives.services import dossier_create
     from dangan.customers.services import customer_create

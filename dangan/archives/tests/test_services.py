@@ -20,7 +20,13 @@ pytestmark = pytest.mark.django_db
 class TestTemplatesLoad:
     def test_it_loads_the_seven_industry_types(self, templates: dict[str, Any]) -> None:
         assert set(templates) == {
-            "RE-SALE", "PROPERTY", "CAR-SALE", "CAR-SERVICE", "HOTEL-GUEST", "MEMBER", "ENT-CREDIT",
+            "RE-SALE",
+            "PROPERTY",
+            "CAR-SALE",
+            "CAR-SERVICE",
+            "HOTEL-GUEST",
+            "MEMBER",
+            "ENT-CREDIT",
         }
         assert all(t.items.count() >= 5 for t in templates.values())
         car = [i.name for i in templates["CAR-SALE"].items.all()]
@@ -42,7 +48,9 @@ class TestTemplatesLoad:
         good = yaml.safe_load((SEED_DIR / "03_car_sales.yaml").read_text(encoding="utf-8"))
         (tmp_path / "a.yaml").write_text(yaml.safe_dump(good, allow_unicode=True), encoding="utf-8")
         broken = dict(good, code="BROKEN", numbering="{year}")
-        (tmp_path / "b.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+        (tmp_path / "b.yaml").write_text(
+            yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8"
+        )
         with pytest.raises(TemplateError, match=r"b\.yaml"):
             templates_load(actor=None, directory=tmp_path)
         assert ArchiveType.objects.count() == 0
@@ -56,7 +64,9 @@ class TestDossierCreate:
         assert car_dossier.fields["vin"] == "1M8GDM9AXKP042788"
         assert audit_actions(object_type="dossier") == ["create"]
 
-    def test_it_names_each_bad_custom_field(self, templates: Any, bob: Any, bobs_customer: Any) -> None:
+    def test_it_names_each_bad_custom_field(
+        self, templates: Any, bob: Any, bobs_customer: Any
+    ) -> None:
         with pytest.raises(ValidationFailed) as exc:
             services.dossier_create(
                 actor=bob,
@@ -68,7 +78,9 @@ class TestDossierCreate:
         assert set(errors) == {"fields.vin", "fields.delivery_date", "fields.model"}
         assert Dossier.objects.count() == 0
 
-    def test_it_accepts_clerk_date_formats(self, templates: Any, bob: Any, bobs_customer: Any) -> None:
+    def test_it_accepts_clerk_date_formats(
+        self, templates: Any, bob: Any, bobs_customer: Any
+    ) -> None:
         dossier = services.dossier_create(
             actor=bob,
             customer=bobs_customer,
@@ -83,15 +95,21 @@ class TestDossierCreate:
     ) -> None:
         with pytest.raises(ApplicationError) as exc:
             services.dossier_create(
-                actor=bob, customer=bobs_customer, archive_type=templates["ENT-CREDIT"],
+                actor=bob,
+                customer=bobs_customer,
+                archive_type=templates["ENT-CREDIT"],
                 fields={"credit_rating": "A"},
             )
         assert exc.value.field == "archive_type"
 
-    def test_it_hides_customers_outside_the_scope(self, templates: Any, dave: Any, bobs_customer: Any) -> None:
+    def test_it_hides_customers_outside_the_scope(
+        self, templates: Any, dave: Any, bobs_customer: Any
+    ) -> None:
         with pytest.raises(NotFound):
             services.dossier_create(
-                actor=dave, customer=bobs_customer, archive_type=templates["CAR-SALE"],
+                actor=dave,
+                customer=bobs_customer,
+                archive_type=templates["CAR-SALE"],
                 fields=car_fields(),
             )
 
@@ -99,7 +117,9 @@ class TestDossierCreate:
         self, templates: Any, bob: Any, bobs_customer: Any
     ) -> None:
         dossier = services.dossier_create(
-            actor=bob, customer=bobs_customer, archive_type=templates["PROPERTY"],
+            actor=bob,
+            customer=bobs_customer,
+            archive_type=templates["PROPERTY"],
             fields={"building": "3", "floor": 12, "unit": "3-1203", "move_in_date": "2026-01-05"},
         )
         year = dossier.created_at.year
@@ -118,11 +138,18 @@ class TestDossierChange:
 
     def test_it_records_a_location_change(self, car_dossier: Dossier, alice: Any) -> None:
         services.dossier_locate(
-            actor=alice, dossier=car_dossier,
-            location={"room": "档案室A", "cabinet": "03", "shelf": "2", "box": "017", "position": "5"},
+            actor=alice,
+            dossier=car_dossier,
+            location={
+                "room": "档案室A",
+                "cabinet": "03",
+                "shelf": "2",
+                "box": "017",
+                "position": "5",
+            },
         )
         car_dossier.refresh_from_db()
-        assert car_dossier.location_parts == ["档案室A", "03", "2", "017", "5"]
+        assert car_dossier.location_parts == ["档案室A", "03柜", "2层", "017盒", "5号"]
         assert "locate" in audit_actions(object_type="dossier")
 
     def test_it_lets_only_permitted_roles_locate(self, car_dossier: Dossier, bob: Any) -> None:
@@ -146,15 +173,20 @@ class TestChecklist:
         self, templates: Any, bob: Any, bobs_customer: Any
     ) -> None:
         plated = services.dossier_create(
-            actor=bob, customer=bobs_customer, archive_type=templates["CAR-SALE"],
+            actor=bob,
+            customer=bobs_customer,
+            archive_type=templates["CAR-SALE"],
             fields=car_fields(plated_by_dealer=True),
         )
         not_plated = services.dossier_create(
-            actor=bob, customer=bobs_customer, archive_type=templates["CAR-SALE"],
+            actor=bob,
+            customer=bobs_customer,
+            archive_type=templates["CAR-SALE"],
             fields=car_fields(plated_by_dealer=False),
         )
         conditional = [
-            i for i in templates["CAR-SALE"].items.all()
+            i
+            for i in templates["CAR-SALE"].items.all()
             if i.when.get("fields.plated_by_dealer") is True
         ]
         assert conditional, "the car template has a 行驶证 item that depends on dealer plating"
@@ -167,7 +199,12 @@ class TestChecklist:
     def test_it_switches_enterprise_items_by_customer_kind(
         self, templates: Any, alice: Any, bobs_customer: Any, daves_customer: Any
     ) -> None:
-        fields = {"building": "3", "unit": "3-1203", "payment": "按揭", "contract_date": "2026-02-01"}
+        fields = {
+            "building": "3",
+            "unit": "3-1203",
+            "payment": "按揭",
+            "contract_date": "2026-02-01",
+        }
         person = services.dossier_create(
             actor=alice, customer=bobs_customer, archive_type=templates["RE-SALE"], fields=fields
         )
@@ -175,7 +212,8 @@ class TestChecklist:
             actor=alice, customer=daves_customer, archive_type=templates["RE-SALE"], fields=fields
         )
         org_only = next(
-            i for i in templates["RE-SALE"].items.all()
+            i
+            for i in templates["RE-SALE"].items.all()
             if i.when == {"customer.kind": "organization"}
         )
         person_rows = {r.item.pk: r for r in dossier_checklist(person).rows}
@@ -195,7 +233,8 @@ class TestTemplateEditing:
         item.refresh_from_db()
         assert item.position == car.items.count() - 1
         services.checklist_item_update(
-            actor=sam, item=item,
+            actor=sam,
+            item=item,
             data={"requirement": "conditional", "when": {"customer.kind": "organization"}},
         )
         item.refresh_from_db()
@@ -205,7 +244,9 @@ class TestTemplateEditing:
         item = templates["CAR-SALE"].items.first()
         with pytest.raises(ApplicationError) as exc:
             services.checklist_item_update(
-                actor=sam, item=item, data={"requirement": "conditional", "when": {"fields.nope": 1}}
+                actor=sam,
+                item=item,
+                data={"requirement": "conditional", "when": {"fields.nope": 1}},
             )
         assert exc.value.field == "when"
 
@@ -218,4 +259,6 @@ class TestTemplateEditing:
 
     def test_it_lets_only_template_managers_edit(self, templates: Any, bob: Any) -> None:
         with pytest.raises(Forbidden):
-            services.checklist_item_add(actor=bob, archive_type=templates["CAR-SALE"], data={"name": "x"})
+            services.checklist_item_add(
+                actor=bob, archive_type=templates["CAR-SALE"], data={"name": "x"}
+            )

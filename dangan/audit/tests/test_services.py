@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ def test_it_chains_each_entry_to_the_previous(alice: Any) -> None:
     _trail(alice)
     entries = list(AuditEntry.objects.order_by("seq"))
     assert [e.seq for e in entries][-5:] == list(range(entries[-5].seq, entries[-5].seq + 5))
-    for prev, entry in zip(entries, entries[1:], strict=False):
+    for prev, entry in itertools.pairwise(entries):
         assert entry.prev_hash == prev.entry_hash
     assert list(audit_verify()) == []
 
@@ -60,7 +61,10 @@ def test_it_detects_an_inserted_entry(alice: Any) -> None:
     last = AuditEntry.objects.order_by("-seq").first()
     assert last is not None
     AuditEntry.objects.create(
-        seq=head.last_seq + 1, at=last.at, action="view", prev_hash=last.entry_hash,
+        seq=head.last_seq + 1,
+        at=last.at,
+        action="view",
+        prev_hash=last.entry_hash,
         entry_hash="f" * 64,
     )
     assert list(audit_verify())

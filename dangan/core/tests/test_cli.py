@@ -16,8 +16,19 @@ def test_it_lists_the_commands_in_help(capsys: Any) -> None:
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     out = capsys.readouterr().out
-    for name in ("init", "demo", "serve", "templates", "user", "token", "verify",
-                 "import", "export", "backup", "restore"):
+    for name in (
+        "init",
+        "demo",
+        "serve",
+        "templates",
+        "user",
+        "token",
+        "verify",
+        "import",
+        "export",
+        "backup",
+        "restore",
+    ):
         assert name in out
 
 
@@ -30,10 +41,33 @@ def test_it_creates_the_first_admin_once(capsys: Any) -> None:
 
 
 def test_it_creates_users_with_any_of_the_nine_roles(capsys: Any) -> None:
-    for role in ("archivist", "account_manager", "dept_manager", "director", "customer_service",
-                 "business_staff", "finance", "auditor", "sysadmin"):
-        assert cli.main(["user", "create", f"u_{role}", "--role", role,
-                         "--department", "销售一部", "--password", "Zhanghu-2026!"]) == 0
+    for role in (
+        "archivist",
+        "account_manager",
+        "dept_manager",
+        "director",
+        "customer_service",
+        "business_staff",
+        "finance",
+        "auditor",
+        "sysadmin",
+    ):
+        assert (
+            cli.main(
+                [
+                    "user",
+                    "create",
+                    f"u_{role}",
+                    "--role",
+                    role,
+                    "--department",
+                    "销售一部",
+                    "--password",
+                    "Zhanghu-2026!",
+                ]
+            )
+            == 0
+        )
     user = User.objects.get(username="u_archivist")
     assert user.department is not None and user.department.code == "XSYB"
 

@@ -62,7 +62,9 @@ class TestCustomerCreate:
         self, bob: Any, bobs_customer: Any
     ) -> None:
         with pytest.raises(ApplicationError) as exc:
-            customer_create(actor=bob, kind="individual", name="张叁", id_number="11010519491231002X")
+            customer_create(
+                actor=bob, kind="individual", name="张叁", id_number="11010519491231002X"
+            )
         assert exc.value.field == "id_number"
         assert "张三" in str(exc.value.message)
         assert Customer.objects.count() == 1
@@ -71,7 +73,9 @@ class TestCustomerCreate:
         self, dave: Any, bobs_customer: Any
     ) -> None:
         with pytest.raises(ApplicationError) as exc:
-            customer_create(actor=dave, kind="individual", name="张叁", id_number="11010519491231002X")
+            customer_create(
+                actor=dave, kind="individual", name="张叁", id_number="11010519491231002X"
+            )
         assert "张三" not in str(exc.value.message)
 
     def test_it_accepts_a_failing_uscc_only_with_a_reason(self, bob: Any) -> None:
@@ -80,7 +84,10 @@ class TestCustomerCreate:
             customer_create(actor=bob, kind="organization", name="某公司", uscc=bad)
         assert exc.value.field == "uscc"
         customer = customer_create(
-            actor=bob, kind="organization", name="某公司", uscc=bad,
+            actor=bob,
+            kind="organization",
+            name="某公司",
+            uscc=bad,
             uscc_override_reason="营业执照原件核对无误",
         )
         assert customer.uscc == bad
@@ -89,7 +96,9 @@ class TestCustomerCreate:
     def test_it_refuses_a_second_customer_with_the_same_uscc(self, bob: Any) -> None:
         customer_create(actor=bob, kind="organization", name="甲公司", uscc="91350100M000100Y43")
         with pytest.raises(ApplicationError) as exc:
-            customer_create(actor=bob, kind="organization", name="乙公司", uscc="91350100M000100Y43")
+            customer_create(
+                actor=bob, kind="organization", name="乙公司", uscc="91350100M000100Y43"
+            )
         assert exc.value.field == "uscc"
 
     def test_it_refuses_an_owner_outside_the_actors_scope(self, bob: Any, dave: Any) -> None:
@@ -143,11 +152,48 @@ class TestCustomerUpdate:
         customer_update(actor=bob, customer=bobs_customer, changes={"name": "张三"})
         assert "change" not in audit_actions()
 
-    def test_it_refuses_an_id_already_on_file(
-        self, alice: Any, bobs_customer: Any
-    ) -> None:
+    def test_it_refuses_an_id_already_on_file(self, alice: Any, bobs_customer: Any) -> None:
         other = customer_create(actor=alice, kind="individual", name="李四")
         with pytest.raises(ApplicationError):
-            customer_update(actor=alice, customer=other, changes={"id_number": "11010519491231002X"})
+            customer_update(
+                actor=alice, customer=other, changes={"id_number": "11010519491231002X"}
+            )
         other.refresh_from_db()
         assert other.id_number == ""
+
+
+class TestRelatedPersons:
+    def test_it_adds_and_removes_a_related_person_with_audit(
+        self, bob: Any, bobs_customer: Any
+    ) -> None:
+        from dangan.customers.services import related_person_add, related_person_remove
+
+        person = related_person_add(
+            actor=bob, customer=bobs_customer, relation="agent", name="李四",
+            mobile="139 0013 9000", id_number="110101199003074258",
+        )
+        assert person.mobile == "13900139000"
+        assert "110101199003074258" not in person.id_number_encrypted
+        related_person_remove(actor=bob, person=person)
+        assert not bobs_customer.related_persons.exists()
+        assert audit_actions(object_type="customer").count("change") == 2
+
+    def test_it_refuses_a_bad_relation_or_id(self, bob: Any, bobs_customer: Any) -> None:
+        from dangan.customers.services import related_person_add
+
+        with pytest.raises(ApplicationError) as exc:
+            related_person_add(actor=bob, customer=bobs_customer, relation="friend", name="李四")
+        assert exc.value.field == "relation"
+        with pytest.raises(ApplicationError) as exc:
+            related_person_add(
+                actor=bob, customer=bobs_customer, relation="agent", name="李四",
+                id_number="110101199003074259",
+            )
+        assert exc.value.field == "id_number"
+
+    def test_it_hides_customers_of_other_departments(self, dave: Any, bobs_customer: Any) -> None:
+        from dangan.core.errors import NotFound
+        from dangan.customers.services import related_person_add
+
+        with pytest.raises(NotFound):
+            related_person_add(actor=dave, customer=bobs_customer, relation="agent", name="李四")

@@ -14,7 +14,9 @@ from dangan.documents.models import Attachment, Blob, Document
 pytestmark = pytest.mark.django_db
 
 
-def add(actor: Any, dossier: Any, data: bytes | None, name: str = "扫描件.pdf", **kw: Any) -> Document:
+def add(
+    actor: Any, dossier: Any, data: bytes | None, name: str = "扫描件.pdf", **kw: Any
+) -> Document:
     return services.document_add(
         actor=actor,
         dossier=dossier,
@@ -26,7 +28,9 @@ def add(actor: Any, dossier: Any, data: bytes | None, name: str = "扫描件.pdf
 
 
 class TestDocumentAdd:
-    def test_it_stores_a_scan_under_its_sha256(self, bob: Any, car_dossier: Any, pdf_bytes: bytes) -> None:
+    def test_it_stores_a_scan_under_its_sha256(
+        self, bob: Any, car_dossier: Any, pdf_bytes: bytes
+    ) -> None:
         document = add(bob, car_dossier, pdf_bytes)
         attachment = document.attachments.get()
         assert attachment.original_name == "扫描件.pdf"
@@ -38,7 +42,9 @@ class TestDocumentAdd:
             assert handle.read() == pdf_bytes
         assert audit_actions(object_type="document") == ["create"]
 
-    def test_it_stores_the_same_bytes_once(self, bob: Any, car_dossier: Any, pdf_bytes: bytes) -> None:
+    def test_it_stores_the_same_bytes_once(
+        self, bob: Any, car_dossier: Any, pdf_bytes: bytes
+    ) -> None:
         add(bob, car_dossier, pdf_bytes, "a.pdf")
         add(bob, car_dossier, pdf_bytes, "b.pdf")
         assert Attachment.objects.count() == 2
