@@ -7,23 +7,17 @@ Ada the auditor.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Any
 
 import pytest
 
-# Tests never touch the developer's ./var: a throw-away data dir per run.
-os.environ.setdefault("DANGAN_DATA_DIR", tempfile.mkdtemp(prefix="dangan-test-"))
-os.environ.setdefault("DANGAN_STATIC_PLAIN", "1")
+# The data dir is a throw-away one per run: see dangan/test_settings.py.
 
 PASSWORD = "Zhanghu-2026!"  # noqa: S105 - the personas' test password
 
 
 @pytest.fixture(autouse=True)
 def _media_root(settings: Any, tmp_path: Any) -> None:
-    # Argon2 is the production hasher (see test_settings); tests need speed, not strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         "default": {
@@ -43,8 +37,26 @@ def templates(db: Any) -> Any:
     return {t.code: t for t in ArchiveType.objects.all()}
 
 
+def ensure_default_roles() -> None:
+    """Transactional tests flush the tables, roles from the data migrations included;
+    put the defaults back the way the migrations made them."""
+    import importlib
+
+    from django.apps import apps
+
+    from dangan.accounts.models import Role
+
+    if Role.objects.filter(code="security_admin").exists():
+        return
+    for name in ("0002_default_roles", "0004_access_control_roles"):
+        module = importlib.import_module(f"dangan.accounts.migrations.{name}")
+        (module.create_roles if hasattr(module, "create_roles") else module.forwards)(apps, None)
+
+
 def _user(username: str, role: str, department: str = "", full_name: str = "") -> Any:
     from dangan.accounts.services import user_create
+
+    ensure_default_roles()
 
     user, _password = user_create(
         actor=None,
@@ -142,7 +154,10 @@ def car_fields(**overrides: Any) -> dict[str, Any]:
     return fields
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 PNG_BYTES = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"

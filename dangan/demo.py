@@ -54,6 +54,7 @@ DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("finance", "finance", "财务部", "周敏"),
     ("auditor", "auditor", "", "吴海燕"),
     ("sysadmin", "sysadmin", "", "郑凯"),
+    ("security", "security_admin", "", "冯雪"),
 )
 
 # --- Name and address material ------------------------------------------------------

@@ -18,6 +18,11 @@ FILE_DOWNLOAD = "file.download"
 ARCHIVE_TYPE_MANAGE = "archive_type.manage"
 USER_MANAGE = "user.manage"
 AUDIT_VIEW = "audit.view"
+AUDIT_EXPORT = "audit.export"
+CUSTOMER_UNMASK = "customer.unmask"
+ROLE_MANAGE = "role.manage"
+SECURITY_MANAGE = "security.manage"
+USER_TOKENS = "user.tokens"
 
 LABELS = {
     CUSTOMER_VIEW: _("查看客户"),
@@ -34,6 +39,11 @@ LABELS = {
     ARCHIVE_TYPE_MANAGE: _("管理档案类型模板"),
     USER_MANAGE: _("管理用户"),
     AUDIT_VIEW: _("查看审计日志"),
+    AUDIT_EXPORT: _("导出审计日志"),
+    CUSTOMER_UNMASK: _("显示完整证件号与电话(留痕)"),
+    ROLE_MANAGE: _("管理角色与权限"),
+    SECURITY_MANAGE: _("安全策略与账号解锁"),
+    USER_TOKENS: _("管理他人的 API 令牌"),
 }
 
 ROLE_CODES = (
@@ -46,4 +56,5 @@ ROLE_CODES = (
     "finance",
     "auditor",
     "sysadmin",
+    "security_admin",
 )

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
-from dangan.accounts.models import Role, User
+from dangan.accounts.models import Grant, Role, User
 from dangan.core.errors import Forbidden, NotFound
-from dangan.core.identifiers import mask_mobile, mask_resident_id
+from dangan.core.identifiers import mask_generic, mask_mobile, mask_resident_id
 
 if TYPE_CHECKING:
     from dangan.archives.models import Dossier
@@ -27,7 +28,12 @@ if TYPE_CHECKING:
 Actor = User | AnonymousUser
 _M = TypeVar("_M", bound=Model)
 
-_SCOPE_RANK: dict[str, int] = {Role.Scope.NONE: 0, Role.Scope.OWN: 1, Role.Scope.DEPARTMENT: 2, Role.Scope.ALL: 3}
+_SCOPE_RANK: dict[str, int] = {
+    Role.Scope.NONE: 0,
+    Role.Scope.OWN: 1,
+    Role.Scope.DEPARTMENT: 2,
+    Role.Scope.ALL: 3,
+}
 
 
 def roles_of(actor: Actor) -> list[Role]:
@@ -48,9 +54,13 @@ def has_perm(actor: Actor, code: str) -> bool:
     return code in permissions_of(actor)
 
 
+def _forbidden(code: str) -> Forbidden:
+    return Forbidden(_("您没有此操作的权限:%(perm)s") % {"perm": perms.LABELS.get(code, code)})
+
+
 def require(actor: Actor, code: str) -> None:
     if not has_perm(actor, code):
-        raise Forbidden(_("您没有此操作的权限:%(perm)s") % {"perm": perms.LABELS.get(code, code)})
+        raise _forbidden(code)
 
 
 def require_any(actor: Actor, *codes: str) -> None:
@@ -99,35 +109,84 @@ def access_customer(
     return customer
 
 
-def dossiers_for(actor: Actor) -> QuerySet[Dossier]:
+# What each kind of grant allows on its object and what lies inside it.
+GRANT_ALLOWS: dict[str, frozenset[str]] = {
+    Grant.Action.VIEW: frozenset({perms.DOSSIER_VIEW, perms.DOCUMENT_VIEW}),
+    Grant.Action.COPY: frozenset({perms.DOSSIER_VIEW, perms.DOCUMENT_VIEW, perms.FILE_DOWNLOAD}),
+}
+
+
+def active_grants(actor: Actor, object_type: str, code: str) -> QuerySet[Grant]:
+    """Grants in force now for `actor` that allow `code` on objects of `object_type`."""
+    if not isinstance(actor, User) or not actor.is_active:
+        return Grant.objects.none()
+    now = timezone.now()
+    actions = [action for action, allowed in GRANT_ALLOWS.items() if code in allowed]
+    return Grant.objects.filter(
+        user=actor,
+        object_type=object_type,
+        action__in=actions,
+        starts_at__lte=now,
+        expires_at__gt=now,
+        revoked_at__isnull=True,
+    )
+
+
+def cleared_levels(actor: Actor) -> list[str]:
+    """Confidentiality levels the actor's roles may read (the highest clearance wins)."""
+    order = list(Role.Clearance.values)
+    best = max((order.index(role.clearance) for role in roles_of(actor)), default=0)
+    return order[: best + 1]
+
+
+def dossiers_for(actor: Actor, *, action: str = perms.DOSSIER_VIEW) -> QuerySet[Dossier]:
+    """Dossiers the actor may see (or act on with `action`): by role scope and clearance,
+    or by a grant in force."""
     from dangan.archives.models import Dossier
 
-    if not has_perm(actor, perms.DOSSIER_VIEW):
-        return Dossier.objects.none()
-    return Dossier.objects.filter(customer_filter(actor, "customer__"))
+    granted = Q(pk__in=active_grants(actor, "dossier", action).values("object_id"))
+    return Dossier.objects.filter(_by_role(actor, action) | granted)
+
+
+def _by_role(actor: Actor, code: str) -> Q:
+    """Dossiers the actor's roles reach for `code`: scope, then clearance."""
+    if not (has_perm(actor, perms.DOSSIER_VIEW) and has_perm(actor, code)):
+        return Q(pk__in=[])
+    return customer_filter(actor, "customer__") & Q(confidentiality__in=cleared_levels(actor))
+
+
+def _may(actor: Actor, code: str, dossier_id: int) -> bool:
+    """`code` on one dossier: through the roles where they reach it, else through a grant."""
+    from dangan.archives.models import Dossier
+
+    if Dossier.objects.filter(_by_role(actor, code), pk=dossier_id).exists():
+        return True
+    return active_grants(actor, "dossier", code).filter(object_id=dossier_id).exists()
 
 
 def access_dossier(actor: Actor, dossier_id: Any, *, action: str = perms.DOSSIER_VIEW) -> Dossier:
     dossier = _get_or_404(
         dossiers_for(actor).select_related("customer", "archive_type"), dossier_id
     )
-    require(actor, action)
+    if not _may(actor, action, dossier.pk):
+        raise _forbidden(action)
     return dossier
 
 
 def documents_for(actor: Actor) -> QuerySet[Document]:
     from dangan.documents.models import Document
 
-    if not has_perm(actor, perms.DOCUMENT_VIEW):
-        return Document.objects.none()
-    return Document.objects.filter(customer_filter(actor, "dossier__customer__"))
+    return Document.objects.filter(
+        dossier__in=dossiers_for(actor, action=perms.DOCUMENT_VIEW).values("pk")
+    )
 
 
 def access_document(
     actor: Actor, document_id: Any, *, action: str = perms.DOCUMENT_VIEW
 ) -> Document:
     document = _get_or_404(documents_for(actor).select_related("dossier"), document_id)
-    require(actor, action)
+    if not _may(actor, action, document.dossier_id):
+        raise _forbidden(action)
     return document
 
 
@@ -139,7 +198,8 @@ def access_attachment(actor: Actor, attachment_id: Any) -> Attachment:
         "blob", "document__dossier"
     )
     attachment = _get_or_404(visible, attachment_id)
-    require(actor, perms.FILE_DOWNLOAD)
+    if not _may(actor, perms.FILE_DOWNLOAD, attachment.document.dossier_id):
+        raise _forbidden(perms.FILE_DOWNLOAD)
     return attachment
 
 
@@ -156,22 +216,47 @@ def assignable_owners(actor: Actor) -> QuerySet[User]:
 
 
 def can_see_identity(actor: Actor) -> bool:
+    """Unmasked identity numbers and phones by default (rarely granted; see unmask)."""
     return has_perm(actor, perms.CUSTOMER_VIEW_IDENTITY)
+
+
+def can_unmask(actor: Actor) -> bool:
+    return can_see_identity(actor) or has_perm(actor, perms.CUSTOMER_UNMASK)
+
+
+def mask_id_number(customer: Customer) -> str:
+    value = customer.id_number
+    if customer.id_type == customer.IdType.RESIDENT_ID and len(value) == 18:
+        return mask_resident_id(value)
+    return mask_generic(value, 2, 2)
 
 
 def shown_id_number(actor: Actor, customer: Customer) -> str:
     value = customer.id_number
     if not value or can_see_identity(actor):
         return value
-    if customer.id_type == customer.IdType.RESIDENT_ID and len(value) == 18:
-        return mask_resident_id(value)
-    return value[:2] + "*" * max(len(value) - 4, 0) + value[-2:]
+    return mask_id_number(customer)
 
 
 def shown_mobile(actor: Actor, value: str) -> str:
     if not value or can_see_identity(actor):
         return value
     return mask_mobile(value)
+
+
+# Seed 002 篇4 §4.1: business staff may learn a customer's organisation, the person's
+# name and title, and nothing more.
+LIMITED_CUSTOMER_FIELDS = frozenset({"id", "kind", "name", "related_persons"})
+
+
+def customer_fields_for(actor: Actor) -> frozenset[str] | None:
+    """None when the actor sees every customer field; else the only fields it may see.
+
+    A user with any unlimited role is unlimited: roles add up, they never subtract."""
+    data_roles = [role for role in roles_of(actor) if role.scope != Role.Scope.NONE]
+    if data_roles and all(role.field_limited for role in data_roles):
+        return LIMITED_CUSTOMER_FIELDS
+    return None
 
 
 def _get_or_404(queryset: QuerySet[_M], pk: Any) -> _M:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,7 +15,7 @@ from dangan.archives import services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.audit.services import audit_record
-from dangan.core.api import paginated
+from dangan.core.api import id_param, paginated, text_param
 from dangan.core.errors import ApplicationError, NotFound
 
 
@@ -22,8 +23,18 @@ class ChecklistItemOutput(serializers.ModelSerializer[ChecklistItem]):
     class Meta:
         model = ChecklistItem
         fields = [
-            "id", "code", "name", "group", "position", "requirement", "when", "copies",
-            "needs_stamp", "needs_signature", "original", "note",
+            "id",
+            "code",
+            "name",
+            "group",
+            "position",
+            "requirement",
+            "when",
+            "copies",
+            "needs_stamp",
+            "needs_signature",
+            "original",
+            "note",
         ]
 
 
@@ -33,9 +44,22 @@ class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
     class Meta:
         model = ArchiveType
         fields = [
-            "id", "code", "name", "description", "source", "customer_kinds", "numbering",
-            "retention", "document_order", "placement", "deadline", "fields", "consistency",
-            "penalties", "is_active", "checklist",
+            "id",
+            "code",
+            "name",
+            "description",
+            "source",
+            "customer_kinds",
+            "numbering",
+            "retention",
+            "document_order",
+            "placement",
+            "deadline",
+            "fields",
+            "consistency",
+            "penalties",
+            "is_active",
+            "checklist",
         ]
 
 
@@ -60,14 +84,14 @@ class ArchiveTypeDetailApi(APIView):
 
 def _archive_type(key: Any, field: str, status_code: int = 400) -> ArchiveType:
     """By id or by category code."""
-    text = str(key or "").strip()
+    text = str(key or "").strip().replace("\x00", "")[:40]
     found = ArchiveType.objects.filter(code=text).first()
     if found is None and text.isdigit():
         found = ArchiveType.objects.filter(pk=int(text)).first()
     if found is None:
         if status_code == 404:
-            raise NotFound("档案类型不存在")
-        raise ApplicationError("未知的档案类型", field=field)
+            raise NotFound(_("档案类型不存在"))
+        raise ApplicationError(_("未知的档案类型"), field=field)
     return found
 
 
@@ -78,12 +102,24 @@ class DossierOutput(serializers.ModelSerializer[Dossier]):
     class Meta:
         model = Dossier
         fields = [
-            "id", "archive_number", "customer", "archive_type", "title", "status",
-            "confidentiality", "retention", "volume_year", "fields", "location", "created_at",
+            "id",
+            "archive_number",
+            "customer",
+            "archive_type",
+            "title",
+            "status",
+            "confidentiality",
+            "retention",
+            "volume_year",
+            "fields",
+            "location",
+            "created_at",
         ]
 
     def get_location(self, obj: Dossier) -> dict[str, str]:
-        return {name.removeprefix("location_"): getattr(obj, name) for name in Dossier.LOCATION_FIELDS}
+        return {
+            name.removeprefix("location_"): getattr(obj, name) for name in Dossier.LOCATION_FIELDS
+        }
 
 
 class LocationInput(serializers.Serializer[Any]):
@@ -92,6 +128,14 @@ class LocationInput(serializers.Serializer[Any]):
     shelf = serializers.CharField(required=False, allow_blank=True, max_length=40)
     box = serializers.CharField(required=False, allow_blank=True, max_length=40)
     position = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+def _check_custom_values(value: dict[str, Any]) -> dict[str, Any]:
+    """Shape only: a NUL can be neither shown nor stored (PostgreSQL's jsonb refuses it)."""
+    for key, item in value.items():
+        if "\x00" in str(key) or (isinstance(item, str) and "\x00" in item):
+            raise ApplicationError(_("包含不允许的控制字符"), field=f"fields.{key}")
+    return value
 
 
 class DossierInput(serializers.Serializer[Any]):
@@ -105,12 +149,20 @@ class DossierInput(serializers.Serializer[Any]):
     volume_year = serializers.IntegerField(required=False, allow_null=True)
     location = LocationInput(required=False)
 
+    def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_custom_values(value)
+
 
 class DossierPatchInput(serializers.Serializer[Any]):
     title = serializers.CharField(required=False, max_length=200)
-    confidentiality = serializers.ChoiceField(choices=Dossier.Confidentiality.choices, required=False)
+    confidentiality = serializers.ChoiceField(
+        choices=Dossier.Confidentiality.choices, required=False
+    )
     fields = serializers.DictField(required=False)
     location = LocationInput(required=False)
+
+    def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_custom_values(value)
 
 
 class DossierListApi(APIView):
@@ -124,13 +176,13 @@ class DossierListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         dossiers = policy.dossiers_for(request.user).select_related("archive_type")
-        params = request.query_params
-        if params.get("customer", "").isdigit():
-            dossiers = dossiers.filter(customer_id=int(params["customer"]))
-        if params.get("archive_type"):
-            dossiers = dossiers.filter(archive_type__code=params["archive_type"])
-        if params.get("status"):
-            dossiers = dossiers.filter(status=params["status"])
+        customer = id_param(request, "customer")
+        if customer is not None:
+            dossiers = dossiers.filter(customer_id=customer)
+        if archive_type := text_param(request, "archive_type"):
+            dossiers = dossiers.filter(archive_type__code=archive_type)
+        if status_code := text_param(request, "status"):
+            dossiers = dossiers.filter(status=status_code)
         return paginated(self, request, dossiers.order_by("-id"), lambda d: DossierOutput(d).data)
 
     @extend_schema(request=DossierInput, responses={201: DossierOutput})
@@ -142,7 +194,7 @@ class DossierListApi(APIView):
             customer = policy.access_customer(request.user, data["customer"])
         except NotFound:
             # A customer the caller cannot see is reported like a missing one.
-            raise ApplicationError("客户不存在或您无权查看", field="customer") from None
+            raise ApplicationError(_("客户不存在或您无权查看"), field="customer") from None
         dossier = services.dossier_create(
             actor=request.user,
             customer=customer,
@@ -167,7 +219,7 @@ class DossierDetailApi(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         dossier = policy.access_dossier(request.user, pk)
         if "archive_number" in request.data:
-            raise ApplicationError("档号一经分配不可更改", field="archive_number")
+            raise ApplicationError(_("档号一经分配不可更改"), field="archive_number")
         serializer = DossierPatchInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -175,7 +227,9 @@ class DossierDetailApi(APIView):
         if data:
             dossier = services.dossier_change(actor=request.user, dossier=dossier, changes=data)
         if location is not None:
-            current = {n.removeprefix("location_"): getattr(dossier, n) for n in Dossier.LOCATION_FIELDS}
+            current = {
+                n.removeprefix("location_"): getattr(dossier, n) for n in Dossier.LOCATION_FIELDS
+            }
             dossier = services.dossier_locate(
                 actor=request.user, dossier=dossier, location={**current, **location}
             )

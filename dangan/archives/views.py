@@ -33,9 +33,11 @@ def dossier_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     customer = policy.access_customer(request.user, customer_pk)
     policy.require(request.user, perms.DOSSIER_CREATE)
     type_id = request.POST.get("archive_type") or request.GET.get("archive_type")
-    archive_type = ArchiveType.objects.filter(pk=type_id, is_active=True).first() if (
-        type_id and type_id.isdigit()
-    ) else None
+    archive_type = (
+        ArchiveType.objects.filter(pk=type_id, is_active=True).first()
+        if (type_id and type_id.isdigit())
+        else None
+    )
     form = DossierCreateForm(
         request.POST if request.method == "POST" else None,
         customer=customer,
@@ -56,9 +58,7 @@ def dossier_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
         except ApplicationError as exc:
             _add_dossier_error(form, exc)
         else:
-            messages.success(
-                request, _("已建档,档号 %(n)s") % {"n": dossier.archive_number}
-            )
+            messages.success(request, _("已建档,档号 %(n)s") % {"n": dossier.archive_number})
             return redirect("archives:dossier", dossier.pk)
     template = "archives/dossier_create.html"
     if request.htmx and request.method == "GET":
@@ -103,13 +103,14 @@ def _render_dossier(
         "custom_fields": [
             (field_labels.get(key, key), value) for key, value in (dossier.fields or {}).items()
         ],
-        "upload_form": upload_form
-        or (DocumentUploadForm(dossier=dossier) if can_upload else None),
+        "upload_form": upload_form or (DocumentUploadForm(dossier=dossier) if can_upload else None),
         "location_form": location_form
         or (
             LocationForm(
-                initial={n.removeprefix("location_"): getattr(dossier, n)
-                         for n in Dossier.LOCATION_FIELDS}
+                initial={
+                    n.removeprefix("location_"): getattr(dossier, n)
+                    for n in Dossier.LOCATION_FIELDS
+                }
             )
             if can_locate
             else None
@@ -198,7 +199,7 @@ def type_detail(request: HttpRequest, pk: int) -> HttpResponse:
         item_form = ChecklistItemForm(request.POST if request.POST.get("form") == "item" else None)
     if request.method == "POST":
         policy.require(request.user, perms.ARCHIVE_TYPE_MANAGE)
-        assert type_form is not None and item_form is not None
+    if request.method == "POST" and type_form is not None and item_form is not None:
         try:
             if request.POST.get("form") == "type" and type_form.is_valid():
                 services.archive_type_update(

@@ -11,15 +11,26 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.audit.models import AuditEntry
-from dangan.core.api import paginated
+from dangan.core.api import paginated, text_param
 
 
 class AuditEntryOutput(serializers.ModelSerializer[AuditEntry]):
     class Meta:
         model = AuditEntry
         fields = [
-            "seq", "at", "actor", "actor_name", "roles", "ip", "action", "object_type",
-            "object_id", "object_repr", "outcome", "detail", "entry_hash",
+            "seq",
+            "at",
+            "actor",
+            "actor_name",
+            "roles",
+            "ip",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "outcome",
+            "detail",
+            "entry_hash",
         ]
 
 
@@ -39,9 +50,11 @@ class AuditListApi(APIView):
         policy.require(request.user, perms.AUDIT_VIEW)
         entries = AuditEntry.objects.order_by("-seq")
         filters: dict[str, Any] = {}
-        if request.query_params.get("actor"):
-            filters["actor_name"] = request.query_params["actor"]
+        if actor := text_param(request, "actor", 150):
+            filters["actor_name"] = actor
         for key in ("action", "object_type", "object_id"):
-            if request.query_params.get(key):
-                filters[key] = request.query_params[key]
-        return paginated(self, request, entries.filter(**filters), lambda e: AuditEntryOutput(e).data)
+            if value := text_param(request, key):
+                filters[key] = value
+        return paginated(
+            self, request, entries.filter(**filters), lambda e: AuditEntryOutput(e).data
+        )

@@ -20,6 +20,29 @@ def paginated(view: APIView, request: Request, queryset: QuerySet[Any], serializ
     return paginator.get_paginated_response([serialize(obj) for obj in page or []])
 
 
+# The largest primary key any supported database stores (signed 64-bit).
+MAX_ID = 2**63 - 1
+
+
+def id_param(request: Request, key: str) -> int | None:
+    """An optional numeric filter from the query string; a bad value is a field-named 400
+    (never a 500 from an unconvertible or out-of-range number reaching the database)."""
+    value = request.query_params.get(key, "")
+    if value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+        raise ApplicationError(_("应为有效的编号"), field=key)
+    return int(value)
+
+
+def text_param(request: Request, key: str, max_length: int = 100) -> str:
+    """An optional text filter, cut to `max_length`; NUL is refused (PostgreSQL rejects it)."""
+    value = request.query_params.get(key, "")
+    if "\x00" in value:
+        raise ApplicationError(_("包含不允许的控制字符"), field=key)
+    return value[:max_length]
+
+
 def resolve(model: type[Model], value: Any, field: str, **filters: Any) -> Any:
     """An object named by id in a request body, or a field-named 400."""
     if value in (None, ""):
@@ -28,6 +51,8 @@ def resolve(model: type[Model], value: Any, field: str, **filters: Any) -> Any:
         key = int(value)
     except (TypeError, ValueError):
         raise ApplicationError(_("应为有效的编号"), field=field) from None
+    if not 0 < key <= MAX_ID:
+        raise ApplicationError(_("应为有效的编号"), field=field)
     obj = model._default_manager.filter(pk=key, **filters).first()
     if obj is None:
         raise ApplicationError(_("不存在"), field=field)

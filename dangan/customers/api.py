@@ -12,7 +12,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
 from dangan.audit.services import audit_record
-from dangan.core.api import paginated, resolve
+from dangan.core.api import id_param, paginated, resolve, text_param
 from dangan.customers import selectors, services
 from dangan.customers.models import Customer
 
@@ -47,6 +47,10 @@ def customer_out(actor: Any, customer: Customer) -> dict[str, Any]:
     data["id_number"] = policy.shown_id_number(actor, customer)
     data["mobile"] = policy.shown_mobile(actor, customer.mobile)
     data["phone"] = policy.shown_mobile(actor, customer.phone)
+    allowed = policy.customer_fields_for(actor)
+    if allowed is not None:
+        # Field-limited roles (business staff, seed 002 篇4 §4.1) get only what they may see.
+        data = {key: value for key, value in data.items() if key in allowed}
     return data
 
 
@@ -105,14 +109,11 @@ class CustomerListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         policy.require(request.user, perms.CUSTOMER_VIEW)
-        filters = {
-            key: request.query_params.get(key, "")[:100]
-            for key in ("q", "kind", "tier", "stage", "category")
+        filters: dict[str, Any] = {
+            key: text_param(request, key) for key in ("q", "kind", "tier", "stage", "category")
         }
         for key in ("owner", "department"):
-            value = request.query_params.get(key, "")
-            if value.isdigit():
-                filters[key] = value
+            filters[key] = id_param(request, key)
         if filters.get("q"):
             audit_record(actor=request.user, action="search", detail={"q": filters["q"]})
         customers = selectors.customer_list(request.user, filters=filters)

@@ -15,13 +15,19 @@ _DIGITS = re.compile(r"^\d{4,}$")
 _ID_TAIL = re.compile(r"^[0-9]{3,5}[0-9X]$")
 
 
-def customer_query_q(raw: str) -> Q:
+def customer_query_q(raw: str, *, names_only: bool = False) -> Q:
     """What a clerk types in the box: a name or part of it, 4+ phone digits, an ID number
-    whole or its last 4/6, a USCC or an archive number."""
+    whole or its last 4/6, a USCC or an archive number.
+
+    `names_only` is for field-limited roles: matching on a field one may not see would
+    reveal it (search for a phone number, learn whose it is)."""
     text = identifiers.normalize(raw)[:100]
     if not text:
         return Q()
-    q = Q(name__icontains=raw.strip()[:100]) | Q(dossiers__archive_number=text)
+    q = Q(name__icontains=raw.strip()[:100])
+    if names_only:
+        return q
+    q |= Q(dossiers__archive_number=text)
     if _DIGITS.match(text):
         q |= Q(mobile__contains=text) | Q(phone__contains=text)
     if len(text) == 18:
@@ -35,7 +41,8 @@ def customer_query_q(raw: str) -> Q:
 def customer_list(actor: Any, *, filters: dict[str, Any]) -> QuerySet[Customer]:
     qs = policy.customers_for(actor)
     if filters.get("q"):
-        qs = qs.filter(customer_query_q(filters["q"]))
+        limited = policy.customer_fields_for(actor) is not None
+        qs = qs.filter(customer_query_q(filters["q"], names_only=limited))
     for key in ("kind", "tier", "stage", "category"):
         if filters.get(key):
             qs = qs.filter(**{key: filters[key]})

@@ -33,7 +33,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "customers/list.html",
-        {"form": form, "page": page, "section": "customers", "rows": _rows(request, page)},
+        {
+            "form": form,
+            "page": page,
+            "section": "customers",
+            "rows": _rows(request, page),
+            "limited": policy.customer_fields_for(request.user) is not None,
+        },
     )
 
 
@@ -93,8 +99,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("已保存"))
                 return redirect("customers:detail", customer.pk)
     else:
-        initial = {name: getattr(customer, name) for name in CustomerForm.base_fields
-                   if hasattr(customer, name) and name not in ("owner", "id_number")}
+        initial = {
+            name: getattr(customer, name)
+            for name in CustomerForm.base_fields
+            if hasattr(customer, name) and name not in ("owner", "id_number")
+        }
         initial["owner"] = customer.owner_id
         initial["id_number"] = policy.shown_id_number(request.user, customer)
         initial["mobile"] = policy.shown_mobile(request.user, customer.mobile)
@@ -111,7 +120,9 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 _NULLABLE = {"birth_date", "registered_capital", "credit_limit", "owner"}
 
 
-def _keep_masked_identity(request: HttpRequest, customer: Customer, changes: dict[str, Any]) -> None:
+def _keep_masked_identity(
+    request: HttpRequest, customer: Customer, changes: dict[str, Any]
+) -> None:
     """The edit form shows the ID number as the policy masks it; posted back unchanged,
     it means "keep the number", not "replace it with asterisks"."""
     shown = policy.shown_id_number(request.user, customer)
@@ -136,8 +147,8 @@ def _skip_for(customer: Customer) -> tuple[str, ...]:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = policy.access_customer(request.user, pk)
     audit_record(actor=request.user, action="view", obj=customer)
-    dossiers = policy.dossiers_for(request.user).filter(customer=customer).select_related(
-        "archive_type"
+    dossiers = (
+        policy.dossiers_for(request.user).filter(customer=customer).select_related("archive_type")
     )
     can_create = policy.has_perm(request.user, perms.DOSSIER_CREATE)
     return render(
@@ -150,6 +161,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dossiers": dossiers,
             "dossier_form": DossierCreateForm(customer=customer) if can_create else None,
             "can_edit": policy.has_perm(request.user, perms.CUSTOMER_CHANGE),
+            "limited": policy.customer_fields_for(request.user) is not None,
             "section": "customers",
         },
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 from dangan.accounts import policy
 from dangan.archives.models import ChecklistItem
 from dangan.audit.services import audit_record
-from dangan.core.api import paginated
+from dangan.core.api import id_param, paginated
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.documents import services, storage
 from dangan.documents.models import Attachment, Document
@@ -38,8 +39,19 @@ class DocumentOutput(serializers.ModelSerializer[Document]):
     class Meta:
         model = Document
         fields = [
-            "id", "dossier", "document_type", "piece_number", "title", "responsible",
-            "doc_date", "pages", "carrier", "state", "remarks", "created_at", "attachments",
+            "id",
+            "dossier",
+            "document_type",
+            "piece_number",
+            "title",
+            "responsible",
+            "doc_date",
+            "pages",
+            "carrier",
+            "state",
+            "remarks",
+            "created_at",
+            "attachments",
         ]
 
 
@@ -67,24 +79,27 @@ def _checklist_item(dossier_type_id: int, key: str) -> ChecklistItem | None:
     if found is None and key.isdigit():
         found = items.filter(pk=int(key)).first()
     if found is None:
-        raise ApplicationError("该档案类型的清单中没有此文件类型", field="document_type")
+        raise ApplicationError(_("该档案类型的清单中没有此文件类型"), field="document_type")
     return found
 
 
 class DocumentListApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(parameters=[OpenApiParameter("dossier", int)], responses=DocumentOutput(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("dossier", int)], responses=DocumentOutput(many=True)
+    )
     def get(self, request: Request) -> Response:
         documents = policy.documents_for(request.user).select_related("checklist_item")
-        if request.query_params.get("dossier", "").isdigit():
-            documents = documents.filter(dossier_id=int(request.query_params["dossier"]))
-        documents = documents.prefetch_related("attachments__blob").order_by("dossier_id", "piece_number")
+        dossier = id_param(request, "dossier")
+        if dossier is not None:
+            documents = documents.filter(dossier_id=dossier)
+        documents = documents.prefetch_related("attachments__blob").order_by(
+            "dossier_id", "piece_number"
+        )
         return paginated(self, request, documents, lambda d: DocumentOutput(d).data)
 
-    @extend_schema(
-        request={"multipart/form-data": DocumentInput}, responses={201: DocumentOutput}
-    )
+    @extend_schema(request={"multipart/form-data": DocumentInput}, responses={201: DocumentOutput})
     def post(self, request: Request) -> Response:
         serializer = DocumentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -92,12 +107,14 @@ class DocumentListApi(APIView):
         try:
             dossier = policy.access_dossier(request.user, data["dossier"])
         except NotFound:
-            raise ApplicationError("档案不存在或您无权查看", field="dossier") from None
+            raise ApplicationError(_("档案不存在或您无权查看"), field="dossier") from None
         upload = data.get("file")
         document = services.document_add(
             actor=request.user,
             dossier=dossier,
-            checklist_item=_checklist_item(dossier.archive_type_id, data.get("document_type") or ""),
+            checklist_item=_checklist_item(
+                dossier.archive_type_id, data.get("document_type") or ""
+            ),
             title=data.get("title") or "",
             responsible=data.get("responsible") or "",
             doc_date=data.get("doc_date"),
@@ -128,5 +145,3 @@ class AttachmentDownloadApi(APIView):
             as_attachment=True,
             filename=attachment.original_name,
         )
-
-

@@ -155,16 +155,17 @@ def test_it_refuses_dossier_create_without_permission(
 # --- dossier read and change -----------------------------------------------------------
 
 
-def test_it_lists_only_dossiers_in_scope(
-    bob: Any, dave: Any, alice: Any, car_dossier: Any
-) -> None:
+def test_it_lists_only_dossiers_in_scope(bob: Any, dave: Any, alice: Any, car_dossier: Any) -> None:
     assert api(bob).get("/api/v1/dossiers/").json()["count"] == 1
     assert api(dave).get("/api/v1/dossiers/").json()["count"] == 0
     assert api(alice).get("/api/v1/dossiers/").json()["count"] == 1
 
 
 def test_it_hides_another_departments_dossier(dave: Any, car_dossier: Any) -> None:
-    for url in (f"/api/v1/dossiers/{car_dossier.pk}/", f"/api/v1/dossiers/{car_dossier.pk}/checklist/"):
+    for url in (
+        f"/api/v1/dossiers/{car_dossier.pk}/",
+        f"/api/v1/dossiers/{car_dossier.pk}/checklist/",
+    ):
         assert api(dave).get(url).status_code == 404
     assert "view" not in audit_actions(object_type="dossier")
 
@@ -282,18 +283,32 @@ def test_it_marks_an_item_present_after_upload(
 
 
 def test_it_applies_conditions(bob: Any, templates: Any, bobs_customer: Any) -> None:
-    plated = api(bob).post(
-        "/api/v1/dossiers/",
-        {"customer": bobs_customer.pk, "archive_type": "CAR-SALE",
-         "fields": car_fields(plated_by_dealer=True)},
-        format="json",
-    ).json()
-    unplated = api(bob).post(
-        "/api/v1/dossiers/",
-        {"customer": bobs_customer.pk, "archive_type": "CAR-SALE",
-         "fields": car_fields(plated_by_dealer=False)},
-        format="json",
-    ).json()
+    plated = (
+        api(bob)
+        .post(
+            "/api/v1/dossiers/",
+            {
+                "customer": bobs_customer.pk,
+                "archive_type": "CAR-SALE",
+                "fields": car_fields(plated_by_dealer=True),
+            },
+            format="json",
+        )
+        .json()
+    )
+    unplated = (
+        api(bob)
+        .post(
+            "/api/v1/dossiers/",
+            {
+                "customer": bobs_customer.pk,
+                "archive_type": "CAR-SALE",
+                "fields": car_fields(plated_by_dealer=False),
+            },
+            format="json",
+        )
+        .json()
+    )
 
     class Ref:
         def __init__(self, pk: int) -> None:
@@ -314,10 +329,39 @@ def test_it_accepts_string_booleans_for_conditions(
     bob: Any, templates: Any, bobs_customer: Any
 ) -> None:
     """Clients posting form-style "false" still get the condition evaluated on a bool."""
-    body = api(bob).post(
-        "/api/v1/dossiers/",
-        {"customer": bobs_customer.pk, "archive_type": "CAR-SALE",
-         "fields": car_fields(plated_by_dealer="false")},
-        format="json",
-    ).json()
+    body = (
+        api(bob)
+        .post(
+            "/api/v1/dossiers/",
+            {
+                "customer": bobs_customer.pk,
+                "archive_type": "CAR-SALE",
+                "fields": car_fields(plated_by_dealer="false"),
+            },
+            format="json",
+        )
+        .json()
+    )
     assert body["fields"]["plated_by_dealer"] is False
+
+
+def test_it_refuses_a_nul_in_custom_fields(bob: Any, bobs_customer: Any, templates: Any) -> None:
+    from dangan.archives.models import Dossier
+
+    response = post_dossier(bob, bobs_customer, fields=car_fields(model="明锐\x00"))
+    assert response.status_code == 400
+    assert "fields.model" in response.json()
+    assert not Dossier.objects.exists()
+
+
+def test_it_refuses_an_overlong_custom_field(bob: Any, bobs_customer: Any, templates: Any) -> None:
+    response = post_dossier(bob, bobs_customer, fields=car_fields(model="长" * 10000))
+    assert response.status_code == 400
+    assert "fields.model" in response.json()
+
+
+def test_it_refuses_a_non_utf8_dossier_body(bob: Any, templates: Any) -> None:
+    response = api(bob).post(
+        "/api/v1/dossiers/", data=b'{"customer": "\xff"}', content_type="application/json"
+    )
+    assert response.status_code == 400

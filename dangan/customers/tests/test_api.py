@@ -30,111 +30,14 @@ def has_chinese(text: str) -> bool:
 
 
 def individual(**overrides: Any) -> dict[str, Any]:
-    data = {"kind": "individual", "name": "李四", "id_number": "110101199003074514",
-            "mobile": "13912345678"}
+    data = {
+        "kind": "individual",
+        "name": "李四",
+        "id_number": "110101199003074514",
+        "mobile": "13912345678",
+    }
     data.update(overrides)
     return data
-
-
-# --- authentication ----------------------------------------------------------------
-
-DATA_ENDPOINTS = [
-    "/api/v1/me/",
-    "/api/v1/customers/",
-    "/api/v1/customers/1/",
-    "/api/v1/archive-types/",
-    "/api/v1/archive-types/CAR-SALE/",
-    "/api/v1/dossiers/",
-    "/api/v1/dossiers/1/",
-    "/api/v1/dossiers/1/checklist/",
-    "/api/v1/documents/",
-    "/api/v1/documents/1/",
-    "/api/v1/files/1/",
-    "/api/v1/audit/",
-]
-
-
-@pytest.mark.parametrize("url", DATA_ENDPOINTS)
-def test_it_refuses_anonymous_callers(url: str) -> None:
-    response = api().get(url)
-    assert response.status_code in (401, 403)
-
-
-@pytest.mark.parametrize("url", ["/api/v1/customers/", "/api/v1/dossiers/", "/api/v1/documents/"])
-def test_it_refuses_anonymous_posts(url: str) -> None:
-    from dangan.customers.models import Customer
-
-    response = api().post(url, individual(), format="json")
-    assert response.status_code in (401, 403)
-    assert not Customer.objects.exists()
-
-
-def test_it_accepts_a_bearer_token(bob: Any) -> None:
-    from dangan.accounts.services import token_create
-
-    token = token_create(actor=None, user=bob)
-    client = APIClient()
-    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert response.status_code == 200
-    assert response.json()["username"] == "bob"
-
-
-def test_it_refuses_a_revoked_token(bob: Any) -> None:
-    from dangan.accounts.models import ApiToken
-    from dangan.accounts.services import token_create, token_revoke
-
-    token = token_create(actor=None, user=bob)
-    token_revoke(actor=bob, token=ApiToken.objects.get(user=bob))
-    response = APIClient().get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert response.status_code in (401, 403)
-    assert "token_revoke" in audit_actions()
-
-
-def test_it_refuses_a_made_up_token(bob: Any) -> None:
-    response = APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer dgn_nonsense")
-    assert response.status_code in (401, 403)
-
-
-def test_it_refuses_a_malformed_authorization_header(bob: Any) -> None:
-    response = APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer a b")
-    assert response.status_code in (401, 403)
-
-
-def test_it_accepts_the_browser_session(bob: Any) -> None:
-    from conftest import PASSWORD
-
-    client = APIClient()
-    assert client.login(username="bob", password=PASSWORD)
-    response = client.get("/api/v1/me/")
-    assert response.status_code == 200
-
-
-def test_it_requires_csrf_for_session_writes(bob: Any) -> None:
-    from conftest import PASSWORD
-    from dangan.customers.models import Customer
-
-    client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="bob", password=PASSWORD)
-    response = client.post("/api/v1/customers/", individual(), format="json")
-    assert response.status_code == 403
-    assert not Customer.objects.exists()
-
-
-# --- /me ---------------------------------------------------------------------------
-
-
-def test_it_describes_the_caller(bob: Any) -> None:
-    body = api(bob).get("/api/v1/me/").json()
-    assert body["id"] == bob.pk
-    assert body["username"] == "bob"
-    assert body["roles"] == ["account_manager"]
-    assert body["department"] == "销售一部"
-
-
-def test_it_describes_a_caller_without_department(sam: Any) -> None:
-    body = api(sam).get("/api/v1/me/").json()
-    assert body["roles"] == ["sysadmin"]
-    assert body["department"] is None
 
 
 # --- create ------------------------------------------------------------------------
@@ -197,8 +100,12 @@ def test_it_accepts_a_bad_uscc_with_override_reason(bob: Any) -> None:
 
     response = api(bob).post(
         "/api/v1/customers/",
-        {"kind": "organization", "name": "某公司", "uscc": BAD_USCC,
-         "uscc_override_reason": "营业执照原件核对无误"},
+        {
+            "kind": "organization",
+            "name": "某公司",
+            "uscc": BAD_USCC,
+            "uscc_override_reason": "营业执照原件核对无误",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -233,9 +140,7 @@ def test_it_names_a_missing_kind(bob: Any) -> None:
 def test_it_refuses_an_owner_from_another_department(bob: Any, dave: Any) -> None:
     from dangan.customers.models import Customer
 
-    response = api(bob).post(
-        "/api/v1/customers/", individual(owner=dave.pk), format="json"
-    )
+    response = api(bob).post("/api/v1/customers/", individual(owner=dave.pk), format="json")
     assert response.status_code == 400
     assert "owner" in response.json()
     assert not Customer.objects.exists()
@@ -254,7 +159,10 @@ def bobs_second(bob: Any) -> Any:
     from dangan.customers.services import customer_create
 
     return customer_create(
-        actor=bob, kind="individual", name="欧阳娜娜", id_number="110101199003074514",
+        actor=bob,
+        kind="individual",
+        name="欧阳娜娜",
+        id_number="110101199003074514",
         mobile="13698765432",
     )
 
@@ -298,8 +206,14 @@ def test_it_lists_nothing_for_the_sysadmin(sam: Any, bobs_customer: Any) -> None
     assert api(sam).get("/api/v1/customers/").status_code == 403
 
 
-def test_it_ignores_a_non_numeric_owner_filter(bob: Any, bobs_customer: Any) -> None:
-    assert names(api(bob).get("/api/v1/customers/", {"owner": "x", "limit": "abc"})) == {"张三"}
+def test_it_names_a_non_numeric_owner_filter(bob: Any, bobs_customer: Any) -> None:
+    response = api(bob).get("/api/v1/customers/", {"owner": "x"})
+    assert response.status_code == 400
+    assert "owner" in response.json()
+
+
+def test_it_ignores_a_junk_limit(bob: Any, bobs_customer: Any) -> None:
+    assert names(api(bob).get("/api/v1/customers/", {"limit": "abc"})) == {"张三"}
 
 
 # --- detail, masking, change ---------------------------------------------------------
@@ -312,15 +226,44 @@ def test_it_masks_identity_for_account_managers(bob: Any, bobs_customer: Any) ->
     assert "0013" not in body["mobile"][3:7]
 
 
+def test_it_masks_other_phones(bob: Any, alice: Any, bobs_customer: Any) -> None:
+    api(alice).patch(
+        f"/api/v1/customers/{bobs_customer.pk}/", {"phone": "13712345678"}, format="json"
+    )
+    assert api(bob).get(f"/api/v1/customers/{bobs_customer.pk}/").json()["phone"] == "137****5678"
+    grant_identity(alice)
+    body = api(alice).get(f"/api/v1/customers/{bobs_customer.pk}/").json()
+    assert body["phone"] == "13712345678"
+
+
 def test_it_masks_identity_in_lists(bob: Any, bobs_customer: Any) -> None:
     row = api(bob).get("/api/v1/customers/").json()["results"][0]
     assert row["id_number"] == "110105********002X"
 
 
-def test_it_shows_identity_to_the_archivist(alice: Any, bobs_customer: Any) -> None:
+def grant_identity(user: Any) -> None:
+    """Roles are data: give the user's role the unmasked view (rare by default)."""
+    for role in user.roles.all():
+        role.permissions = sorted({*role.permissions, "customer.view_identity"})
+        role.save()
+    user.__dict__.pop("_policy_roles", None)  # the policy caches roles on the instance
+
+
+def test_it_shows_identity_to_a_role_with_view_identity(alice: Any, bobs_customer: Any) -> None:
+    grant_identity(alice)
     body = api(alice).get(f"/api/v1/customers/{bobs_customer.pk}/").json()
     assert body["id_number"] == GOOD_ID
     assert body["mobile"] == "13800138000"
+
+
+def test_it_limits_fields_for_business_staff(eve: Any, bobs_customer: Any) -> None:
+    body = api(eve).get(f"/api/v1/customers/{bobs_customer.pk}/").json()
+    assert body["name"] == "张三"
+    assert "id_number" not in body
+    assert "mobile" not in body
+    assert "address" not in body
+    [row] = api(eve).get("/api/v1/customers/").json()["results"]
+    assert set(row) <= {"id", "kind", "name", "related_persons"}
 
 
 def test_it_records_a_view(bob: Any, bobs_customer: Any) -> None:
@@ -399,48 +342,6 @@ def test_it_does_not_touch_the_id_when_patching_with_masked_value(
     assert bobs_customer.id_number == GOOD_ID
 
 
-# --- audit, schema, docs, health --------------------------------------------------------
-
-
-def test_it_shows_the_audit_trail_to_the_auditor(ada: Any, bob: Any, bobs_customer: Any) -> None:
-    response = api(ada).get("/api/v1/audit/")
-    assert response.status_code == 200
-    assert response.json()["count"] >= 1
-
-
-def test_it_hides_the_audit_trail_from_others(bob: Any, alice: Any, sam: Any) -> None:
-    for user in (bob, alice, sam):
-        assert api(user).get("/api/v1/audit/").status_code == 403
-
-
-def test_it_serves_the_openapi_schema(bob: Any) -> None:
-    response = api(bob).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
-    assert response.status_code == 200
-    body = json.loads(response.content)
-    assert body["openapi"].startswith("3.")
-    assert "/api/v1/customers/" in body["paths"]
-
-
-def test_it_renders_docs_without_a_cdn(bob: Any, settings: Any) -> None:
-    # conftest's DANGAN_STATIC_PLAIN comes too late (pytest-django imports settings before
-    # the root conftest), so the manifest storage is active and no manifest exists in tests.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    response = api(bob).get("/api/v1/docs/")
-    assert response.status_code == 200
-    html = response.content.decode().lower()
-    assert "cdn" not in html
-    assert 'src="https://' not in html
-    assert "src='https://" not in html
-
-
-def test_it_answers_healthz(client: Any) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-
-
 # --- bad input ---------------------------------------------------------------------
 
 
@@ -454,11 +355,6 @@ def test_it_refuses_a_nul_in_the_name(bob: Any) -> None:
     response = api(bob).post("/api/v1/customers/", individual(name="张\x00三"), format="json")
     assert response.status_code == 400
     assert "name" in response.json()
-
-
-def test_it_refuses_a_nul_in_the_query(bob: Any, bobs_customer: Any) -> None:
-    response = api(bob).get("/api/v1/customers/", {"q": "张\x00"})
-    assert response.status_code in (200, 400)
 
 
 def test_it_refuses_a_non_utf8_json_body(bob: Any) -> None:
@@ -496,3 +392,39 @@ def test_it_stores_script_names_verbatim(bob: Any) -> None:
     )
     assert response.status_code == 201
     assert response.json()["name"] == "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/customers/?owner=1000000000000000000000000000000",
+        "/api/v1/customers/?department=%C2%B2",
+        "/api/v1/dossiers/?customer=1000000000000000000000000000000",
+        "/api/v1/dossiers/?customer=%C2%B2",
+        "/api/v1/documents/?dossier=1000000000000000000000000000000",
+        "/api/v1/customers/1000000000000000000000000000000/",
+        "/api/v1/archive-types/%00/",
+    ],
+)
+def test_it_answers_bad_numbers_without_a_server_error(
+    alice: Any, templates: Any, url: str
+) -> None:
+    response = api(alice).get(url)
+    assert response.status_code in (400, 404)
+
+
+def test_it_refuses_a_nul_in_filters(alice: Any, ada: Any) -> None:
+    assert api(alice).get("/api/v1/customers/", {"q": "张\x00"}).status_code == 400
+    assert api(alice).get("/api/v1/dossiers/", {"status": "\x00"}).status_code == 400
+    assert api(ada).get("/api/v1/audit/", {"object_id": "\x00"}).status_code == 400
+
+
+def test_it_refuses_an_out_of_range_owner(bob: Any) -> None:
+    response = api(bob).post("/api/v1/customers/", individual(owner=10**30), format="json")
+    assert response.status_code == 400
+    assert "owner" in response.json()
+
+
+def test_it_does_not_let_business_staff_search_hidden_fields(eve: Any, bobs_customer: Any) -> None:
+    response = api(eve).get("/api/v1/customers/", {"q": "13800138000"})
+    assert response.json()["count"] == 0

@@ -169,8 +169,12 @@ class TestRelatedPersons:
         from dangan.customers.services import related_person_add, related_person_remove
 
         person = related_person_add(
-            actor=bob, customer=bobs_customer, relation="agent", name="李四",
-            mobile="139 0013 9000", id_number="110101199003074258",
+            actor=bob,
+            customer=bobs_customer,
+            relation="agent",
+            name="李四",
+            mobile="139 0013 9000",
+            id_number="110101199003074258",
         )
         assert person.mobile == "13900139000"
         assert "110101199003074258" not in person.id_number_encrypted
@@ -186,7 +190,10 @@ class TestRelatedPersons:
         assert exc.value.field == "relation"
         with pytest.raises(ApplicationError) as exc:
             related_person_add(
-                actor=bob, customer=bobs_customer, relation="agent", name="李四",
+                actor=bob,
+                customer=bobs_customer,
+                relation="agent",
+                name="李四",
                 id_number="110101199003074259",
             )
         assert exc.value.field == "id_number"

@@ -178,7 +178,9 @@ def test_it_never_stores_control_characters_in_names(
         assert not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
 
 
-@pytest.mark.parametrize("name", ["a/b.pdf", "a\\b.pdf", "..", "x\x00.pdf", "a\nb.pdf", "a\x01b.pdf", "a\u202eb.pdf", ""])
+@pytest.mark.parametrize(
+    "name", ["a/b.pdf", "a\\b.pdf", "..", "x\x00.pdf", "a\nb.pdf", "a\x01b.pdf", "a\u202eb.pdf", ""]
+)
 def test_it_refuses_bad_names_reaching_the_service(
     bob: Any, car_dossier: Any, pdf_bytes: bytes, name: str
 ) -> None:
@@ -189,8 +191,12 @@ def test_it_refuses_bad_names_reaching_the_service(
 
     with pytest.raises(ApplicationError) as caught:
         document_add(
-            actor=bob, dossier=car_dossier, checklist_item=None, title="x",
-            file_name=name, file_chunks=[pdf_bytes],
+            actor=bob,
+            dossier=car_dossier,
+            checklist_item=None,
+            title="x",
+            file_name=name,
+            file_chunks=[pdf_bytes],
         )
     assert caught.value.field == "file"
     assert not Document.objects.exists()

@@ -1,0 +1,95 @@
+"""Login, logout, language switch and the home redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD, audit_actions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _plain_static(settings: Any) -> None:
+    # conftest sets DANGAN_STATIC_PLAIN after pytest-django has imported the settings,
+    # so pages would look for a collectstatic manifest that tests never build.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def test_it_renders_the_login_page_in_chinese(client: Client) -> None:
+    response = client.get("/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "登录" in html
+    assert 'lang="zh-CN"' in html
+    assert "用户名" in html
+
+
+def test_it_logs_in_and_records_it(client: Client, bob: Any) -> None:
+    response = client.post("/login/", {"username": "bob", "password": PASSWORD})
+    assert response.status_code == 302
+    assert audit_actions(actor_name="bob", action="login") == ["login"]
+
+
+def test_it_stays_on_the_page_after_a_wrong_password(client: Client, bob: Any) -> None:
+    from dangan.audit.models import AuditEntry
+
+    response = client.post("/login/", {"username": "bob", "password": "wrong-password"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert 'class="errorlist' in response.content.decode()
+    entry = AuditEntry.objects.get(action="login")
+    assert entry.outcome == "failed"
+    assert entry.object_repr == "bob"
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_never_logs_the_password(client: Client, bob: Any) -> None:
+    from dangan.audit.models import AuditEntry
+
+    client.post("/login/", {"username": "bob", "password": "secret-typo-123"})
+    for entry in AuditEntry.objects.all():
+        assert "secret-typo-123" not in str(entry.detail) + entry.object_repr
+
+
+def test_it_refuses_a_login_without_csrf_token(bob: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "bob", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_logs_out(bob: Any) -> None:
+    client = Client()
+    client.force_login(bob)
+    response = client.post("/logout/")
+    assert response.status_code == 302
+    assert "logout" in audit_actions(actor_name="bob")
+    assert client.get("/customers/").status_code == 302
+
+
+def test_it_switches_the_language(bob: Any) -> None:
+    client = Client()
+    client.force_login(bob)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/customers/"
+    page = client.get("/customers/")
+    assert page.status_code == 200
+    assert 'lang="en"' in page.content.decode()
+
+
+def test_it_sends_each_user_home(bob: Any, sam: Any, ada: Any) -> None:
+    for user, expected in ((bob, "/customers/"), (sam, "/archive-types/")):
+        client = Client()
+        client.force_login(user)
+        assert client.get("/")["Location"] == expected
+    client = Client()
+    client.force_login(ada)
+    assert client.get("/").status_code == 200
