@@ -21,6 +21,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "archive_types": perms.ARCHIVE_TYPE_MANAGE in granted or perms.DOSSIER_VIEW in granted,
             "manage_types": perms.ARCHIVE_TYPE_MANAGE in granted,
             "audit": perms.AUDIT_VIEW in granted,
+            "users": perms.USER_MANAGE in granted,
+            "roles": perms.ROLE_MANAGE in granted,
+            "security": perms.SECURITY_MANAGE in granted,
         },
         "user_roles": [role.name for role in policy.roles_of(user)],
     }

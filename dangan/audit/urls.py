@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dangan.audit import views
+
+app_name = "audit"
+urlpatterns = [
+    path("", views.audit_list, name="list"),
+]
