@@ -14,7 +14,13 @@ from dangan.archives.api import (
     DossierListApi,
 )
 from dangan.audit.api import AuditListApi
-from dangan.customers.api import CustomerDetailApi, CustomerListApi
+from dangan.customers.api import (
+    CustomerDetailApi,
+    CustomerListApi,
+    CustomerUnmaskApi,
+    RelatedPersonDetailApi,
+    RelatedPersonListApi,
+)
 from dangan.documents.api import AttachmentDownloadApi, DocumentDetailApi, DocumentListApi
 
 app_name = "api"
@@ -22,6 +28,17 @@ urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),
     path("customers/", CustomerListApi.as_view(), name="customers"),
     path("customers/<int:pk>/", CustomerDetailApi.as_view(), name="customer"),
+    path("customers/<int:pk>/unmask/", CustomerUnmaskApi.as_view(), name="customer_unmask"),
+    path(
+        "customers/<int:pk>/related-persons/",
+        RelatedPersonListApi.as_view(),
+        name="customer_related_persons",
+    ),
+    path(
+        "customers/<int:pk>/related-persons/<int:person_pk>/",
+        RelatedPersonDetailApi.as_view(),
+        name="customer_related_person",
+    ),
     path("archive-types/", ArchiveTypeListApi.as_view(), name="archive_types"),
     path("archive-types/<str:key>/", ArchiveTypeDetailApi.as_view(), name="archive_type"),
     path("dossiers/", DossierListApi.as_view(), name="dossiers"),

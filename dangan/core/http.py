@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -16,9 +16,35 @@ from rest_framework.views import exception_handler
 
 from dangan.core.errors import ApplicationError, Forbidden, NotFound
 
+if TYPE_CHECKING:
+    from dangan.accounts.models import User
+
+
+def record_denial(request: HttpRequest, exc: NotFound | Forbidden) -> None:
+    """A refused look or action is itself an event the audit trail keeps (等保 audit):
+    a guessed id, a tampered form, a missing permission."""
+    from dangan.accounts.models import User
+    from dangan.audit.models import AuditEntry
+    from dangan.audit.services import audit_record
+
+    user = getattr(request, "user", None)
+    audit_record(
+        actor=user if isinstance(user, User) else None,
+        action="access",
+        object_type="url",
+        object_repr=request.path[:200],
+        outcome=AuditEntry.Outcome.DENIED,
+        detail={
+            "method": request.method,
+            "reason": "not_found" if isinstance(exc, NotFound) else "forbidden",
+        },
+    )
+
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF hook: ApplicationError → JSON `{field: [message]}` with the error's status."""
+    if isinstance(exc, NotFound | Forbidden) and context.get("request") is not None:
+        record_denial(context["request"], exc)
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, exceptions.ParseError):
@@ -45,8 +71,21 @@ def app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
+            record_denial(request, exc)
             raise Http404(str(exc.message)) from None
         except Forbidden as exc:
+            record_denial(request, exc)
             raise PermissionDenied(str(exc.message)) from None
 
     return wrapper
+
+
+def actor_of(request: HttpRequest | Any) -> User:
+    """The signed-in user acting in this request (views are behind login_required / DRF
+    authentication, so anything else is a wiring error, refused as not signed in)."""
+    from dangan.accounts.models import User
+
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_active:
+        raise PermissionDenied(_("请先登录"))
+    return user

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,8 +14,10 @@ from dangan.accounts import policy
 from dangan.accounts.models import Department, User
 from dangan.audit.services import audit_record
 from dangan.core.api import id_param, paginated, resolve, text_param
+from dangan.core.errors import NotFound
+from dangan.core.http import actor_of
 from dangan.customers import selectors, services
-from dangan.customers.models import Customer
+from dangan.customers.models import Customer, RelatedPerson
 
 
 class CustomerOutput(serializers.Serializer[Customer]):
@@ -47,6 +50,16 @@ def customer_out(actor: Any, customer: Customer) -> dict[str, Any]:
     data["id_number"] = policy.shown_id_number(actor, customer)
     data["mobile"] = policy.shown_mobile(actor, customer.mobile)
     data["phone"] = policy.shown_mobile(actor, customer.phone)
+    data["related_persons"] = [
+        {
+            "id": person.pk,
+            "relation": person.relation,
+            "name": person.name,
+            "title": person.title,
+            "mobile": policy.shown_mobile(actor, person.mobile),
+        }
+        for person in customer.related_persons.all()
+    ]
     allowed = policy.customer_fields_for(actor)
     if allowed is not None:
         # Field-limited roles (business staff, seed 002 篇4 §4.1) get only what they may see.
@@ -145,3 +158,53 @@ class CustomerDetailApi(APIView):
         changes.pop("kind", None)
         customer = services.customer_update(actor=request.user, customer=customer, changes=changes)
         return Response(customer_out(request.user, customer))
+
+
+class RelatedPersonInput(serializers.Serializer[Any]):
+    relation = serializers.ChoiceField(choices=RelatedPerson.Relation.choices)
+    name = serializers.CharField(max_length=64)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    mobile = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class RelatedPersonListApi(APIView):
+    @extend_schema(request=RelatedPersonInput, responses={201: CustomerOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
+        serializer = RelatedPersonInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.related_person_add(
+            actor=actor_of(request), customer=customer, **serializer.validated_data
+        )
+        return Response(customer_out(request.user, customer), status=status.HTTP_201_CREATED)
+
+
+class RelatedPersonDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int, person_pk: int) -> Response:
+        customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
+        person = customer.related_persons.filter(pk=person_pk).first()
+        if person is None:
+            raise NotFound(_("记录不存在或您无权查看"))
+        services.related_person_remove(actor=actor_of(request), person=person)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerUnmaskApi(APIView):
+    """Reveal the full identity number and phones; the call is recorded ("unmask")."""
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "Unmasked",
+            {
+                "id_number": serializers.CharField(),
+                "mobile": serializers.CharField(),
+                "phone": serializers.CharField(),
+            },
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        customer = policy.access_customer(request.user, pk)
+        return Response(services.customer_unmask(actor=actor_of(request), customer=customer))

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts.models import Department, User
-from dangan.customers.models import Customer
+from dangan.customers.models import Customer, RelatedPerson
 
 
 class CustomerFilterForm(forms.Form):
@@ -124,3 +124,11 @@ class CustomerForm(forms.Form):
                 continue
             out[key] = value
         return out
+
+
+class RelatedPersonForm(forms.Form):
+    relation = forms.ChoiceField(label=_("关系"), choices=RelatedPerson.Relation.choices)
+    name = forms.CharField(label=_("姓名"), max_length=64)
+    title = forms.CharField(label=_("职务"), required=False, max_length=64)
+    mobile = forms.CharField(label=_("手机号码"), required=False, max_length=20)
+    id_number = forms.CharField(label=_("身份证号码"), required=False, max_length=40)

@@ -17,7 +17,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
 from dangan.audit.services import audit_record
 from dangan.core import crypto, identifiers
-from dangan.core.errors import ApplicationError, ValidationFailed
+from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
 from dangan.customers.models import Customer, RelatedPerson
 
 DETAIL_FIELDS = (
@@ -332,3 +332,18 @@ def related_person_remove(*, actor: User, person: RelatedPerson) -> None:
     detail = {"related_person_removed": {"relation": person.relation, "name": person.name}}
     person.delete()
     audit_record(actor=actor, action="change", obj=customer, detail=detail)
+
+
+def customer_unmask(*, actor: User, customer: Customer) -> dict[str, str]:
+    """Reveal a customer's full identity number and phones, on purpose and on the record
+    (STANDARDS 33: masked by default, unmasking permitted and logged)."""
+    customer = policy.access_customer(actor, customer.pk)
+    if not policy.can_unmask(actor) or policy.customer_fields_for(actor) is not None:
+        raise Forbidden(_("您没有查看完整证件号码与电话的权限"))
+    audit_record(
+        actor=actor,
+        action="unmask",
+        obj=customer,
+        detail={"fields": ["id_number", "mobile", "phone"]},
+    )
+    return {"id_number": customer.id_number, "mobile": customer.mobile, "phone": customer.phone}

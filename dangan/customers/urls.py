@@ -10,4 +10,11 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/unmask/", views.customer_unmask, name="unmask"),
+    path("<int:pk>/related/", views.related_person_add, name="related_add"),
+    path(
+        "<int:pk>/related/<int:person_pk>/remove/",
+        views.related_person_remove,
+        name="related_remove",
+    ),
 ]

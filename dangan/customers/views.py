@@ -6,18 +6,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.forms import DossierCreateForm
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
-from dangan.core.http import add_form_error, app_errors
+from dangan.core.http import actor_of, add_form_error, app_errors
 from dangan.customers import selectors, services
-from dangan.customers.forms import CustomerFilterForm, CustomerForm
-from dangan.customers.models import Customer
+from dangan.customers.forms import CustomerFilterForm, CustomerForm, RelatedPersonForm
+from dangan.customers.models import Customer, RelatedPerson
 
 
 @login_required
@@ -151,6 +152,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         policy.dossiers_for(request.user).filter(customer=customer).select_related("archive_type")
     )
     can_create = policy.has_perm(request.user, perms.DOSSIER_CREATE)
+    can_edit = policy.has_perm(request.user, perms.CUSTOMER_CHANGE)
     return render(
         request,
         "customers/detail.html",
@@ -160,8 +162,68 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "mobile": policy.shown_mobile(request.user, customer.mobile),
             "dossiers": dossiers,
             "dossier_form": DossierCreateForm(customer=customer) if can_create else None,
-            "can_edit": policy.has_perm(request.user, perms.CUSTOMER_CHANGE),
+            "can_edit": can_edit,
             "limited": policy.customer_fields_for(request.user) is not None,
+            "can_unmask": policy.can_unmask(request.user),
+            "related": _related_rows(request, customer),
+            "related_form": RelatedPersonForm() if can_edit else None,
             "section": "customers",
         },
     )
+
+
+def _related_rows(request: HttpRequest, customer: Customer) -> list[dict[str, Any]]:
+    return [
+        {"person": p, "mobile": policy.shown_mobile(request.user, p.mobile)}
+        for p in customer.related_persons.all()
+    ]
+
+
+@login_required
+@require_POST
+@app_errors
+def customer_unmask(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full identity number and phone in place (htmx), recorded as "unmask"."""
+    customer = policy.access_customer(request.user, pk)
+    values = services.customer_unmask(actor=actor_of(request), customer=customer)
+    return render(
+        request,
+        "customers/detail.html#identity",
+        {
+            "customer": customer,
+            "id_number": values["id_number"],
+            "mobile": values["mobile"],
+            "unmasked": True,
+        },
+    )
+
+
+@login_required
+@require_POST
+@app_errors
+def related_person_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
+    form = RelatedPersonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.related_person_add(
+                actor=actor_of(request), customer=customer, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            add_form_error(form, exc)
+    if form.errors:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    else:
+        messages.success(request, _("已添加关联人"))
+    return redirect("customers:detail", customer.pk)
+
+
+@login_required
+@require_POST
+@app_errors
+def related_person_remove(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
+    person = get_object_or_404(RelatedPerson, pk=person_pk, customer=customer)
+    services.related_person_remove(actor=actor_of(request), person=person)
+    messages.success(request, _("已删除关联人"))
+    return redirect("customers:detail", customer.pk)

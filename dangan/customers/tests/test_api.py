@@ -428,3 +428,31 @@ def test_it_refuses_an_out_of_range_owner(bob: Any) -> None:
 def test_it_does_not_let_business_staff_search_hidden_fields(eve: Any, bobs_customer: Any) -> None:
     response = api(eve).get("/api/v1/customers/", {"q": "13800138000"})
     assert response.json()["count"] == 0
+
+
+def test_it_unmasks_on_purpose_and_records_it(alice: Any, bob: Any, bobs_customer: Any) -> None:
+    url = f"/api/v1/customers/{bobs_customer.pk}/unmask/"
+    assert api(alice).get(f"/api/v1/customers/{bobs_customer.pk}/").json()["id_number"] == (
+        "110105********002X"
+    )
+    response = api(alice).post(url)
+    assert response.status_code == 200
+    assert response.json()["id_number"] == "11010519491231002X"
+    assert api(bob).post(url).status_code == 403
+    from conftest import audit_actions
+
+    assert audit_actions(action="unmask") == ["unmask"]
+
+
+def test_it_adds_and_removes_related_persons(bob: Any, dave: Any, bobs_customer: Any) -> None:
+    url = f"/api/v1/customers/{bobs_customer.pk}/related-persons/"
+    response = api(bob).post(
+        url, {"relation": "co_owner", "name": "李四", "mobile": "13900139000"}, format="json"
+    )
+    assert response.status_code == 201
+    persons = response.json()["related_persons"]
+    assert persons[0]["name"] == "李四" and persons[0]["mobile"] == "139****9000"
+    assert api(bob).post(url, {"relation": "friend", "name": "x"}, format="json").status_code == 400
+    assert api(dave).post(url, {"relation": "agent", "name": "x"}, format="json").status_code == 404
+    assert api(bob).delete(f"{url}{persons[0]['id']}/").status_code == 204
+    assert not bobs_customer.related_persons.exists()

@@ -204,3 +204,25 @@ class TestRelatedPersons:
 
         with pytest.raises(NotFound):
             related_person_add(actor=dave, customer=bobs_customer, relation="agent", name="李四")
+
+
+class TestCustomerUnmask:
+    def test_it_reveals_and_records_for_a_permitted_role(
+        self, alice: Any, bobs_customer: Any
+    ) -> None:
+        from dangan.customers.services import customer_unmask
+
+        values = customer_unmask(actor=alice, customer=bobs_customer)
+        assert values["id_number"] == "11010519491231002X"
+        assert values["mobile"] == "13800138000"
+        assert audit_actions(action="unmask") == ["unmask"]
+
+    def test_it_refuses_roles_without_the_permission(
+        self, bob: Any, eve: Any, bobs_customer: Any
+    ) -> None:
+        from dangan.customers.services import customer_unmask
+
+        for actor in (bob, eve):
+            with pytest.raises(Forbidden):
+                customer_unmask(actor=actor, customer=bobs_customer)
+        assert audit_actions(action="unmask") == []

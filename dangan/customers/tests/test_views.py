@@ -239,3 +239,28 @@ def test_it_refuses_a_post_without_csrf_token(bob: Any) -> None:
     response = client.post("/customers/new/", {"kind": "individual", "name": "李四"})
     assert response.status_code == 403
     assert not Customer.objects.exists()
+
+
+def test_it_unmasks_in_place_for_the_archivist_only(
+    alice: Any, bob: Any, bobs_customer: Any
+) -> None:
+    page = login(alice).get(f"/customers/{bobs_customer.pk}/").content.decode()
+    assert "110105********002X" in page and "显示完整号码" in page
+    response = login(alice).post(f"/customers/{bobs_customer.pk}/unmask/", HTTP_HX_REQUEST="true")
+    assert "11010519491231002X" in response.content.decode()
+    assert "<html" not in response.content.decode()
+    assert "显示完整号码" not in login(bob).get(f"/customers/{bobs_customer.pk}/").content.decode()
+    assert login(bob).post(f"/customers/{bobs_customer.pk}/unmask/").status_code == 403
+
+
+def test_it_adds_a_related_person_from_the_customer_page(bob: Any, bobs_customer: Any) -> None:
+    client = login(bob)
+    response = client.post(
+        f"/customers/{bobs_customer.pk}/related/",
+        {"relation": "agent", "name": "李四", "title": "", "mobile": "", "id_number": ""},
+        follow=True,
+    )
+    assert "李四" in response.content.decode()
+    person = bobs_customer.related_persons.get()
+    client.post(f"/customers/{bobs_customer.pk}/related/{person.pk}/remove/")
+    assert not bobs_customer.related_persons.exists()
