@@ -17,6 +17,7 @@ from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.audit.services import audit_record
 from dangan.core.api import id_param, paginated, text_param
 from dangan.core.errors import ApplicationError, NotFound
+from dangan.core.http import actor_of
 
 
 class ChecklistItemOutput(serializers.ModelSerializer[ChecklistItem]):
@@ -96,7 +97,9 @@ def _archive_type(key: Any, field: str, status_code: int = 400) -> ArchiveType:
 
 
 class DossierOutput(serializers.ModelSerializer[Dossier]):
-    archive_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    archive_type: serializers.SlugRelatedField[ArchiveType] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     location = serializers.SerializerMethodField()
 
     class Meta:
@@ -141,7 +144,8 @@ def _check_custom_values(value: dict[str, Any]) -> dict[str, Any]:
 class DossierInput(serializers.Serializer[Any]):
     customer = serializers.IntegerField()
     archive_type = serializers.CharField(help_text="类别代码或编号")
-    fields = serializers.DictField(required=False, default=dict)
+    # DRF takes declared fields out of the class body, so "fields" is safe here.
+    fields = serializers.DictField(required=False, default=dict)  # type: ignore[assignment]
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     confidentiality = serializers.ChoiceField(
         choices=Dossier.Confidentiality.choices, required=False, default="normal"
@@ -158,7 +162,7 @@ class DossierPatchInput(serializers.Serializer[Any]):
     confidentiality = serializers.ChoiceField(
         choices=Dossier.Confidentiality.choices, required=False
     )
-    fields = serializers.DictField(required=False)
+    fields = serializers.DictField(required=False)  # type: ignore[assignment]
     location = LocationInput(required=False)
 
     def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +200,7 @@ class DossierListApi(APIView):
             # A customer the caller cannot see is reported like a missing one.
             raise ApplicationError(_("客户不存在或您无权查看"), field="customer") from None
         dossier = services.dossier_create(
-            actor=request.user,
+            actor=actor_of(request),
             customer=customer,
             archive_type=_archive_type(data["archive_type"], "archive_type"),
             fields=data.get("fields") or {},
@@ -212,7 +216,7 @@ class DossierDetailApi(APIView):
     @extend_schema(responses=DossierOutput)
     def get(self, request: Request, pk: int) -> Response:
         dossier = policy.access_dossier(request.user, pk)
-        audit_record(actor=request.user, action="view", obj=dossier)
+        audit_record(actor=actor_of(request), action="view", obj=dossier)
         return Response(DossierOutput(dossier).data)
 
     @extend_schema(request=DossierPatchInput, responses=DossierOutput)
@@ -225,13 +229,15 @@ class DossierDetailApi(APIView):
         data = dict(serializer.validated_data)
         location = data.pop("location", None)
         if data:
-            dossier = services.dossier_change(actor=request.user, dossier=dossier, changes=data)
+            dossier = services.dossier_change(
+                actor=actor_of(request), dossier=dossier, changes=data
+            )
         if location is not None:
             current = {
                 n.removeprefix("location_"): getattr(dossier, n) for n in Dossier.LOCATION_FIELDS
             }
             dossier = services.dossier_locate(
-                actor=request.user, dossier=dossier, location={**current, **location}
+                actor=actor_of(request), dossier=dossier, location={**current, **location}
             )
         return Response(DossierOutput(dossier).data)
 
@@ -242,7 +248,7 @@ class ChecklistRowOutput(serializers.Serializer[Any]):
     group = serializers.CharField()
     requirement = serializers.CharField()
     applicable = serializers.BooleanField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # as "fields" above
     present = serializers.BooleanField()
     documents = serializers.ListField(child=serializers.IntegerField())
 

@@ -22,7 +22,7 @@ from dangan.archives.forms import (
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
-from dangan.core.http import add_form_error, app_errors
+from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx
 from dangan.documents import services as document_services
 
 
@@ -47,7 +47,7 @@ def dossier_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             dossier = services.dossier_create(
-                actor=request.user,
+                actor=actor_of(request),
                 customer=customer,
                 archive_type=form.cleaned_data["archive_type"],
                 fields=form.custom_values(),
@@ -61,7 +61,7 @@ def dossier_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
             messages.success(request, _("已建档,档号 %(n)s") % {"n": dossier.archive_number})
             return redirect("archives:dossier", dossier.pk)
     template = "archives/dossier_create.html"
-    if request.htmx and request.method == "GET":
+    if is_htmx(request) and request.method == "GET":
         template += "#custom-fields"
     return render(request, template, {"form": form, "customer": customer, "section": "customers"})
 
@@ -77,7 +77,7 @@ def _add_dossier_error(form: DossierCreateForm, exc: ApplicationError) -> None:
 @app_errors
 def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = policy.access_dossier(request.user, pk)
-    audit_record(actor=request.user, action="view", obj=dossier)
+    audit_record(actor=actor_of(request), action="view", obj=dossier)
     return _render_dossier(request, dossier)
 
 
@@ -131,7 +131,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             document_services.document_add(
-                actor=request.user,
+                actor=actor_of(request),
                 dossier=dossier,
                 checklist_item=form.cleaned_data["checklist_item"],
                 title=form.cleaned_data["title"],
@@ -146,13 +146,13 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             add_form_error(form, exc)
         else:
-            if not request.htmx:
+            if not is_htmx(request):
                 messages.success(request, _("文件已归档"))
                 return redirect("archives:dossier", dossier.pk)
             form = DocumentUploadForm(dossier=dossier)
             template = "archives/dossier_detail.html#dossier-body"
             return _render_dossier(request, dossier, upload_form=form, template=template)
-    template = "archives/dossier_detail.html" + ("#dossier-body" if request.htmx else "")
+    template = "archives/dossier_detail.html" + ("#dossier-body" if is_htmx(request) else "")
     return _render_dossier(request, dossier, upload_form=form, template=template, status=200)
 
 
@@ -164,7 +164,9 @@ def dossier_locate(request: HttpRequest, pk: int) -> HttpResponse:
     form = LocationForm(request.POST)
     if form.is_valid():
         try:
-            services.dossier_locate(actor=request.user, dossier=dossier, location=form.cleaned_data)
+            services.dossier_locate(
+                actor=actor_of(request), dossier=dossier, location=form.cleaned_data
+            )
         except ApplicationError as exc:
             add_form_error(form, exc)
         else:
@@ -203,13 +205,17 @@ def type_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.POST.get("form") == "type" and type_form.is_valid():
                 services.archive_type_update(
-                    actor=request.user, archive_type=archive_type, changes=type_form.cleaned_data
+                    actor=actor_of(request),
+                    archive_type=archive_type,
+                    changes=type_form.cleaned_data,
                 )
                 messages.success(request, _("模板已保存"))
                 return redirect("archives:type_detail", pk)
             if request.POST.get("form") == "item" and item_form.is_valid():
                 services.checklist_item_add(
-                    actor=request.user, archive_type=archive_type, data=item_form.service_data()
+                    actor=actor_of(request),
+                    archive_type=archive_type,
+                    data=item_form.service_data(),
                 )
                 messages.success(request, _("已添加清单项"))
                 return redirect("archives:type_detail", pk)
@@ -240,7 +246,9 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChecklistItemForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.checklist_item_update(actor=request.user, item=item, data=form.service_data())
+            services.checklist_item_update(
+                actor=actor_of(request), item=item, data=form.service_data()
+            )
         except ApplicationError as exc:
             add_form_error(form, exc)
         else:
@@ -258,5 +266,5 @@ def item_move(request: HttpRequest, pk: int) -> HttpResponse:
     policy.require(request.user, perms.ARCHIVE_TYPE_MANAGE)
     item = get_object_or_404(ChecklistItem, pk=pk)
     direction = -1 if request.POST.get("direction") == "up" else 1
-    services.checklist_item_move(actor=request.user, item=item, direction=direction)
+    services.checklist_item_move(actor=actor_of(request), item=item, direction=direction)
     return redirect("archives:type_detail", item.archive_type_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -63,11 +64,14 @@ def add_form_error(form: forms.BaseForm, error: ApplicationError) -> None:
             form.add_error(target, message)
 
 
-def app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+_R = TypeVar("_R", bound=HttpResponseBase)
+
+
+def app_errors(view: Callable[..., _R]) -> Callable[..., _R]:
     """For HTML views: NotFound → 404 page, Forbidden → 403 page, with the same wording."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> _R:
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
@@ -89,3 +93,8 @@ def actor_of(request: HttpRequest | Any) -> User:
     if not isinstance(user, User) or not user.is_active:
         raise PermissionDenied(_("请先登录"))
     return user
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """True for requests made by htmx (django-htmx sets request.htmx)."""
+    return bool(getattr(request, "htmx", False))

@@ -128,7 +128,7 @@ class CustomerListApi(APIView):
         for key in ("owner", "department"):
             filters[key] = id_param(request, key)
         if filters.get("q"):
-            audit_record(actor=request.user, action="search", detail={"q": filters["q"]})
+            audit_record(actor=actor_of(request), action="search", detail={"q": filters["q"]})
         customers = selectors.customer_list(request.user, filters=filters)
         return paginated(self, request, customers, lambda c: customer_out(request.user, c))
 
@@ -137,7 +137,7 @@ class CustomerListApi(APIView):
         serializer = CustomerInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = services.customer_create(
-            actor=request.user, **_relations(dict(serializer.validated_data))
+            actor=actor_of(request), **_relations(dict(serializer.validated_data))
         )
         return Response(customer_out(request.user, customer), status=status.HTTP_201_CREATED)
 
@@ -146,7 +146,7 @@ class CustomerDetailApi(APIView):
     @extend_schema(responses=CustomerOutput)
     def get(self, request: Request, pk: int) -> Response:
         customer = policy.access_customer(request.user, pk)
-        audit_record(actor=request.user, action="view", obj=customer)
+        audit_record(actor=actor_of(request), action="view", obj=customer)
         return Response(customer_out(request.user, customer))
 
     @extend_schema(request=CustomerInput(partial=True), responses=CustomerOutput)
@@ -156,7 +156,9 @@ class CustomerDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         changes = _relations(dict(serializer.validated_data))
         changes.pop("kind", None)
-        customer = services.customer_update(actor=request.user, customer=customer, changes=changes)
+        customer = services.customer_update(
+            actor=actor_of(request), customer=customer, changes=changes
+        )
         return Response(customer_out(request.user, customer))
 
 

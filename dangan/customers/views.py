@@ -30,7 +30,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     customers = selectors.customer_list(request.user, filters=filters)
     page = Paginator(customers, 30).get_page(request.GET.get("page"))
     if filters.get("q"):
-        audit_record(actor=request.user, action="search", detail={"q": filters["q"][:200]})
+        audit_record(actor=actor_of(request), action="search", detail={"q": filters["q"][:200]})
     return render(
         request,
         "customers/list.html",
@@ -63,7 +63,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, owners=owners)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_create(actor=request.user, **form.service_kwargs())
+            customer = services.customer_create(actor=actor_of(request), **form.service_kwargs())
         except ApplicationError as exc:
             add_form_error(form, exc)
         else:
@@ -93,7 +93,9 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 changes.pop("owner", None)
             _keep_masked_identity(request, customer, changes)
             try:
-                services.customer_update(actor=request.user, customer=customer, changes=changes)
+                services.customer_update(
+                    actor=actor_of(request), customer=customer, changes=changes
+                )
             except ApplicationError as exc:
                 add_form_error(form, exc)
             else:
@@ -147,7 +149,7 @@ def _skip_for(customer: Customer) -> tuple[str, ...]:
 @app_errors
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = policy.access_customer(request.user, pk)
-    audit_record(actor=request.user, action="view", obj=customer)
+    audit_record(actor=actor_of(request), action="view", obj=customer)
     dossiers = (
         policy.dossiers_for(request.user).filter(customer=customer).select_related("archive_type")
     )

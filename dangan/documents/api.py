@@ -16,6 +16,7 @@ from dangan.archives.models import ChecklistItem
 from dangan.audit.services import audit_record
 from dangan.core.api import id_param, paginated
 from dangan.core.errors import ApplicationError, NotFound
+from dangan.core.http import actor_of
 from dangan.documents import services, storage
 from dangan.documents.models import Attachment, Document
 
@@ -31,7 +32,7 @@ class AttachmentOutput(serializers.ModelSerializer[Attachment]):
 
 
 class DocumentOutput(serializers.ModelSerializer[Document]):
-    document_type = serializers.SlugRelatedField(
+    document_type: serializers.SlugRelatedField[ChecklistItem] = serializers.SlugRelatedField(
         source="checklist_item", slug_field="code", read_only=True
     )
     attachments = AttachmentOutput(many=True, read_only=True)
@@ -110,7 +111,7 @@ class DocumentListApi(APIView):
             raise ApplicationError(_("档案不存在或您无权查看"), field="dossier") from None
         upload = data.get("file")
         document = services.document_add(
-            actor=request.user,
+            actor=actor_of(request),
             dossier=dossier,
             checklist_item=_checklist_item(
                 dossier.archive_type_id, data.get("document_type") or ""
@@ -131,14 +132,14 @@ class DocumentDetailApi(APIView):
     @extend_schema(responses=DocumentOutput)
     def get(self, request: Request, pk: int) -> Response:
         document = policy.access_document(request.user, pk)
-        audit_record(actor=request.user, action="view", obj=document)
+        audit_record(actor=actor_of(request), action="view", obj=document)
         return Response(DocumentOutput(document).data)
 
 
 class AttachmentDownloadApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, pk: int) -> FileResponse:
-        attachment = services.attachment_download(actor=request.user, attachment_id=pk)
+        attachment = services.attachment_download(actor=actor_of(request), attachment_id=pk)
         return FileResponse(
             storage.blob_open(attachment.blob),
             content_type=attachment.blob.content_type,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest
 
-from dangan.core.http import app_errors
+from dangan.core.http import actor_of, app_errors
 from dangan.documents import services, storage
 
 
@@ -11,7 +11,7 @@ from dangan.documents import services, storage
 @app_errors
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Serve a scan inline (view in the browser) or as a download with ?download=1."""
-    attachment = services.attachment_download(actor=request.user, attachment_id=pk)
+    attachment = services.attachment_download(actor=actor_of(request), attachment_id=pk)
     return FileResponse(
         storage.blob_open(attachment.blob),
         content_type=attachment.blob.content_type,
