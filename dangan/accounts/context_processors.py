@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav": {
             "customers": perms.CUSTOMER_VIEW in granted,
             "customer_create": perms.CUSTOMER_CREATE in granted,
+            "dossiers": perms.DOSSIER_VIEW in granted,
             "archive_types": perms.ARCHIVE_TYPE_MANAGE in granted or perms.DOSSIER_VIEW in granted,
             "manage_types": perms.ARCHIVE_TYPE_MANAGE in granted,
             "audit": perms.AUDIT_VIEW in granted,

@@ -179,3 +179,22 @@ def condition_text(when: dict[str, Any]) -> str:
             f"{path}=" + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
         )
     return "; ".join(parts)
+
+
+class DossierFilterForm(forms.Form):
+    q = forms.CharField(label=_("档号/题名/客户"), required=False, max_length=100)
+    archive_type = forms.ModelChoiceField(
+        label=_("档案类型"),
+        required=False,
+        queryset=ArchiveType.objects.all(),
+        empty_label=_("全部"),
+    )
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部")), *Dossier.Status.choices]
+    )
+    confidentiality = forms.ChoiceField(
+        label=_("密级"),
+        required=False,
+        choices=[("", _("全部")), *Dossier.Confidentiality.choices],
+    )
+    room = forms.CharField(label=_("库房"), required=False, max_length=40)

@@ -7,6 +7,7 @@ from dangan.archives import views
 app_name = "archives"
 urlpatterns = [
     path("customers/<int:customer_pk>/dossiers/new/", views.dossier_create, name="dossier_create"),
+    path("dossiers/", views.dossier_list, name="dossier_list"),
     path("dossiers/<int:pk>/", views.dossier_detail, name="dossier"),
     path("dossiers/<int:pk>/documents/", views.document_upload, name="document_upload"),
     path("dossiers/<int:pk>/location/", views.dossier_locate, name="dossier_locate"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -10,12 +11,13 @@ from django.views.decorators.http import require_POST
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives import selectors, services
-from dangan.archives.checklist import dossier_checklist
+from dangan.archives.checklist import Checklist, dossier_checklist
 from dangan.archives.forms import (
     ArchiveTypeForm,
     ChecklistItemForm,
     DocumentUploadForm,
     DossierCreateForm,
+    DossierFilterForm,
     LocationForm,
     condition_text,
 )
@@ -75,6 +77,23 @@ def _add_dossier_error(form: DossierCreateForm, exc: ApplicationError) -> None:
 
 @login_required
 @app_errors
+def dossier_list(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, perms.DOSSIER_VIEW)
+    form = DossierFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.dossier_list(request.user, filters=filters), 50).get_page(
+        request.GET.get("page")
+    )
+    placed = bool(filters.get("archive_type") and filters["archive_type"].placement)
+    return render(
+        request,
+        "archives/dossier_list.html",
+        {"form": form, "page": page, "placed": placed, "section": "dossiers"},
+    )
+
+
+@login_required
+@app_errors
 def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = policy.access_dossier(request.user, pk)
     audit_record(actor=actor_of(request), action="view", obj=dossier)
@@ -103,7 +122,8 @@ def _render_dossier(
         "custom_fields": [
             (field_labels.get(key, key), value) for key, value in (dossier.fields or {}).items()
         ],
-        "upload_form": upload_form or (DocumentUploadForm(dossier=dossier) if can_upload else None),
+        "upload_form": upload_form
+        or (_fresh_upload_form(dossier, checklist) if can_upload else None),
         "location_form": location_form
         or (
             LocationForm(
@@ -119,6 +139,13 @@ def _render_dossier(
         "section": "customers",
     }
     return render(request, template, context, status=status)
+
+
+def _fresh_upload_form(dossier: Dossier, checklist: Checklist) -> DocumentUploadForm:
+    """An empty upload form with the first missing item chosen: the clerk's likely next step."""
+    missing = checklist.missing_rows
+    initial = {"checklist_item": missing[0].item.pk} if missing else {}
+    return DocumentUploadForm(dossier=dossier, initial=initial)
 
 
 @login_required
@@ -149,7 +176,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
             if not is_htmx(request):
                 messages.success(request, _("文件已归档"))
                 return redirect("archives:dossier", dossier.pk)
-            form = DocumentUploadForm(dossier=dossier)
+            form = _fresh_upload_form(dossier, dossier_checklist(dossier))
             template = "archives/dossier_detail.html#dossier-body"
             return _render_dossier(request, dossier, upload_form=form, template=template)
     template = "archives/dossier_detail.html" + ("#dossier-body" if is_htmx(request) else "")

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from dangan.archives.selectors import dossier_list
+from dangan.archives.services import dossier_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_orders_property_bags_as_they_stand_in_the_cabinet(
+    templates: Any, alice: Any, bobs_customer: Any
+) -> None:
+    prop = templates["PROPERTY"]
+    for building, floor, unit in (("3", 12, "3-1203"), ("1", 5, "1-0502"), ("3", 2, "3-0201")):
+        dossier_create(
+            actor=alice,
+            customer=bobs_customer,
+            archive_type=prop,
+            fields={
+                "building": building,
+                "floor": floor,
+                "unit": unit,
+                "move_in_date": "2026-01-05",
+            },
+        )
+    units = [d.fields["unit"] for d in dossier_list(alice, filters={"archive_type": prop})]
+    assert units[0] == "1-0502"
+    assert set(units[1:]) == {"3-1203", "3-0201"}
+
+
+def test_it_lists_only_what_the_user_may_see(car_dossier: Any, bob: Any, dave: Any) -> None:
+    assert list(dossier_list(bob, filters={})) == [car_dossier]
+    assert list(dossier_list(dave, filters={})) == []
+    client = Client()
+    client.force_login(dave)
+    assert car_dossier.archive_number not in client.get("/dossiers/").content.decode()
+    client.force_login(bob)
+    page = client.get("/dossiers/", {"q": car_dossier.archive_number}).content.decode()
+    assert car_dossier.archive_number in page
