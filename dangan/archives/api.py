@@ -179,6 +179,7 @@ class DossierListApi(APIView):
         responses=DossierOutput(many=True),
     )
     def get(self, request: Request) -> Response:
+        policy.require(request.user, perms.DOSSIER_VIEW)
         dossiers = policy.dossiers_for(request.user).select_related("archive_type")
         customer = id_param(request, "customer")
         if customer is not None:
@@ -191,6 +192,7 @@ class DossierListApi(APIView):
 
     @extend_schema(request=DossierInput, responses={201: DossierOutput})
     def post(self, request: Request) -> Response:
+        policy.require(request.user, perms.DOSSIER_CREATE)
         serializer = DossierInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -134,6 +134,7 @@ class CustomerListApi(APIView):
 
     @extend_schema(request=CustomerInput, responses={201: CustomerOutput})
     def post(self, request: Request) -> Response:
+        policy.require(request.user, perms.CUSTOMER_CREATE)
         serializer = CustomerInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = services.customer_create(

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.models import ChecklistItem
 from dangan.audit.services import audit_record
@@ -91,6 +92,7 @@ class DocumentListApi(APIView):
         parameters=[OpenApiParameter("dossier", int)], responses=DocumentOutput(many=True)
     )
     def get(self, request: Request) -> Response:
+        policy.require(request.user, perms.DOCUMENT_VIEW)
         documents = policy.documents_for(request.user).select_related("checklist_item")
         dossier = id_param(request, "dossier")
         if dossier is not None:
@@ -102,6 +104,7 @@ class DocumentListApi(APIView):
 
     @extend_schema(request={"multipart/form-data": DocumentInput}, responses={201: DocumentOutput})
     def post(self, request: Request) -> Response:
+        policy.require(request.user, perms.DOCUMENT_UPLOAD)
         serializer = DocumentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

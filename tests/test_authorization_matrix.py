@@ -1,0 +1,321 @@
+"""The authorization matrix (issue 3 §5, SPEC §6 "every URL and API endpoint checked
+against every role and scope").
+
+Every route the URL resolver knows must be declared below with the permissions it
+needs and whether it is about one customer's data. The test then calls each route as
+each of the roles, against objects that are the caller's own, of the caller's
+department, and of another department, and checks that the answer is "allowed"
+exactly when the roles (as data) say so. A new route without a declaration fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from conftest import PASSWORD, PDF_BYTES, car_fields, ensure_default_roles
+from dangan.accounts import permissions as P
+from dangan.accounts.models import Role
+from dangan.core.identifiers import make_resident_id
+
+pytestmark = pytest.mark.django_db
+
+RELATIONS = ("own", "dept", "other")
+
+
+@dataclass(frozen=True)
+class Check:
+    method: str = "GET"
+    needs: tuple[str, ...] = ()  # all of these
+    any_of: tuple[str, ...] = ()  # at least one of these
+    obj: str = ""  # which object the URL names; "" for none
+    scoped: bool = False  # subject to the role's data scope (own/department/all)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# Object kinds that are customer data, and so need the matching view permissions.
+VIEW_NEEDS = {
+    "customer": (P.CUSTOMER_VIEW,),
+    "related": (P.CUSTOMER_VIEW,),
+    "dossier": (P.DOSSIER_VIEW,),
+    "document": (P.DOSSIER_VIEW, P.DOCUMENT_VIEW),
+    "attachment": (P.DOSSIER_VIEW, P.DOCUMENT_VIEW),
+}
+
+AUTHENTICATED: list[Check] = [Check()]
+TYPES = (P.ARCHIVE_TYPE_MANAGE, P.DOSSIER_VIEW)
+
+ROUTES: dict[str, list[Check]] = {
+    # Public or special: asserted in their own tests below.
+    "healthz": [],
+    "login": [],
+    "login_2fa": [],
+    "logout": [],
+    "set_language": [],
+    "api:schema": [],
+    "api:docs": [],
+    "home": AUTHENTICATED,
+    # The signed-in user's own account.
+    "accounts:security": AUTHENTICATED,
+    "accounts:password_change": AUTHENTICATED,
+    "accounts:totp_setup": AUTHENTICATED,
+    "accounts:totp_disable": [Check("POST")],
+    "accounts:tokens": [Check(needs=(P.USER_TOKENS,))],  # anyone's tokens; own ones on security
+    "accounts:token_create": [Check("POST")],
+    "accounts:token_revoke": [],  # object is a token: see test_it_revokes_only_own_tokens
+    "accounts:lockouts": [Check(needs=(P.SECURITY_MANAGE,))],
+    "accounts:lockout_lift": [Check("POST", needs=(P.SECURITY_MANAGE,), obj="lockout")],
+    # Administration (三员分立).
+    "manage:home": [Check(any_of=(P.USER_MANAGE, P.ROLE_MANAGE, P.SECURITY_MANAGE))],
+    "manage:users": [Check(needs=(P.USER_MANAGE,))],
+    "manage:user_create": [Check(needs=(P.USER_MANAGE,))],
+    "manage:user_edit": [Check(needs=(P.USER_MANAGE,), obj="user")],
+    "manage:user_password": [Check("POST", needs=(P.USER_MANAGE,), obj="user")],
+    "manage:roles": [Check(needs=(P.ROLE_MANAGE,))],
+    "manage:role_create": [Check(needs=(P.ROLE_MANAGE,))],
+    "manage:role_edit": [Check(needs=(P.ROLE_MANAGE,), obj="role")],
+    "audit:list": [Check(needs=(P.AUDIT_VIEW,))],
+    "audit:export": [Check(needs=(P.AUDIT_EXPORT,))],
+    "audit:verify": [Check("POST", needs=(P.AUDIT_VIEW,))],
+    # Customers, dossiers, documents: the UI.
+    "customers:list": [Check(needs=(P.CUSTOMER_VIEW,))],
+    "customers:create": [Check(needs=(P.CUSTOMER_CREATE,))],
+    "customers:detail": [Check(obj="customer", scoped=True)],
+    "customers:edit": [Check(needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True)],
+    "customers:unmask": [Check("POST", needs=(P.CUSTOMER_UNMASK,), obj="customer", scoped=True)],
+    "customers:related_add": [
+        Check("POST", needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True)
+    ],
+    "customers:related_remove": [
+        Check("POST", needs=(P.CUSTOMER_CHANGE,), obj="related", scoped=True)
+    ],
+    "archives:dossier_create": [Check(needs=(P.DOSSIER_CREATE,), obj="customer", scoped=True)],
+    "archives:dossier_list": [Check(needs=(P.DOSSIER_VIEW,))],
+    "archives:dossier": [Check(obj="dossier", scoped=True)],
+    "archives:document_upload": [
+        Check("POST", needs=(P.DOCUMENT_UPLOAD,), obj="dossier", scoped=True)
+    ],
+    "archives:dossier_locate": [
+        Check("POST", needs=(P.DOSSIER_LOCATE,), obj="dossier", scoped=True)
+    ],
+    "archives:type_list": [Check(any_of=TYPES)],
+    "archives:type_detail": [Check(any_of=TYPES, obj="archive_type")],
+    "archives:item_edit": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="item")],
+    "archives:item_move": [
+        Check("POST", needs=(P.ARCHIVE_TYPE_MANAGE,), obj="item", data={"direction": "up"})
+    ],
+    "documents:attachment": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],
+    # The API.
+    "api:me": AUTHENTICATED,
+    "api:customers": [
+        Check(needs=(P.CUSTOMER_VIEW,)),
+        Check("POST", needs=(P.CUSTOMER_CREATE,), data={"kind": "individual", "name": ""}),
+    ],
+    "api:customer": [
+        Check(obj="customer", scoped=True),
+        Check("PATCH", needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True),
+    ],
+    "api:customer_unmask": [Check("POST", needs=(P.CUSTOMER_UNMASK,), obj="customer", scoped=True)],
+    "api:customer_related_persons": [
+        Check("POST", needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True)
+    ],
+    "api:customer_related_person": [
+        Check("DELETE", needs=(P.CUSTOMER_CHANGE,), obj="related", scoped=True)
+    ],
+    "api:archive_types": [Check(any_of=TYPES)],
+    "api:archive_type": [Check(any_of=TYPES, obj="archive_type")],
+    "api:dossiers": [Check(needs=(P.DOSSIER_VIEW,))],
+    "api:dossier": [
+        Check(obj="dossier", scoped=True),
+        Check(
+            "PATCH", needs=(P.DOSSIER_CHANGE,), obj="dossier", scoped=True, data={"title": "新题名"}
+        ),
+    ],
+    "api:dossier_checklist": [Check(obj="dossier", scoped=True)],
+    "api:documents": [Check(needs=(P.DOCUMENT_VIEW,))],
+    "api:document": [Check(obj="document", scoped=True)],
+    "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],
+    "api:audit": [Check(needs=(P.AUDIT_VIEW,))],
+}
+
+
+def route_names() -> Iterator[str]:
+    def walk(patterns: list[Any], ns: str) -> Iterator[str]:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, f"{ns}{p.namespace}:" if p.namespace else ns)
+            elif isinstance(p, URLPattern) and p.name:
+                yield f"{ns}{p.name}"
+
+    for name in walk(get_resolver().url_patterns, ""):
+        if not name.startswith("admin:"):  # Django admin: superusers only, tested below
+            yield name
+
+
+def test_it_declares_a_policy_for_every_route() -> None:
+    undeclared = sorted(set(route_names()) - set(ROUTES))
+    assert undeclared == [], f"declare these routes in ROUTES: {undeclared}"
+    stale = sorted(set(ROUTES) - set(route_names()))
+    assert stale == [], f"these declared routes no longer exist: {stale}"
+
+
+# --- the world the matrix runs in ----------------------------------------------------
+
+
+@pytest.fixture
+def world(templates: Any) -> dict[str, Any]:
+    """One user per role in 销售一部, plus the owners of 'dept' and 'other' objects."""
+    from dangan.accounts.services import user_create
+    from dangan.archives.services import dossier_create
+    from dangan.customers.services import customer_create, related_person_add
+    from dangan.documents.services import document_add
+
+    ensure_default_roles()
+    make = lambda name, role, dept: user_create(  # noqa: E731
+        actor=None, username=name, roles=[role], password=PASSWORD, department=dept
+    )[0]
+    clerk = make("m_clerk", "archivist", "档案室")
+    users = {code: make(f"m_{code}", code, "销售一部") for code in P.ROLE_CODES}
+    owners = {
+        "dept": make("m_peer", "account_manager", "销售一部"),
+        "other": make("m_stranger", "account_manager", "销售二部"),
+    }
+    rng = random.Random(7)
+    ids = iter(make_resident_id(rng) for _ in range(50))
+
+    def objects(owner: Any) -> dict[str, Any]:
+        customer = customer_create(
+            actor=clerk,
+            kind="individual",
+            name=f"客户{owner.username}",
+            owner=owner,
+            id_number=next(ids),
+            mobile="13800138000",
+        )
+        dossier = dossier_create(
+            actor=clerk, customer=customer, archive_type=templates["CAR-SALE"], fields=car_fields()
+        )
+        document = document_add(
+            actor=clerk,
+            dossier=dossier,
+            checklist_item=dossier.archive_type.items.first(),
+            file_name="scan.pdf",
+            file_chunks=[PDF_BYTES],
+        )
+        return {
+            "customer": customer,
+            "dossier": dossier,
+            "document": document,
+            "attachment": document.attachments.get(),
+            "related": lambda: related_person_add(
+                actor=clerk, customer=customer, relation="agent", name="代理人"
+            ),
+        }
+
+    per_role_own = {code: objects(user) for code, user in users.items()}
+    shared = {rel: objects(owner) for rel, owner in owners.items()}
+    return {"users": users, "own": per_role_own, "shared": shared, "templates": templates}
+
+
+def _object(world: dict[str, Any], check: Check, code: str, rel: str) -> Any:
+    from dangan.accounts.models import Lockout, User
+
+    if check.obj in ("customer", "dossier", "document", "attachment", "related"):
+        bag = world["own"][code] if rel == "own" else world["shared"][rel]
+        found = bag[check.obj]
+        return found() if callable(found) else found  # related persons are made afresh
+    if check.obj == "archive_type":
+        return world["templates"]["CAR-SALE"]
+    if check.obj == "item":
+        return world["templates"]["CAR-SALE"].items.last()
+    if check.obj == "role":
+        return Role.objects.get(code="finance")
+    if check.obj == "user":
+        return User.objects.get(username="m_peer")
+    if check.obj == "lockout":
+        now = timezone.now()
+        return Lockout.objects.create(
+            kind="account", key="nobody", locked_at=now, until=now + datetime.timedelta(minutes=15)
+        )
+    return None
+
+
+def _url(name: str, check: Check, obj: Any) -> str:
+    if obj is None:
+        return reverse(name)
+    if check.obj == "related":
+        return reverse(name, kwargs={"pk": obj.customer_id, "person_pk": obj.pk})
+    if name == "archives:dossier_create":
+        return reverse(name, kwargs={"customer_pk": obj.pk})
+    if name == "api:archive_type":
+        return reverse(name, kwargs={"key": obj.code})
+    return reverse(name, kwargs={"pk": obj.pk})
+
+
+def _expected(role: Role, check: Check, rel: str) -> bool:
+    granted = set(role.permissions)
+    needs = set(check.needs) | set(VIEW_NEEDS.get(check.obj, ()))
+    if not needs <= granted:
+        return False
+    if check.any_of and not granted & set(check.any_of):
+        return False
+    if check.scoped:
+        reach = {"all": RELATIONS, "department": ("own", "dept"), "own": ("own",)}
+        if rel not in reach.get(role.scope, ()):
+            return False
+    return True
+
+
+def _call(client: Client, check: Check, url: str) -> int:
+    send: Callable[..., Any] = getattr(client, check.method.lower())
+    if check.method in ("PATCH", "PUT"):
+        return int(send(url, check.data, content_type="application/json").status_code)
+    return int(send(url, check.data).status_code)
+
+
+def test_it_allows_exactly_what_each_role_declares(world: dict[str, Any]) -> None:
+    problems = []
+    for code in P.ROLE_CODES:
+        role = Role.objects.get(code=code)
+        client = Client()
+        client.force_login(world["users"][code])
+        for name, checks in ROUTES.items():
+            for check in checks:
+                for rel in RELATIONS if check.scoped else ("own",):
+                    url = _url(name, check, _object(world, check, code, rel))
+                    status = _call(client, check, url)
+                    allowed = status not in (401, 403, 404)
+                    if allowed != _expected(role, check, rel) or status >= 500:
+                        problems.append(f"{code:17} {rel:5} {check.method:6} {url} → {status}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_it_sends_anonymous_callers_to_the_login(world: dict[str, Any]) -> None:
+    client = Client()
+    for name, checks in ROUTES.items():
+        for check in checks:
+            url = _url(name, check, _object(world, check, "archivist", "own"))
+            status = _call(client, check, url)
+            if name.startswith("api:"):
+                assert status in (401, 403), (url, status)
+            else:
+                assert status == 302, (url, status)
+
+
+def test_it_leaves_the_public_routes_public(client: Client) -> None:
+    for name in ("healthz", "login", "api:schema", "api:docs"):
+        assert client.get(reverse(name)).status_code == 200, name
+
+
+def test_it_keeps_django_admin_to_superusers(world: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(world["users"]["sysadmin"])
+    assert client.get("/admin/").status_code == 302
