@@ -124,6 +124,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_audit_prune(args: argparse.Namespace) -> int:
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from dangan.audit.services import audit_prune
+
+    days = args.days if args.days is not None else settings.DANGAN_AUDIT_RETENTION_DAYS
+    if not days:
+        print("审计日志保留期限为永久(DANGAN_AUDIT_RETENTION_DAYS 未设置),未删除任何记录。")
+        return 0
+    count = audit_prune(before=timezone.now() - datetime.timedelta(days=days))
+    print(f"已删除 {count} 条早于 {days} 天的审计记录;哈希链从保留的第一条起仍可校验。")
+    return 0
+
+
 def _reserved(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         print(f"“dangan {name}”({RESERVED[name]})尚未在此版本提供。", file=sys.stderr)
@@ -178,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("username")
     k.add_argument("--name", default=None)
     k.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("audit", help="审计日志维护 (audit trail maintenance)")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    a = asub.add_parser("prune", help="按保留期限删除过期审计记录(至少保留 183 天)")
+    a.add_argument(
+        "--days", type=int, default=None, help="保留天数(默认取 DANGAN_AUDIT_RETENTION_DAYS)"
+    )
+    a.set_defaults(func=cmd_audit_prune)
 
     p = sub.add_parser("verify", help="校验文件完整性与审计链 (fixity + audit chain)")
     p.set_defaults(func=cmd_verify)

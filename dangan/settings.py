@@ -115,13 +115,24 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # Length and character classes (STANDARDS 39: ≥ 8 characters, 3 of 4 classes); it
+    # replaces Django's MinimumLengthValidator so a short password gets one message, not two.
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 8},
+        "NAME": "dangan.accounts.security.PasswordComplexityValidator",
+        "OPTIONS": {
+            "min_length": config.env_int("DANGAN_PASSWORD_MIN_LENGTH", 8),
+            "min_classes": config.env_int("DANGAN_PASSWORD_MIN_CLASSES", 3),
+        },
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login lockout (STANDARDS 40): this many failures within the window lock the account,
+# and separately the client address, for DANGAN_LOCKOUT_MINUTES.
+DANGAN_LOCKOUT_ATTEMPTS = config.env_int("DANGAN_LOCKOUT_ATTEMPTS", 5)
+DANGAN_LOCKOUT_WINDOW_MINUTES = config.env_int("DANGAN_LOCKOUT_WINDOW_MINUTES", 15)
+DANGAN_LOCKOUT_MINUTES = config.env_int("DANGAN_LOCKOUT_MINUTES", 15)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -169,6 +180,10 @@ STORAGES = _storages()
 DANGAN_MAX_UPLOAD_BYTES = config.env_int("DANGAN_MAX_UPLOAD_MB", 50) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Audit entries are kept permanently unless a retention is set (at least 183 days,
+# 网络安全法 Art. 21); `dangan audit prune` applies it.
+DANGAN_AUDIT_RETENTION_DAYS = config.env_int("DANGAN_AUDIT_RETENTION_DAYS", 0)
 
 SESSION_COOKIE_AGE = config.env_int("DANGAN_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout

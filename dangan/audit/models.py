@@ -49,6 +49,10 @@ class AuditHead(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # After old entries are pruned (retention), the chain starts from this anchor: the
+    # last pruned entry's sequence number and hash.
+    base_seq = models.BigIntegerField(default=0)
+    base_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
         return f"head #{self.last_seq}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Iterator
@@ -10,10 +11,12 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts.models import User
 from dangan.audit.middleware import client_ip
 from dangan.audit.models import AuditEntry, AuditHead
+from dangan.core.errors import ApplicationError
 
 GENESIS = "0" * 64
 
@@ -101,8 +104,9 @@ class ChainProblem:
 
 def audit_verify() -> Iterator[ChainProblem]:
     """Recompute the chain; yield the first break (and a head mismatch, if any)."""
-    prev = GENESIS
-    expected_seq = 1
+    head = AuditHead.objects.filter(pk=1).first()
+    prev = head.base_hash if head else GENESIS
+    expected_seq = (head.base_seq if head else 0) + 1
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             yield ChainProblem(expected_seq, "missing or reordered entry")
@@ -115,7 +119,34 @@ def audit_verify() -> Iterator[ChainProblem]:
             return
         prev = entry.entry_hash
         expected_seq += 1
-    head = AuditHead.objects.filter(pk=1).first()
     last = expected_seq - 1
     if head is not None and (head.last_seq != last or head.last_hash != prev):
         yield ChainProblem(last + 1, "entries removed from the end of the trail")
+
+
+@transaction.atomic
+def audit_prune(*, before: datetime.datetime, minimum_days: int = 183) -> int:
+    """Delete entries older than `before`, keeping the chain verifiable from an anchor.
+
+    For the operator at the console (`dangan audit prune`), never the UI or API. The
+    trail is kept at least six months (网络安全法 Art. 21); the prune itself is recorded.
+    """
+    if before > timezone.now() - datetime.timedelta(days=minimum_days):
+        raise ApplicationError(
+            _("审计日志至少保留 %(days)s 天") % {"days": minimum_days}, field="before"
+        )
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    last = AuditEntry.objects.filter(at__lt=before).order_by("-seq").first()
+    if head is None or last is None:
+        return 0
+    # Only a prefix of the chain may go: everything up to the newest old-enough entry.
+    count, _deleted = AuditEntry.objects.filter(seq__lte=last.seq).delete()
+    head.base_seq, head.base_hash = last.seq, last.entry_hash
+    head.save(update_fields=["base_seq", "base_hash"])
+    audit_record(
+        actor=None,
+        action="prune",
+        object_type="audit",
+        detail={"before": before.isoformat(), "up_to_seq": last.seq, "deleted": count},
+    )
+    return count

@@ -79,3 +79,24 @@ def test_it_records_the_actor_roles_and_ip(alice: Any) -> None:
     finally:
         client_ip.reset(token)
     assert (entry.actor_name, entry.roles, entry.ip) == ("alice", "archivist", "10.1.2.3")
+
+
+def test_it_prunes_old_entries_and_still_verifies(alice: Any) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from dangan.audit.services import audit_prune
+    from dangan.core.errors import ApplicationError
+
+    _trail(alice)
+    old = timezone.now() - datetime.timedelta(days=400)
+    first_three = list(AuditEntry.objects.order_by("seq")[:3].values_list("pk", flat=True))
+    AuditEntry.objects.filter(pk__in=first_three).update(at=old)
+    # Changing `at` broke those entries' hashes; pruning them removes exactly them.
+    with pytest.raises(ApplicationError):
+        audit_prune(before=timezone.now() - datetime.timedelta(days=30))
+    assert audit_prune(before=old + datetime.timedelta(days=1)) == 3
+    assert not AuditEntry.objects.filter(pk__in=first_three).exists()
+    assert list(audit_verify()) == []
+    assert AuditEntry.objects.order_by("-seq").first().action == "prune"  # type: ignore[union-attr]

@@ -103,3 +103,10 @@ def test_it_verifies_and_fails_on_a_tampered_trail(capsys: Any, car_dossier: Any
 def test_it_says_reserved_commands_are_not_available_yet(capsys: Any) -> None:
     assert cli.main(["backup"]) == 2
     assert "尚未" in capsys.readouterr().err
+
+
+def test_it_keeps_the_audit_trail_unless_a_retention_is_set(capsys: Any, alice: Any) -> None:
+    assert cli.main(["audit", "prune"]) == 0
+    assert "永久" in capsys.readouterr().out
+    assert cli.main(["audit", "prune", "--days", "30"]) == 2
+    assert cli.main(["audit", "prune", "--days", "200"]) == 0
