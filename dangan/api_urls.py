@@ -13,7 +13,7 @@ from dangan.archives.api import (
     DossierDetailApi,
     DossierListApi,
 )
-from dangan.audit.api import AuditListApi
+from dangan.audit.api import AuditExportApi, AuditListApi
 from dangan.customers.api import (
     CustomerDetailApi,
     CustomerListApi,
@@ -48,6 +48,7 @@ urlpatterns = [
     path("documents/<int:pk>/", DocumentDetailApi.as_view(), name="document"),
     path("files/<int:pk>/", AttachmentDownloadApi.as_view(), name="file"),
     path("audit/", AuditListApi.as_view(), name="audit"),
+    path("audit/export.xlsx", AuditExportApi.as_view(), name="audit_export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -16,6 +16,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("login/", account_views.LoginView.as_view(), name="login"),
+    path("login/2fa/", account_views.login_2fa, name="login_2fa"),
     path("logout/", account_views.LogoutView.as_view(), name="logout"),
     path("account/", include("dangan.accounts.urls")),
     path("manage/", include("dangan.accounts.manage_urls")),

@@ -144,6 +144,7 @@ ROUTES: dict[str, list[Check]] = {
     "api:document": [Check(obj="document", scoped=True)],
     "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],
     "api:audit": [Check(needs=(P.AUDIT_VIEW,))],
+    "api:audit_export": [Check(needs=(P.AUDIT_EXPORT,))],
 }
 
 

@@ -24,7 +24,8 @@ GENESIS = "0" * 64
 def _entry_digest(entry: AuditEntry) -> str:
     payload = {
         "seq": entry.seq,
-        "at": entry.at.isoformat(),
+        # Always UTC: the database may hand the time back in another zone.
+        "at": entry.at.astimezone(datetime.UTC).isoformat(),
         "actor": entry.actor_id,
         "actor_name": entry.actor_name,
         "roles": entry.roles,

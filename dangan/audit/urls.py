@@ -7,4 +7,6 @@ from dangan.audit import views
 app_name = "audit"
 urlpatterns = [
     path("", views.audit_list, name="list"),
+    path("export.xlsx", views.audit_export, name="export"),
+    path("verify/", views.audit_check, name="verify"),
 ]

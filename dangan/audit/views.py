@@ -1,16 +1,121 @@
+"""The auditor's pages: the trail with filters, its Excel export, the chain check."""
+
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
+from dangan.accounts.models import User
+from dangan.audit import exports, selectors
+from dangan.audit.models import AuditEntry
+from dangan.audit.services import audit_record, audit_verify
 from dangan.core.http import app_errors
 
+PAGE_SIZE = 50
+# audit_verify's reasons, for the auditor's screen.
+REASONS: dict[str, Any] = {
+    "missing or reordered entry": _lazy("记录缺失或顺序被调换"),
+    "previous-hash link broken": _lazy("与前一条记录的哈希链接断开"),
+    "entry content altered": _lazy("记录内容被修改"),
+    "entries removed from the end of the trail": _lazy("末尾的记录被删除"),
+}
 
+
+def _filters(request: HttpRequest) -> tuple[selectors.AuditFilterForm, dict[str, Any]]:
+    form = selectors.AuditFilterForm(request.GET or None, with_choices=True)
+    if not form.is_valid():
+        return form, {}
+    return form, {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "entry": entry,
+        "action": selectors.action_label(entry.action),
+        "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
+        if entry.detail
+        else "",
+    }
+
+
+@require_GET
 @login_required
 @app_errors
 def audit_list(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, perms.AUDIT_VIEW)
-    return render(request, "audit/list.html", {"section": "audit"})
+    form, filters = _filters(request)
+    entries = selectors.audit_list(request.user, filters=filters)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "section": "audit",
+            "form": form,
+            "page": page,
+            "rows": [_row(e) for e in page.object_list],
+            "query": query.urlencode(),
+            "can_export": policy.has_perm(request.user, perms.AUDIT_EXPORT),
+            "last_check": AuditEntry.objects.filter(action="verify").order_by("-seq").first(),
+            "usernames": User.objects.order_by("username").values_list("username", flat=True),
+        },
+    )
+
+
+@require_GET
+@login_required
+@app_errors
+def audit_export(request: HttpRequest) -> HttpResponseBase:
+    policy.require(request.user, perms.AUDIT_EXPORT)
+    form, filters = _filters(request)
+    if form.is_bound and not form.is_valid():
+        messages.error(request, _("筛选条件有误,未导出"))
+        return redirect(f"{reverse('audit:list')}?{request.GET.urlencode()}")
+    out, _rows = exports.audit_export(actor=request.user, filters=filters)  # type: ignore[arg-type]
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=exports.export_filename(),
+        content_type=exports.XLSX_TYPE,
+    )
+
+
+@require_POST
+@login_required
+@app_errors
+def audit_check(request: HttpRequest) -> HttpResponse:
+    """Recompute the hash chain on demand (it reads every entry, so never on page load)."""
+    policy.require(request.user, perms.AUDIT_VIEW)
+    problem = next(iter(audit_verify()), None)
+    audit_record(
+        actor=request.user,  # type: ignore[arg-type]
+        action="verify",
+        object_type="audit",
+        object_repr=_("哈希链"),
+        outcome=AuditEntry.Outcome.SUCCESS if problem is None else AuditEntry.Outcome.FAILED,
+        detail={} if problem is None else {"seq": problem.seq, "reason": problem.reason},
+    )
+    if problem is None:
+        messages.success(request, _("哈希链完整:所有审计记录均未被修改、删除、插入或调换顺序"))
+    else:
+        messages.error(
+            request,
+            _("哈希链在第 %(seq)s 条处断开(%(reason)s)")
+            % {"seq": problem.seq, "reason": REASONS.get(problem.reason, problem.reason)},
+        )
+    return redirect("audit:list")
