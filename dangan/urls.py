@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.decorators.http import require_GET
+from django.views.generic import RedirectView
 
 from dangan.accounts import views as account_views
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("manage/", include("dangan.accounts.manage_urls")),
     path("audit/", include("dangan.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Django admin signs in through our login (lockout, two-factor, audit), never its own.
+    path("admin/login/", RedirectView.as_view(url="/login/", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dangan.api_urls")),
     path("", account_views.home, name="home"),

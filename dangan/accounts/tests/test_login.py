@@ -263,3 +263,9 @@ def test_it_logs_out_a_session_idle_longer_than_the_limit(bob: Any) -> None:
     response = client.get("/account/security/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_it_sends_the_django_admin_login_through_our_login(client: Any) -> None:
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/admin/"
