@@ -53,6 +53,13 @@ def customer_list(actor: Any, *, filters: dict[str, Any]) -> QuerySet[Customer]:
     return (
         qs.distinct()
         .select_related("owner", "department")
-        .annotate(dossier_count=Count("dossiers", distinct=True))
+        # Count only the dossiers the actor may see: a count can leak a 绝密 dossier too.
+        .annotate(
+            dossier_count=Count(
+                "dossiers",
+                filter=Q(dossiers__in=policy.dossiers_for(actor).values("pk")),
+                distinct=True,
+            )
+        )
         .order_by("-created_at", "-id")
     )

@@ -264,3 +264,12 @@ def test_it_adds_a_related_person_from_the_customer_page(bob: Any, bobs_customer
     person = bobs_customer.related_persons.get()
     client.post(f"/customers/{bobs_customer.pk}/related/{person.pk}/remove/")
     assert not bobs_customer.related_persons.exists()
+
+
+def test_it_counts_only_the_dossiers_the_user_may_see(bob: Any, car_dossier: Any) -> None:
+    from dangan.customers.selectors import customer_list
+
+    assert customer_list(bob, filters={}).get().dossier_count == 1
+    car_dossier.confidentiality = "top_secret"
+    car_dossier.save()
+    assert customer_list(bob, filters={}).get().dossier_count == 0
