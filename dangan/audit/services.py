@@ -43,8 +43,16 @@ def _entry_digest(entry: AuditEntry) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    """Detail values as JSON would store and give them back (dates as text, etc.)."""
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    """Detail values as JSON would store and give them back (dates as text, etc.).
+
+    NUL characters are replaced: PostgreSQL refuses them in text and jsonb, and a refused
+    audit entry would turn a hostile request into a server error."""
+    text = json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "\\ufffd")
+    return json.loads(text)
+
+
+def _text(value: str, limit: int) -> str:
+    return value.replace("\x00", "\ufffd")[:limit]
 
 
 def audit_record(
@@ -65,7 +73,7 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name or ""
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
+        object_repr = object_repr or str(obj)
     with transaction.atomic():
         head = AuditHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
@@ -82,9 +90,9 @@ def audit_record(
             roles=roles,
             ip=client_ip.get(),
             action=action,
-            object_type=object_type,
-            object_id=object_id,
-            object_repr=object_repr,
+            object_type=_text(object_type, 40),
+            object_id=_text(object_id, 40),
+            object_repr=_text(object_repr, 200),
             outcome=outcome,
             detail=_jsonable(detail or {}),
             prev_hash=head.last_hash,

@@ -100,3 +100,16 @@ def test_it_prunes_old_entries_and_still_verifies(alice: Any) -> None:
     assert not AuditEntry.objects.filter(pk__in=first_three).exists()
     assert list(audit_verify()) == []
     assert AuditEntry.objects.order_by("-seq").first().action == "prune"  # type: ignore[union-attr]
+
+
+def test_it_stores_hostile_text_without_failing(alice: Any) -> None:
+    entry = audit_record(
+        actor=alice,
+        action="access",
+        object_repr="/x\x00y/" + "z" * 500,
+        detail={"q": "a\x00b"},
+    )
+    entry.refresh_from_db()
+    assert "\x00" not in entry.object_repr and len(entry.object_repr) == 200
+    assert entry.detail == {"q": "a\ufffdb"}
+    assert list(audit_verify()) == []

@@ -1,0 +1,202 @@
+"""Latency of the dossier page (50 documents) and the customer search, through gunicorn.
+
+Usage: python benchmarks/page_latency.py [--customers 2000] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build(customers: int) -> dict[str, object]:
+    """Create the data set with the real services (slow but honest), return probe values."""
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from dangan.accounts.services import user_create
+    from dangan.archives.loader import templates_load
+    from dangan.archives.services import dossier_create
+    from dangan.core.identifiers import make_mobile, make_resident_id, make_vin
+    from dangan.customers.services import customer_create
+    from dangan.documents.models import Document
+
+    rng = random.Random(1)
+    clerk, _ = user_create(
+        actor=None,
+        username="bench",
+        roles=["archivist"],
+        password="Bench-2026!",
+        department="档案室",
+    )
+    templates_load(actor=None)
+    from dangan.archives.models import ArchiveType
+
+    car = ArchiveType.objects.get(code="CAR-SALE")
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
+    probe: dict[str, object] = {}
+    with transaction.atomic():
+        for i in range(customers):
+            name = rng.choice(surnames) + "".join(
+                rng.choice(given) for _ in range(rng.choice((1, 2)))
+            )
+            id_number = make_resident_id(rng)
+            mobile = make_mobile(rng)
+            customer = customer_create(
+                actor=clerk, kind="individual", name=name, id_number=id_number, mobile=mobile
+            )
+            dossier = dossier_create(
+                actor=clerk,
+                customer=customer,
+                archive_type=car,
+                fields={
+                    "vin": make_vin(rng),
+                    "engine_no": "E1",
+                    "model": "明锐",
+                    "color": "白",
+                    "sales_consultant": "王磊",
+                    "purchase_date": "2026-01-02",
+                    "sales_channel": "展厅",
+                    "plated_by_dealer": True,
+                    "delivery_date": "2026-01-05",
+                },
+            )
+            if i == customers // 2:
+                items = list(car.items.all())
+                Document.objects.bulk_create(
+                    Document(
+                        dossier=dossier,
+                        checklist_item=items[n % len(items)],
+                        piece_number=n + 1,
+                        title=f"文件 {n + 1}",
+                        carrier="paper_copy",
+                    )
+                    for n in range(50)
+                )
+                probe.update(
+                    dossier=dossier.pk,
+                    name=name,
+                    mobile=mobile[3:9],
+                    id_tail=id_number[-4:],
+                    number=dossier.archive_number,
+                )
+    return probe
+
+
+def measure(port: int, cookie: str, path: str, n: int) -> tuple[float, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status == 200, (path, response.status)
+    conn.close()
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def login(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/login/")
+    response = conn.getresponse()
+    body = response.read().decode()
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    assert csrf_cookie and token
+    form = f"username=bench&password=Bench-2026%21&csrfmiddlewaretoken={token.group(1)}"
+    conn.request(
+        "POST",
+        "/login/",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf_cookie.group(1)}",
+            "Referer": f"http://127.0.0.1:{port}/login/",
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie") or "")
+    assert session, "login failed"
+    return f"sessionid={session.group(1)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    data_dir = tempfile.mkdtemp(prefix="dangan-bench-")
+    os.environ["DANGAN_DATA_DIR"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangan.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    probe = build(args.customers)
+    print(
+        f"data: {args.customers} customers/dossiers built in {time.perf_counter() - started:.0f}s"
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dangan.cli", "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        cookie = login(port)
+        from urllib.parse import quote
+
+        cases = [
+            ("dossier page, 50 documents", f"/dossiers/{probe['dossier']}/"),
+            ("search: name", f"/customers/?q={quote(str(probe['name']))}"),
+            ("search: 6 phone digits", f"/customers/?q={probe['mobile']}"),
+            ("search: ID last 4", f"/customers/?q={probe['id_tail']}"),
+            ("search: archive number", f"/customers/?q={probe['number']}"),
+        ]
+        for label, path in cases:
+            measure(port, cookie, path, 10)  # warm up
+            p50, p95 = measure(port, cookie, path, args.requests)
+            print(f"{label:28} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
