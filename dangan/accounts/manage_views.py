@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from dangan.accounts import permissions as perms
@@ -28,12 +28,12 @@ PAGE_SIZE = 50
 
 # Permission checkboxes, grouped by what they concern.
 PERMISSION_GROUPS: list[tuple[Any, tuple[str, ...]]] = [
-    (_lazy("客户"), ("customer.",)),
-    (_lazy("档案"), ("dossier.",)),
-    (_lazy("文件与扫描件"), ("document.", "file.")),
-    (_lazy("档案类型"), ("archive_type.",)),
-    (_lazy("用户、角色与安全"), ("user.", "role.", "security.")),
-    (_lazy("审计"), ("audit.",)),
+    (gettext_lazy("客户"), ("customer.",)),
+    (gettext_lazy("档案"), ("dossier.",)),
+    (gettext_lazy("文件与扫描件"), ("document.", "file.")),
+    (gettext_lazy("档案类型"), ("archive_type.",)),
+    (gettext_lazy("用户、角色与安全"), ("user.", "role.", "security.")),
+    (gettext_lazy("审计"), ("audit.",)),
 ]
 
 
@@ -45,13 +45,13 @@ def permission_choices() -> list[tuple[Any, list[tuple[str, Any]]]]:
     grouped = {code for _label, items in groups for code, _l in items}
     rest = [(c, perms.LABELS[c]) for c in perms.LABELS if c not in grouped]
     if rest:
-        groups.append((_lazy("其他"), rest))
+        groups.append((gettext_lazy("其他"), rest))
     return [(label, items) for label, items in groups if items]
 
 
 def _roles_field() -> forms.ModelMultipleChoiceField[Role]:
     return forms.ModelMultipleChoiceField(
-        label=_lazy("角色"),
+        label=gettext_lazy("角色"),
         queryset=Role.objects.all(),
         to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
@@ -60,34 +60,41 @@ def _roles_field() -> forms.ModelMultipleChoiceField[Role]:
 
 def _department_field() -> forms.ModelChoiceField[Department]:
     return forms.ModelChoiceField(
-        label=_lazy("部门"),
+        label=gettext_lazy("部门"),
         queryset=Department.objects.all(),
         required=False,
-        empty_label=_lazy("(无)"),
+        empty_label=gettext_lazy("(无)"),
     )
 
 
 class UserFilterForm(forms.Form):
-    q = forms.CharField(label=_lazy("用户名或姓名"), required=False, max_length=100)
+    q = forms.CharField(label=gettext_lazy("用户名或姓名"), required=False, max_length=100)
     department = _department_field()
     role = forms.ModelChoiceField(
-        label=_lazy("角色"), queryset=Role.objects.all(), required=False, empty_label=_lazy("全部")
+        label=gettext_lazy("角色"),
+        queryset=Role.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("全部"),
     )
     active = forms.ChoiceField(
-        label=_lazy("状态"),
+        label=gettext_lazy("状态"),
         required=False,
-        choices=[("", _lazy("全部")), ("1", _lazy("在用")), ("0", _lazy("已停用"))],
+        choices=[
+            ("", gettext_lazy("全部")),
+            ("1", gettext_lazy("在用")),
+            ("0", gettext_lazy("已停用")),
+        ],
     )
 
 
 class UserForm(forms.Form):
-    full_name = forms.CharField(label=_lazy("姓名"), max_length=64, required=False)
+    full_name = forms.CharField(label=gettext_lazy("姓名"), max_length=64, required=False)
     department = _department_field()
     new_department = forms.CharField(
-        label=_lazy("或新部门名称"),
+        label=gettext_lazy("或新部门名称"),
         max_length=64,
         required=False,
-        help_text=_lazy("填写后将新建该部门(已有同名部门时直接使用)"),
+        help_text=gettext_lazy("填写后将新建该部门(已有同名部门时直接使用)"),
     )
     roles = _roles_field()
 
@@ -98,39 +105,39 @@ class UserForm(forms.Form):
 
 
 class UserCreateForm(UserForm):
-    username = forms.CharField(label=_lazy("用户名"), max_length=150)
+    username = forms.CharField(label=gettext_lazy("用户名"), max_length=150)
     password = forms.CharField(
-        label=_lazy("初始密码"),
+        label=gettext_lazy("初始密码"),
         required=False,
         widget=forms.PasswordInput,
-        help_text=_lazy("留空则自动生成,只显示一次"),
+        help_text=gettext_lazy("留空则自动生成,只显示一次"),
     )
     field_order = ["username", "full_name", "department", "new_department", "roles", "password"]
 
 
 class UserEditForm(UserForm):
-    is_active = forms.BooleanField(label=_lazy("在用(取消即停用账号)"), required=False)
+    is_active = forms.BooleanField(label=gettext_lazy("在用(取消即停用账号)"), required=False)
 
 
 class PasswordForm(forms.Form):
     password = forms.CharField(
-        label=_lazy("新密码"),
+        label=gettext_lazy("新密码"),
         required=False,
         widget=forms.PasswordInput,
-        help_text=_lazy("留空则自动生成,只显示一次"),
+        help_text=gettext_lazy("留空则自动生成,只显示一次"),
     )
 
 
 class RoleForm(forms.Form):
-    name = forms.CharField(label=_lazy("角色名称"), max_length=64)
-    scope = forms.ChoiceField(label=_lazy("数据范围"), choices=Role.Scope.choices)
-    clearance = forms.ChoiceField(label=_lazy("可阅密级"), choices=Role.Clearance.choices)
+    name = forms.CharField(label=gettext_lazy("角色名称"), max_length=64)
+    scope = forms.ChoiceField(label=gettext_lazy("数据范围"), choices=Role.Scope.choices)
+    clearance = forms.ChoiceField(label=gettext_lazy("可阅密级"), choices=Role.Clearance.choices)
     field_limited = forms.BooleanField(
-        label=_lazy("仅限基本字段(单位、姓名、职务)"), required=False
+        label=gettext_lazy("仅限基本字段(单位、姓名、职务)"), required=False
     )
-    require_2fa = forms.BooleanField(label=_lazy("须双因素登录"), required=False)
+    require_2fa = forms.BooleanField(label=gettext_lazy("须双因素登录"), required=False)
     permissions = forms.MultipleChoiceField(
-        label=_lazy("权限"), required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("权限"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -140,7 +147,9 @@ class RoleForm(forms.Form):
 
 class RoleCreateForm(RoleForm):
     code = forms.SlugField(
-        label=_lazy("角色代码"), max_length=32, help_text=_lazy("小写英文字母、数字或下划线")
+        label=gettext_lazy("角色代码"),
+        max_length=32,
+        help_text=gettext_lazy("小写英文字母、数字或下划线"),
     )
     field_order = ["code", "name"]
 

@@ -13,7 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from dangan.accounts import permissions as perms
@@ -27,10 +27,10 @@ from dangan.core.http import app_errors
 PAGE_SIZE = 50
 # audit_verify's reasons, for the auditor's screen.
 REASONS: dict[str, Any] = {
-    "missing or reordered entry": _lazy("记录缺失或顺序被调换"),
-    "previous-hash link broken": _lazy("与前一条记录的哈希链接断开"),
-    "entry content altered": _lazy("记录内容被修改"),
-    "entries removed from the end of the trail": _lazy("末尾的记录被删除"),
+    "missing or reordered entry": gettext_lazy("记录缺失或顺序被调换"),
+    "previous-hash link broken": gettext_lazy("与前一条记录的哈希链接断开"),
+    "entry content altered": gettext_lazy("记录内容被修改"),
+    "entries removed from the end of the trail": gettext_lazy("末尾的记录被删除"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Printable documents (PDF) with Chinese text."""
