@@ -154,14 +154,33 @@ def car_fields(**overrides: Any) -> dict[str, Any]:
     return fields
 
 
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
-PNG_BYTES = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
+def _one_page_pdf() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)  # invariant: the same bytes on every run
+    page.drawString(72, 720, "Dangan test scan")
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+PDF_BYTES = _one_page_pdf()
+
+
+def _small_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (240, 240, 235)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG_BYTES = _small_png()
 
 
 @pytest.fixture

@@ -14,6 +14,22 @@ from dangan.archives.api import (
     DossierListApi,
 )
 from dangan.audit.api import AuditExportApi, AuditListApi
+from dangan.circulation.api import (
+    AccessRequestApproveApi,
+    AccessRequestCancelApi,
+    AccessRequestDenyApi,
+    AccessRequestDetailApi,
+    AccessRequestListApi,
+    ApprovalListApi,
+    GrantListApi,
+    GrantRevokeApi,
+    LoanDetailApi,
+    LoanListApi,
+    LoanRenewApi,
+    LoanReturnApi,
+    NotificationListApi,
+    NotificationReadApi,
+)
 from dangan.customers.api import (
     CustomerDetailApi,
     CustomerListApi,
@@ -49,6 +65,30 @@ urlpatterns = [
     path("files/<int:pk>/", AttachmentDownloadApi.as_view(), name="file"),
     path("audit/", AuditListApi.as_view(), name="audit"),
     path("audit/export.xlsx", AuditExportApi.as_view(), name="audit_export"),
+    path("access-requests/", AccessRequestListApi.as_view(), name="access_requests"),
+    path("access-requests/<int:pk>/", AccessRequestDetailApi.as_view(), name="access_request"),
+    path(
+        "access-requests/<int:pk>/approve/",
+        AccessRequestApproveApi.as_view(),
+        name="access_request_approve",
+    ),
+    path(
+        "access-requests/<int:pk>/deny/", AccessRequestDenyApi.as_view(), name="access_request_deny"
+    ),
+    path(
+        "access-requests/<int:pk>/cancel/",
+        AccessRequestCancelApi.as_view(),
+        name="access_request_cancel",
+    ),
+    path("approvals/", ApprovalListApi.as_view(), name="approvals"),
+    path("loans/", LoanListApi.as_view(), name="loans"),
+    path("loans/<int:pk>/", LoanDetailApi.as_view(), name="loan"),
+    path("loans/<int:pk>/renew/", LoanRenewApi.as_view(), name="loan_renew"),
+    path("loans/<int:pk>/return/", LoanReturnApi.as_view(), name="loan_return"),
+    path("grants/", GrantListApi.as_view(), name="grants"),
+    path("grants/<int:pk>/revoke/", GrantRevokeApi.as_view(), name="grant_revoke"),
+    path("notifications/", NotificationListApi.as_view(), name="notifications"),
+    path("notifications/read/", NotificationReadApi.as_view(), name="notifications_read"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

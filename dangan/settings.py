@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dangan.customers",
     "dangan.archives",
     "dangan.documents",
+    "dangan.circulation",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +219,16 @@ SPECTACULAR_SETTINGS = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Use of the archive (SPEC C4): the longest loan, renewals included, in days; and whether
+# secret and higher dossiers must come back (and view grants end) the same day.
+DANGAN_LOAN_MAX_DAYS = config.env_int("DANGAN_LOAN_MAX_DAYS", 30)
+DANGAN_SENSITIVE_LOAN_SAME_DAY = os.environ.get("DANGAN_SENSITIVE_LOAN_SAME_DAY", "1") != "0"
+
+# Reminders go by e-mail only when a mail server is configured (in-app notifications always).
+EMAIL_HOST = os.environ.get("DANGAN_EMAIL_HOST", "")
+EMAIL_PORT = config.env_int("DANGAN_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("DANGAN_EMAIL_FROM", "dangan@localhost")
 
 LOGGING = {
     "version": 1,

@@ -145,6 +145,23 @@ ROUTES: dict[str, list[Check]] = {
     "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],
     "api:audit": [Check(needs=(P.AUDIT_VIEW,))],
     "api:audit_export": [Check(needs=(P.AUDIT_EXPORT,))],
+    # Use of the archive (issue 5). Whether a request may be made, seen or decided depends
+    # on who asked and on the approval chain, not on a permission code: those routes are
+    # checked against their owners and approvers in dangan/circulation/tests/test_api.py.
+    "api:access_requests": [Check(), Check("POST")],  # own requests; a body check answers 400
+    "api:access_request": [],
+    "api:access_request_approve": [],
+    "api:access_request_deny": [],
+    "api:access_request_cancel": [],
+    "api:approvals": AUTHENTICATED,  # the caller's own queue
+    "api:loans": [Check(), Check("POST", needs=(P.CIRCULATION_LEND,))],  # GET: own or all
+    "api:loan": [],
+    "api:loan_renew": [],
+    "api:loan_return": [],
+    "api:grants": AUTHENTICATED,  # own grants; all of them with circulation.manage
+    "api:grant_revoke": [],
+    "api:notifications": AUTHENTICATED,
+    "api:notifications_read": [Check("POST")],
 }
 
 

@@ -23,6 +23,8 @@ CUSTOMER_UNMASK = "customer.unmask"
 ROLE_MANAGE = "role.manage"
 SECURITY_MANAGE = "security.manage"
 USER_TOKENS = "user.tokens"
+CIRCULATION_LEND = "circulation.lend"
+CIRCULATION_MANAGE = "circulation.manage"
 
 LABELS = {
     CUSTOMER_VIEW: _("查看客户"),
@@ -44,6 +46,8 @@ LABELS = {
     ROLE_MANAGE: _("管理角色与权限"),
     SECURITY_MANAGE: _("安全策略与账号解锁"),
     USER_TOKENS: _("管理他人的 API 令牌"),
+    CIRCULATION_LEND: _("借出、续借与归还登记"),
+    CIRCULATION_MANAGE: _("管理借阅利用(撤销授权、借阅登记表)"),
 }
 
 ROLE_CODES = (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -18,8 +18,9 @@ from dangan.audit.services import audit_record
 from dangan.core.api import id_param, paginated
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
-from dangan.documents import services, storage
+from dangan.documents import services
 from dangan.documents.models import Attachment, Document
+from dangan.documents.views import copy_response
 
 
 class AttachmentOutput(serializers.ModelSerializer[Attachment]):
@@ -141,11 +142,6 @@ class DocumentDetailApi(APIView):
 
 class AttachmentDownloadApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
-    def get(self, request: Request, pk: int) -> FileResponse:
-        attachment = services.attachment_download(actor=actor_of(request), attachment_id=pk)
-        return FileResponse(
-            storage.blob_open(attachment.blob),
-            content_type=attachment.blob.content_type,
-            as_attachment=True,
-            filename=attachment.original_name,
-        )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        copy = services.attachment_download(actor=actor_of(request), attachment_id=pk)
+        return copy_response(copy, as_attachment=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
@@ -17,7 +18,7 @@ from dangan.accounts.models import User
 from dangan.archives.models import ChecklistItem, Dossier
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
-from dangan.documents import storage
+from dangan.documents import storage, watermark
 from dangan.documents.models import Attachment, Document
 
 
@@ -126,13 +127,42 @@ def attachment_add(
     return attachment
 
 
-def attachment_download(*, actor: User, attachment_id: object) -> Attachment:
-    """Check access to a scan and record the download before any byte is sent."""
+@dataclass(frozen=True)
+class Copy:
+    """A produced copy of a scan: the stored bytes with a visible watermark."""
+
+    attachment: Attachment
+    data: bytes
+    content_type: str
+    watermark: str
+
+
+def attachment_download(*, actor: User, attachment_id: object) -> Copy:
+    """Check access to a scan, stamp the copy with who, when and under which request,
+    and record the download before any byte is sent (SPEC C4; GB/T 35273 §7.1).
+
+    The stored file is never changed; every copy that leaves the server is marked."""
     attachment = policy.access_attachment(actor, attachment_id)
+    grant = (
+        policy.active_grants(actor, "dossier", perms.FILE_DOWNLOAD)
+        .filter(object_id=attachment.document.dossier_id)
+        .order_by("-expires_at")
+        .first()
+    )
+    request_number = grant.reason.split(" ", 1)[0] if grant is not None else ""
+    text = watermark.watermark_text(
+        username=actor.username, at=timezone.now(), request_number=request_number
+    )
+    with storage.blob_open(attachment.blob) as handle:
+        original = handle.read()
+    try:
+        data, content_type = watermark.watermark(original, attachment.blob.content_type, text)
+    except watermark.WatermarkError as exc:
+        raise ApplicationError(str(exc), field="file") from None
     audit_record(
         actor=actor,
         action="download",
         obj=attachment.document,
-        detail={"attachment": attachment.pk, "sha256": attachment.blob_id},
+        detail={"attachment": attachment.pk, "sha256": attachment.blob_id, "watermark": text},
     )
-    return attachment
+    return Copy(attachment, data, content_type, text)

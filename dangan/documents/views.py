@@ -1,20 +1,42 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest
+import mimetypes
+from pathlib import PurePath
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.encoding import escape_uri_path
+
+from dangan.core.errors import ApplicationError, Forbidden, NotFound
 from dangan.core.http import actor_of, app_errors
-from dangan.documents import services, storage
+from dangan.documents import services
+
+
+def copy_response(copy: services.Copy, *, as_attachment: bool) -> HttpResponse:
+    """The watermarked copy, named after the original (extension following its type)."""
+    name = copy.attachment.original_name
+    extension = mimetypes.guess_extension(copy.content_type) or ""
+    if extension and PurePath(name).suffix.lower() != extension:
+        name = PurePath(name).stem + extension
+    response = HttpResponse(copy.data, content_type=copy.content_type)
+    disposition = "attachment" if as_attachment else "inline"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{escape_uri_path(name)}"
+    response["Cache-Control"] = "no-store"  # a copy is for this user, now
+    return response
 
 
 @login_required
 @app_errors
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    """Serve a scan inline (view in the browser) or as a download with ?download=1."""
-    attachment = services.attachment_download(actor=actor_of(request), attachment_id=pk)
-    return FileResponse(
-        storage.blob_open(attachment.blob),
-        content_type=attachment.blob.content_type,
-        as_attachment=request.GET.get("download") == "1",
-        filename=attachment.original_name,
-    )
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a scan in the browser, or download it with ?download=1; watermarked either way."""
+    try:
+        copy = services.attachment_download(actor=actor_of(request), attachment_id=pk)
+    except (NotFound, Forbidden):
+        raise
+    except ApplicationError as exc:
+        # e.g. an encrypted PDF that cannot carry a watermark: no copy leaves unmarked.
+        messages.error(request, str(exc.message))
+        return redirect(request.headers.get("Referer") or "home")
+    return copy_response(copy, as_attachment=request.GET.get("download") == "1")

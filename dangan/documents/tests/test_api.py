@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from conftest import audit_actions
@@ -246,7 +248,9 @@ def test_it_downloads_a_file_and_records_it(
 ) -> None:
     response = api(alice).get(f"/api/v1/files/{attachment_id}/")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == pdf_bytes
+    # A watermarked copy of the scan, never the stored bytes themselves.
+    assert response.content.startswith(b"%PDF") and response.content != pdf_bytes
+    assert "alice" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert response["Content-Type"] == "application/pdf"
     assert "attachment" in response["Content-Disposition"]
     assert "download" in audit_actions(actor_name="alice")

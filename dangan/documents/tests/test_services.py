@@ -121,3 +121,37 @@ class TestDownloadAndFixity:
         assert not storage.blob_fixity(blob)
         path.unlink()
         assert not storage.blob_fixity(blob)
+
+
+class TestWatermarkedCopies:
+    def test_it_marks_every_copy_and_keeps_the_stored_file(
+        self, bob: Any, car_dossier: Any, png_bytes: bytes
+    ) -> None:
+        attachment = add(bob, car_dossier, png_bytes, "id.png").attachments.get()
+        copy = services.attachment_download(actor=bob, attachment_id=attachment.pk)
+        assert copy.content_type == "image/png" and copy.data != png_bytes
+        assert copy.watermark.startswith("bob ")
+        assert storage.blob_fixity(attachment.blob)  # the original is untouched
+
+    def test_it_names_the_request_of_a_copy_grant(
+        self, bob: Any, dave: Any, car_dossier: Any, pdf_bytes: bytes
+    ) -> None:
+        import datetime
+
+        from django.utils import timezone
+
+        from dangan.accounts.models import Grant
+
+        attachment = add(bob, car_dossier, pdf_bytes).attachments.get()
+        now = timezone.now()
+        Grant.objects.create(
+            user=dave,
+            object_type="dossier",
+            object_id=car_dossier.pk,
+            action="copy",
+            reason="JY-2026-0007 复印购车合同",
+            starts_at=now,
+            expires_at=now + datetime.timedelta(hours=1),
+        )
+        copy = services.attachment_download(actor=dave, attachment_id=attachment.pk)
+        assert copy.watermark.endswith("JY-2026-0007")

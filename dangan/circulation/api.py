@@ -1,0 +1,401 @@
+"""REST API for use of the archive (issue 5 §7): requests, approvals, loans, grants,
+notifications. Views are thin: shape checks here, rules in services."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import Grant, User
+from dangan.archives.models import Dossier
+from dangan.circulation import selectors, services
+from dangan.circulation.models import (
+    AccessRequest,
+    ApprovalStep,
+    Loan,
+    Notification,
+    RequestKind,
+)
+from dangan.core.api import MAX_ID, paginated, resolve, text_param
+from dangan.core.errors import NotFound
+from dangan.core.http import actor_of
+
+
+class MomentField(serializers.Field):  # type: ignore[type-arg]
+    """A date-time, or a date meaning the end of that day (local time)."""
+
+    default_error_messages = {"invalid": _("应为日期(YYYY-MM-DD)或日期时间(ISO 8601)")}
+
+    def to_internal_value(self, data: Any) -> datetime.datetime:
+        text = str(data).strip() if data is not None else ""
+        try:
+            moment = parse_datetime(text)
+            if moment is None and (day := parse_date(text)) is not None:
+                moment = datetime.datetime.combine(day, datetime.time(23, 59, 59))
+        except ValueError:
+            moment = None
+        if moment is None:
+            self.fail("invalid")
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+
+    def to_representation(self, value: datetime.datetime) -> str:
+        return timezone.localtime(value).isoformat()
+
+
+class StepOutput(serializers.ModelSerializer[ApprovalStep]):
+    department: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    approver: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+
+    class Meta:
+        model = ApprovalStep
+        fields = ["position", "role", "department", "status", "approver", "decided_at", "note"]
+
+
+class AccessRequestOutput(serializers.ModelSerializer[AccessRequest]):
+    steps = StepOutput(many=True, read_only=True)
+    requester_name = serializers.CharField(source="requester.__str__", read_only=True)
+    archive_number = serializers.CharField(source="dossier.archive_number", read_only=True)
+    rule: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    grant = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[var-annotated]
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "status",
+            "requester",
+            "requester_name",
+            "dossier",
+            "archive_number",
+            "documents",
+            "purpose",
+            "until",
+            "relation",
+            "rule",
+            "steps",
+            "grant",
+            "created_at",
+            "decided_at",
+        ]
+
+
+class AccessRequestInput(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    dossier = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list
+    )
+    purpose = serializers.CharField(max_length=1000)
+    until = MomentField()
+
+
+class NoteInput(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+def _request_out(request: AccessRequest) -> dict[str, Any]:
+    fresh = selectors.requests_of(request.requester).get(pk=request.pk)
+    return dict(AccessRequestOutput(fresh).data)
+
+
+class AccessRequestListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str)], responses=AccessRequestOutput(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        found = selectors.requests_of(actor_of(request))
+        if state := text_param(request, "status"):
+            found = found.filter(status=state)
+        return paginated(self, request, found, lambda r: AccessRequestOutput(r).data)
+
+    @extend_schema(request=AccessRequestInput, responses={201: AccessRequestOutput})
+    def post(self, request: Request) -> Response:
+        serializer = AccessRequestInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        created = services.request_create(
+            actor=actor_of(request),
+            kind=data["kind"],
+            dossier_id=data["dossier"],
+            purpose=data["purpose"],
+            until=data["until"],
+            document_ids=data.get("documents") or (),
+        )
+        return Response(_request_out(created), status=status.HTTP_201_CREATED)
+
+
+class AccessRequestDetailApi(APIView):
+    @extend_schema(responses=AccessRequestOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        found = selectors.access_request(actor_of(request), pk)
+        return Response(AccessRequestOutput(found).data)
+
+
+class AccessRequestApproveApi(APIView):
+    @extend_schema(request=NoteInput, responses=AccessRequestOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        found = selectors.access_request(actor, pk)
+        serializer = NoteInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        done = services.request_approve(
+            actor=actor, request=found, note=serializer.validated_data["note"]
+        )
+        return Response(_request_out(done))
+
+
+class AccessRequestDenyApi(APIView):
+    @extend_schema(request=NoteInput, responses=AccessRequestOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        found = selectors.access_request(actor, pk)
+        serializer = NoteInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        done = services.request_deny(
+            actor=actor, request=found, note=serializer.validated_data["note"]
+        )
+        return Response(_request_out(done))
+
+
+class AccessRequestCancelApi(APIView):
+    @extend_schema(request=None, responses=AccessRequestOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        found = selectors.access_request(actor, pk)
+        done = services.request_cancel(actor=actor, request=found)
+        return Response(_request_out(done))
+
+
+class ApprovalListApi(APIView):
+    @extend_schema(responses=AccessRequestOutput(many=True))
+    def get(self, request: Request) -> Response:
+        queue = selectors.approvals_for(actor_of(request))
+        return paginated(self, request, queue, lambda r: AccessRequestOutput(r).data)
+
+
+class LoanOutput(serializers.ModelSerializer[Loan]):
+    archive_number = serializers.CharField(source="dossier.archive_number", read_only=True)
+    borrower_name = serializers.CharField(source="borrower.__str__", read_only=True)
+    request_number = serializers.CharField(source="request.number", read_only=True, default="")
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "dossier",
+            "archive_number",
+            "borrower",
+            "borrower_name",
+            "request",
+            "request_number",
+            "lent_by",
+            "lent_at",
+            "due_at",
+            "renewals",
+            "returned_at",
+            "returned_to",
+            "return_complete",
+            "return_note",
+            "damage_note",
+            "overdue",
+        ]
+
+    def get_overdue(self, obj: Loan) -> bool:
+        return obj.returned_at is None and obj.due_at < timezone.now()
+
+
+class LoanInput(serializers.Serializer[Any]):
+    dossier = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    borrower = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    due = MomentField()
+    request = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True
+    )
+
+
+class RenewInput(serializers.Serializer[Any]):
+    due = MomentField()
+
+
+class ReturnInput(serializers.Serializer[Any]):
+    complete = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    damage_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default=""
+    )
+
+
+def _loan_out(loan: Loan) -> dict[str, Any]:
+    return dict(LoanOutput(Loan.objects.get(pk=loan.pk)).data)
+
+
+class LoanListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("open", bool), OpenApiParameter("overdue", bool)],
+        responses=LoanOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        loans = selectors.loans_visible_to(actor_of(request))
+        if text_param(request, "open") in ("1", "true"):
+            loans = loans.filter(returned_at__isnull=True)
+        if text_param(request, "overdue") in ("1", "true"):
+            loans = loans.filter(returned_at__isnull=True, due_at__lt=timezone.now())
+        return paginated(self, request, loans.order_by("-lent_at", "-id"), _loan_data)
+
+    @extend_schema(request=LoanInput, responses={201: LoanOutput})
+    def post(self, request: Request) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.CIRCULATION_LEND)
+        serializer = LoanInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # The archive room holds every bag, whatever the lender's reading clearance.
+        dossier = resolve(Dossier, data["dossier"], "dossier")
+        borrower = resolve(User, data["borrower"], "borrower", is_active=True)
+        borrow_request = resolve(AccessRequest, data.get("request"), "request")
+        loan = services.loan_create(
+            actor=actor, dossier=dossier, borrower=borrower, due=data["due"], request=borrow_request
+        )
+        return Response(_loan_out(loan), status=status.HTTP_201_CREATED)
+
+
+def _loan_data(loan: Loan) -> dict[str, Any]:
+    return dict(LoanOutput(loan).data)
+
+
+class LoanDetailApi(APIView):
+    @extend_schema(responses=LoanOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_loan_data(selectors.access_loan(actor_of(request), pk)))
+
+
+class LoanRenewApi(APIView):
+    @extend_schema(request=RenewInput, responses=LoanOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.CIRCULATION_LEND)
+        loan = selectors.access_loan(actor, pk)
+        serializer = RenewInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        loan = services.loan_renew(actor=actor, loan=loan, due=serializer.validated_data["due"])
+        return Response(_loan_out(loan))
+
+
+class LoanReturnApi(APIView):
+    @extend_schema(request=ReturnInput, responses=LoanOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.CIRCULATION_LEND)
+        loan = selectors.access_loan(actor, pk)
+        serializer = ReturnInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        loan = services.loan_return(
+            actor=actor,
+            loan=loan,
+            complete=data["complete"],
+            note=data["note"],
+            damage_note=data["damage_note"],
+        )
+        return Response(_loan_out(loan))
+
+
+class GrantOutput(serializers.ModelSerializer[Grant]):
+    user_name = serializers.CharField(source="user.__str__", read_only=True)
+    request = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Grant
+        fields = [
+            "id",
+            "user",
+            "user_name",
+            "object_type",
+            "object_id",
+            "action",
+            "reason",
+            "starts_at",
+            "expires_at",
+            "revoked_at",
+            "request",
+        ]
+
+    def get_request(self, obj: Grant) -> str:
+        found = AccessRequest.objects.filter(grant=obj).values_list("number", flat=True).first()
+        return found or ""
+
+
+class GrantListApi(APIView):
+    @extend_schema(responses=GrantOutput(many=True))
+    def get(self, request: Request) -> Response:
+        grants = selectors.grants_visible_to(actor_of(request))
+        return paginated(self, request, grants, lambda g: GrantOutput(g).data)
+
+
+class RevokeInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class GrantRevokeApi(APIView):
+    @extend_schema(request=RevokeInput, responses=GrantOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.CIRCULATION_MANAGE)
+        grant = Grant.objects.filter(pk=pk).first()
+        if grant is None:
+            raise NotFound(selectors.NOT_FOUND)
+        serializer = RevokeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        grant = services.grant_revoke(
+            actor=actor, grant=grant, reason=serializer.validated_data["reason"]
+        )
+        return Response(GrantOutput(grant).data)
+
+
+class NotificationOutput(serializers.ModelSerializer[Notification]):
+    class Meta:
+        model = Notification
+        fields = ["id", "text", "link", "created_at", "read_at"]
+
+
+class NotificationReadInput(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
+    )
+
+
+class NotificationListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool)], responses=NotificationOutput(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        unread = text_param(request, "unread") in ("1", "true")
+        found = selectors.notifications_of(actor_of(request), unread_only=unread)
+        return paginated(self, request, found, lambda n: NotificationOutput(n).data)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(request=NotificationReadInput, responses={200: None})
+    def post(self, request: Request) -> Response:
+        serializer = NotificationReadInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count = services.notifications_mark_read(
+            actor=actor_of(request), ids=serializer.validated_data.get("ids")
+        )
+        return Response({"marked": count})

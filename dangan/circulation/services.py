@@ -1,0 +1,715 @@
+"""Business actions on access requests, approvals, grants, loans and notifications.
+
+Every action locks the rows it moves, writes its audit entry in the same transaction,
+and refuses bad input with an ApplicationError. A refusal is itself recorded (outcome
+denied or failed) after the refused transaction has rolled back, so nothing changes
+but the attempt stays in the trail (issue 5 "Bad input").
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import Grant, Role, User
+from dangan.archives import numbering
+from dangan.archives.models import Dossier
+from dangan.audit.models import AuditEntry
+from dangan.audit.services import audit_record
+from dangan.circulation.models import (
+    AccessRequest,
+    ApprovalStep,
+    Loan,
+    Notification,
+    RequestKind,
+)
+from dangan.circulation.rules import plan_steps, relation_of, rule_for
+from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
+from dangan.documents.models import Document
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+REQUEST_NUMBERING = "{code}-{year}-{seq:4}"
+REQUEST_CODE = "JY"
+NOT_FOUND = _("记录不存在或您无权查看")  # the policy layer's words: missing and hidden alike
+
+
+# --- refusals are audited too ---------------------------------------------------------
+
+
+def _refusals_audited(action: str, subject: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Record a refused `action` (the service's own transaction has rolled back by then).
+
+    `subject` names the keyword argument holding the object (or id) acted on."""
+
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return service(*args, **kwargs)
+            except ApplicationError as exc:
+                _record_refusal(action, kwargs.get("actor"), kwargs.get(subject), subject, exc)
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _record_refusal(
+    action: str, actor: Any, subject: Any, name: str, exc: ApplicationError
+) -> None:
+    denied = isinstance(exc, NotFound | Forbidden | InvalidTransition)
+    target: dict[str, Any] = {}
+    if isinstance(subject, models.Model):
+        target["obj"] = subject
+    elif subject is not None:
+        target["object_type"] = name.removesuffix("_id")
+        target["object_id"] = str(subject)[:64]
+    audit_record(
+        actor=actor if isinstance(actor, User) else None,
+        action=action,
+        outcome=AuditEntry.Outcome.DENIED if denied else AuditEntry.Outcome.FAILED,
+        detail={"reason": str(exc.message), "field": exc.field or ""},
+        **target,
+    )
+
+
+# --- periods -------------------------------------------------------------------------
+
+
+def max_days() -> int:
+    return int(getattr(settings, "DANGAN_LOAN_MAX_DAYS", 30))
+
+
+def same_day_only(dossier: Dossier) -> bool:
+    """Secret and higher dossiers come back (and view grants end) the day they go out."""
+    return bool(getattr(settings, "DANGAN_SENSITIVE_LOAN_SAME_DAY", True)) and (
+        dossier.confidentiality != Dossier.Confidentiality.NORMAL
+    )
+
+
+def _end_of_day(moment: datetime.datetime) -> datetime.datetime:
+    day = timezone.localdate(moment) + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def check_period(
+    *, start: datetime.datetime, end: Any, dossier: Dossier, field: str
+) -> datetime.datetime:
+    """`end` as an aware datetime after now, within the maximum counted from `start`."""
+    if not isinstance(end, datetime.datetime):
+        raise ApplicationError(_("请填写有效的日期时间"), field=field)
+    moment: datetime.datetime = end
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    end = moment
+    if end <= timezone.now():
+        raise ApplicationError(_("期限须晚于当前时间"), field=field)
+    if same_day_only(dossier) and end > _end_of_day(start):
+        raise ApplicationError(_("秘密及以上密级的档案须当日归还、当日有效"), field=field)
+    if end - start > datetime.timedelta(days=max_days()):
+        raise ApplicationError(
+            _("期限最长 %(days)d 天(含续借)") % {"days": max_days()}, field=field
+        )
+    return moment
+
+
+def _check_lendable(dossier: Dossier, field: str = "dossier") -> None:
+    originals = Document.objects.filter(
+        dossier=dossier,
+        checklist_item__original=True,
+        carrier=Document.Carrier.PAPER_ORIGINAL,
+    )
+    if originals.exists():
+        raise ApplicationError(_("原始资料不外借,可申请查阅"), field=field)
+
+
+# --- notifications -------------------------------------------------------------------
+
+
+def _link(name: str, pk: int) -> str:
+    try:
+        return reverse(name, kwargs={"pk": pk})
+    except NoReverseMatch:
+        return ""
+
+
+def notify(*, user: User, text: str, link: str = "", key: str = "") -> Notification | None:
+    """One in-app notification. With a key it is created at most once (None if it exists)."""
+    if not key:
+        return Notification.objects.create(user=user, text=text[:500], link=link)
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(user=user, text=text[:500], link=link, key=key)
+    except IntegrityError:
+        return None
+
+
+@transaction.atomic
+def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the actor's own notifications read (all when ids is None)."""
+    unread = Notification.objects.filter(user=actor, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
+
+
+def _approvers_of(step: ApprovalStep) -> list[User]:
+    users = User.objects.filter(is_active=True, roles__code=step.role)
+    if step.department_id is not None:
+        users = users.filter(department_id=step.department_id)
+    return list(users.exclude(pk=step.request.requester_id).distinct())
+
+
+def _notify_approvers(step: ApprovalStep) -> None:
+    request = step.request
+    for user in _approvers_of(step):
+        notify(
+            user=user,
+            text=_g("待审批:%(user)s 申请%(kind)s档案 %(number)s(%(req)s)")
+            % {
+                "user": request.requester,
+                "kind": request.get_kind_display(),
+                "number": request.dossier.archive_number,
+                "req": request.number,
+            },
+            link=_link("circulation:request", request.pk),
+        )
+
+
+def _notify_requester(request: AccessRequest) -> None:
+    notify(
+        user=request.requester,
+        text=_g("您的%(kind)s申请 %(req)s %(status)s")
+        % {
+            "kind": request.get_kind_display(),
+            "req": request.number,
+            "status": request.get_status_display(),
+        },
+        link=_link("circulation:request", request.pk),
+    )
+
+
+# --- requests ------------------------------------------------------------------------
+
+
+def requestable_dossier(actor: User, dossier_id: Any) -> Dossier:
+    """A dossier the actor may ask for: its customer is visible to them, or the dossier is.
+    Anything else is reported exactly like a missing dossier."""
+    try:
+        key = int(dossier_id)
+    except (TypeError, ValueError):
+        raise NotFound(NOT_FOUND) from None
+    visible = Q(customer__in=policy.customers_for(actor).values("pk")) | Q(
+        pk__in=policy.dossiers_for(actor).values("pk")
+    )
+    dossier = (
+        Dossier.objects.filter(visible, pk=key)
+        .select_related("customer__department", "customer__owner")
+        .first()
+    )
+    if dossier is None:
+        raise NotFound(NOT_FOUND)
+    return dossier
+
+
+@_refusals_audited("request", "dossier_id")
+@transaction.atomic
+def request_create(
+    *,
+    actor: User,
+    kind: str,
+    dossier_id: Any,
+    purpose: str,
+    until: Any,
+    document_ids: Iterable[Any] = (),
+) -> AccessRequest:
+    """Ask to view, borrow or copy a dossier (or some of its documents); the matching
+    approval rule sets the chain, and a rule without steps approves at once."""
+    dossier = requestable_dossier(actor, dossier_id)
+    if kind not in RequestKind.values:
+        raise ApplicationError(_("申请类型应为查阅、借阅或复制"), field="kind")
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise ApplicationError(_("请填写用途"), field="purpose")
+    if len(purpose) > 1000:
+        raise ApplicationError(_("用途不超过 1000 字"), field="purpose")
+    now = timezone.now()
+    until = check_period(start=now, end=until, dossier=dossier, field="until")
+    if dossier.status == Dossier.Status.DESTROYED:
+        raise ApplicationError(_("该档案已销毁"), field="dossier")
+    if kind == RequestKind.BORROW:
+        _check_lendable(dossier)
+    try:
+        wanted = {int(pk) for pk in document_ids}
+    except (TypeError, ValueError):
+        raise ApplicationError(_("应为有效的编号"), field="documents") from None
+    documents = list(Document.objects.filter(dossier=dossier, pk__in=wanted))
+    if len(documents) != len(wanted):
+        raise ApplicationError(_("所选文件不属于该档案"), field="documents")
+    relation = relation_of(actor, dossier)
+    rule = rule_for(actor=actor, kind=kind, dossier=dossier, relation=relation)
+    planned = plan_steps(rule, actor=actor, dossier=dossier)
+    number = numbering.allocate(
+        REQUEST_NUMBERING, numbering.NumberContext(code=REQUEST_CODE, date=timezone.localdate())
+    )
+    request = AccessRequest.objects.create(
+        number=number,
+        requester=actor,
+        kind=kind,
+        dossier=dossier,
+        purpose=purpose,
+        until=until,
+        relation=relation,
+        rule=rule,
+    )
+    request.documents.set(documents)
+    steps = ApprovalStep.objects.bulk_create(
+        ApprovalStep(
+            request=request,
+            position=i,
+            role=step.role,
+            department=step.department,
+            status=ApprovalStep.Status.PENDING if i == 1 else ApprovalStep.Status.WAITING,
+        )
+        for i, step in enumerate(planned, start=1)
+    )
+    audit_record(
+        actor=actor,
+        action="request",
+        obj=request,
+        detail={
+            "kind": kind,
+            "dossier": dossier.archive_number,
+            "documents": sorted(wanted),
+            "purpose": purpose,
+            "until": until,
+            "relation": relation,
+            "rule": rule.name,
+            "steps": [f"{s.role}@{s.department or '*'}" for s in planned],
+        },
+    )
+    if not steps:
+        _approve(request, approver=None, actor=actor, now=now)
+    else:
+        _notify_approvers(steps[0])
+    return request
+
+
+def _lock_request(request: AccessRequest) -> AccessRequest:
+    return (
+        AccessRequest.objects.select_for_update()
+        .select_related("dossier", "requester")
+        .get(pk=request.pk)
+    )
+
+
+def _decidable_step(actor: User, request: AccessRequest) -> ApprovalStep:
+    """The request's pending step, if the actor may decide it; else a clear refusal."""
+    if not request.can_move_to(AccessRequest.Status.APPROVED):
+        raise InvalidTransition(
+            _("该申请已办结(%(status)s)") % {"status": request.get_status_display()}
+        )
+    if request.requester_id == actor.pk:
+        raise Forbidden(_("不能审批本人的申请"))
+    step = request.steps.select_for_update().filter(status=ApprovalStep.Status.PENDING).first()
+    if step is None:  # a pending request always has one; fail closed all the same
+        raise InvalidTransition(_("该申请没有待审批的环节"))
+    if _holds(actor, step):
+        return step
+    later = request.steps.filter(status=ApprovalStep.Status.WAITING)
+    if any(_holds(actor, s) for s in later):
+        raise InvalidTransition(_("尚未轮到您审批,须先完成前序审批"))
+    raise Forbidden(_("该申请当前不在您的审批环节"))
+
+
+def _holds(actor: User, step: ApprovalStep) -> bool:
+    if step.role not in {role.code for role in policy.roles_of(actor)}:
+        return False
+    return step.department_id is None or step.department_id == actor.department_id
+
+
+def _approve(
+    request: AccessRequest, *, approver: User | None, actor: User, now: datetime.datetime
+) -> None:
+    """The final approval: view and copy become a grant until `until`; a borrow waits
+    for the archivist to lend."""
+    request.status = AccessRequest.Status.APPROVED
+    request.decided_at = now
+    if request.kind in (RequestKind.VIEW, RequestKind.COPY):
+        grant = Grant.objects.create(
+            user=request.requester,
+            object_type=Grant.ObjectType.DOSSIER,
+            object_id=request.dossier_id,
+            action=Grant.Action.VIEW if request.kind == RequestKind.VIEW else Grant.Action.COPY,
+            reason=f"{request.number} {request.purpose}"[:200],
+            granted_by=approver,
+            starts_at=now,
+            expires_at=request.until,
+        )
+        request.grant = grant
+        audit_record(
+            actor=actor,
+            action="grant",
+            obj=request.dossier,
+            detail={
+                "grant": grant.pk,
+                "request": request.number,
+                "user": request.requester.username,
+                "action": grant.action,
+                "until": grant.expires_at,
+            },
+        )
+    request.save(update_fields=["status", "decided_at", "grant"])
+    if approver is None:
+        audit_record(
+            actor=actor,
+            action="approve",
+            obj=request,
+            detail={"auto": True, "rule": request.rule.name if request.rule else ""},
+        )
+    _notify_requester(request)
+
+
+@_refusals_audited("approve", "request")
+@transaction.atomic
+def request_approve(*, actor: User, request: AccessRequest, note: str = "") -> AccessRequest:
+    """Approve the current step; the last approval decides the request."""
+    request = _lock_request(request)
+    step = _decidable_step(actor, request)
+    now = timezone.now()
+    if request.until <= now:
+        raise ApplicationError(_("申请的期限已过,请驳回后由申请人重新申请"), field="until")
+    step.status = ApprovalStep.Status.APPROVED
+    step.approver = actor
+    step.decided_at = now
+    step.note = (note or "").strip()[:500]
+    step.save(update_fields=["status", "approver", "decided_at", "note"])
+    audit_record(
+        actor=actor,
+        action="approve",
+        obj=request,
+        detail={"step": step.position, "role": step.role, "note": step.note},
+    )
+    following = (
+        request.steps.select_for_update()
+        .filter(status=ApprovalStep.Status.WAITING)
+        .order_by("position")
+        .first()
+    )
+    if following is not None:
+        following.status = ApprovalStep.Status.PENDING
+        following.save(update_fields=["status"])
+        _notify_approvers(following)
+    else:
+        _approve(request, approver=actor, actor=actor, now=now)
+    return request
+
+
+def _close_open_steps(request: AccessRequest) -> None:
+    request.steps.filter(
+        status__in=[ApprovalStep.Status.WAITING, ApprovalStep.Status.PENDING]
+    ).update(status=ApprovalStep.Status.SKIPPED)
+
+
+@_refusals_audited("deny", "request")
+@transaction.atomic
+def request_deny(*, actor: User, request: AccessRequest, note: str) -> AccessRequest:
+    """Deny at the current step; the request ends there."""
+    request = _lock_request(request)
+    step = _decidable_step(actor, request)
+    note = (note or "").strip()
+    if not note:
+        raise ApplicationError(_("请填写驳回理由"), field="note")
+    now = timezone.now()
+    step.status = ApprovalStep.Status.DENIED
+    step.approver = actor
+    step.decided_at = now
+    step.note = note[:500]
+    step.save(update_fields=["status", "approver", "decided_at", "note"])
+    _close_open_steps(request)
+    request.status = AccessRequest.Status.DENIED
+    request.decided_at = now
+    request.save(update_fields=["status", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="deny",
+        obj=request,
+        detail={"step": step.position, "role": step.role, "note": step.note},
+    )
+    _notify_requester(request)
+    return request
+
+
+@_refusals_audited("cancel", "request")
+@transaction.atomic
+def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
+    request = _lock_request(request)
+    if request.requester_id != actor.pk:
+        raise Forbidden(_("只有申请人可以撤回申请"))
+    if not request.can_move_to(AccessRequest.Status.CANCELLED):
+        raise InvalidTransition(
+            _("该申请已办结(%(status)s),不能撤回") % {"status": request.get_status_display()}
+        )
+    _close_open_steps(request)
+    request.status = AccessRequest.Status.CANCELLED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    audit_record(actor=actor, action="cancel", obj=request)
+    return request
+
+
+@_refusals_audited("revoke", "grant")
+@transaction.atomic
+def grant_revoke(*, actor: User, grant: Grant, reason: str = "") -> Grant:
+    """End a grant before its time (the archivist's call)."""
+    policy.require(actor, perms.CIRCULATION_MANAGE)
+    grant = Grant.objects.select_for_update().select_related("user").get(pk=grant.pk)
+    if grant.revoked_at is not None:
+        raise InvalidTransition(_("该授权已撤销"))
+    now = timezone.now()
+    if grant.expires_at <= now:
+        raise InvalidTransition(_("该授权已过期"))
+    grant.revoked_at = now
+    grant.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        action="revoke",
+        obj=grant,
+        object_repr=f"{grant.user} {grant.object_type}:{grant.object_id}",
+        detail={"user": grant.user.username, "reason": (reason or "").strip()[:200]},
+    )
+    notify(
+        user=grant.user, text=_g("您对档案的%(a)s授权已被撤销") % {"a": grant.get_action_display()}
+    )
+    return grant
+
+
+# --- loans ---------------------------------------------------------------------------
+
+
+def _borrow_request(
+    borrower: User, dossier: Dossier, request: AccessRequest | None
+) -> AccessRequest:
+    """The approved, not yet used borrow request the loan is made under."""
+    approved = (
+        AccessRequest.objects.select_for_update()
+        .filter(
+            requester=borrower,
+            dossier=dossier,
+            kind=RequestKind.BORROW,
+            status=AccessRequest.Status.APPROVED,
+        )
+        .exclude(pk__in=Loan.objects.filter(request__isnull=False).values("request_id"))
+    )
+    if request is not None:
+        found = approved.filter(pk=request.pk).first()
+        if found is None:
+            raise ApplicationError(
+                _("该申请不是此借阅人对此档案已批准且未使用的借阅申请"), field="request"
+            )
+        return found
+    found = approved.order_by("decided_at", "pk").first()
+    if found is None:
+        raise ApplicationError(_("借阅人没有此档案已批准的借阅申请"), field="borrower")
+    return found
+
+
+@_refusals_audited("lend", "dossier")
+@transaction.atomic
+def loan_create(
+    *,
+    actor: User,
+    dossier: Dossier,
+    borrower: User,
+    due: Any,
+    request: AccessRequest | None = None,
+) -> Loan:
+    """Record the paper dossier going out. The dossier row is locked, and the database
+    allows one open loan per dossier, so racing approvals still produce one loan."""
+    policy.require(actor, perms.CIRCULATION_LEND)
+    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    if not borrower.is_active:
+        raise ApplicationError(_("借阅人账号已停用"), field="borrower")
+    if dossier.status == Dossier.Status.ON_LOAN:
+        raise ApplicationError(_("该档案已借出"), field="dossier")
+    if dossier.status != Dossier.Status.FILED:
+        raise ApplicationError(
+            _("该档案当前状态为“%(status)s”,不能借出") % {"status": dossier.get_status_display()},
+            field="dossier",
+        )
+    _check_lendable(dossier)
+    approved = _borrow_request(borrower, dossier, request)
+    now = timezone.now()
+    due = check_period(start=now, end=due, dossier=dossier, field="due")
+    try:
+        with transaction.atomic():
+            loan = Loan.objects.create(
+                dossier=dossier,
+                request=approved,
+                borrower=borrower,
+                lent_by=actor,
+                lent_at=now,
+                due_at=due,
+            )
+    except IntegrityError:
+        raise ApplicationError(_("该档案已借出"), field="dossier") from None
+    dossier.status = Dossier.Status.ON_LOAN
+    dossier.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="lend",
+        obj=dossier,
+        detail={
+            "loan": loan.pk,
+            "borrower": borrower.username,
+            "request": approved.number,
+            "due": due,
+        },
+    )
+    return loan
+
+
+def _lock_loan(loan: Loan) -> Loan:
+    return Loan.objects.select_for_update().select_related("dossier", "borrower").get(pk=loan.pk)
+
+
+@_refusals_audited("renew", "loan")
+@transaction.atomic
+def loan_renew(*, actor: User, loan: Loan, due: Any) -> Loan:
+    """Extend the due date; the whole period from lending stays within the maximum."""
+    policy.require(actor, perms.CIRCULATION_LEND)
+    loan = _lock_loan(loan)
+    if not loan.is_open:
+        raise InvalidTransition(_("该借阅已归还,不能续借"))
+    due = check_period(start=loan.lent_at, end=due, dossier=loan.dossier, field="due")
+    if due <= loan.due_at:
+        raise ApplicationError(_("续借后的应还时间须晚于原应还时间"), field="due")
+    previous = loan.due_at
+    loan.due_at = due
+    loan.renewals += 1
+    loan.save(update_fields=["due_at", "renewals"])
+    audit_record(
+        actor=actor,
+        action="renew",
+        obj=loan.dossier,
+        detail={"loan": loan.pk, "from": previous, "to": due, "renewals": loan.renewals},
+    )
+    return loan
+
+
+@_refusals_audited("return", "loan")
+@transaction.atomic
+def loan_return(
+    *, actor: User, loan: Loan, complete: bool, note: str = "", damage_note: str = ""
+) -> Loan:
+    """Take the dossier back after checking it; it is filed again."""
+    policy.require(actor, perms.CIRCULATION_LEND)
+    loan = _lock_loan(loan)
+    if not loan.is_open:
+        raise InvalidTransition(_("该档案未借出或已归还"))
+    note = (note or "").strip()[:500]
+    damage_note = (damage_note or "").strip()[:500]
+    if not complete and not note:
+        raise ApplicationError(_("归还不完整时须说明缺少的内容"), field="note")
+    dossier = Dossier.objects.select_for_update().get(pk=loan.dossier_id)
+    now = timezone.now()
+    loan.returned_at = now
+    loan.returned_to = actor
+    loan.return_complete = bool(complete)
+    loan.return_note = note
+    loan.damage_note = damage_note
+    loan.save(
+        update_fields=[
+            "returned_at",
+            "returned_to",
+            "return_complete",
+            "return_note",
+            "damage_note",
+        ]
+    )
+    if dossier.status == Dossier.Status.ON_LOAN:
+        dossier.status = Dossier.Status.FILED
+        dossier.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="return",
+        obj=dossier,
+        detail={
+            "loan": loan.pk,
+            "borrower": loan.borrower.username,
+            "complete": bool(complete),
+            "note": note,
+            "damage": damage_note,
+            "overdue": now > loan.due_at,
+        },
+    )
+    return loan
+
+
+# --- reminders -----------------------------------------------------------------------
+
+
+def _lenders() -> list[User]:
+    """Everyone whose roles let them lend: the archivists, as roles are data."""
+    codes = [role.code for role in Role.objects.all() if perms.CIRCULATION_LEND in role.permissions]
+    return list(User.objects.filter(is_active=True, roles__code__in=codes).distinct())
+
+
+def reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """Notify borrower and archivists of every open loan due today or overdue, once per
+    loan, person and day; e-mail too when a mail server is configured. Returns how many
+    notifications were created."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    due = Loan.objects.filter(returned_at__isnull=True, due_at__lt=_end_of_day(now))
+    lenders = _lenders()
+    created = 0
+    mails: list[tuple[str, str]] = []
+    for loan in due.select_related("dossier", "borrower").order_by("due_at"):
+        late = (today - timezone.localdate(loan.due_at)).days
+        state = _g("今日到期") if late <= 0 else _g("已逾期 %(days)d 天") % {"days": late}
+        text = _g("借阅提醒:档案 %(number)s(借阅人 %(user)s)应于 %(due)s 归还,%(state)s") % {
+            "number": loan.dossier.archive_number,
+            "user": loan.borrower,
+            "due": timezone.localtime(loan.due_at).strftime("%Y-%m-%d %H:%M"),
+            "state": state,
+        }
+        recipients = {loan.borrower.pk: loan.borrower} | {u.pk: u for u in lenders}
+        for user in recipients.values():
+            key = f"loan-due:{loan.pk}:{user.pk}:{today.isoformat()}"
+            if notify(user=user, text=text, link=_link("circulation:loan", loan.pk), key=key):
+                created += 1
+                if user.email:
+                    mails.append((user.email, text))
+    if created:
+        audit_record(actor=None, action="remind", object_type="loan", detail={"sent": created})
+    if mails and str(getattr(settings, "EMAIL_HOST", "") or ""):
+        _send_mails(mails)
+    return created
+
+
+def _send_mails(mails: list[tuple[str, str]]) -> None:
+    for address, text in mails:
+        try:
+            send_mail(_g("档案借阅到期提醒"), text, None, [address])
+        except Exception:  # a mail server problem must not stop the in-app reminders
+            log.exception("reminder e-mail to %s failed", address)
