@@ -38,19 +38,24 @@ def templates(db: Any) -> Any:
 
 
 def ensure_default_roles() -> None:
-    """Transactional tests flush the tables, roles from the data migrations included;
-    put the defaults back the way the migrations made them."""
+    """Transactional tests flush the tables, rows from the data migrations included (roles,
+    approval rules); put the defaults back the way the migrations made them."""
     import importlib
 
     from django.apps import apps
 
     from dangan.accounts.models import Role
+    from dangan.circulation.models import ApprovalRule
 
-    if Role.objects.filter(code="security_admin").exists():
-        return
-    for name in ("0002_default_roles", "0004_access_control_roles"):
-        module = importlib.import_module(f"dangan.accounts.migrations.{name}")
-        (module.create_roles if hasattr(module, "create_roles") else module.forwards)(apps, None)
+    def run(module: str, function: str) -> None:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+    if not Role.objects.filter(code="security_admin").exists():
+        run("dangan.accounts.migrations.0002_default_roles", "create_roles")
+        run("dangan.accounts.migrations.0004_access_control_roles", "forwards")
+        run("dangan.accounts.migrations.0005_circulation_roles", "forwards")
+    if not ApprovalRule.objects.exists():
+        run("dangan.circulation.migrations.0002_default_rules", "create_rules")
 
 
 def _user(username: str, role: str, department: str = "", full_name: str = "") -> Any:

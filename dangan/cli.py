@@ -63,13 +63,59 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    import subprocess
+
     from dangan.server import run
 
+    worker = None
+    if not args.no_worker:
+        # Background tasks (reminders) beside the web server: the embedded default needs
+        # no broker and no second command.
+        worker = subprocess.Popen([sys.executable, "-m", "dangan.cli", "worker"])
     print(
         f"Dangan 已启动 (running): http://{args.host}:{args.port}/   数据目录: {settings.DATA_DIR}"
     )
     sys.stdout.flush()
-    run(host=args.host, port=args.port, workers=args.workers)
+    try:
+        run(host=args.host, port=args.port, workers=args.workers)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=20)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run background tasks (django-tasks' database worker) and queue the daily reminders."""
+    import threading
+
+    from django.core.management import call_command
+
+    from dangan.circulation.tasks import schedule_reminders
+
+    def daily() -> None:
+        # Reminders are sent at most once per loan and day, so queueing every few hours
+        # is harmless and survives restarts without any bookkeeping.
+        while True:
+            schedule_reminders()
+            stop.wait(args.reminder_hours * 3600)
+            if stop.is_set():
+                return
+
+    stop = threading.Event()
+    threading.Thread(target=daily, name="dangan-reminders", daemon=True).start()
+    try:
+        call_command("db_worker", interval=args.interval, verbosity=0)
+    finally:
+        stop.set()
+    return 0
+
+
+def cmd_reminders(args: argparse.Namespace) -> int:
+    """Send today's due/overdue reminders now, without a worker."""
+    from dangan.circulation.services import reminders_send
+
+    print(f"已发送 {reminders_send()} 条到期/逾期提醒。")
     return 0
 
 
@@ -170,7 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=os.environ.get("DANGAN_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("DANGAN_PORT", "8000")))
     p.add_argument("--workers", type=int, default=int(os.environ.get("DANGAN_WORKERS", "3")))
+    p.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="后台任务进程:到期提醒等 (background tasks)")
+    p.add_argument("--interval", type=float, default=5.0, help="轮询间隔(秒)")
+    p.add_argument("--reminder-hours", type=float, default=6.0, help="每隔几小时排入到期提醒")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("reminders", help="立即发送借阅到期/逾期提醒")
+    p.set_defaults(func=cmd_reminders)
 
     p = sub.add_parser("templates", help="档案类型模板 (archive-type templates)")
     tsub = p.add_subparsers(dest="templates_command", metavar="ACTION", required=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib
 from typing import Any
 
 import pytest
@@ -13,20 +12,7 @@ from conftest import _user, ensure_default_roles
 
 
 def ensure_circulation_defaults() -> None:
-    """Transactional tests flush data-migration rows: put back the roles (with this app's
-    permissions) and the default approval rules."""
-    from django.apps import apps
-
-    from dangan.circulation.models import ApprovalRule
-
-    ensure_default_roles()
-    importlib.import_module("dangan.accounts.migrations.0005_circulation_roles").forwards(
-        apps, None
-    )
-    if not ApprovalRule.objects.exists():
-        importlib.import_module("dangan.circulation.migrations.0002_default_rules").create_rules(
-            apps, None
-        )
+    ensure_default_roles()  # roles with this app's permissions, and the default rules
 
 
 @pytest.fixture(autouse=True)

@@ -110,3 +110,26 @@ def test_it_keeps_the_audit_trail_unless_a_retention_is_set(capsys: Any, alice: 
     assert "永久" in capsys.readouterr().out
     assert cli.main(["audit", "prune", "--days", "30"]) == 2
     assert cli.main(["audit", "prune", "--days", "200"]) == 0
+
+
+def test_it_sends_reminders_from_the_console(capsys: Any) -> None:
+    assert cli.main(["reminders"]) == 0
+    assert "提醒" in capsys.readouterr().out
+
+
+def test_it_offers_the_worker_and_reminders_commands(capsys: Any) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "worker" in out and "reminders" in out
+
+
+def test_it_runs_queued_reminders_in_the_database_worker() -> None:
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from dangan.circulation.tasks import schedule_reminders
+
+    schedule_reminders()
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["SUCCESSFUL"]
