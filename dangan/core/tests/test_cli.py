@@ -124,6 +124,7 @@ def test_it_offers_the_worker_and_reminders_commands(capsys: Any) -> None:
     assert "worker" in out and "reminders" in out
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its database connection
 def test_it_runs_queued_reminders_in_the_database_worker() -> None:
     from django.core.management import call_command
     from django_tasks_db.models import DBTaskResult
