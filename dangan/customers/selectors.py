@@ -38,11 +38,18 @@ def customer_query_q(raw: str, *, names_only: bool = False) -> Q:
     return q
 
 
+# What a field-limited role (business staff) may filter on: what it may see.
+LIMITED_FILTERS = frozenset({"q", "kind"})
+
+
 def customer_list(actor: Any, *, filters: dict[str, Any]) -> QuerySet[Customer]:
     qs = policy.customers_for(actor)
+    visible = policy.customer_fields_for(actor)
+    if visible is not None:
+        # Filtering on a hidden field would disclose it (which customers are 主力客户?).
+        filters = {key: value for key, value in filters.items() if key in LIMITED_FILTERS}
     if filters.get("q"):
-        limited = policy.customer_fields_for(actor) is not None
-        qs = qs.filter(customer_query_q(filters["q"], names_only=limited))
+        qs = qs.filter(customer_query_q(filters["q"], names_only=visible is not None))
     for key in ("kind", "tier", "stage", "category"):
         if filters.get(key):
             qs = qs.filter(**{key: filters[key]})

@@ -26,6 +26,9 @@ from dangan.customers.models import Customer, RelatedPerson
 def customer_list(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, perms.CUSTOMER_VIEW)
     form = CustomerFilterForm(request.GET or None, owners=policy.assignable_owners(request.user))
+    if policy.customer_fields_for(request.user) is not None:
+        for name in set(form.fields) - selectors.LIMITED_FILTERS:
+            del form.fields[name]
     filters = form.cleaned_data if form.is_valid() else {}
     customers = selectors.customer_list(request.user, filters=filters)
     page = Paginator(customers, 30).get_page(request.GET.get("page"))

@@ -273,3 +273,13 @@ def test_it_counts_only_the_dossiers_the_user_may_see(bob: Any, car_dossier: Any
     car_dossier.confidentiality = "top_secret"
     car_dossier.save()
     assert customer_list(bob, filters={}).get().dossier_count == 0
+
+
+def test_it_offers_business_staff_only_filters_on_what_they_see(
+    eve: Any, bobs_customer: Any
+) -> None:
+    from dangan.customers.selectors import customer_list
+
+    page = login(eve).get("/customers/").content.decode()
+    assert 'name="tier"' not in page and 'name="owner"' not in page
+    assert customer_list(eve, filters={"tier": "key"}).count() == 1  # ignored, not applied
