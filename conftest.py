@@ -54,6 +54,8 @@ def ensure_default_roles() -> None:
         run("dangan.accounts.migrations.0002_default_roles", "create_roles")
         run("dangan.accounts.migrations.0004_access_control_roles", "forwards")
         run("dangan.accounts.migrations.0005_circulation_roles", "forwards")
+        run("dangan.accounts.migrations.0006_handover_roles", "forwards")
+        run("dangan.accounts.migrations.0007_intake_roles", "forwards")
     if not ApprovalRule.objects.exists():
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")
 

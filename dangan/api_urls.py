@@ -38,6 +38,23 @@ from dangan.customers.api import (
     RelatedPersonListApi,
 )
 from dangan.documents.api import AttachmentDownloadApi, DocumentDetailApi, DocumentListApi
+from dangan.handover.api import (
+    HandoverDetailApi,
+    HandoverListApi,
+    HandoverSignApi,
+    HandoverVerifyApi,
+)
+from dangan.intake.api import (
+    DocumentCheckApi,
+    DossierAuditApi,
+    DossierFindingsApi,
+    FindingListApi,
+    FindingStatementApi,
+    PenaltyStatementApi,
+    PenaltyStatementXlsxApi,
+    StatementApproveApi,
+    StatementDenyApi,
+)
 
 app_name = "api"
 urlpatterns = [
@@ -89,6 +106,27 @@ urlpatterns = [
     path("grants/<int:pk>/revoke/", GrantRevokeApi.as_view(), name="grant_revoke"),
     path("notifications/", NotificationListApi.as_view(), name="notifications"),
     path("notifications/read/", NotificationReadApi.as_view(), name="notifications_read"),
+    path("handovers/", HandoverListApi.as_view(), name="handovers"),
+    path("handovers/<int:pk>/", HandoverDetailApi.as_view(), name="handover"),
+    path("handovers/<int:pk>/verify/", HandoverVerifyApi.as_view(), name="handover_verify"),
+    path("handovers/<int:pk>/sign/", HandoverSignApi.as_view(), name="handover_sign"),
+    path("dossiers/<int:pk>/audit/", DossierAuditApi.as_view(), name="dossier_audit"),
+    path("dossiers/<int:pk>/findings/", DossierFindingsApi.as_view(), name="dossier_findings"),
+    path("documents/<int:pk>/check/", DocumentCheckApi.as_view(), name="document_check"),
+    path("findings/", FindingListApi.as_view(), name="findings"),
+    path(
+        "findings/<int:pk>/statements/",
+        FindingStatementApi.as_view(),
+        name="finding_statements",
+    ),
+    path("statements/<int:pk>/approve/", StatementApproveApi.as_view(), name="statement_approve"),
+    path("statements/<int:pk>/deny/", StatementDenyApi.as_view(), name="statement_deny"),
+    path("penalties/statement/", PenaltyStatementApi.as_view(), name="penalty_statement"),
+    path(
+        "penalties/statement.xlsx",
+        PenaltyStatementXlsxApi.as_view(),
+        name="penalty_statement_xlsx",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "dangan.archives",
     "dangan.documents",
     "dangan.circulation",
+    "dangan.handover",
+    "dangan.intake",
 ]
 
 MIDDLEWARE = [

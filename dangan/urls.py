@@ -29,6 +29,9 @@ urlpatterns = [
     path("api/v1/", include("dangan.api_urls")),
     path("", account_views.home, name="home"),
     path("customers/", include("dangan.customers.urls")),
+    path("intake/", include("dangan.intake.urls")),
+    path("circulation/", include("dangan.circulation.urls")),
+    path("handover/", include("dangan.handover.urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

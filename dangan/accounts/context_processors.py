@@ -1,11 +1,28 @@
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
+
+CIRCULATION_CODES = frozenset(
+    {perms.CUSTOMER_VIEW, perms.DOSSIER_VIEW, perms.CIRCULATION_LEND, perms.CIRCULATION_MANAGE}
+)
+
+
+def _once(count: Callable[[], int]) -> Callable[[], int]:
+    """A count the template runs (one query) only if it shows it, and then only once."""
+    return functools.cache(count)
+
+
+def _circulation() -> Any:
+    from dangan.circulation import selectors
+
+    return selectors
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -22,9 +39,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "archive_types": perms.ARCHIVE_TYPE_MANAGE in granted or perms.DOSSIER_VIEW in granted,
             "manage_types": perms.ARCHIVE_TYPE_MANAGE in granted,
             "audit": perms.AUDIT_VIEW in granted,
+            "handover": bool(
+                granted & {perms.HANDOVER_SEND, perms.HANDOVER_RECEIVE, perms.HANDOVER_MANAGE}
+            ),
+            # Use of the archive: anyone who may ask for a dossier, and the archive room.
+            "circulation": bool(granted & CIRCULATION_CODES),
+            "lend": perms.CIRCULATION_LEND in granted,
+            "approvals_pending": _once(lambda: _circulation().approvals_for(user).count()),
+            "notifications_unread": _once(
+                lambda: _circulation().notifications_of(user, unread_only=True).count()
+            ),
             "users": perms.USER_MANAGE in granted,
             "roles": perms.ROLE_MANAGE in granted,
             "security": perms.SECURITY_MANAGE in granted,
+            "intake": perms.DOSSIER_VIEW in granted,
+            "intake_statement": perms.INTAKE_STATEMENT in granted,
+            "intake_calendar": perms.INTAKE_CALENDAR in granted,
         },
         "user_roles": [role.name for role in policy.roles_of(user)],
     }

@@ -25,6 +25,13 @@ SECURITY_MANAGE = "security.manage"
 USER_TOKENS = "user.tokens"
 CIRCULATION_LEND = "circulation.lend"
 CIRCULATION_MANAGE = "circulation.manage"
+HANDOVER_SEND = "handover.send"
+HANDOVER_RECEIVE = "handover.receive"
+HANDOVER_MANAGE = "handover.manage"
+INTAKE_AUDIT = "intake.audit"
+INTAKE_STATEMENT = "intake.statement"
+INTAKE_ASSESS = "intake.assess"
+INTAKE_CALENDAR = "intake.calendar"
 
 LABELS = {
     CUSTOMER_VIEW: _("查看客户"),
@@ -48,6 +55,13 @@ LABELS = {
     USER_TOKENS: _("管理他人的 API 令牌"),
     CIRCULATION_LEND: _("借出、续借与归还登记"),
     CIRCULATION_MANAGE: _("管理借阅利用(撤销授权、借阅登记表)"),
+    HANDOVER_SEND: _("发起档案移交"),
+    HANDOVER_RECEIVE: _("接收移交(本部门)"),
+    HANDOVER_MANAGE: _("管理移交与离职交接"),
+    INTAKE_AUDIT: _("运行稽核、登记文件要素"),
+    INTAKE_STATEMENT: _("查看考核月报(上交及时率、完整率、罚款)"),
+    INTAKE_ASSESS: _("核定当月罚款"),
+    INTAKE_CALENDAR: _("管理工作日历(节假日与调休)"),
 }
 
 ROLE_CODES = (

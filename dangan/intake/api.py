@@ -1,0 +1,256 @@
+"""Intake API: run the checks, read findings, record document facts, exception
+statements and the monthly statement. Views call the same services as the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.audit.services import audit_record
+from dangan.core.api import paginated
+from dangan.core.errors import ApplicationError
+from dangan.core.http import actor_of
+from dangan.intake import deadlines, exports, selectors, services
+from dangan.intake.models import ExceptionStatement, Finding
+from dangan.intake.penalties import month_bounds, penalty_statement
+
+
+class FindingOutput(serializers.ModelSerializer[Finding]):
+    kind_label = serializers.CharField(source="get_kind_display")
+    status_label = serializers.CharField(source="get_status_display")
+    document_title = serializers.CharField(source="document.title", default=None)
+    checklist_item_code = serializers.CharField(source="checklist_item.code", default=None)
+    responsible_name = serializers.CharField(source="responsible.__str__", default=None)
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "dossier",
+            "kind",
+            "kind_label",
+            "rule",
+            "detail",
+            "source",
+            "document",
+            "document_title",
+            "checklist_item",
+            "checklist_item_code",
+            "responsible",
+            "responsible_name",
+            "status",
+            "status_label",
+            "found_at",
+            "fixed_at",
+            "reoffence_count",
+        ]
+
+
+def deadline_dict(result: deadlines.DeadlineResult) -> dict[str, Any]:
+    return {
+        "due": result.due.isoformat() if result.due else None,
+        "state": result.state,
+        "note": result.note,
+        "submitted": result.submitted.isoformat() if result.submitted else None,
+    }
+
+
+class DossierAuditApi(APIView):
+    @extend_schema(request=None, responses=FindingOutput(many=True))
+    def post(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk, action=perms.INTAKE_AUDIT)
+        found = services.dossier_audit(actor=actor_of(request), dossier=dossier)
+        return Response(
+            {
+                "deadline": deadline_dict(deadlines.dossier_deadline(dossier)),
+                "findings": FindingOutput(found, many=True).data,
+            }
+        )
+
+
+class DossierFindingsApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=FindingOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk)
+        state = request.query_params.get("status", "")
+        if state and state not in Finding.Status.values:
+            raise ApplicationError(_("未知的状态"), field="status")
+        findings = dossier.findings.select_related("document", "checklist_item", "responsible")
+        if state:
+            findings = findings.filter(status=state)
+        return Response(
+            {
+                "deadline": deadline_dict(deadlines.dossier_deadline(dossier)),
+                "findings": FindingOutput(findings, many=True).data,
+            }
+        )
+
+
+class FindingListApi(APIView):
+    @extend_schema(responses=FindingOutput(many=True))
+    def get(self, request: Request) -> Response:
+        params = {
+            key: request.query_params.get(key, "")
+            for key in ("status", "kind", "person", "archive_type", "dossier")
+        }
+        for key in ("person", "archive_type", "dossier"):
+            if params[key] and not (params[key].isascii() and params[key].isdigit()):
+                raise ApplicationError(_("应为有效的编号"), field=key)
+        if params["status"] and params["status"] not in Finding.Status.values:
+            raise ApplicationError(_("未知的状态"), field="status")
+        if params["kind"] and params["kind"] not in Finding.Kind.values:
+            raise ApplicationError(_("未知的类别"), field="kind")
+        policy.require(request.user, perms.DOSSIER_VIEW)
+        findings = selectors.filter_findings(selectors.findings_for(request.user), params)
+        findings = findings.select_related("document", "checklist_item", "responsible")
+        return paginated(self, request, findings, lambda f: FindingOutput(f).data)
+
+
+class DocumentCheckApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        values = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
+        stamped = serializers.BooleanField(allow_null=True, default=None)
+        signed = serializers.BooleanField(allow_null=True, default=None)
+        copies = serializers.IntegerField(allow_null=True, default=None, min_value=0, max_value=99)
+
+    @extend_schema(request=InputSerializer)
+    def put(self, request: Request, pk: int) -> Response:
+        document = policy.access_document(request.user, pk)
+        policy.access_dossier(request.user, document.dossier_id, action=perms.INTAKE_AUDIT)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check = services.document_check_save(
+            actor=actor_of(request), document=document, **data.validated_data
+        )
+        return Response(
+            {
+                "document": document.pk,
+                "values": check.values,
+                "stamped": check.stamped,
+                "signed": check.signed,
+                "copies": check.copies,
+            }
+        )
+
+
+class StatementOutput(serializers.ModelSerializer[ExceptionStatement]):
+    steps = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExceptionStatement
+        fields = ["id", "finding", "text", "status", "current_step", "submitted_at", "steps"]
+
+    def get_steps(self, obj: ExceptionStatement) -> list[dict[str, Any]]:
+        return [
+            {
+                "position": s.position,
+                "role": s.role_code,
+                "label": s.label,
+                "decision": s.decision,
+                "decided_by": str(s.decided_by) if s.decided_by else None,
+                "decided_at": s.decided_at,
+            }
+            for s in obj.steps.select_related("decided_by")
+        ]
+
+
+class FindingStatementApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        text = serializers.CharField(max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses=StatementOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        finding = selectors.access_finding(request.user, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = services.statement_submit(
+            actor=actor_of(request), finding=finding, text=data.validated_data["text"]
+        )
+        return Response(StatementOutput(statement).data, status=status.HTTP_201_CREATED)
+
+
+class _Decision(serializers.Serializer[Any]):
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class StatementApproveApi(APIView):
+    @extend_schema(request=_Decision, responses=StatementOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        statement = selectors.access_statement(request.user, pk)
+        data = _Decision(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = services.statement_approve(
+            actor=actor_of(request), statement=statement, note=data.validated_data["note"]
+        )
+        return Response(StatementOutput(statement).data)
+
+
+class StatementDenyApi(APIView):
+    @extend_schema(request=_Decision, responses=StatementOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        statement = selectors.access_statement(request.user, pk)
+        data = _Decision(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = services.statement_deny(
+            actor=actor_of(request), statement=statement, note=data.validated_data["note"]
+        )
+        return Response(StatementOutput(statement).data)
+
+
+def month_param(request: Request) -> str:
+    month = request.query_params.get("month", "") or timezone.localdate().strftime("%Y-%m")
+    try:
+        month_bounds(month)
+    except ValueError:
+        raise ApplicationError(_("月份格式应为 YYYY-MM"), field="month") from None
+    return month
+
+
+class PenaltyStatementApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("month", str, description="YYYY-MM")])
+    def get(self, request: Request) -> Response:
+        policy.require(request.user, perms.INTAKE_STATEMENT)
+        month = month_param(request)
+        statement = penalty_statement(month, people=selectors.statement_people(request.user))
+        return Response(
+            {
+                "month": month,
+                "people": [row.as_dict() for row in statement.people],
+                "departments": [row.as_dict() for row in statement.departments],
+                "total": statement.total.as_dict(),
+            }
+        )
+
+
+class PenaltyStatementXlsxApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("month", str, description="YYYY-MM")])
+    def get(self, request: Request) -> HttpResponse:
+        policy.require(request.user, perms.INTAKE_STATEMENT)
+        month = month_param(request)
+        statement = penalty_statement(month, people=selectors.statement_people(request.user))
+        return statement_response(actor_of(request), statement)
+
+
+def statement_response(actor: Any, statement: Any) -> HttpResponse:
+    body = exports.statement_xlsx(statement)
+    audit_record(
+        actor=actor,
+        action="export",
+        object_type="penalty_statement",
+        object_repr=statement.month,
+        detail={"month": statement.month, "rows": len(statement.people)},
+    )
+    response = HttpResponse(body, content_type=exports.XLSX_TYPE)
+    name = f"statement-{statement.month}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

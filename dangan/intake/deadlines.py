@@ -1,0 +1,193 @@
+"""Submission deadlines (移交期限) computed from an archive type's `deadline` rule and a
+dossier's business dates. A rule naming a date the dossier lacks gives "date_missing":
+the dossier is flagged, never crashed.
+
+Rule kinds (JSON on ArchiveType.deadline):
+  working_days_after {field, days}   days_after {field, days}   hours_after {field, hours}
+  weekly {weekday: 1–7 (ISO, 5 = Friday), field?}   monthly {day, field?}
+  conditional {if: {field: value}, then: rule, else: rule}
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.archives.checklist import Checklist, condition_holds, dossier_checklist
+from dangan.archives.fields import parse_date
+from dangan.archives.models import Dossier
+from dangan.documents.models import Document
+from dangan.intake.calendar import Calendar
+
+ON_TIME = "on_time"
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+DATE_MISSING = "date_missing"
+NOT_APPLICABLE = "not_applicable"
+
+STATE_LABELS = {
+    ON_TIME: "按期",
+    DUE_SOON: "即将到期",
+    OVERDUE: "已超期",
+    DATE_MISSING: "缺少业务日期",
+    NOT_APPLICABLE: "无期限要求",
+}
+# "Due soon": this many working days or fewer remain.
+DUE_SOON_WORKING_DAYS = 1
+
+Due = datetime.date | datetime.datetime
+
+
+@dataclass(frozen=True)
+class DeadlineResult:
+    due: Due | None
+    state: str
+    note: str = ""
+    submitted: datetime.date | None = None
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def due_date(self) -> datetime.date | None:
+        if isinstance(self.due, datetime.datetime):
+            return timezone.localtime(self.due).date()
+        return self.due
+
+
+class MissingDate(Exception):
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _label(dossier: Dossier, key: str) -> str:
+    for spec in dossier.archive_type.field_schema():
+        if spec.get("key") == key:
+            return str(spec.get("label") or key)
+    return key
+
+
+def _date_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.date:
+    key = str(rule.get("field") or "")
+    raw = (dossier.fields or {}).get(key) if key else None
+    if not key:
+        return timezone.localtime(dossier.created_at).date()
+    if raw in (None, ""):
+        raise MissingDate(key)
+    try:
+        return parse_date(str(raw)[:10])
+    except ValueError:
+        raise MissingDate(key) from None
+
+
+def _datetime_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.datetime:
+    key = str(rule.get("field") or "")
+    raw = (dossier.fields or {}).get(key)
+    if raw in (None, ""):
+        raise MissingDate(key)
+    text = str(raw).strip()
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        moment = datetime.datetime.combine(_date_of(dossier, rule), datetime.time())
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _holds(condition: dict[str, Any], dossier: Dossier) -> bool:
+    """`{plated_by_dealer: true}` names a custom field; dotted paths go to condition_holds."""
+    dotted = {k if "." in k else f"fields.{k}": v for k, v in condition.items()}
+    return condition_holds(dotted, dossier)
+
+
+def rule_due(rule: dict[str, Any], dossier: Dossier, cal: Calendar) -> tuple[Due | None, str]:
+    """(due, description) for one rule; raises MissingDate. (None, "") for no rule."""
+    kind = rule.get("kind")
+    if kind == "conditional":
+        branch = rule.get("then") if _holds(rule.get("if") or {}, dossier) else rule.get("else")
+        return rule_due(branch or {}, dossier, cal)
+    if kind == "working_days_after":
+        days = int(rule.get("days", 0))
+        start = _date_of(dossier, rule)
+        text = _("%(f)s后%(n)s个工作日内") % {"f": _label(dossier, rule["field"]), "n": days}
+        return cal.add_working_days(start, days), text
+    if kind == "days_after":
+        days = int(rule.get("days", 0))
+        start = _date_of(dossier, rule)
+        text = _("%(f)s+%(n)s日") % {"f": _label(dossier, rule["field"]), "n": days}
+        return start + datetime.timedelta(days=days), text
+    if kind == "hours_after":
+        hours = int(rule.get("hours", 0))
+        moment = _datetime_of(dossier, rule)
+        text = _("%(f)s后%(n)s小时内") % {"f": _label(dossier, rule["field"]), "n": hours}
+        return moment + datetime.timedelta(hours=hours), text
+    if kind == "weekly":
+        weekday = int(rule.get("weekday", 5))
+        start = _date_of(dossier, rule)
+        ahead = (weekday - start.isoweekday()) % 7
+        names = "一二三四五六日"
+        return start + datetime.timedelta(days=ahead), _("每周%(d)s") % {"d": names[weekday - 1]}
+    if kind == "monthly":
+        day = int(rule.get("day", 1))
+        start = _date_of(dossier, rule)
+        year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+        last = month_calendar.monthrange(year, month)[1]
+        due = datetime.date(year, month, min(day, last))
+        return due, _("次月%(d)s日前") % {"d": day}
+    return None, ""
+
+
+def submitted_on(checklist: Checklist) -> datetime.date | None:
+    """When the bag became complete: the filing date of its last required document.
+    None while something required is missing."""
+    if not checklist.complete:
+        return None
+    dates = [
+        timezone.localtime(doc.created_at).date()
+        for row in checklist.rows
+        if row.required
+        for doc in row.documents
+        if doc.state == Document.State.VALID
+    ]
+    return max(dates) if dates else None
+
+
+def dossier_deadline(
+    dossier: Dossier,
+    *,
+    checklist: Checklist | None = None,
+    cal: Calendar | None = None,
+    today: datetime.date | None = None,
+) -> DeadlineResult:
+    rule = dossier.archive_type.deadline or {}
+    if not rule.get("kind"):
+        return DeadlineResult(None, NOT_APPLICABLE, "")
+    cal = cal or Calendar()
+    try:
+        due, text = rule_due(rule, dossier, cal)
+    except MissingDate as exc:
+        note = _("缺少业务日期:%(f)s") % {"f": _label(dossier, exc.field)}
+        return DeadlineResult(None, DATE_MISSING, note)
+    if due is None:
+        return DeadlineResult(None, NOT_APPLICABLE, "")
+    checklist = checklist if checklist is not None else dossier_checklist(dossier)
+    submitted = submitted_on(checklist)
+    today = today or timezone.localdate()
+    due_day = timezone.localtime(due).date() if isinstance(due, datetime.datetime) else due
+    if submitted is not None:
+        state = ON_TIME if submitted <= due_day else OVERDUE
+    elif today > due_day:
+        state = OVERDUE
+    elif cal.working_days_between(today, due_day) <= DUE_SOON_WORKING_DAYS:
+        state = DUE_SOON
+    else:
+        state = ON_TIME
+    return DeadlineResult(due, state, text, submitted)

@@ -1,0 +1,428 @@
+"""Every change of intake data (STYLE 1): audit runs and findings, document facts,
+exception statements and their chain, penalties, the working-day calendar."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.accounts.models import Department, Role, User
+from dangan.archives.models import ChecklistItem, Dossier
+from dangan.audit.services import audit_record
+from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
+from dangan.documents.models import Document
+from dangan.intake import checks, penalties
+from dangan.intake.calendar import Calendar, official_schedule
+from dangan.intake.models import (
+    AuditRun,
+    DocumentCheck,
+    ExceptionStatement,
+    Finding,
+    Holiday,
+    Penalty,
+    StatementStep,
+)
+
+# Kinds whose absence makes a dossier "complete" for the 完整率 (lateness is timeliness).
+COMPLETENESS_KINDS = frozenset(k for k in Finding.Kind.values if k != Finding.Kind.LATE)
+
+
+def _responsible(dossier: Dossier) -> tuple[User, Department | None]:
+    owner = dossier.customer.owner
+    return owner, owner.department or dossier.customer.department
+
+
+def _aware(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(18, 0)))
+
+
+@transaction.atomic
+def finding_record(
+    *,
+    actor: User | None,
+    dossier: Dossier,
+    kind: str,
+    rule: str,
+    detail: str = "",
+    document: Document | None = None,
+    checklist_item: ChecklistItem | None = None,
+    responsible: User | None = None,
+) -> Finding:
+    """A finding noted by hand (e.g. an item marked missing or wrong on a hand-over).
+    The caller has checked the actor's access to the dossier."""
+    if kind not in Finding.Kind.values:
+        raise ApplicationError(_("未知的稽核结果类别"), field="kind")
+    if not rule.strip():
+        raise ApplicationError(_("请写明违反的规则"), field="rule")
+    if document is not None and document.dossier_id != dossier.pk:
+        raise ApplicationError(_("该文件不属于此档案"), field="document")
+    if checklist_item is not None and checklist_item.archive_type_id != dossier.archive_type_id:
+        raise ApplicationError(_("该清单项不属于此档案类型"), field="checklist_item")
+    owner, department = _responsible(dossier)
+    person = responsible or owner
+    finding = Finding.objects.create(
+        dossier=dossier,
+        kind=kind,
+        rule=rule.strip()[:300],
+        detail=detail,
+        source=Finding.Source.MANUAL,
+        document=document,
+        checklist_item=checklist_item,
+        responsible=person,
+        department=person.department or department,
+        found_at=timezone.now(),
+        found_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="finding_record",
+        obj=dossier,
+        detail={"finding": finding.pk, "kind": kind, "rule": finding.rule},
+    )
+    return finding
+
+
+@transaction.atomic
+def dossier_audit(
+    *, actor: User | None, dossier: Dossier, today: datetime.date | None = None
+) -> list[Finding]:
+    """Rerun the checks: open a finding per new issue, close (fixed) the audit findings no
+    longer raised. Returns the dossier's open findings. Locks the dossier row so that two
+    runs at once do not open the same finding twice."""
+    locked = Dossier.objects.select_for_update().select_related(
+        "archive_type", "customer__owner__department"
+    )
+    dossier = locked.get(pk=dossier.pk)
+    now = timezone.now()
+    cal = Calendar()
+    today = today or timezone.localdate()
+    issues, _result = checks.dossier_issues(dossier, cal=cal, today=today)
+    open_by_key = {
+        f.rule_key: f
+        for f in dossier.findings.select_for_update().filter(
+            status=Finding.Status.OPEN, source=Finding.Source.AUDIT
+        )
+    }
+    owner, department = _responsible(dossier)
+    opened, fixed = [], []
+    for issue in issues:
+        current = open_by_key.pop(issue.key, None)
+        if current is not None:
+            if issue.resolved_on is not None:
+                current.status = Finding.Status.FIXED
+                current.fixed_at = _aware(issue.resolved_on)
+                current.save(update_fields=["status", "fixed_at"])
+                fixed.append(current.pk)
+            elif current.detail != issue.detail:
+                current.detail = issue.detail
+                current.save(update_fields=["detail"])
+            continue
+        if issue.resolved_on is not None and dossier.findings.filter(rule_key=issue.key).exists():
+            continue  # this lateness is on record already
+        finding = Finding.objects.create(
+            dossier=dossier,
+            kind=issue.kind,
+            rule_key=issue.key,
+            rule=issue.rule[:300],
+            detail=issue.detail,
+            document=issue.document,
+            checklist_item=issue.checklist_item,
+            responsible=owner,
+            department=department,
+            found_at=now,
+            found_by=actor,
+            status=Finding.Status.FIXED if issue.resolved_on else Finding.Status.OPEN,
+            fixed_at=now if issue.resolved_on else None,
+        )
+        opened.append(finding.pk)
+    for finding in open_by_key.values():
+        finding.status = Finding.Status.FIXED
+        finding.fixed_at = now
+        finding.save(update_fields=["status", "fixed_at"])
+        fixed.append(finding.pk)
+    still_open = list(
+        dossier.findings.filter(status=Finding.Status.OPEN).select_related(
+            "document", "checklist_item", "responsible"
+        )
+    )
+    for finding in still_open:
+        count = 1 if penalties.reoffence_day(finding, cal, today) else 0
+        if finding.reoffence_count != count:
+            finding.reoffence_count = count
+            finding.save(update_fields=["reoffence_count"])
+    AuditRun.objects.create(
+        dossier=dossier,
+        run_at=now,
+        run_by=actor,
+        complete=not any(f.kind in COMPLETENESS_KINDS for f in still_open),
+        open_findings=len(still_open),
+    )
+    audit_record(
+        actor=actor,
+        action="audit_run",
+        obj=dossier,
+        detail={"opened": opened, "fixed": fixed, "open": len(still_open)},
+    )
+    return still_open
+
+
+@transaction.atomic
+def finding_fix(*, actor: User, finding: Finding, note: str = "") -> Finding:
+    """Mark a hand-recorded finding as corrected (audit findings close on the next run)."""
+    finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    if finding.status != Finding.Status.OPEN:
+        raise InvalidTransition(_("该稽核结果已不是待整改状态"))
+    finding.status = Finding.Status.FIXED
+    finding.fixed_at = timezone.now()
+    finding.save(update_fields=["status", "fixed_at"])
+    audit_record(
+        actor=actor,
+        action="finding_fix",
+        obj=finding.dossier,
+        detail={"finding": finding.pk, "note": note},
+    )
+    return finding
+
+
+@transaction.atomic
+def document_check_save(
+    *,
+    actor: User,
+    document: Document,
+    values: dict[str, Any],
+    stamped: bool | None = None,
+    signed: bool | None = None,
+    copies: int | None = None,
+) -> DocumentCheck:
+    """Record what the clerk read off a document. Keys of `values` must be fields the
+    type's consistency rules compare."""
+    dossier = document.dossier
+    allowed = {str(r.get("field")) for r in dossier.archive_type.consistency or []}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ApplicationError(
+            _("此档案类型不比对这些要素:%(k)s") % {"k": "、".join(unknown)}, field="values"
+        )
+    cleaned = {k: str(v).strip()[:200] for k, v in values.items() if str(v or "").strip()}
+    if copies is not None and not 0 <= copies <= 99:
+        raise ApplicationError(_("份数应在 0–99 之间"), field="copies")
+    check, _created = DocumentCheck.objects.select_for_update().get_or_create(document=document)
+    check.values = cleaned
+    check.stamped = stamped
+    check.signed = signed
+    check.copies = copies
+    check.checked_by = actor
+    check.checked_at = timezone.now()
+    check.save()
+    audit_record(
+        actor=actor,
+        action="document_check",
+        obj=document,
+        detail={"values": cleaned, "stamped": stamped, "signed": signed, "copies": copies},
+    )
+    return check
+
+
+# --- exception statements (情况说明) ---------------------------------------------------
+
+# Seed 003 #5 四.3: 销售经理确认 → 客服经理 → 总经理. Mapped to the roles that hold those
+# offices here: the responsible person's department manager, customer service, director.
+CHAIN: tuple[tuple[str, str, bool], ...] = (
+    ("dept_manager", "部门经理确认情况属实", True),
+    ("customer_service", "客服经理签字", False),
+    ("director", "总经理签字", False),
+)
+
+
+@transaction.atomic
+def statement_submit(*, actor: User, finding: Finding, text: str) -> ExceptionStatement:
+    finding = Finding.objects.select_for_update().select_related("responsible").get(pk=finding.pk)
+    if finding.status != Finding.Status.OPEN:
+        raise InvalidTransition(_("只能为待整改的稽核结果提交情况说明"))
+    if not text.strip():
+        raise ApplicationError(_("请填写情况说明"), field="text")
+    if finding.statements.filter(status=ExceptionStatement.Status.PENDING).exists():
+        raise InvalidTransition(_("该稽核结果已有审批中的情况说明"))
+    statement = ExceptionStatement.objects.create(
+        finding=finding, text=text.strip(), submitted_by=actor, submitted_at=timezone.now()
+    )
+    department = finding.department
+    StatementStep.objects.bulk_create(
+        StatementStep(
+            statement=statement,
+            position=position,
+            role_code=role,
+            department=department if per_department else None,
+            label=label,
+        )
+        for position, (role, label, per_department) in enumerate(CHAIN)
+    )
+    audit_record(
+        actor=actor,
+        action="statement_submit",
+        obj=finding.dossier,
+        detail={"finding": finding.pk, "statement": statement.pk},
+    )
+    return statement
+
+
+def may_decide(actor: User, statement: ExceptionStatement) -> bool:
+    """Whether `actor` holds the office of the statement's current step."""
+    step = statement.steps.filter(position=statement.current_step).first()
+    if step is None or statement.status != ExceptionStatement.Status.PENDING:
+        return False
+    if not actor.roles.filter(code=step.role_code).exists():
+        return False
+    return step.department_id is None or step.department_id == actor.department_id
+
+
+def _decide(
+    actor: User, statement: ExceptionStatement, decision: str, note: str
+) -> tuple[ExceptionStatement, StatementStep]:
+    statement = (
+        ExceptionStatement.objects.select_for_update()
+        .select_related("finding")
+        .get(pk=statement.pk)
+    )
+    if statement.status != ExceptionStatement.Status.PENDING:
+        raise InvalidTransition(_("该情况说明已审批完毕"))
+    if actor.pk == statement.submitted_by_id or actor.pk == statement.finding.responsible_id:
+        raise Forbidden(_("不能审批自己提交或自己负责的情况说明"))
+    step = statement.steps.get(position=statement.current_step)
+    if not may_decide(actor, statement):
+        role = Role.objects.filter(code=step.role_code).first()
+        raise Forbidden(
+            _("当前应由“%(label)s”(%(role)s)审批")
+            % {"label": step.label, "role": role.name if role else step.role_code}
+        )
+    step.decision = decision
+    step.decided_by = actor
+    step.decided_at = timezone.now()
+    step.note = note[:200]
+    step.save(update_fields=["decision", "decided_by", "decided_at", "note"])
+    return statement, step
+
+
+@transaction.atomic
+def statement_approve(
+    *, actor: User, statement: ExceptionStatement, note: str = ""
+) -> ExceptionStatement:
+    statement, step = _decide(actor, statement, StatementStep.Decision.APPROVED, note)
+    last = not statement.steps.filter(position__gt=step.position).exists()
+    if last:
+        statement.status = ExceptionStatement.Status.APPROVED
+        statement.decided_at = timezone.now()
+        finding = Finding.objects.select_for_update().get(pk=statement.finding_id)
+        if finding.status == Finding.Status.OPEN:
+            finding.status = Finding.Status.EXCEPTED
+            finding.fixed_at = statement.decided_at
+            finding.save(update_fields=["status", "fixed_at"])
+    else:
+        statement.current_step = step.position + 1
+    statement.save(update_fields=["status", "decided_at", "current_step"])
+    audit_record(
+        actor=actor,
+        action="statement_approve",
+        obj=statement.finding.dossier,
+        detail={"statement": statement.pk, "step": step.position, "final": last},
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_deny(
+    *, actor: User, statement: ExceptionStatement, note: str = ""
+) -> ExceptionStatement:
+    statement, step = _decide(actor, statement, StatementStep.Decision.DENIED, note)
+    statement.status = ExceptionStatement.Status.DENIED
+    statement.decided_at = timezone.now()
+    statement.save(update_fields=["status", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="statement_deny",
+        obj=statement.finding.dossier,
+        detail={"statement": statement.pk, "step": step.position},
+    )
+    return statement
+
+
+# --- penalties ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def penalties_assess(*, actor: User | None, month: str) -> list[Penalty]:
+    """Fix the month's fines as records (re-assessing replaces the month's rows)."""
+    try:
+        penalties.month_bounds(month)
+    except ValueError:
+        raise ApplicationError(_("月份格式应为 YYYY-MM"), field="month") from None
+    now = timezone.now()
+    Penalty.objects.filter(month=month).delete()
+    rows = [
+        Penalty(
+            finding=v.finding,
+            occurrence=v.occurrence,
+            person=v.finding.responsible,
+            department=v.finding.department,
+            month=month,
+            occurred_on=v.on,
+            nth=v.nth,
+            amount=v.amount,
+            reason=v.reason,
+            assessed_at=now,
+        )
+        for v in penalties.violations(month)
+        if v.finding.responsible is not None
+    ]
+    Penalty.objects.bulk_create(rows)
+    total = sum((p.amount for p in rows), penalties.CENT * 0)
+    audit_record(
+        actor=actor,
+        action="penalty_assess",
+        object_type="penalty",
+        object_repr=month,
+        detail={"month": month, "count": len(rows), "total": str(total)},
+    )
+    return rows
+
+
+# --- the working-day calendar -------------------------------------------------------
+
+
+@transaction.atomic
+def holiday_set(*, actor: User, date: datetime.date, kind: str, name: str = "") -> Holiday:
+    if kind not in Holiday.Kind.values:
+        raise ApplicationError(_("请选择放假或调休上班"), field="kind")
+    holiday, _created = Holiday.objects.update_or_create(
+        date=date, defaults={"kind": kind, "name": name.strip()[:40]}
+    )
+    audit_record(actor=actor, action="calendar_set", obj=holiday, detail={"kind": kind})
+    return holiday
+
+
+@transaction.atomic
+def holiday_remove(*, actor: User, holiday: Holiday) -> None:
+    audit_record(actor=actor, action="calendar_remove", obj=holiday)
+    holiday.delete()
+
+
+@transaction.atomic
+def calendar_load(*, actor: User | None, year: int) -> int:
+    """Load the shipped official schedule of `year`; existing dates are overwritten."""
+    rows = official_schedule(year)
+    if not rows:
+        raise ApplicationError(_("未内置 %(y)s 年的节假日安排") % {"y": year}, field="year")
+    for day, kind, name in rows:
+        Holiday.objects.update_or_create(date=day, defaults={"kind": kind, "name": name})
+    audit_record(
+        actor=actor,
+        action="calendar_load",
+        object_type="holiday",
+        object_repr=str(year),
+        detail={"year": year, "dates": len(rows)},
+    )
+    return len(rows)
