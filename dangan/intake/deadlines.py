@@ -145,9 +145,30 @@ def rule_due(rule: dict[str, Any], dossier: Dossier, cal: Calendar) -> tuple[Due
     return None, ""
 
 
-def submitted_on(checklist: Checklist) -> datetime.date | None:
-    """When the bag became complete: the filing date of its last required document.
-    None while something required is missing."""
+def handed_over_on(dossier: Dossier) -> datetime.date | None:
+    """The day the bag was first handed over and accepted (receiver's signature)."""
+    from dangan.handover.models import HandoverItem
+
+    signed = (
+        HandoverItem.objects.filter(
+            dossier=dossier,
+            status=HandoverItem.Status.ACCEPTED,
+            handover__receiver_signed_at__isnull=False,
+        )
+        .order_by("handover__receiver_signed_at")
+        .values_list("handover__receiver_signed_at", flat=True)
+        .first()
+    )
+    return timezone.localtime(signed).date() if signed is not None else None
+
+
+def submitted_on(checklist: Checklist, dossier: Dossier | None = None) -> datetime.date | None:
+    """When the bag was submitted: the day a signed hand-over accepted it; without one,
+    the filing date of its last required document. None while something required is
+    missing and no hand-over accepted it."""
+    handed = handed_over_on(dossier) if dossier is not None else None
+    if handed is not None:
+        return handed
     if not checklist.complete:
         return None
     dates = [
@@ -179,7 +200,7 @@ def dossier_deadline(
     if due is None:
         return DeadlineResult(None, NOT_APPLICABLE, "")
     checklist = checklist if checklist is not None else dossier_checklist(dossier)
-    submitted = submitted_on(checklist)
+    submitted = submitted_on(checklist, dossier)
     today = today or timezone.localdate()
     due_day = timezone.localtime(due).date() if isinstance(due, datetime.datetime) else due
     if submitted is not None:
