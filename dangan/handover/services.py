@@ -145,13 +145,13 @@ def _check_receiver(actor: User, to_user: User | None, to_department: Department
 
 def _lock_dossiers(ids: Sequence[int]) -> list[Dossier]:
     dossiers = list(
-        Dossier.objects.select_for_update()
+        Dossier.objects.select_for_update(of=("self",))
         .select_related("customer", "archive_type")
         .filter(pk__in=ids)
         .order_by("pk")
     )
     open_items = (
-        HandoverItem.objects.select_for_update()
+        HandoverItem.objects.select_for_update(of=("self",))
         .filter(dossier_id__in=ids, is_open=True)
         .select_related("handover", "dossier")
         .order_by("dossier_id")
@@ -289,7 +289,7 @@ def handover_create(
 
 def _lock(handover: Handover) -> Handover:
     return (
-        Handover.objects.select_for_update()
+        Handover.objects.select_for_update(of=("self",))
         .select_related("from_user", "to_user", "to_department")
         .get(pk=handover.pk)
     )
@@ -375,7 +375,9 @@ def handover_verify(*, actor: User, handover: Handover, results: Results) -> Han
         raise ApplicationError(_("请填写核对结果"), field="results")
     items = {
         item.pk: item
-        for item in handover.items.select_for_update().select_related("dossier__archive_type")
+        for item in handover.items.select_for_update(of=("self",)).select_related(
+            "dossier__archive_type"
+        )
     }
     now = timezone.now()
     changes: dict[str, dict[str, str]] = {}
@@ -387,7 +389,7 @@ def handover_verify(*, actor: User, handover: Handover, results: Results) -> Han
                 _("移交单中没有该档案:%(i)s") % {"i": raw_id}, field="results"
             ) from None
         policy.access_dossier(actor, item.dossier_id)  # NotFound for what the receiver can't see
-        lines = list(item.lines.select_for_update().order_by("position", "id"))
+        lines = list(item.lines.select_for_update(of=("self",)).order_by("position", "id"))
         by_line = {line.code: line for line in lines}
         for code, (result, note) in by_code.items():
             line = by_line.get(code)
@@ -471,7 +473,9 @@ def _close(*, actor: User, handover: Handover) -> None:
     originals); rejected ones stay with the sender. Called inside handover_sign."""
     now = timezone.now()
     items = list(
-        handover.items.select_for_update().select_related("dossier").prefetch_related("lines")
+        handover.items.select_for_update(of=("self",))
+        .select_related("dossier")
+        .prefetch_related("lines")
     )
     accepted = [item for item in items if item.status == HandoverItem.Status.ACCEPTED]
     rejected = [item for item in items if item.status == HandoverItem.Status.REJECTED]
@@ -555,7 +559,9 @@ def handover_departure(*, actor: User, from_user: User, to_user: User, note: str
         raise ApplicationError(_("接替人账号已停用"), field="to_user")
     _require_reach(actor, from_user, "from_user")
     _require_reach(actor, to_user, "to_user")
-    customers = list(Customer.objects.select_for_update().filter(owner=from_user).order_by("pk"))
+    customers = list(
+        Customer.objects.select_for_update(of=("self",)).filter(owner=from_user).order_by("pk")
+    )
     visible = set(
         policy.customers_for(actor)
         .filter(pk__in=[c.pk for c in customers])
@@ -565,7 +571,7 @@ def handover_departure(*, actor: User, from_user: User, to_user: User, note: str
         raise Forbidden(_("离职人员的部分客户不在您的管理范围内"), field="from_user")
     result = Departure(customers=[c.pk for c in customers])
 
-    open_batches = Handover.objects.select_for_update().filter(
+    open_batches = Handover.objects.select_for_update(of=("self",)).filter(
         Q(from_user=from_user) | Q(to_user=from_user), status__in=Handover.OPEN
     )
     for batch in open_batches:

@@ -93,7 +93,7 @@ def dossier_audit(
     """Rerun the checks: open a finding per new issue, close (fixed) the audit findings no
     longer raised. Returns the dossier's open findings. Locks the dossier row so that two
     runs at once do not open the same finding twice."""
-    locked = Dossier.objects.select_for_update().select_related(
+    locked = Dossier.objects.select_for_update(of=("self",)).select_related(
         "archive_type", "customer__owner__department"
     )
     dossier = locked.get(pk=dossier.pk)
@@ -103,7 +103,7 @@ def dossier_audit(
     issues, _result = checks.dossier_issues(dossier, cal=cal, today=today)
     open_by_key = {
         f.rule_key: f
-        for f in dossier.findings.select_for_update().filter(
+        for f in dossier.findings.select_for_update(of=("self",)).filter(
             status=Finding.Status.OPEN, source=Finding.Source.AUDIT
         )
     }
@@ -173,7 +173,7 @@ def dossier_audit(
 @transaction.atomic
 def finding_fix(*, actor: User, finding: Finding, note: str = "") -> Finding:
     """Mark a hand-recorded finding as corrected (audit findings close on the next run)."""
-    finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    finding = Finding.objects.select_for_update(of=("self",)).get(pk=finding.pk)
     if finding.status != Finding.Status.OPEN:
         raise InvalidTransition(_("该稽核结果已不是待整改状态"))
     finding.status = Finding.Status.FIXED
@@ -210,7 +210,9 @@ def document_check_save(
     cleaned = {k: str(v).strip()[:200] for k, v in values.items() if str(v or "").strip()}
     if copies is not None and not 0 <= copies <= 99:
         raise ApplicationError(_("份数应在 0–99 之间"), field="copies")
-    check, _created = DocumentCheck.objects.select_for_update().get_or_create(document=document)
+    check, _created = DocumentCheck.objects.select_for_update(of=("self",)).get_or_create(
+        document=document
+    )
     check.values = cleaned
     check.stamped = stamped
     check.signed = signed
@@ -240,7 +242,11 @@ CHAIN: tuple[tuple[str, str, bool], ...] = (
 
 @transaction.atomic
 def statement_submit(*, actor: User, finding: Finding, text: str) -> ExceptionStatement:
-    finding = Finding.objects.select_for_update().select_related("responsible").get(pk=finding.pk)
+    finding = (
+        Finding.objects.select_for_update(of=("self",))
+        .select_related("responsible")
+        .get(pk=finding.pk)
+    )
     if finding.status != Finding.Status.OPEN:
         raise InvalidTransition(_("只能为待整改的稽核结果提交情况说明"))
     if not text.strip():
@@ -284,7 +290,7 @@ def _decide(
     actor: User, statement: ExceptionStatement, decision: str, note: str
 ) -> tuple[ExceptionStatement, StatementStep]:
     statement = (
-        ExceptionStatement.objects.select_for_update()
+        ExceptionStatement.objects.select_for_update(of=("self",))
         .select_related("finding")
         .get(pk=statement.pk)
     )
@@ -316,7 +322,7 @@ def statement_approve(
     if last:
         statement.status = ExceptionStatement.Status.APPROVED
         statement.decided_at = timezone.now()
-        finding = Finding.objects.select_for_update().get(pk=statement.finding_id)
+        finding = Finding.objects.select_for_update(of=("self",)).get(pk=statement.finding_id)
         if finding.status == Finding.Status.OPEN:
             finding.status = Finding.Status.EXCEPTED
             finding.fixed_at = statement.decided_at
