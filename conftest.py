@@ -56,6 +56,7 @@ def ensure_default_roles() -> None:
         run("dangan.accounts.migrations.0005_circulation_roles", "forwards")
         run("dangan.accounts.migrations.0006_handover_roles", "forwards")
         run("dangan.accounts.migrations.0007_intake_roles", "forwards")
+        run("dangan.accounts.migrations.0008_import_export_roles", "forwards")
     if not ApprovalRule.objects.exists():
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")
 

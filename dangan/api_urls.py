@@ -44,6 +44,12 @@ from dangan.handover.api import (
     HandoverSignApi,
     HandoverVerifyApi,
 )
+from dangan.importer.api import (
+    CustomerExportApi,
+    DossierExportApi,
+    ImportDetailApi,
+    ImportListApi,
+)
 from dangan.intake.api import (
     DocumentCheckApi,
     DossierAuditApi,
@@ -55,6 +61,7 @@ from dangan.intake.api import (
     StatementApproveApi,
     StatementDenyApi,
 )
+from dangan.search.api import SearchApi
 
 app_name = "api"
 urlpatterns = [
@@ -127,6 +134,11 @@ urlpatterns = [
         PenaltyStatementXlsxApi.as_view(),
         name="penalty_statement_xlsx",
     ),
+    path("search/", SearchApi.as_view(), name="search"),
+    path("imports/", ImportListApi.as_view(), name="imports"),
+    path("imports/<int:pk>/", ImportDetailApi.as_view(), name="import"),
+    path("exports/customers.xlsx", CustomerExportApi.as_view(), name="export_customers"),
+    path("exports/dossiers.xlsx", DossierExportApi.as_view(), name="export_dossiers"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

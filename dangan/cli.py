@@ -6,10 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dangan.accounts.models import User
 
 RESERVED = {
-    "import": "导入 Excel/CSV 客户与档案",
-    "export": "导出全部数据、文件与审计日志",
     "backup": "备份数据与文件",
     "restore": "从备份恢复",
 }
@@ -170,6 +172,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_search_rebuild(args: argparse.Namespace) -> int:
+    from dangan.search.services import rebuild_index
+
+    counts = rebuild_index()
+    print(
+        f"检索索引已重建:客户 {counts['customer']} 条,档案 {counts['dossier']} 条,"
+        f"文件 {counts['document']} 条。"
+    )
+    return 0
+
+
 def cmd_audit_prune(args: argparse.Namespace) -> int:
     import datetime
 
@@ -193,6 +206,79 @@ def _reserved(name: str) -> Callable[[argparse.Namespace], int]:
         return 2
 
     return run
+
+
+def _cli_actor(username: str | None, code: str) -> User:
+    from dangan.accounts import policy
+    from dangan.accounts.models import User
+    from dangan.core.errors import ApplicationError
+
+    users = User.objects.filter(is_active=True).prefetch_related("roles").order_by("pk")
+    if username:
+        user = users.filter(username=username).first()
+        if user is None:
+            raise ApplicationError(f"用户 {username} 不存在或已停用")
+        return user
+    for user in users:
+        if policy.has_perm(user, code):
+            return user
+    raise ApplicationError("没有具备该权限的用户,请用 --user 指定")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a sheet of customers in the foreground, printing progress and the report."""
+    from pathlib import Path
+
+    from dangan.accounts import permissions as perms
+    from dangan.importer.models import ImportJob
+    from dangan.importer.services import import_job_create, import_run
+
+    actor = _cli_actor(args.user, perms.DATA_IMPORT)
+    job = import_job_create(
+        actor=actor,
+        path=Path(args.file),
+        archive_type=args.archive_type or "",
+        dry_run=args.dry_run,
+    )
+
+    def progress(j: ImportJob) -> None:
+        print(f"进度: {j.processed_rows}/{j.total_rows} 行", flush=True)
+
+    job = import_run(job=job, progress=progress)
+    for row in job.row_reports():
+        if row.get("status") == "error":
+            text = ";".join(f"{e['field']}:{e['message']}" for e in row.get("errors", []))
+            print(f"第 {row['row']} 行 错误 {row.get('name', '')} {text}")
+        elif row.get("status") == "updated":
+            print(
+                f"第 {row['row']} 行 更新 {row.get('name', '')} {'、'.join(row.get('notes', []))}"
+            )
+    counts = job.report.get("counts", {})
+    mode = "试导入(未写入)" if job.dry_run else "导入"
+    print(
+        f"{mode}完成: 新建 {counts.get('created', 0)},更新 {counts.get('updated', 0)},"
+        f"无变化 {counts.get('unchanged', 0)},错误 {counts.get('error', 0)}"
+    )
+    if job.status == ImportJob.Status.FAILED:
+        print(f"导入中断: {job.error};已写入的行: {job.report.get('committed')}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the customer or dossier list (as the user sees it) to an Excel file."""
+    import shutil
+
+    from dangan.accounts import permissions as perms
+    from dangan.importer import exports
+
+    actor = _cli_actor(args.user, perms.DATA_EXPORT)
+    make = exports.customers_xlsx if args.what == "customers" else exports.dossiers_xlsx
+    out, count = make(actor=actor, filters={})
+    with open(args.output or f"{args.what}.xlsx", "wb") as target:
+        shutil.copyfileobj(out, target)
+    print(f"已导出 {count} 行到 {args.output or f'{args.what}.xlsx'}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,8 +345,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.set_defaults(func=cmd_audit_prune)
 
+    p = sub.add_parser("search", help="检索索引 (search index)")
+    ssub = p.add_subparsers(dest="search_command", metavar="ACTION", required=True)
+    s = ssub.add_parser("rebuild", help="重建全部检索索引 (rebuild the search index)")
+    s.set_defaults(func=cmd_search_rebuild)
+
     p = sub.add_parser("verify", help="校验文件完整性与审计链 (fixity + audit chain)")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("import", help="导入 Excel/CSV 客户 (import customers)")
+    isub = p.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+    i = isub.add_parser("customers", help="导入客户(可同时建档)")
+    i.add_argument("file")
+    i.add_argument("--archive-type", default=None, help="同时为每位客户建此类型的档案")
+    i.add_argument("--dry-run", action="store_true", help="只校验并报告,不写入")
+    i.add_argument("--user", default=None, help="以此用户身份导入(默认:首个有导入权限的用户)")
+    i.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="导出客户或档案列表为 Excel (export lists)")
+    p.add_argument("what", choices=["customers", "dossiers"])
+    p.add_argument("-o", "--output", default=None)
+    p.add_argument("--user", default=None, help="以此用户身份导出(按其权限过滤与脱敏)")
+    p.set_defaults(func=cmd_export)
 
     for name, text in RESERVED.items():
         p = sub.add_parser(name, help=f"{text}(后续版本)")

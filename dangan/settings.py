@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "dangan.circulation",
     "dangan.handover",
     "dangan.intake",
+    "dangan.search",
+    "dangan.importer",
 ]
 
 MIDDLEWARE = [

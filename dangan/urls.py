@@ -32,6 +32,8 @@ urlpatterns = [
     path("intake/", include("dangan.intake.urls")),
     path("circulation/", include("dangan.circulation.urls")),
     path("handover/", include("dangan.handover.urls")),
+    path("import/", include("dangan.importer.urls")),
+    path("search/", include("dangan.search.urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

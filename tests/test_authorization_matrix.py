@@ -145,6 +145,10 @@ ROUTES: dict[str, list[Check]] = {
     "api:document": [Check(obj="document", scoped=True)],
     "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],
     "api:audit": [Check(needs=(P.AUDIT_VIEW,))],
+    # One search box: anyone signed in; results pass through the policy layer
+    # (dangan/search/tests/test_search.py checks scope and counts).
+    "search:results": AUTHENTICATED,
+    "api:search": AUTHENTICATED,
     "api:audit_export": [Check(needs=(P.AUDIT_EXPORT,))],
     # Use of the archive (issue 5). Whether a request may be made, seen or decided depends
     # on who asked and on the approval chain, not on a permission code: those routes are
@@ -233,6 +237,16 @@ ROUTES: dict[str, list[Check]] = {
     "api:statement_deny": [],
     "api:penalty_statement": [Check(needs=(P.INTAKE_STATEMENT,))],
     "api:penalty_statement_xlsx": [Check(needs=(P.INTAKE_STATEMENT,))],
+    # Import and export (issue 6 §3–4). A job is seen only by the user who started it:
+    # checked against its owner and others in dangan/importer/tests/.
+    "importer:wizard": [Check(needs=(P.DATA_IMPORT,))],
+    "importer:mapping": [],
+    "importer:job": [],
+    "importer:commit": [],
+    "api:imports": [Check("POST", needs=(P.DATA_IMPORT,))],  # an empty body answers 400
+    "api:import": [],
+    "api:export_customers": [Check(needs=(P.DATA_EXPORT, P.CUSTOMER_VIEW))],
+    "api:export_dossiers": [Check(needs=(P.DATA_EXPORT, P.DOSSIER_VIEW))],
 }
 
 

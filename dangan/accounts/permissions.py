@@ -32,6 +32,8 @@ INTAKE_AUDIT = "intake.audit"
 INTAKE_STATEMENT = "intake.statement"
 INTAKE_ASSESS = "intake.assess"
 INTAKE_CALENDAR = "intake.calendar"
+DATA_IMPORT = "data.import"
+DATA_EXPORT = "data.export"
 
 LABELS = {
     CUSTOMER_VIEW: _("查看客户"),
@@ -62,6 +64,8 @@ LABELS = {
     INTAKE_STATEMENT: _("查看考核月报(上交及时率、完整率、罚款)"),
     INTAKE_ASSESS: _("核定当月罚款"),
     INTAKE_CALENDAR: _("管理工作日历(节假日与调休)"),
+    DATA_IMPORT: _("导入 Excel/CSV 客户数据"),
+    DATA_EXPORT: _("导出列表与检索结果 (Excel)"),
 }
 
 ROLE_CODES = (

@@ -18,6 +18,7 @@ from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
 from dangan.customers.models import Customer
+from dangan.search import services as search_services
 
 RETENTION_CODES = ("Y", "D30", "D10")
 
@@ -86,6 +87,7 @@ def dossier_create(
         obj=dossier,
         detail={"archive_number": number, "customer": customer.pk, "type": archive_type.code},
     )
+    transaction.on_commit(lambda: search_services.index_dossier(dossier.pk))
     return dossier
 
 
@@ -157,6 +159,7 @@ def dossier_change(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
         audit_record(
             actor=actor, action="change", obj=dossier, detail={"before": before, "after": after}
         )
+        transaction.on_commit(lambda: search_services.index_dossier(dossier.pk))
     return dossier
 
 

@@ -19,6 +19,7 @@ from dangan.audit.services import audit_record
 from dangan.core import crypto, identifiers
 from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
 from dangan.customers.models import Customer, RelatedPerson
+from dangan.search import services as search_services
 
 DETAIL_FIELDS = (
     "gender",
@@ -209,6 +210,7 @@ def customer_create(
             "uscc_override": bool(customer.uscc_override_reason),
         },
     )
+    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
     return customer
 
 
@@ -285,6 +287,7 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
     audit_record(
         actor=actor, action="change", obj=customer, detail={"before": before, "after": after}
     )
+    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
     return customer
 
 
@@ -323,6 +326,7 @@ def related_person_add(
         obj=customer,
         detail={"related_person_added": {"relation": relation, "name": person.name}},
     )
+    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
     return person
 
 

@@ -19,7 +19,8 @@ from dangan.archives.models import ChecklistItem, Dossier
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
 from dangan.documents import storage, watermark
-from dangan.documents.models import Attachment, Document
+from dangan.documents.models import Attachment, Blob, Document
+from dangan.search import services as search_services
 
 
 def clean_filename(name: str) -> str:
@@ -34,6 +35,26 @@ def clean_filename(name: str) -> str:
     if len(name) > 200:
         raise ApplicationError(_("文件名过长(最多200字)"), field="file")
     return name
+
+
+def pdf_text(blob: Blob, *, max_pages: int = 500, max_chars: int = 1_000_000) -> str:
+    """The text layer of a PDF scan, for search (OCR will fill the same field later).
+    A PDF without a text layer, or one pypdf cannot read, simply yields no text."""
+    if blob.content_type != "application/pdf":
+        return ""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    parts: list[str] = []
+    try:
+        with storage.blob_open(blob) as handle:
+            for page in PdfReader(handle).pages[:max_pages]:
+                parts.append(page.extract_text() or "")
+                if sum(map(len, parts)) >= max_chars:
+                    break
+    except (PyPdfError, ValueError, KeyError, OSError):
+        return ""
+    return "\n".join(parts)[:max_chars].replace("\x00", "")
 
 
 @transaction.atomic
@@ -92,6 +113,7 @@ def document_add(
         pages=pages,
         carrier=carrier,
         remarks=remarks.strip()[:200],
+        text=pdf_text(blob) if blob is not None else "",
         created_by=actor,
     )
     detail: dict[str, object] = {"dossier": dossier.archive_number, "piece": document.piece_number}
@@ -101,6 +123,7 @@ def document_add(
         )
         detail.update(sha256=blob.sha256, size=blob.size, name=original_name)
     audit_record(actor=actor, action="create", obj=document, detail=detail)
+    transaction.on_commit(lambda: search_services.index_document(document.pk))
     return document
 
 

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.archives.forms import DossierFilterForm
+from dangan.core.http import actor_of
+from dangan.customers.forms import CustomerFilterForm
+from dangan.importer import exports, services
+from dangan.importer.models import ImportJob
+from dangan.importer.tasks import import_job_enqueue
+
+
+def job_out(job: ImportJob, *, rows: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": job.pk,
+        "file": job.original_name,
+        "kind": job.kind,
+        "archive_type": job.archive_type,
+        "dry_run": job.dry_run,
+        "status": job.status,
+        "mapping": job.mapping,
+        "progress": {
+            "total": job.total_rows,
+            "processed": job.processed_rows,
+            "committed": job.committed_rows,
+            "errors": job.error_rows,
+            "percent": job.percent,
+        },
+        "summary": job.report,
+        "error": job.error,
+        "created_at": job.created_at,
+    }
+    if rows:
+        data["rows"] = job.row_reports()
+    return data
+
+
+class ImportInput(serializers.Serializer[Any]):
+    file = serializers.FileField()
+    dry_run = serializers.BooleanField(required=False, default=True)
+    archive_type = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class ImportListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=ImportInput, responses={202: None})
+    def post(self, request: Request) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.DATA_IMPORT)
+        serializer = ImportInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        job = services.import_job_create(
+            actor=actor,
+            upload=data["file"],
+            archive_type=data.get("archive_type", ""),
+            dry_run=data["dry_run"],
+        )
+        import_job_enqueue(job)
+        return Response(job_out(job, rows=False), status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(responses={200: None})
+    def get(self, request: Request, pk: int) -> Response:
+        job = services.job_for(actor_of(request), pk)
+        return Response(job_out(job))
+
+
+def customer_filters(request: HttpRequest | Request) -> dict[str, Any]:
+    """The customer list's own filter form, so an export is exactly the list one sees."""
+    form = CustomerFilterForm(request.GET, owners=policy.assignable_owners(request.user))
+    return form.cleaned_data if form.is_valid() else {}
+
+
+def dossier_filters(request: HttpRequest | Request) -> dict[str, Any]:
+    form = DossierFilterForm(request.GET)
+    return form.cleaned_data if form.is_valid() else {}
+
+
+def _xlsx(out: Any, name: str) -> FileResponse:
+    return FileResponse(out, as_attachment=True, filename=name, content_type=exports.XLSX_TYPE)
+
+
+class CustomerExportApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter(k, str) for k in ("q", "kind", "tier", "stage")],
+        responses={(200, exports.XLSX_TYPE): bytes},
+    )
+    def get(self, request: Request) -> FileResponse:
+        out, _count = exports.customers_xlsx(
+            actor=actor_of(request), filters=customer_filters(request)
+        )
+        return _xlsx(out, "customers.xlsx")
+
+
+class DossierExportApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter(k, str) for k in ("q", "archive_type", "status")],
+        responses={(200, exports.XLSX_TYPE): bytes},
+    )
+    def get(self, request: Request) -> FileResponse:
+        out, _count = exports.dossiers_xlsx(
+            actor=actor_of(request), filters=dossier_filters(request)
+        )
+        return _xlsx(out, "dossiers.xlsx")

@@ -1,0 +1,168 @@
+"""Reading uploaded sheets: xlsx (streamed, read-only) and CSV (UTF-8, UTF-8 with BOM,
+GBK/GB18030). Both give a header row and an iterator of rows of cell values."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from dangan.core.errors import ApplicationError
+
+# How far down to look for the header row (a merged title row often sits above it).
+_HEADER_SCAN = 10
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+
+
+@dataclass
+class Sheet:
+    headers: list[str]
+    # Sheet row number (1-based, as Excel shows it) and the values, one per header.
+    rows: Iterator[tuple[int, list[Any]]]
+    total: int
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _pick_header(first: list[tuple[int, list[Any]]]) -> int:
+    """Index in `first` of the header: the first row with the most filled cells (a merged
+    title spans many columns but fills only one)."""
+    best, best_count = 0, -1
+    for index, (_number, values) in enumerate(first):
+        count = sum(1 for v in values if _text(v))
+        if count > best_count:
+            best, best_count = index, count
+    return best
+
+
+def _blank(values: list[Any]) -> bool:
+    return not any(_text(v) for v in values)
+
+
+def _build(numbered: Iterator[tuple[int, list[Any]]], total: int) -> Sheet:
+    first: list[tuple[int, list[Any]]] = []
+    for item in numbered:
+        first.append(item)
+        if len(first) >= _HEADER_SCAN:
+            break
+    first = [item for item in first if not _blank(item[1])]
+    if not first:
+        raise ApplicationError(_("表格中没有数据"), field="file")
+    index = _pick_header(first)
+    header_number, header_values = first[index]
+    headers = [_text(v) for v in header_values]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    if width == 0:
+        raise ApplicationError(_("没有找到表头行"), field="file")
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        for number, values in [*first[index + 1 :], *numbered]:
+            if number <= header_number or _blank(values):
+                continue
+            values = list(values[:width])
+            values.extend([None] * (width - len(values)))
+            yield number, values
+
+    return Sheet(headers=headers, rows=rows(), total=max(0, total - header_number))
+
+
+def _xlsx(path: Path) -> Sheet:
+    try:
+        # data_only: formulas give the value Excel last calculated, not the formula text.
+        # A file object, not the path: the stored copy is named by its hash, without the
+        # ".xlsx" that openpyxl would otherwise insist on.
+        workbook = load_workbook(path.open("rb"), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise ApplicationError(
+            _("文件不是有效的 Excel (xlsx) 文件,请用 Excel 另存为 .xlsx 或 .csv 后重试"),
+            field="file",
+        ) from exc
+    visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+    if not visible:
+        raise ApplicationError(_("工作簿中没有可见的工作表"), field="file")
+    sheet = visible[0]
+    total = sheet.max_row or 0
+
+    def numbered() -> Iterator[tuple[int, list[Any]]]:
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(values)
+        workbook.close()
+
+    return _build(numbered(), total)
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312: Excel's "CSV" on Chinese Windows.
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ApplicationError(
+            _("无法识别文件编码,请另存为 UTF-8 或 GBK 编码的 CSV"), field="file"
+        ) from None
+
+
+def _csv(data: bytes) -> Sheet:
+    text = _decode(data)
+    if "\x00" in text[:4096]:
+        raise ApplicationError(_("文件不是 CSV 文本文件"), field="file")
+    lines = text.splitlines()
+    try:
+        dialect: Any = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    numbered = ((n, list(values)) for n, values in enumerate(reader, start=1))
+    return _build(numbered, len(lines))
+
+
+def open_sheet(path: Path, name: str) -> Sheet:
+    """Open an uploaded file by its content (not only its name); clear Chinese errors for
+    empty files, the old .xls format and files that are not spreadsheets at all."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head.strip() and not path.read_bytes().strip():
+        raise ApplicationError(_("文件为空"), field="file")
+    if head.startswith(_OLE_MAGIC):
+        raise ApplicationError(
+            _("不支持旧版 Excel (.xls) 文件,请另存为 .xlsx 或 .csv 后重试"), field="file"
+        )
+    if head.startswith(_ZIP_MAGIC):
+        return _xlsx(path)
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        raise ApplicationError(
+            _("文件不是有效的 Excel (xlsx) 文件,请用 Excel 另存为 .xlsx 或 .csv 后重试"),
+            field="file",
+        )
+    return _csv(path.read_bytes())
+
+
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def excel_serial_date(value: float) -> datetime.date | None:
+    """An Excel serial day number (e.g. 42321 = 2015-11-13), or None if out of range."""
+    if not 1 <= value < 2958466:
+        return None
+    return EXCEL_EPOCH + datetime.timedelta(days=int(value))

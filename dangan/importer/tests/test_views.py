@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import datetime
+import io
+import random
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from dangan.core.identifiers import make_resident_id
+from dangan.customers.models import Customer
+from dangan.importer.models import ImportJob
+from dangan.importer.tests.helpers import xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_it_walks_the_wizard_from_upload_to_commit(
+    alice: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.TASKS = IMMEDIATE
+    client = _client(alice)
+    number = make_resident_id(random.Random(9), birth=datetime.date(1966, 6, 6))  # noqa: S311
+    upload = io.BytesIO(xlsx_bytes([["客户称呼", "证件"], ["韩梅梅", number], ["", ""]]))
+    upload.name = "名单.xlsx"
+    response = client.post("/import/", {"file": upload})
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    page = client.get(response["Location"])
+    assert "客户称呼" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/import/{job.pk}/map/", {"col0": "name", "col1": "id_number"})
+    report = client.get(response["Location"]).content.decode()
+    assert "试导入报告" in report and "确认导入" in report
+    assert not Customer.objects.exists()
+    polled = client.get(f"/import/{job.pk}/", headers={"HX-Request": "true"})
+    assert polled["HX-Refresh"] == "true"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/import/{job.pk}/commit/")
+    assert response.status_code == 302
+    assert Customer.objects.filter(name="韩梅梅").exists()
+
+
+def test_it_shows_the_progress_fragment_while_running(alice: Any) -> None:
+    job = ImportJob.objects.create(
+        sha256="0" * 64,
+        original_name="a.csv",
+        created_by=alice,
+        status="running",
+        total_rows=10,
+        processed_rows=4,
+    )
+    response = _client(alice).get(f"/import/{job.pk}/", headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert 'hx-trigger="every 1s"' in body and 'value="40"' in body
+    assert "<html" not in body
+
+
+def test_it_keeps_jobs_to_their_owner(alice: Any, carol: Any, bob: Any) -> None:
+    job = ImportJob.objects.create(sha256="0" * 64, original_name="a.csv", created_by=alice)
+    assert _client(bob).get("/import/").status_code == 403
+    assert _client(bob).get(f"/import/{job.pk}/").status_code in (403, 404)
+    other = _client(carol)
+    assert other.get(f"/import/{job.pk}/").status_code in (403, 404)
+    assert other.post(f"/import/{job.pk}/commit/").status_code in (403, 404)

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dangan.importer import views
+
+app_name = "importer"
+urlpatterns = [
+    path("", views.wizard, name="wizard"),
+    path("<int:pk>/map/", views.mapping, name="mapping"),
+    path("<int:pk>/", views.job_detail, name="job"),
+    path("<int:pk>/commit/", views.job_commit, name="commit"),
+]

@@ -1,0 +1,124 @@
+"""The import wizard: upload → map columns → dry-run report → commit, with progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.archives.models import ArchiveType
+from dangan.core.errors import ApplicationError
+from dangan.core.http import actor_of, app_errors
+from dangan.importer import readers, services
+from dangan.importer.models import ImportJob
+from dangan.importer.tasks import import_job_enqueue
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("Excel 或 CSV 文件"))
+    archive_type = forms.ModelChoiceField(
+        label=_("同时建档(可选)"),
+        required=False,
+        queryset=ArchiveType.objects.filter(is_active=True),
+        to_field_name="code",
+        empty_label=_("不建档"),
+    )
+
+
+@login_required
+@app_errors
+def wizard(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, perms.DATA_IMPORT)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        atype = form.cleaned_data["archive_type"]
+        try:
+            job = services.import_job_create(
+                actor=actor_of(request),
+                upload=form.cleaned_data["file"],
+                archive_type=atype.code if atype else "",
+                dry_run=True,
+            )
+        except ApplicationError as exc:
+            form.add_error("file", str(exc.message))
+        else:
+            return redirect("importer:mapping", pk=job.pk)
+    jobs = ImportJob.objects.filter(created_by=actor_of(request))[:10]
+    return render(
+        request, "importer/wizard.html", {"form": form, "jobs": jobs, "section": "import"}
+    )
+
+
+@login_required
+@app_errors
+def mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    job = services.job_for(actor_of(request), pk)
+    atype = ArchiveType.objects.filter(code=job.archive_type).first()
+    sheet = readers.open_sheet(services.job_file(job), job.original_name)
+    choices = services.targets(atype)
+    known = {key for key, _label in choices}
+    samples: list[list[Any]] = [item[1] for _n, item in zip(range(3), sheet.rows, strict=False)]
+    if request.method == "POST":
+        chosen = {}
+        for index, header in enumerate(sheet.headers):
+            value = request.POST.get(f"col{index}", "")
+            chosen[header] = value if value in known else ""
+        services.mapping_remember(sheet.headers, chosen)
+        job.mapping = chosen
+        job.save(update_fields=["mapping", "updated_at"])
+        import_job_enqueue(job)
+        return redirect("importer:job", pk=job.pk)
+    columns = [
+        {
+            "index": index,
+            "header": header,
+            "chosen": job.mapping.get(header, ""),
+            "samples": [s[index] if index < len(s) else "" for s in samples],
+        }
+        for index, header in enumerate(sheet.headers)
+    ]
+    return render(
+        request,
+        "importer/mapping.html",
+        {"job": job, "columns": columns, "choices": choices, "section": "import"},
+    )
+
+
+@login_required
+@app_errors
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = services.job_for(actor_of(request), pk)
+    finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+    context = {
+        "job": job,
+        "finished": finished,
+        "rows": [r for r in job.row_reports() if r.get("status") != "created"][:2000]
+        if finished
+        else [],
+        "section": "import",
+    }
+    if request.headers.get("HX-Request") and not finished:
+        return render(request, "importer/job.html#progress", context)
+    if request.headers.get("HX-Request"):
+        # Finished: reload the whole page so the report appears.
+        response = HttpResponse()
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "importer/job.html", context)
+
+
+@login_required
+@require_POST
+@app_errors
+def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    dry = services.job_for(actor_of(request), pk)
+    job = services.import_job_commit(actor=actor_of(request), job=dry)
+    import_job_enqueue(job)
+    return redirect("importer:job", pk=job.pk)

@@ -1,0 +1,98 @@
+"""The backend-specific part of the index: SQLite FTS5 or a PostgreSQL tsvector + GIN.
+
+Both see the same pre-segmented tokens (segment.py). A query is a set of terms per column:
+names (prefix terms, so any part of a name matches the suffix tokens), identifiers (OR),
+and words of titles/texts (AND). Terms contain only [0-9a-z] and CJK characters, and the
+query string is passed as a bound parameter, so user input never becomes SQL or FTS syntax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from dangan.search.models import SearchEntry
+
+
+@dataclass
+class Terms:
+    names: list[str] = field(default_factory=list)  # prefix terms, OR
+    ids: list[tuple[str, bool]] = field(default_factory=list)  # (term, prefix), OR
+    words: list[str] = field(default_factory=list)  # exact words, AND
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.ids or self.words)
+
+
+def _fts5(terms: Terms) -> str:
+    parts = []
+    if terms.names:
+        parts.append("name_tokens : (" + " OR ".join(f'"{t}"*' for t in terms.names) + ")")
+    if terms.ids:
+        ids = " OR ".join(f'"{t}"*' if prefix else f'"{t}"' for t, prefix in terms.ids)
+        parts.append(f"id_tokens : ({ids})")
+    if terms.words:
+        parts.append("text_tokens : (" + " AND ".join(f'"{t}"' for t in terms.words) + ")")
+    return " OR ".join(parts)
+
+
+def _tsquery(terms: Terms) -> str:
+    parts = [f"{t}:*A" for t in terms.names]
+    parts += [f"{t}:*B" if prefix else f"{t}:B" for t, prefix in terms.ids]
+    if terms.words:
+        parts.append("(" + " & ".join(f"{t}:C" for t in terms.words) + ")")
+    return " | ".join(parts)
+
+
+def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
+    """The object ids of `kind` whose index entry matches `terms`, as a subquery for
+    `pk__in` (an empty list when there are no terms). The text index drives the query:
+    its hits are joined to their entries, never the other way round."""
+    if not terms:
+        return []
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT object_id FROM search_searchentry "
+            "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s"
+        )
+        return RawSQL(sql, [_tsquery(terms), kind])  # noqa: S611 - bound parameters, constant SQL
+    sql = (
+        "SELECT e.object_id FROM search_fts f CROSS JOIN search_searchentry e "
+        "ON e.id = f.rowid WHERE search_fts MATCH %s AND e.kind = %s"
+    )
+    return RawSQL(sql, [_fts5(terms), kind])  # noqa: S611 - bound parameters, constant SQL
+
+
+def write(kind: str, object_id: int, *, names: str, ids: str, text: str) -> None:
+    entry, _created = SearchEntry.objects.update_or_create(
+        kind=kind,
+        object_id=object_id,
+        defaults={"name_tokens": names, "id_tokens": ids, "text_tokens": text},
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM search_fts WHERE rowid = %s", [entry.pk])
+            cursor.execute(
+                "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
+                "VALUES (%s, %s, %s, %s)",
+                [entry.pk, names, ids, text],
+            )
+
+
+def delete(kind: str, object_id: int) -> None:
+    for pk in SearchEntry.objects.filter(kind=kind, object_id=object_id).values_list(
+        "pk", flat=True
+    ):
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM search_fts WHERE rowid = %s", [pk])
+    SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
+
+
+def clear() -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM search_fts")
+    SearchEntry.objects.all().delete()

@@ -1,0 +1,377 @@
+"""The one search box: what the actor may see, matched, ranked, grouped and highlighted.
+
+Every candidate set starts from the policy layer (customers_for / dossiers_for /
+documents_for), and the counts are counts of those same filtered querysets, so a record
+the actor may not see is neither listed nor counted. Field-limited roles (business staff)
+match on names only: matching a phone number would tell them whose it is."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.archives.models import Dossier
+from dangan.core import crypto, identifiers
+from dangan.customers.models import Customer
+from dangan.documents.models import Document
+from dangan.search import index
+from dangan.search import segment as seg
+from dangan.search.models import SearchEntry
+
+MAX_QUERY = 100  # longer queries are cut; nobody types more into a search box
+CANDIDATES = 200
+PAGE = 20
+FILTER_KEYS = ("archive_type", "status", "department", "owner", "date_from", "date_to", "room")
+
+_DIGITS = re.compile(r"^\d{4,}$")
+_ALNUM = re.compile(r"^[0-9A-Z]{4,}$")
+_ID_TAIL = re.compile(r"^[0-9]{3,5}[0-9X]$")
+_LETTERS = re.compile(r"^[a-z]{2,}$")
+
+
+@dataclass
+class Hit:
+    kind: str
+    pk: int
+    title: SafeString
+    subtitle: SafeString
+    url: str
+    score: int
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    kind: str
+    label: str
+    count: int
+    hits: list[Hit]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    error: str = ""
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+@dataclass
+class _Query:
+    raw: str  # stripped, cut
+    norm: str  # identifiers.normalize: no spaces, ASCII digits, upper case
+    terms: index.Terms
+    needles: list[str]  # what to highlight
+
+
+def highlight(text: str, needles: list[str]) -> SafeString:
+    """Escape first, then wrap each match in <mark>: user text never becomes markup."""
+    spans: list[tuple[int, int]] = []
+    folded = text.lower()
+    for needle in needles:
+        if not needle:
+            continue
+        start = folded.find(needle.lower())
+        while start != -1:
+            spans.append((start, start + len(needle)))
+            start = folded.find(needle.lower(), start + len(needle))
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out.append(str(escape(text[pos:start])))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        pos = end
+    out.append(str(escape(text[pos:])))
+    return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above
+
+
+def snippet(text: str, needles: list[str], width: int = 40) -> SafeString:
+    folded = text.lower()
+    positions = [folded.find(n.lower()) for n in needles if n and n.lower() in folded]
+    start = max(min(positions, default=0) - width, 0)
+    piece = text[start : start + width * 3].replace("\n", " ")
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width * 3 < len(text) else ""
+    return mark_safe(prefix + highlight(piece, needles) + suffix)  # noqa: S308 - highlight escapes
+
+
+def parse(raw: str, *, names_only: bool) -> _Query:
+    text = raw.strip()[:MAX_QUERY]
+    norm = identifiers.normalize(text)
+    cleaned = seg.clean(text)
+    terms = index.Terms()
+    needles = [text]
+    if cleaned:
+        terms.names.append(cleaned)
+    if not names_only:
+        digits = re.sub(r"\D", "", norm)
+        if _DIGITS.match(norm):
+            terms.ids.append((norm, True))  # any 4+ digits of a phone: a prefix of a suffix
+            needles.append(norm)
+        elif _ALNUM.match(norm):
+            terms.ids.append((norm.lower(), False))  # VIN, last 6 of a VIN, member no
+            needles.append(norm)
+        unit = seg.unit_key(text)
+        if unit:
+            terms.ids.append((unit, False))
+        if cleaned and cleaned != norm.lower():
+            terms.ids.append((cleaned, False))  # an archive number, punctuation removed
+        words = seg.query_words(text)
+        terms.words = words
+        needles += words
+        if digits and digits not in needles:
+            needles.append(digits)
+    return _Query(raw=text, norm=norm, terms=terms, needles=needles)
+
+
+def _date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _dossier_filters(filters: dict[str, Any]) -> Q:
+    q = Q()
+    if filters.get("archive_type"):
+        q &= Q(archive_type__code=filters["archive_type"])
+    if filters.get("status"):
+        q &= Q(status=filters["status"])
+    if filters.get("room"):
+        q &= Q(location_room__icontains=str(filters["room"])[:40])
+    return q
+
+
+def _common_filters(filters: dict[str, Any], prefix: str, created: str) -> Q:
+    q = Q()
+    if filters.get("department"):
+        q &= Q(**{f"{prefix}department_id": filters["department"]})
+    if filters.get("owner"):
+        q &= Q(**{f"{prefix}owner_id": filters["owner"]})
+    start, end = _date(filters.get("date_from")), _date(filters.get("date_to"))
+    if start:
+        q &= Q(**{f"{created}__date__gte": start})
+    if end:
+        q &= Q(**{f"{created}__date__lte": end})
+    return q
+
+
+def _by_identity(query: _Query, names_only: bool) -> Q:
+    """Identity numbers are not in the index (only their keyed hashes exist): match the
+    indexed lookup columns, as customer_query_q does."""
+    q = Q(pk__in=[])
+    if names_only:
+        return q
+    norm = query.norm
+    if len(norm) == 18:
+        q |= Q(id_number_lookup=crypto.lookup_hash(f"resident_id:{norm}"))
+    elif _ID_TAIL.match(norm) and len(norm) in (4, 6):
+        purpose = "last4" if len(norm) == 4 else "last6"
+        q |= Q(**{f"id_{purpose}_lookup": crypto.lookup_hash(norm, purpose=purpose)})
+    return q
+
+
+def _score_customer(c: Customer, query: _Query, limited: bool) -> tuple[int, list[str]]:
+    raw, norm = query.raw, query.norm
+    if c.name == raw:
+        return 900, [str(_("姓名"))]
+    if not limited:
+        if _ID_TAIL.match(norm) or len(norm) == 18:
+            hashes = {
+                crypto.lookup_hash(f"resident_id:{norm}"),
+                crypto.lookup_hash(norm[-4:], purpose="last4"),
+                crypto.lookup_hash(norm[-6:], purpose="last6"),
+            }
+            if {c.id_number_lookup, c.id_last4_lookup, c.id_last6_lookup} & hashes and (
+                len(norm) in (4, 6, 18)
+            ):
+                return 1000 if len(norm) == 18 else 850, [str(_("证件号码"))]
+        if norm and norm in (c.mobile, c.uscc):
+            return 1000, [str(_("手机号码")) if norm == c.mobile else str(_("信用代码"))]
+        if _DIGITS.match(norm) and (norm in c.mobile or norm in re.sub(r"\D", "", c.phone)):
+            return 600, [str(_("电话号码"))]
+    if c.name.startswith(raw):
+        return 700, [str(_("姓名"))]
+    if raw in c.name:
+        return 500, [str(_("姓名"))]
+    first, _full = seg.initials(c.name)
+    if first and raw.lower() == first:
+        return 650, [str(_("拼音首字母"))]
+    return 300, [str(_("姓名"))]
+
+
+def _score_dossier(d: Dossier, query: _Query) -> tuple[int, list[str]]:
+    norm = query.norm
+    fields = d.fields or {}
+    vin = identifiers.normalize(str(fields.get("vin") or ""))
+    member = identifiers.normalize(str(fields.get("member_no") or ""))
+    unit = str(fields.get("unit") or "")
+    if norm and norm == d.archive_number.upper():
+        return 1000, [str(_("档号"))]
+    if vin and norm == vin:
+        return 950, ["VIN"]
+    if member and norm == member:
+        return 950, [str(_("会员号"))]
+    if vin and len(norm) >= 6 and vin.endswith(norm):
+        return 850, ["VIN"]
+    key = seg.unit_key(query.raw)
+    building = str(fields.get("building") or "")
+    if key and key in (seg.unit_key(f"{building}-{unit}"), seg.unit_key(unit)):
+        return 850, [str(_("房号"))]
+    if d.customer.name == query.raw:
+        return 700, [str(_("客户姓名"))]
+    if query.raw in d.customer.name:
+        return 500, [str(_("客户姓名"))]
+    if query.raw in d.title:
+        return 400, [str(_("案卷题名"))]
+    return 200, []
+
+
+def _score_document(doc: Document, query: _Query) -> tuple[int, list[str]]:
+    if doc.title == query.raw:
+        return 900, [str(_("文件题名"))]
+    if query.raw in doc.title:
+        return 700, [str(_("文件题名"))]
+    if all(w in doc.title.lower() for w in query.terms.words):
+        return 600, [str(_("文件题名"))]
+    if query.raw in doc.text:
+        return 400, [str(_("文件内容"))]
+    return 300, [str(_("文件内容"))]
+
+
+def _ranked(
+    qs: QuerySet[Any], exact: Q, score: Any
+) -> tuple[int, list[tuple[int, list[str], Any]]]:
+    """Count the matches, then rank the exact hits plus the newest candidates in Python:
+    exact hits are fetched on their own so they come first even in a large result set."""
+    count = qs.count()
+    seen: dict[int, Model] = {}
+    for obj in list(qs.filter(exact)[:PAGE]) + list(qs.order_by("-pk")[:CANDIDATES]):
+        seen.setdefault(obj.pk, obj)
+    scored = [(*score(obj), obj) for obj in seen.values()]
+    scored.sort(key=lambda row: (-row[0], -row[2].pk))
+    return count, scored[:PAGE]
+
+
+def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> SearchResult:
+    """Search everything the actor may see. Returns an empty result with a friendly
+    message for an empty or too-short query (a single Chinese character — a surname —
+    is allowed)."""
+    text = (raw or "").strip()[:MAX_QUERY]
+    if not text:
+        return SearchResult(
+            query="", error=str(_("请输入姓名、电话、证件号、档号、房号或文件内容"))
+        )
+    if len(text) < 2 and not seg.has_cjk(text):
+        return SearchResult(query=text, error=str(_("请至少输入2个字符")))
+    limited = policy.customer_fields_for(actor) is not None
+    filters = {} if limited else {k: v for k, v in (filters or {}).items() if v}
+    query = parse(text, names_only=limited)
+    result = SearchResult(query=text)
+    dossier_q = _dossier_filters(filters)
+
+    if policy.has_perm(actor, perms.CUSTOMER_VIEW):
+        customers = policy.customers_for(actor).filter(_common_filters(filters, "", "created_at"))
+        if dossier_q:
+            dossiers = policy.dossiers_for(actor).filter(dossier_q)
+            customers = customers.filter(pk__in=dossiers.values("customer_id"))
+        identity = _by_identity(query, limited)
+        matched = index.matching_ids(SearchEntry.Kind.CUSTOMER, query.terms)
+        customers = customers.filter(Q(pk__in=matched) | identity)
+        first = identity | Q(name=query.raw)
+        if not limited and _DIGITS.match(query.norm):
+            first |= Q(mobile=query.norm)
+        count, rows = _ranked(customers, first, lambda c: _score_customer(c, query, limited))
+        hits = [
+            Hit(
+                kind="customer",
+                pk=c.pk,
+                title=highlight(c.name, query.needles),
+                subtitle=format_html(
+                    "{}{}",
+                    c.get_kind_display(),
+                    "" if limited else " · " + policy.shown_mobile(actor, c.mobile),
+                ),
+                url=reverse("customers:detail", args=[c.pk]),
+                score=s,
+                reasons=r,
+            )
+            for s, r, c in rows
+        ]
+        result.groups.append(Group("customer", str(_("客户")), count, hits))
+
+    dossiers = policy.dossiers_for(actor).filter(dossier_q)
+    dossiers = dossiers.filter(_common_filters(filters, "customer__", "created_at"))
+    dossiers = dossiers.select_related("customer", "archive_type")
+    # VINs, member numbers, units and names are in the index; only the archive number
+    # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
+    matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
+    dossiers = dossiers.filter(Q(pk__in=matched) | Q(archive_number=query.norm))
+    first_d = Q(archive_number=query.norm) | Q(customer__name=query.raw)
+    count, rows = _ranked(dossiers, first_d, lambda d: _score_dossier(d, query))
+    hits = []
+    for s, r, d in rows:
+        extra = [str(v) for k, v in (d.fields or {}).items() if k in ("vin", "unit", "member_no")]
+        hits.append(
+            Hit(
+                kind="dossier",
+                pk=d.pk,
+                title=highlight(f"{d.archive_number} {d.title}", query.needles),
+                subtitle=highlight(
+                    " · ".join([d.customer.name, d.archive_type.name, *extra]), query.needles
+                ),
+                url=reverse("archives:dossier", args=[d.pk]),
+                score=s,
+                reasons=r,
+            )
+        )
+    if policy.has_perm(actor, perms.DOSSIER_VIEW):
+        result.groups.append(Group("dossier", str(_("档案")), count, hits))
+
+    if not limited and policy.has_perm(actor, perms.DOCUMENT_VIEW):
+        documents = policy.documents_for(actor).select_related("dossier")
+        scope_q = dossier_q & _common_filters(filters, "customer__", "created_at")
+        if scope_q:
+            documents = documents.filter(dossier__in=Dossier.objects.filter(scope_q).values("pk"))
+        matched = index.matching_ids(SearchEntry.Kind.DOCUMENT, query.terms)
+        documents = documents.filter(pk__in=matched)
+        count, rows = _ranked(
+            documents, Q(title=query.raw), lambda doc: _score_document(doc, query)
+        )
+        hits = [
+            Hit(
+                kind="document",
+                pk=doc.pk,
+                title=highlight(doc.title, query.needles),
+                subtitle=format_html(
+                    "{}{}{}",
+                    doc.dossier.archive_number,
+                    " · " if doc.text else "",
+                    snippet(doc.text, query.needles) if doc.text else "",
+                ),
+                url=reverse("archives:dossier", args=[doc.dossier_id]),
+                score=s,
+                reasons=r,
+            )
+            for s, r, doc in rows
+        ]
+        result.groups.append(Group("document", str(_("文件")), count, hits))
+    return result

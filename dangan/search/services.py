@@ -1,0 +1,117 @@
+"""Keeping the index current. The create/change services queue these with
+`transaction.on_commit` (STYLE convention 3), so the index row is written as soon as the
+change commits; `rebuild_index` (`dangan search rebuild`) recreates everything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from dangan.accounts.models import User
+from dangan.archives.models import Dossier
+from dangan.audit.services import audit_record
+from dangan.customers.models import Customer
+from dangan.documents.models import Document
+from dangan.search import index, selectors
+from dangan.search import segment as seg
+from dangan.search.models import SearchEntry
+
+Kind = SearchEntry.Kind
+
+
+def _customer_row(customer: Customer) -> dict[str, str]:
+    related = [p.name for p in customer.related_persons.all()]
+    ids = seg.digit_tokens(customer.mobile) + seg.digit_tokens(customer.phone)
+    ids.append(seg.clean(customer.uscc))
+    return {
+        "names": seg.join(seg.name_tokens(customer.name, *related)),
+        "ids": seg.join(ids),
+        "text": "",
+    }
+
+
+def _dossier_row(dossier: Dossier) -> dict[str, str]:
+    fields = dossier.fields or {}
+    ids = [seg.clean(dossier.archive_number)]
+    vin = seg.clean(str(fields.get("vin") or ""))
+    if vin:
+        ids += [vin, vin[-6:]]
+    member = seg.clean(str(fields.get("member_no") or ""))
+    if member:
+        ids += [member, *seg.digit_tokens(member)]
+    unit = str(fields.get("unit") or "")
+    if unit:
+        building = str(fields.get("building") or "")
+        ids += [seg.unit_key(f"{building}-{unit}") if building else "", seg.unit_key(unit)]
+        ids.append(seg.clean(unit))
+    room = str(dossier.location_room or "")
+    return {
+        "names": seg.join(seg.name_tokens(dossier.customer.name)),
+        "ids": seg.join(ids),
+        "text": seg.join(seg.text_tokens(dossier.title, room)),
+    }
+
+
+def index_customer(customer_id: int) -> None:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        index.delete(Kind.CUSTOMER, customer_id)
+        return
+    with transaction.atomic():
+        index.write(Kind.CUSTOMER, customer.pk, **_customer_row(customer))
+        # A dossier is found by its customer's name too.
+        for dossier in Dossier.objects.filter(customer=customer).select_related("customer"):
+            index.write(Kind.DOSSIER, dossier.pk, **_dossier_row(dossier))
+
+
+def index_dossier(dossier_id: int) -> None:
+    dossier = Dossier.objects.select_related("customer").filter(pk=dossier_id).first()
+    if dossier is None:
+        index.delete(Kind.DOSSIER, dossier_id)
+        return
+    index.write(Kind.DOSSIER, dossier.pk, **_dossier_row(dossier))
+
+
+def index_document(document_id: int) -> None:
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None:
+        index.delete(Kind.DOCUMENT, document_id)
+        return
+    index.write(
+        Kind.DOCUMENT,
+        document.pk,
+        names="",
+        ids="",
+        text=seg.join(seg.text_tokens(document.title, document.text)),
+    )
+
+
+@transaction.atomic
+def rebuild_index() -> dict[str, int]:
+    """Drop and recreate every index row; returns how many of each kind were written."""
+    index.clear()
+    counts = {Kind.CUSTOMER.value: 0, Kind.DOSSIER.value: 0, Kind.DOCUMENT.value: 0}
+    customers = Customer.objects.prefetch_related("related_persons").order_by("pk")
+    for customer in customers.iterator(chunk_size=2000):
+        index.write(Kind.CUSTOMER, customer.pk, **_customer_row(customer))
+        counts[Kind.CUSTOMER] += 1
+    for dossier in Dossier.objects.select_related("customer").order_by("pk").iterator(2000):
+        index.write(Kind.DOSSIER, dossier.pk, **_dossier_row(dossier))
+        counts[Kind.DOSSIER] += 1
+    for document_id in Document.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        index_document(document_id)
+        counts[Kind.DOCUMENT] += 1
+    return counts
+
+
+def search_run(*, actor: User, raw: str, filters: dict[str, Any]) -> selectors.SearchResult:
+    """Run a search and record it in the audit trail (every search is, SPEC C7)."""
+    query = (raw or "").strip()[: selectors.MAX_QUERY]
+    if query:
+        detail: dict[str, Any] = {"q": query}
+        used = {k: str(v) for k, v in filters.items() if v}
+        if used:
+            detail["filters"] = used
+        audit_record(actor=actor, action="search", detail=detail)
+    return selectors.search(actor, raw, filters)

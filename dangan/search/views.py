@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from dangan.accounts import policy
+from dangan.archives.models import ArchiveType, Dossier
+from dangan.core.http import actor_of, app_errors
+from dangan.search import selectors, services
+
+
+@login_required
+@app_errors
+def search_results(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("q", "").replace("\x00", "")
+    filters = {key: request.GET.get(key, "")[:40] for key in selectors.FILTER_KEYS}
+    for key in ("department", "owner"):
+        if not filters[key].isdigit():
+            filters[key] = ""
+    result = services.search_run(actor=actor_of(request), raw=raw, filters=filters)
+    limited = policy.customer_fields_for(request.user) is not None
+    context = {
+        "result": result,
+        "filters": filters,
+        "limited": limited,
+        "archive_types": ArchiveType.objects.filter(is_active=True).order_by("code"),
+        "statuses": Dossier.Status.choices,
+        "owners": policy.assignable_owners(request.user).order_by("username"),
+    }
+    return render(request, "search/results.html", context)
