@@ -31,6 +31,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from dangan.accounts.services import user_create
 
     call_command("migrate", interactive=False, verbosity=0)
+    _index_existing_data()
     if User.objects.filter(is_superuser=True).exists():
         print("数据库已就绪 (database ready); 管理员已存在 (admin exists).")
         return 0
@@ -45,6 +46,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     user.save(update_fields=["is_staff", "is_superuser"])
     print(f"已创建系统管理员 (admin created): {user.username} / {password}")
     return 0
+
+
+def _index_existing_data() -> None:
+    """A database that has records but no search index (an upgrade) gets one built."""
+    from dangan.customers.models import Customer
+    from dangan.search.models import SearchEntry
+    from dangan.search.services import rebuild_index
+
+    if Customer.objects.exists() and not SearchEntry.objects.exists():
+        counts = rebuild_index()
+        print(f"已建立检索索引 (search index built): {sum(counts.values())} 条")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

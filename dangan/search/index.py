@@ -81,6 +81,21 @@ def write(kind: str, object_id: int, *, names: str, ids: str, text: str) -> None
             )
 
 
+def bulk_write(rows: list[SearchEntry]) -> None:
+    """Insert many new entries at once (rebuild only: the index is empty)."""
+    SearchEntry.objects.bulk_create(rows, batch_size=2000)
+
+
+def finish_bulk() -> None:
+    """After bulk_write: copy every entry into the FTS5 table in one statement."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
+                "SELECT id, name_tokens, id_tokens, text_tokens FROM search_searchentry"
+            )
+
+
 def delete(kind: str, object_id: int) -> None:
     for pk in SearchEntry.objects.filter(kind=kind, object_id=object_id).values_list(
         "pk", flat=True

@@ -53,6 +53,14 @@ def _dossier_row(dossier: Dossier) -> dict[str, str]:
     }
 
 
+def _document_row(document: Document) -> dict[str, str]:
+    return {
+        "names": "",
+        "ids": "",
+        "text": seg.join(seg.text_tokens(document.title, document.text)),
+    }
+
+
 def index_customer(customer_id: int) -> None:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
@@ -78,30 +86,43 @@ def index_document(document_id: int) -> None:
     if document is None:
         index.delete(Kind.DOCUMENT, document_id)
         return
-    index.write(
-        Kind.DOCUMENT,
-        document.pk,
-        names="",
-        ids="",
-        text=seg.join(seg.text_tokens(document.title, document.text)),
+    index.write(Kind.DOCUMENT, document.pk, **_document_row(document))
+
+
+def _entry(kind: str, object_id: int, row: dict[str, str]) -> SearchEntry:
+    return SearchEntry(
+        kind=kind,
+        object_id=object_id,
+        name_tokens=row["names"],
+        id_tokens=row["ids"],
+        text_tokens=row["text"],
     )
 
 
 @transaction.atomic
-def rebuild_index() -> dict[str, int]:
-    """Drop and recreate every index row; returns how many of each kind were written."""
+def rebuild_index(batch: int = 2000) -> dict[str, int]:
+    """Drop and recreate every index row in bulk; returns how many of each kind."""
     index.clear()
     counts = {Kind.CUSTOMER.value: 0, Kind.DOSSIER.value: 0, Kind.DOCUMENT.value: 0}
+    rows: list[SearchEntry] = []
+
+    def add(entry: SearchEntry) -> None:
+        rows.append(entry)
+        counts[entry.kind] += 1
+        if len(rows) >= batch:
+            index.bulk_write(rows)
+            rows.clear()
+
     customers = Customer.objects.prefetch_related("related_persons").order_by("pk")
-    for customer in customers.iterator(chunk_size=2000):
-        index.write(Kind.CUSTOMER, customer.pk, **_customer_row(customer))
-        counts[Kind.CUSTOMER] += 1
-    for dossier in Dossier.objects.select_related("customer").order_by("pk").iterator(2000):
-        index.write(Kind.DOSSIER, dossier.pk, **_dossier_row(dossier))
-        counts[Kind.DOSSIER] += 1
-    for document_id in Document.objects.order_by("pk").values_list("pk", flat=True).iterator():
-        index_document(document_id)
-        counts[Kind.DOCUMENT] += 1
+    for customer in customers.iterator(chunk_size=batch):
+        add(_entry(Kind.CUSTOMER, customer.pk, _customer_row(customer)))
+    for dossier in Dossier.objects.select_related("customer").order_by("pk").iterator(batch):
+        add(_entry(Kind.DOSSIER, dossier.pk, _dossier_row(dossier)))
+    documents = Document.objects.order_by("pk").only("pk", "title", "text")
+    for document in documents.iterator(batch):
+        add(_entry(Kind.DOCUMENT, document.pk, _document_row(document)))
+    index.bulk_write(rows)
+    index.finish_bulk()
     return counts
 
 

@@ -134,3 +134,13 @@ def test_it_runs_queued_reminders_in_the_database_worker() -> None:
     schedule_reminders()
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
     assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["SUCCESSFUL"]
+
+
+def test_it_builds_the_search_index_for_existing_data_on_init(
+    capsys: Any, bobs_customer: Any
+) -> None:
+    from dangan.search.models import SearchEntry
+
+    SearchEntry.objects.all().delete()
+    assert cli.main(["init", "--admin-password", "Admin-Pass-2026"]) == 0
+    assert SearchEntry.objects.exists()
