@@ -188,6 +188,11 @@ def main() -> None:
             ("search: 6 phone digits", f"/customers/?q={probe['mobile']}"),
             ("search: ID last 4", f"/customers/?q={probe['id_tail']}"),
             ("search: archive number", f"/customers/?q={probe['number']}"),
+            ("search box: name", f"/search/?q={quote(str(probe['name']))}"),
+            ("search box: phone digits", f"/search/?q={probe['mobile']}"),
+            ("search box: ID last 4", f"/search/?q={probe['id_tail']}"),
+            ("search box: archive number", f"/search/?q={probe['number']}"),
+            ("api search: name", f"/api/v1/search/?q={quote(str(probe['name']))}"),
         ]
         for label, path in cases:
             measure(port, cookie, path, 10)  # warm up

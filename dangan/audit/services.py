@@ -81,7 +81,9 @@ def audit_record(
             head = AuditHead.objects.select_for_update().get(pk=1)
         roles = ""
         if actor is not None:
-            roles = ",".join(sorted(r.code for r in actor.roles.all()))
+            from dangan.accounts.policy import roles_of  # cached on the user per request
+
+            roles = ",".join(sorted(r.code for r in roles_of(actor)))
         entry = AuditEntry(
             seq=head.last_seq + 1,
             at=timezone.now(),

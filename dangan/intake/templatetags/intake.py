@@ -21,7 +21,8 @@ def intake_card(context: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
     user = context["request"].user
     return {
         "dossier": dossier,
-        "deadline": deadlines.dossier_deadline(dossier),
+        # Reuse the checklist the dossier page already built (three queries saved).
+        "deadline": deadlines.dossier_deadline(dossier, checklist=context.get("checklist")),
         "findings": list(
             dossier.findings.filter(status=Finding.Status.OPEN).select_related("responsible")
         ),
