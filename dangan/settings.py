@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dangan.core.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -191,7 +192,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DANGAN_AUDIT_RETENTION_DAYS = config.env_int("DANGAN_AUDIT_RETENTION_DAYS", 0)
 
 SESSION_COOKIE_AGE = config.env_int("DANGAN_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
+# Idle timeout: dangan.core.middleware.IdleTimeoutMiddleware pushes the expiry forward at
+# most once a minute, instead of a session write on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+DANGAN_SESSION_TOUCH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"

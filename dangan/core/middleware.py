@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -27,3 +28,23 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class IdleTimeoutMiddleware:
+    """Sessions end after DANGAN_SESSION_IDLE_MINUTES without a request (等保: idle logout).
+
+    Saving the session on every request would cost a database write per page; touching
+    it once a minute keeps the same timeout within a minute, for a fraction of the writes.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.every = int(getattr(settings, "DANGAN_SESSION_TOUCH_SECONDS", 60))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            if now - int(session.get("_touched", 0)) >= self.every:
+                session["_touched"] = now  # modified → saved with a fresh expiry
+        return self.get_response(request)
