@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts.models import User
 from dangan.audit.middleware import client_ip
 from dangan.audit.models import AuditEntry, AuditHead
-from dangan.core.errors import ApplicationError
+from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 
 GENESIS = "0" * 64
 
@@ -161,3 +162,48 @@ def audit_prune(*, before: datetime.datetime, minimum_days: int = 183) -> int:
         detail={"before": before.isoformat(), "up_to_seq": last.seq, "deleted": count},
     )
     return count
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def refusals_audited(action: str, subject: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Decorate a service so that a refused `action` is recorded (its own transaction has
+    rolled back by then): outcome denied for not-found/forbidden/invalid moves, failed for
+    bad input. `subject` names the keyword argument holding the object (or id) acted on.
+    The error is marked audited, so the HTTP layer does not record it again."""
+
+    def decorate(service: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(service)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return service(*args, **kwargs)
+            except ApplicationError as exc:
+                if not exc.audited:
+                    _record_refusal(action, kwargs.get("actor"), kwargs.get(subject), subject, exc)
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _record_refusal(
+    action: str, actor: Any, subject: Any, name: str, exc: ApplicationError
+) -> None:
+    denied = isinstance(exc, NotFound | Forbidden | InvalidTransition)
+    target: dict[str, Any] = {}
+    if isinstance(subject, models.Model):
+        target["obj"] = subject
+    elif subject is not None:
+        target["object_type"] = name.removesuffix("_id")
+        target["object_id"] = str(subject)[:40]
+    audit_record(
+        actor=actor if isinstance(actor, User) else None,
+        action=action,
+        outcome=AuditEntry.Outcome.DENIED if denied else AuditEntry.Outcome.FAILED,
+        detail={"reason": str(exc.message), "field": exc.field or ""},
+        **target,
+    )
+    exc.audited = True

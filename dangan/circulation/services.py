@@ -9,14 +9,13 @@ but the attempt stays in the trail (issue 5 "Bad input").
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -28,8 +27,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import Grant, Role, User
 from dangan.archives import numbering
 from dangan.archives.models import Dossier
-from dangan.audit.models import AuditEntry
-from dangan.audit.services import audit_record
+from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation.models import (
     AccessRequest,
     ApprovalStep,
@@ -49,47 +47,6 @@ R = TypeVar("R")
 REQUEST_NUMBERING = "{code}-{year}-{seq:4}"
 REQUEST_CODE = "JY"
 NOT_FOUND = _("记录不存在或您无权查看")  # the policy layer's words: missing and hidden alike
-
-
-# --- refusals are audited too ---------------------------------------------------------
-
-
-def _refusals_audited(action: str, subject: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Record a refused `action` (the service's own transaction has rolled back by then).
-
-    `subject` names the keyword argument holding the object (or id) acted on."""
-
-    def decorate(service: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(service)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return service(*args, **kwargs)
-            except ApplicationError as exc:
-                _record_refusal(action, kwargs.get("actor"), kwargs.get(subject), subject, exc)
-                raise
-
-        return wrapper
-
-    return decorate
-
-
-def _record_refusal(
-    action: str, actor: Any, subject: Any, name: str, exc: ApplicationError
-) -> None:
-    denied = isinstance(exc, NotFound | Forbidden | InvalidTransition)
-    target: dict[str, Any] = {}
-    if isinstance(subject, models.Model):
-        target["obj"] = subject
-    elif subject is not None:
-        target["object_type"] = name.removesuffix("_id")
-        target["object_id"] = str(subject)[:64]
-    audit_record(
-        actor=actor if isinstance(actor, User) else None,
-        action=action,
-        outcome=AuditEntry.Outcome.DENIED if denied else AuditEntry.Outcome.FAILED,
-        detail={"reason": str(exc.message), "field": exc.field or ""},
-        **target,
-    )
 
 
 # --- periods -------------------------------------------------------------------------
@@ -231,7 +188,7 @@ def requestable_dossier(actor: User, dossier_id: Any) -> Dossier:
     return dossier
 
 
-@_refusals_audited("request", "dossier_id")
+@refusals_audited("request", "dossier_id")
 @transaction.atomic
 def request_create(
     *,
@@ -389,7 +346,7 @@ def _approve(
     _notify_requester(request)
 
 
-@_refusals_audited("approve", "request")
+@refusals_audited("approve", "request")
 @transaction.atomic
 def request_approve(*, actor: User, request: AccessRequest, note: str = "") -> AccessRequest:
     """Approve the current step; the last approval decides the request."""
@@ -430,7 +387,7 @@ def _close_open_steps(request: AccessRequest) -> None:
     ).update(status=ApprovalStep.Status.SKIPPED)
 
 
-@_refusals_audited("deny", "request")
+@refusals_audited("deny", "request")
 @transaction.atomic
 def request_deny(*, actor: User, request: AccessRequest, note: str) -> AccessRequest:
     """Deny at the current step; the request ends there."""
@@ -459,7 +416,7 @@ def request_deny(*, actor: User, request: AccessRequest, note: str) -> AccessReq
     return request
 
 
-@_refusals_audited("cancel", "request")
+@refusals_audited("cancel", "request")
 @transaction.atomic
 def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
     request = _lock_request(request)
@@ -477,7 +434,7 @@ def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
     return request
 
 
-@_refusals_audited("revoke", "grant")
+@refusals_audited("revoke", "grant")
 @transaction.atomic
 def grant_revoke(*, actor: User, grant: Grant, reason: str = "") -> Grant:
     """End a grant before its time (the archivist's call)."""
@@ -533,7 +490,7 @@ def _borrow_request(
     return found
 
 
-@_refusals_audited("lend", "dossier")
+@refusals_audited("lend", "dossier")
 @transaction.atomic
 def loan_create(
     *,
@@ -592,7 +549,7 @@ def _lock_loan(loan: Loan) -> Loan:
     return Loan.objects.select_for_update().select_related("dossier", "borrower").get(pk=loan.pk)
 
 
-@_refusals_audited("renew", "loan")
+@refusals_audited("renew", "loan")
 @transaction.atomic
 def loan_renew(*, actor: User, loan: Loan, due: Any) -> Loan:
     """Extend the due date; the whole period from lending stays within the maximum."""
@@ -616,7 +573,7 @@ def loan_renew(*, actor: User, loan: Loan, due: Any) -> Loan:
     return loan
 
 
-@_refusals_audited("return", "loan")
+@refusals_audited("return", "loan")
 @transaction.atomic
 def loan_return(
     *, actor: User, loan: Loan, complete: bool, note: str = "", damage_note: str = ""

@@ -14,6 +14,8 @@ class ApplicationError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+        # Set once the refusal is in the audit trail, so no layer records it twice.
+        self.audited = False
 
     def as_dict(self) -> dict[str, list[str]]:
         return {self.field or "non_field_errors": [str(self.message)]}

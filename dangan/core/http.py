@@ -28,6 +28,8 @@ def record_denial(request: HttpRequest, exc: NotFound | Forbidden) -> None:
     from dangan.audit.models import AuditEntry
     from dangan.audit.services import audit_record
 
+    if exc.audited:  # the service recorded it under its own action name
+        return
     user = getattr(request, "user", None)
     audit_record(
         actor=user if isinstance(user, User) else None,
@@ -40,6 +42,7 @@ def record_denial(request: HttpRequest, exc: NotFound | Forbidden) -> None:
             "reason": "not_found" if isinstance(exc, NotFound) else "forbidden",
         },
     )
+    exc.audited = True
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

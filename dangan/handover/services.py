@@ -26,7 +26,7 @@ from dangan.accounts.models import Department, Role, User
 from dangan.archives import numbering
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ChecklistItem, Dossier
-from dangan.audit.services import audit_record
+from dangan.audit.services import audit_record, refusals_audited
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.customers.models import Customer
 from dangan.documents.models import Document
@@ -358,6 +358,7 @@ def _settle_item(item: HandoverItem, lines: Sequence[HandoverLine]) -> None:
 Results = Mapping[Any, Mapping[str, tuple[str, str]]]
 
 
+@refusals_audited("verify", "handover")
 @transaction.atomic
 def handover_verify(*, actor: User, handover: Handover, results: Results) -> Handover:
     """The receiver checks lines: `{item_id: {line_code: (result, note)}}`.
@@ -418,6 +419,7 @@ def handover_verify(*, actor: User, handover: Handover, results: Results) -> Han
 # --- signing -----------------------------------------------------------------------
 
 
+@refusals_audited("sign", "handover")
 @transaction.atomic
 def handover_sign(*, actor: User, handover: Handover, as_party: str) -> Handover:
     """One signature: the sender's or the receiver's, each once, by that party only.

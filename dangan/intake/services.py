@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from dangan.accounts.models import Department, Role, User
 from dangan.archives.models import ChecklistItem, Dossier
-from dangan.audit.services import audit_record
+from dangan.audit.services import audit_record, refusals_audited
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
 from dangan.documents.models import Document
 from dangan.intake import checks, penalties
@@ -313,6 +313,7 @@ def _decide(
     return statement, step
 
 
+@refusals_audited("approve", "statement")
 @transaction.atomic
 def statement_approve(
     *, actor: User, statement: ExceptionStatement, note: str = ""
@@ -339,6 +340,7 @@ def statement_approve(
     return statement
 
 
+@refusals_audited("deny", "statement")
 @transaction.atomic
 def statement_deny(
     *, actor: User, statement: ExceptionStatement, note: str = ""

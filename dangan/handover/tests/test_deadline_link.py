@@ -29,3 +29,14 @@ def test_it_counts_the_receivers_signature_as_the_submission(
     assert result.submitted == timezone.localdate()
     assert result.due == datetime.date(2026, 10, 12)
     assert result.state == (ON_TIME if timezone.localdate() <= result.due else OVERDUE)
+
+
+def test_it_records_a_refused_signature_once(batch: Any, alice: Any) -> None:
+    """Refusals go into the audit trail through one mechanism, once."""
+    from dangan.audit.models import AuditEntry
+    from dangan.core.errors import ApplicationError
+
+    with pytest.raises(ApplicationError):
+        handover_sign(actor=alice, handover=batch, as_party="sender")  # alice is the receiver
+    refused = AuditEntry.objects.exclude(outcome="success")
+    assert [(e.action, e.actor_name) for e in refused] == [("sign", "alice")]
