@@ -1,22 +1,44 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from dangan.accounts import policy
+from dangan.archives.checklist import Checklist
 from dangan.archives.models import ArchiveType, Dossier
 from dangan.documents.models import Document
 
 
-def dossier_documents(dossier: Dossier) -> QuerySet[Document]:
-    """卷内文件 in the order the archive type prescribes."""
-    docs = dossier.documents.select_related("checklist_item").prefetch_related("attachments")
+def dossier_documents(dossier: Dossier, checklist: Checklist) -> list[Document]:
+    """卷内文件 in the order the archive type prescribes, from the documents the checklist
+    already loaded (with their attachments): no second query for the same rows."""
+    position = {row.item.pk: row.item.position for row in checklist.rows}
+    documents = [doc for row in checklist.rows for doc in row.documents]
+    documents += checklist.other_documents
     if dossier.archive_type.document_order == ArchiveType.DocumentOrder.NEWEST_FIRST:
-        return docs.order_by(F("doc_date").desc(nulls_last=True), "-created_at", "-piece_number")
-    return docs.order_by(
-        F("checklist_item__position").asc(nulls_last=True), "doc_date", "piece_number"
+        # Newest first; undated documents last, then by filing time and piece number.
+        dated = sorted(
+            (d for d in documents if d.doc_date is not None),
+            key=lambda d: (d.doc_date, d.created_at, d.piece_number),
+            reverse=True,
+        )
+        undated = sorted(
+            (d for d in documents if d.doc_date is None),
+            key=lambda d: (d.created_at, d.piece_number),
+            reverse=True,
+        )
+        return dated + undated
+    far = len(position) + 1  # documents outside the checklist come after it
+    return sorted(
+        documents,
+        key=lambda d: (
+            position.get(d.checklist_item_id, far) if d.checklist_item_id else far,
+            d.doc_date or datetime.date.max,
+            d.piece_number,
+        ),
     )
 
 

@@ -118,7 +118,7 @@ def _render_dossier(
         "dossier": dossier,
         "customer": dossier.customer,
         "checklist": checklist,
-        "documents": selectors.dossier_documents(dossier),
+        "documents": selectors.dossier_documents(dossier, checklist),
         "custom_fields": [
             (field_labels.get(key, key), value) for key, value in (dossier.fields or {}).items()
         ],
