@@ -119,6 +119,8 @@ def dossier_locate(*, actor: User, dossier: Dossier, location: dict[str, str]) -
     audit_record(
         actor=actor, action="locate", obj=dossier, detail={"before": before, "after": cleaned}
     )
+    # The room (库房) is indexed with the title: "档案室二" finds the dossiers kept there.
+    transaction.on_commit(lambda: search_services.index_dossier(dossier.pk))
     return dossier
 
 

@@ -336,6 +336,8 @@ def related_person_remove(*, actor: User, person: RelatedPerson) -> None:
     detail = {"related_person_removed": {"relation": person.relation, "name": person.name}}
     person.delete()
     audit_record(actor=actor, action="change", obj=customer, detail=detail)
+    # The customer is found by its related persons' names: drop the removed one's.
+    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
 
 
 def customer_unmask(*, actor: User, customer: Customer) -> dict[str, str]:

@@ -37,7 +37,10 @@ def clean_filename(name: str) -> str:
     return name
 
 
-def pdf_text(blob: Blob, *, max_pages: int = 500, max_chars: int = 1_000_000) -> str:
+_MAX_TEXT = 1_000_000
+
+
+def pdf_text(blob: Blob, *, max_pages: int = 500, max_chars: int = _MAX_TEXT) -> str:
     """The text layer of a PDF scan, for search (OCR will fill the same field later).
     A PDF without a text layer, or one pypdf cannot read, simply yields no text."""
     if blob.content_type != "application/pdf":
@@ -141,12 +144,19 @@ def attachment_add(
     attachment = Attachment.objects.create(
         document=document, blob=blob, original_name=original_name, uploaded_by=actor
     )
+    text = pdf_text(blob)
+    if text:
+        # Locked: two scans added at once must not overwrite each other's text.
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        document.text = "\n".join(filter(None, [document.text, text]))[:_MAX_TEXT]
+        document.save(update_fields=["text"])
     audit_record(
         actor=actor,
         action="attach",
         obj=document,
         detail={"sha256": blob.sha256, "size": blob.size, "name": original_name},
     )
+    transaction.on_commit(lambda: search_services.index_document(document.pk))
     return attachment
 
 
