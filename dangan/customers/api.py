@@ -113,7 +113,7 @@ def _relations(data: dict[str, Any]) -> dict[str, Any]:
 class CustomerListApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str, description="姓名、手机号片段、证件号或后4/6位、档号"),
+            OpenApiParameter("q", str, description="姓名、手机号片段、证件号或后4–6位、档号"),
             OpenApiParameter("kind", str),
             OpenApiParameter("owner", int),
             OpenApiParameter("department", int),

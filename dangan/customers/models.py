@@ -49,10 +49,11 @@ class Customer(TimeStamped):
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     id_type = models.CharField(_("证件类型"), max_length=16, choices=IdType.choices, blank=True)
     # Identity numbers are stored encrypted; the lookup columns are keyed hashes that
-    # make exact and last-4/6 searches possible without decrypting (STANDARDS 32).
+    # make exact and last-4/5/6 searches possible without decrypting (STANDARDS 32).
     id_number_encrypted = models.TextField(blank=True)
     id_number_lookup = models.CharField(max_length=64, blank=True, db_index=True)
     id_last4_lookup = models.CharField(max_length=64, blank=True, db_index=True)
+    id_last5_lookup = models.CharField(max_length=64, blank=True, db_index=True)
     id_last6_lookup = models.CharField(max_length=64, blank=True, db_index=True)
     mobile = models.CharField(_("手机号码"), max_length=11, blank=True, db_index=True)
     phone = models.CharField(_("其他电话"), max_length=32, blank=True)

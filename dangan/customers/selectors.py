@@ -17,7 +17,7 @@ _ID_TAIL = re.compile(r"^[0-9]{3,5}[0-9X]$")
 
 def customer_query_q(raw: str, *, names_only: bool = False) -> Q:
     """What a clerk types in the box: a name or part of it, 4+ phone digits, an ID number
-    whole or its last 4/6, a USCC or an archive number.
+    whole or its last 4, 5 or 6 characters, a USCC or an archive number.
 
     `names_only` is for field-limited roles: matching on a field one may not see would
     reveal it (search for a phone number, learn whose it is)."""
@@ -32,8 +32,8 @@ def customer_query_q(raw: str, *, names_only: bool = False) -> Q:
         q |= Q(mobile__contains=text) | Q(phone__contains=text)
     if len(text) == 18:
         q |= Q(uscc=text) | Q(id_number_lookup=crypto.lookup_hash(f"resident_id:{text}"))
-    elif _ID_TAIL.match(text) and len(text) in (4, 6):
-        purpose = "last4" if len(text) == 4 else "last6"
+    elif _ID_TAIL.match(text):
+        purpose = f"last{len(text)}"  # the regex allows 4 to 6 characters
         q |= Q(**{f"id_{purpose}_lookup": crypto.lookup_hash(text, purpose=purpose)})
     return q
 

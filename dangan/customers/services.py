@@ -217,6 +217,7 @@ def customer_create(
 def _set_identity(customer: Customer, number: str) -> None:
     customer.id_number_encrypted = crypto.encrypt(number)
     customer.id_last4_lookup = crypto.lookup_hash(number[-4:], purpose="last4")
+    customer.id_last5_lookup = crypto.lookup_hash(number[-5:], purpose="last5")
     customer.id_last6_lookup = crypto.lookup_hash(number[-6:], purpose="last6")
 
 
@@ -279,7 +280,7 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
             _set_identity(customer, new_number)
         else:
             customer.id_number_lookup = customer.id_last4_lookup = customer.id_last6_lookup = ""
-            customer.id_number_encrypted = ""
+            customer.id_last5_lookup = customer.id_number_encrypted = ""
         before["id_number"] = after["id_number"] = "***"
     if not before:
         return customer

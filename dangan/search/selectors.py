@@ -183,8 +183,8 @@ def _by_identity(query: _Query, names_only: bool) -> Q:
     norm = query.norm
     if len(norm) == 18:
         q |= Q(id_number_lookup=crypto.lookup_hash(f"resident_id:{norm}"))
-    elif _ID_TAIL.match(norm) and len(norm) in (4, 6):
-        purpose = "last4" if len(norm) == 4 else "last6"
+    elif _ID_TAIL.match(norm):
+        purpose = f"last{len(norm)}"  # the regex allows 4 to 6 characters
         q |= Q(**{f"id_{purpose}_lookup": crypto.lookup_hash(norm, purpose=purpose)})
     return q
 
@@ -194,16 +194,12 @@ def _score_customer(c: Customer, query: _Query, limited: bool) -> tuple[int, lis
     if c.name == raw:
         return 900, [str(_("姓名"))]
     if not limited:
-        if _ID_TAIL.match(norm) or len(norm) == 18:
-            hashes = {
-                crypto.lookup_hash(f"resident_id:{norm}"),
-                crypto.lookup_hash(norm[-4:], purpose="last4"),
-                crypto.lookup_hash(norm[-6:], purpose="last6"),
-            }
-            if {c.id_number_lookup, c.id_last4_lookup, c.id_last6_lookup} & hashes and (
-                len(norm) in (4, 6, 18)
-            ):
-                return 1000 if len(norm) == 18 else 850, [str(_("证件号码"))]
+        if len(norm) == 18 and c.id_number_lookup == crypto.lookup_hash(f"resident_id:{norm}"):
+            return 1000, [str(_("证件号码"))]
+        if _ID_TAIL.match(norm):
+            purpose = f"last{len(norm)}"
+            if getattr(c, f"id_{purpose}_lookup") == crypto.lookup_hash(norm, purpose=purpose):
+                return 850, [str(_("证件号码"))]
         if norm and norm in (c.mobile, c.uscc):
             return 1000, [str(_("手机号码")) if norm == c.mobile else str(_("信用代码"))]
         if _DIGITS.match(norm) and (norm in c.mobile or norm in re.sub(r"\D", "", c.phone)):

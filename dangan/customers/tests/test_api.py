@@ -182,6 +182,15 @@ def test_it_searches_by_id_last_four(bob: Any, bobs_customer: Any, bobs_second: 
     assert names(api(bob).get("/api/v1/customers/", {"q": "002x"})) == {"张三"}
 
 
+def test_it_searches_by_id_last_five_and_six(
+    bob: Any, bobs_customer: Any, bobs_second: Any
+) -> None:
+    assert names(api(bob).get("/api/v1/customers/", {"q": "1002x"})) == {"张三"}
+    assert names(api(bob).get("/api/v1/customers/", {"q": "31002X"})) == {"张三"}
+    assert names(api(bob).get("/api/v1/customers/", {"q": "74514"})) == {"欧阳娜娜"}
+    assert names(api(bob).get("/api/v1/customers/", {"q": "01002X"})) == set()
+
+
 def test_it_searches_by_mobile_digits(bob: Any, bobs_customer: Any, bobs_second: Any) -> None:
     assert names(api(bob).get("/api/v1/customers/", {"q": "98765"})) == {"欧阳娜娜"}
 

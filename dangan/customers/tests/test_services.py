@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from conftest import audit_actions
+from dangan.core import crypto
 from dangan.core.errors import ApplicationError, Forbidden
 from dangan.customers.models import Customer
 from dangan.customers.services import customer_create, customer_update
@@ -140,6 +141,20 @@ class TestCustomerUpdate:
         from dangan.audit.models import AuditEntry
 
         assert "110101199003074258" not in str(list(AuditEntry.objects.values_list("detail")))
+
+    def test_it_rehashes_and_clears_the_tail_lookups_with_the_number(
+        self, bob: Any, bobs_customer: Any
+    ) -> None:
+        assert bobs_customer.id_last5_lookup == crypto.lookup_hash("1002X", purpose="last5")
+        customer_update(
+            actor=bob, customer=bobs_customer, changes={"id_number": "110101199003074258"}
+        )
+        bobs_customer.refresh_from_db()
+        assert bobs_customer.id_last5_lookup == crypto.lookup_hash("74258", purpose="last5")
+        customer_update(actor=bob, customer=bobs_customer, changes={"id_number": ""})
+        bobs_customer.refresh_from_db()
+        lookups = [getattr(bobs_customer, f"id_last{n}_lookup") for n in (4, 5, 6)]
+        assert lookups == ["", "", ""]
 
     def test_it_keeps_the_id_number_when_other_fields_change(
         self, bob: Any, bobs_customer: Any

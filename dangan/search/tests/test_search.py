@@ -102,7 +102,9 @@ def test_it_matches_full_width_digits_as_ascii(bob: Any, world: Any) -> None:
 def test_it_finds_by_id_number_whole_and_tail(bob: Any, world: Any) -> None:
     assert first(bob, "11010519491231002X", "customer") == "张三"
     assert first(bob, "002x", "customer") == "张三"
+    assert first(bob, "1002x", "customer") == "张三"
     assert first(bob, "31002X", "customer") == "张三"
+    assert count(bob, "21002X", "customer") == 0
 
 
 def test_it_finds_a_dossier_by_archive_number(bob: Any, world: Any) -> None:
