@@ -91,16 +91,30 @@ def allocate(rule: str, ctx: NumberContext) -> str:
     transactions as BEGIN IMMEDIATE, which serialises writers), so parallel creations
     queue and each gets its own number. Rolled-back numbers were never assigned.
     """
+    return allocate_many(rule, ctx, 1)[0]
+
+
+def allocate_many(rule: str, ctx: NumberContext, count: int) -> list[str]:
+    """The next `count` numbers of `rule` under one lock of its counter (bulk imports)."""
     key = counter_key(validate_rule(rule), ctx)
+    numbers: list[str] = []
     with transaction.atomic():
         NumberSequence.objects.bulk_create([NumberSequence(key=key)], ignore_conflicts=True)
         counter = NumberSequence.objects.select_for_update().get(key=key)
-        while True:
-            counter.last_value += 1
-            number = _render(rule, ctx, counter.last_value)
+        while len(numbers) < count:
+            wanted = count - len(numbers)
+            candidates = {
+                _render(rule, ctx, counter.last_value + i): counter.last_value + i
+                for i in range(1, wanted + 1)
+            }
+            counter.last_value += wanted
             # A sequence that outgrows its width (the 100th car of a month under
             # {seq:2}) could render a number another rule already produced; skip it.
-            if not Dossier.objects.filter(archive_number=number).exists():
-                break
+            taken = set(
+                Dossier.objects.filter(archive_number__in=list(candidates)).values_list(
+                    "archive_number", flat=True
+                )
+            )
+            numbers += [n for n in candidates if n not in taken]
         counter.save(update_fields=["last_value"])
-        return number
+    return numbers

@@ -15,8 +15,9 @@ from dangan.accounts.models import User
 from dangan.archives import numbering
 from dangan.archives.fields import clean_custom_fields
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
-from dangan.audit.services import audit_record
-from dangan.core.errors import ApplicationError
+from dangan.audit.services import Event, audit_record, audit_record_many
+from dangan.core import bulk
+from dangan.core.errors import ApplicationError, NotFound
 from dangan.customers.models import Customer
 from dangan.search import services as search_services
 
@@ -29,6 +30,74 @@ def validate_retention(value: str) -> str:
         return value
     raise ApplicationError(
         _("保管期限应为 Y(永久)、D30、D10 或 1–100 之间的年数"), field="retention"
+    )
+
+
+def _dossier_build(
+    actor: User,
+    customer: Customer,
+    archive_type: ArchiveType,
+    fields: dict[str, Any] | None,
+    title: str = "",
+    confidentiality: str = Dossier.Confidentiality.NORMAL,
+    volume_year: int | None = None,
+    location: dict[str, str] | None = None,
+) -> Dossier:
+    """Validate a new dossier of a customer the actor may see; unsaved, without number."""
+    if not archive_type.is_active:
+        raise ApplicationError(_("该档案类型已停用"), field="archive_type")
+    if archive_type.customer_kinds and customer.kind not in archive_type.customer_kinds:
+        raise ApplicationError(
+            _("“%(type)s”不适用于%(kind)s客户")
+            % {"type": archive_type.name, "kind": customer.get_kind_display()},
+            field="archive_type",
+        )
+    if confidentiality not in Dossier.Confidentiality.values:
+        raise ApplicationError(_("密级无效"), field="confidentiality")
+    cleaned = clean_custom_fields(archive_type.field_schema(), fields or {})
+    today = timezone.localdate()
+    year = volume_year or today.year
+    if not 1900 <= year <= today.year + 1:
+        raise ApplicationError(_("年度不正确"), field="volume_year")
+    return Dossier(
+        customer=customer,
+        archive_type=archive_type,
+        title=title.strip() or f"{customer.name} {archive_type.name}",
+        confidentiality=confidentiality,
+        retention=archive_type.retention,
+        volume_year=year,
+        fields=cleaned,
+        created_by=actor,
+        **_clean_location(location or {}),
+    )
+
+
+def dossier_validate(
+    *, actor: User, customer: Customer, archive_type: ArchiveType, fields: dict[str, Any]
+) -> None:
+    """Raise what dossier_create would refuse for these fields (bulk callers check a row
+    before creating the customer the dossier belongs to)."""
+    _dossier_build(actor, customer, archive_type, fields)
+
+
+def _number_context(dossier: Dossier) -> numbering.NumberContext:
+    department = dossier.customer.department
+    return numbering.NumberContext(
+        code=dossier.archive_type.code,
+        date=timezone.localdate(),
+        dept=department.code if department else "",
+    )
+
+
+def _created_event(dossier: Dossier) -> Event:
+    return Event(
+        "create",
+        dossier,
+        detail={
+            "archive_number": dossier.archive_number,
+            "customer": dossier.customer_id,
+            "type": dossier.archive_type.code,
+        },
     )
 
 
@@ -48,47 +117,52 @@ def dossier_create(
     policy.require(actor, perms.DOSSIER_CREATE)
     # The customer must be one the actor can see (a guessed id is "not found").
     customer = policy.access_customer(actor, customer.pk)
-    if not archive_type.is_active:
-        raise ApplicationError(_("该档案类型已停用"), field="archive_type")
-    if archive_type.customer_kinds and customer.kind not in archive_type.customer_kinds:
-        raise ApplicationError(
-            _("“%(type)s”不适用于%(kind)s客户")
-            % {"type": archive_type.name, "kind": customer.get_kind_display()},
-            field="archive_type",
-        )
-    if confidentiality not in Dossier.Confidentiality.values:
-        raise ApplicationError(_("密级无效"), field="confidentiality")
-    cleaned = clean_custom_fields(archive_type.field_schema(), fields or {})
-    today = timezone.localdate()
-    year = volume_year or today.year
-    if not 1900 <= year <= today.year + 1:
-        raise ApplicationError(_("年度不正确"), field="volume_year")
-    dept_code = customer.department.code if customer.department else ""
-    number = numbering.allocate(
-        archive_type.numbering,
-        numbering.NumberContext(code=archive_type.code, date=today, dept=dept_code),
+    dossier = _dossier_build(
+        actor, customer, archive_type, fields, title, confidentiality, volume_year, location
     )
-    dossier = Dossier(
-        archive_number=number,
-        customer=customer,
-        archive_type=archive_type,
-        title=title.strip() or f"{customer.name} {archive_type.name}",
-        confidentiality=confidentiality,
-        retention=archive_type.retention,
-        volume_year=year,
-        fields=cleaned,
-        created_by=actor,
-        **_clean_location(location or {}),
-    )
+    dossier.archive_number = numbering.allocate(archive_type.numbering, _number_context(dossier))
     dossier.save(force_insert=True)
-    audit_record(
-        actor=actor,
-        action="create",
-        obj=dossier,
-        detail={"archive_number": number, "customer": customer.pk, "type": archive_type.code},
-    )
+    audit_record_many(actor=actor, events=[_created_event(dossier)])
     transaction.on_commit(lambda: search_services.index_dossier(dossier.pk))
     return dossier
+
+
+@transaction.atomic
+def dossiers_create_bulk(
+    *, actor: User, items: list[tuple[Customer, ArchiveType, dict[str, Any]]]
+) -> list[Dossier | ApplicationError]:
+    """Open one dossier per (customer, type, fields) with the checks of dossier_create;
+    numbers are allocated per counter in one step and the rows, audit entries and index
+    writes go in one statement each (imports). Returns the dossier or the refusal."""
+    policy.require(actor, perms.DOSSIER_CREATE)
+    visible = set(
+        policy.customers_for(actor)
+        .filter(pk__in=[customer.pk for customer, _t, _f in items])
+        .values_list("pk", flat=True)
+    )
+    results: list[Dossier | ApplicationError] = []
+    for customer, archive_type, fields in items:
+        try:
+            if customer.pk not in visible:
+                raise NotFound(_("记录不存在或您无权查看"))
+            results.append(_dossier_build(actor, customer, archive_type, fields))
+        except ApplicationError as exc:
+            results.append(exc)
+    fresh = [d for d in results if isinstance(d, Dossier)]
+    groups: dict[tuple[str, str], list[Dossier]] = {}
+    for dossier in fresh:
+        rule = dossier.archive_type.numbering
+        ctx = _number_context(dossier)
+        groups.setdefault((rule, numbering.counter_key(rule, ctx)), []).append(dossier)
+    for (rule, _key), members in groups.items():
+        numbers = numbering.allocate_many(rule, _number_context(members[0]), len(members))
+        for dossier, number in zip(members, numbers, strict=True):
+            dossier.archive_number = number
+    bulk.insert(Dossier, fresh)
+    audit_record_many(actor=actor, events=[_created_event(d) for d in fresh])
+    ids = [d.pk for d in fresh]
+    transaction.on_commit(lambda: search_services.index_dossiers(ids))
+    return results
 
 
 def _clean_location(location: dict[str, str]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts.models import User
 from dangan.audit.middleware import client_ip
 from dangan.audit.models import AuditEntry, AuditHead
+from dangan.core import bulk
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 
 GENESIS = "0" * 64
@@ -56,6 +57,19 @@ def _text(value: str, limit: int) -> str:
     return value.replace("\x00", "\ufffd")[:limit]
 
 
+@dataclass(frozen=True)
+class Event:
+    """One entry to append with audit_record_many: what happened to which object."""
+
+    action: str
+    obj: models.Model | None = None
+    object_type: str = ""
+    object_id: str = ""
+    object_repr: str = ""
+    outcome: str = AuditEntry.Outcome.SUCCESS
+    detail: dict[str, Any] | None = None
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -71,41 +85,65 @@ def audit_record(
 
     The head row is locked so that concurrent writers append one after the other.
     """
-    if obj is not None:
-        object_type = object_type or obj._meta.model_name or ""
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)
+    event = Event(action, obj, object_type, object_id, object_repr, outcome, detail)
+    return audit_record_many(actor=actor, events=[event])[0]
+
+
+def audit_record_many(*, actor: User | None, events: list[Event]) -> list[AuditEntry]:
+    """Append several entries of one actor under one lock of the head row, as one insert
+    (bulk services: an import batch writes one entry per row at the cost of one)."""
+    if not events:
+        return []
+    roles = ""
+    if actor is not None:
+        from dangan.accounts.policy import roles_of  # cached on the user per request
+
+        roles = ",".join(sorted(r.code for r in roles_of(actor)))
+    ip = client_ip.get()
     with transaction.atomic():
         head = AuditHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             AuditHead.objects.bulk_create([AuditHead(pk=1)], ignore_conflicts=True)
             head = AuditHead.objects.select_for_update().get(pk=1)
-        roles = ""
-        if actor is not None:
-            from dangan.accounts.policy import roles_of  # cached on the user per request
-
-            roles = ",".join(sorted(r.code for r in roles_of(actor)))
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            at=timezone.now(),
-            actor=actor,
-            actor_name=actor.username if actor is not None else "",
-            roles=roles,
-            ip=client_ip.get(),
-            action=action,
-            object_type=_text(object_type, 40),
-            object_id=_text(object_id, 40),
-            object_repr=_text(object_repr, 200),
-            outcome=outcome,
-            detail=_jsonable(detail or {}),
-            prev_hash=head.last_hash,
-        )
-        entry.entry_hash = _entry_digest(entry)
-        entry.save(force_insert=True)
-        head.last_seq = entry.seq
-        head.last_hash = entry.entry_hash
+        now = timezone.now()
+        entries: list[AuditEntry] = []
+        seq, prev = head.last_seq, head.last_hash
+        for event in events:
+            obj = event.obj
+            object_type, object_id, object_repr = (
+                event.object_type,
+                event.object_id,
+                event.object_repr,
+            )
+            if obj is not None:
+                object_type = object_type or obj._meta.model_name or ""
+                object_id = object_id or str(obj.pk)
+                object_repr = object_repr or str(obj)
+            seq += 1
+            entry = AuditEntry(
+                seq=seq,
+                at=now,
+                actor=actor,
+                actor_name=actor.username if actor is not None else "",
+                roles=roles,
+                ip=ip,
+                action=event.action,
+                object_type=_text(object_type, 40),
+                object_id=_text(object_id, 40),
+                object_repr=_text(object_repr, 200),
+                outcome=event.outcome,
+                detail=_jsonable(event.detail or {}),
+                prev_hash=prev,
+            )
+            entry.entry_hash = prev = _entry_digest(entry)
+            entries.append(entry)
+        if len(entries) == 1:
+            entries[0].save(force_insert=True)
+        else:
+            bulk.insert(AuditEntry, entries)
+        head.last_seq, head.last_hash = seq, prev
         head.save(update_fields=["last_seq", "last_hash"])
-    return entry
+    return entries
 
 
 @dataclass(frozen=True)

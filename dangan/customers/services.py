@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
-from dangan.audit.services import audit_record
-from dangan.core import crypto, identifiers
+from dangan.audit.services import Event, audit_record, audit_record_many
+from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
 from dangan.customers.models import Customer, RelatedPerson
 from dangan.search import services as search_services
@@ -39,6 +39,15 @@ DETAIL_FIELDS = (
     "remarks",
 )
 _OTHER_ID = re.compile(r"^[A-Z0-9]{5,20}$")
+# Choice values as sets, built once (TextChoices.values makes a new list on every call).
+_KINDS = frozenset(Customer.Kind.values)
+_ID_TYPES = frozenset(Customer.IdType.values)
+_DETAIL_CHOICES = (
+    ("gender", frozenset(Customer.Gender.values)),
+    ("tier", frozenset(Customer.Tier.values)),
+    ("stage", frozenset(Customer.Stage.values)),
+    ("category", frozenset(Customer.Category.values)),
+)
 
 
 def _identity(kind: str, id_type: str, id_number: str) -> tuple[str, str, dict[str, Any]]:
@@ -50,7 +59,7 @@ def _identity(kind: str, id_type: str, id_number: str) -> tuple[str, str, dict[s
             _("单位客户请填写统一社会信用代码,而不是个人证件号码"), field="id_number"
         )
     id_type = id_type or Customer.IdType.RESIDENT_ID
-    if id_type not in Customer.IdType.values:
+    if id_type not in _ID_TYPES:
         raise ApplicationError(_("证件类型无效"), field="id_type")
     if id_type == Customer.IdType.RESIDENT_ID:
         try:
@@ -129,12 +138,7 @@ def _clean_details(details: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValidationFailed({name: _("未知字段") for name in sorted(unknown)})
     cleaned = dict(details)
-    for name, choices in (
-        ("gender", Customer.Gender.values),
-        ("tier", Customer.Tier.values),
-        ("stage", Customer.Stage.values),
-        ("category", Customer.Category.values),
-    ):
+    for name, choices in _DETAIL_CHOICES:
         if cleaned.get(name) and cleaned[name] not in choices:
             raise ApplicationError(_("选项无效"), field=name)
     for name in ("registered_capital", "credit_limit"):
@@ -149,10 +153,9 @@ def _clean_details(details: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-@transaction.atomic
-def customer_create(
-    *,
+def _customer_build(
     actor: User,
+    *,
     kind: str,
     name: str,
     owner: User | None = None,
@@ -162,10 +165,12 @@ def customer_create(
     mobile: str = "",
     uscc: str = "",
     uscc_override_reason: str = "",
+    owners: dict[int, tuple[User, Department | None]] | None = None,
     **details: Any,
-) -> Customer:
-    policy.require(actor, perms.CUSTOMER_CREATE)
-    if kind not in Customer.Kind.values:
+) -> tuple[Customer, str]:
+    """Validate a new customer without touching the database (but for the owner check,
+    cached in `owners` by bulk callers); return it unsaved with its normalised ID number."""
+    if kind not in _KINDS:
         raise ApplicationError(_("客户类型须为个人或单位"), field="kind")
     name = name.strip()
     if not name:
@@ -175,7 +180,13 @@ def customer_create(
     for key, value in derived.items():
         if not cleaned.get(key):
             cleaned[key] = value
-    owner, department = _owner_and_department(actor, owner, department)
+    owner_key = (owner or actor).pk
+    if owners is not None and department is None and owner_key in owners:
+        owner, department = owners[owner_key]
+    else:
+        owner, department = _owner_and_department(actor, owner, department)
+        if owners is not None and department == owner.department:
+            owners[owner_key] = (owner, department)
     customer = Customer(
         kind=kind,
         name=name,
@@ -191,7 +202,30 @@ def customer_create(
     if uscc and kind != Customer.Kind.ORGANIZATION:
         raise ApplicationError(_("个人客户无需填写统一社会信用代码"), field="uscc")
     if number:
-        customer.id_number_lookup = _check_identity_unique(actor, id_type, number, None)
+        customer.id_number_lookup = crypto.lookup_hash(f"{id_type}:{number}")
+    return customer, number
+
+
+def _created_event(customer: Customer) -> Event:
+    return Event(
+        "create",
+        customer,
+        detail={
+            "kind": customer.kind,
+            "owner": customer.owner.username,
+            "uscc_override": bool(customer.uscc_override_reason),
+        },
+    )
+
+
+@transaction.atomic
+def customer_create(*, actor: User, **fields: Any) -> Customer:
+    """Register one customer. `fields` are the model's: kind, name, owner, department,
+    id_type, id_number, mobile, uscc (+ uscc_override_reason) and the DETAIL_FIELDS."""
+    policy.require(actor, perms.CUSTOMER_CREATE)
+    customer, number = _customer_build(actor, **fields)
+    if number:
+        _check_identity_unique(actor, customer.id_type, number, None)
         _set_identity(customer, number)
     if customer.uscc and Customer.objects.filter(uscc=customer.uscc).exists():
         raise ApplicationError(_("该统一社会信用代码已登记在其他客户名下"), field="uscc")
@@ -200,18 +234,101 @@ def customer_create(
             customer.save()
     except IntegrityError:
         raise ApplicationError(_("该证件号码已登记在其他客户名下"), field="id_number") from None
-    audit_record(
-        actor=actor,
-        action="create",
-        obj=customer,
-        detail={
-            "kind": kind,
-            "owner": owner.username,
-            "uscc_override": bool(customer.uscc_override_reason),
-        },
-    )
+    audit_record_many(actor=actor, events=[_created_event(customer)])
     transaction.on_commit(lambda: search_services.index_customer(customer.pk))
     return customer
+
+
+@transaction.atomic
+def customers_create_bulk(
+    *, actor: User, rows: list[dict[str, Any]]
+) -> list[Customer | ApplicationError]:
+    """Register many customers at once (imports): the same checks as customer_create,
+    row by row, but the uniqueness checks, the inserts, the audit entries and the index
+    writes are one statement each for the whole list. Returns, per row, the saved
+    customer or the error that refused it; refused rows leave nothing behind."""
+    policy.require(actor, perms.CUSTOMER_CREATE)
+    owners: dict[int, tuple[User, Department | None]] = {}
+    results: list[Customer | ApplicationError] = []
+    numbers: dict[int, str] = {}
+    for index, row in enumerate(rows):
+        try:
+            customer, number = _customer_build(actor, owners=owners, **row)
+        except ApplicationError as exc:
+            results.append(exc)
+            continue
+        results.append(customer)
+        if number:
+            numbers[index] = number
+    _refuse_taken_identities(actor, results)
+    fresh = [c for c in results if isinstance(c, Customer)]
+    for index, number in numbers.items():
+        built = results[index]
+        if isinstance(built, Customer):
+            _set_identity(built, number)
+    try:
+        with transaction.atomic():
+            bulk.insert(Customer, fresh)
+    except IntegrityError:
+        # Someone registered one of these numbers meanwhile: fall back to one at a time,
+        # which names the clash row by row.
+        return [
+            r if isinstance(r, ApplicationError) else _create_one(actor, rows[i])
+            for i, r in enumerate(results)
+        ]
+    audit_record_many(actor=actor, events=[_created_event(c) for c in fresh])
+    transaction.on_commit(lambda: search_services.index_new_customers(fresh))
+    return results
+
+
+def _create_one(actor: User, row: dict[str, Any]) -> Customer | ApplicationError:
+    try:
+        return customer_create(actor=actor, **row)
+    except ApplicationError as exc:
+        return exc
+
+
+def _refuse_taken_identities(actor: User, results: list[Customer | ApplicationError]) -> None:
+    """Replace, in place, every customer whose ID number or USCC is already registered
+    (or appears earlier in the list) by the error customer_create would raise."""
+    lookups = {c.id_number_lookup for c in results if isinstance(c, Customer)} - {""}
+    codes = {c.uscc for c in results if isinstance(c, Customer)} - {""}
+    taken = {
+        (id_type, lookup): (pk, name)
+        for pk, id_type, lookup, name in Customer.objects.filter(
+            id_number_lookup__in=lookups
+        ).values_list("pk", "id_type", "id_number_lookup", "name")
+    }
+    taken_codes = set(Customer.objects.filter(uscc__in=codes).values_list("uscc", flat=True))
+    visible = set(
+        policy.customers_for(actor)
+        .filter(pk__in=[pk for pk, _name in taken.values()])
+        .values_list("pk", flat=True)
+    )
+    seen_ids: set[tuple[str, str]] = set()
+    for index, customer in enumerate(results):
+        if not isinstance(customer, Customer):
+            continue
+        key = (customer.id_type, customer.id_number_lookup)
+        if customer.id_number_lookup and (key in taken or key in seen_ids):
+            message: str | Promise = _("该证件号码已登记在其他部门的客户名下,请联系档案管理员")
+            if key in seen_ids:
+                message = _("该证件号码在本次导入中重复")
+            elif taken[key][0] in visible:
+                message = _("该证件号码已登记在客户“%(name)s”(客户编号 %(id)s)名下") % {
+                    "name": taken[key][1],
+                    "id": taken[key][0],
+                }
+            results[index] = ApplicationError(message, field="id_number")
+            continue
+        if customer.uscc and customer.uscc in taken_codes:
+            results[index] = ApplicationError(
+                _("该统一社会信用代码已登记在其他客户名下"), field="uscc"
+            )
+            continue
+        seen_ids.add(key)
+        if customer.uscc:
+            taken_codes.add(customer.uscc)
 
 
 def _set_identity(customer: Customer, number: str) -> None:

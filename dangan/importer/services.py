@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import shutil
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -362,24 +363,11 @@ def _id_lookup(data: dict[str, Any]) -> tuple[str, str]:
     return id_type, crypto.lookup_hash(f"{id_type}:{identifiers.normalize(data['id_number'])}")
 
 
-def _prefetch(parsed: list[dict[str, Any]]) -> dict[tuple[str, str], Customer]:
-    """The existing customers of a batch's ID numbers, in one query instead of one a row."""
-    lookups = [_id_lookup(d) for d in parsed if d.get("id_number")]
-    if not lookups:
-        return {}
-    found = Customer.objects.filter(id_number_lookup__in=[lookup for _t, lookup in lookups])
-    return {(c.id_type, c.id_number_lookup): c for c in found}
-
-
-def _existing(
-    data: dict[str, Any], known: dict[tuple[str, str], Customer] | None = None
-) -> Customer | None:
-    """The customer this row describes: by ID number (keyed hash), USCC, or name+mobile."""
+def _existing(data: dict[str, Any], known: dict[tuple[str, str], Customer]) -> Customer | None:
+    """The customer this row describes: by ID number (keyed hash, prefetched for the
+    batch), USCC, or name+mobile."""
     if data.get("id_number"):
-        key = _id_lookup(data)
-        if known is not None:
-            return known.get(key)
-        return Customer.objects.filter(id_type=key[0], id_number_lookup=key[1]).first()
+        return known.get(_id_lookup(data))
     if data.get("uscc"):
         return Customer.objects.filter(uscc=identifiers.normalize(data["uscc"])).first()
     if data.get("name") and data.get("mobile"):
@@ -387,16 +375,6 @@ def _existing(
             name=data["name"].strip(), mobile=identifiers.normalize(data["mobile"])
         ).first()
     return None
-
-
-def _owner(value: str) -> User:
-    found = (
-        User.objects.filter(is_active=True, username=value).first()
-        or User.objects.filter(is_active=True, full_name=value).first()
-    )
-    if found is None:
-        raise ApplicationError(_("找不到客户经理“%(name)s”") % {"name": value}, field="owner")
-    return found
 
 
 def _changes(customer: Customer, data: dict[str, Any]) -> dict[str, Any]:
@@ -417,65 +395,175 @@ def _changes(customer: Customer, data: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _import_row(
-    actor: User,
-    data: dict[str, Any],
-    default_type: ArchiveType | None,
-    known: dict[tuple[str, str], Customer] | None = None,
-) -> tuple[str, list[str]]:
-    """Create or update one customer (and its dossier of the type); return the outcome."""
-    atype = default_type
-    if data.get("archive_type"):
-        atype = ArchiveType.objects.filter(code=data["archive_type"]).first() or (
-            ArchiveType.objects.filter(name=data["archive_type"]).first()
+class _Batch:
+    """What one batch needs to look up only once: archive types, owners, the customers
+    its ID numbers already belong to, which of those the actor may see, and which of
+    them already have a dossier of a type."""
+
+    def __init__(self, actor: User, default_type: ArchiveType | None) -> None:
+        self.actor = actor
+        self.default_type = default_type
+        self.types: dict[str, ArchiveType | None] = {}
+        self.owners: dict[str, User | None] = {}
+        self.known: dict[tuple[str, str], Customer] = {}
+        self.visible: set[int] = set()
+        self.known_ids: set[int] = set()
+        self.filed: set[tuple[int, int]] = set()
+
+    def prefetch(self, parsed: list[dict[str, Any]]) -> None:
+        lookups = [_id_lookup(d)[1] for d in parsed if d.get("id_number")]
+        if not lookups:
+            return
+        found = list(Customer.objects.filter(id_number_lookup__in=lookups))
+        self.known = {(c.id_type, c.id_number_lookup): c for c in found}
+        ids = [c.pk for c in found]
+        self.known_ids = set(ids)
+        self.visible = set(
+            policy.customers_for(self.actor).filter(pk__in=ids).values_list("pk", flat=True)
         )
-        if atype is None:
-            raise ApplicationError(
-                _("未知的档案类型“%(code)s”") % {"code": data["archive_type"]},
-                field="archive_type",
+        self.filed = set(
+            Dossier.objects.filter(customer_id__in=ids).values_list(
+                "customer_id", "archive_type_id"
             )
+        )
+
+    def archive_type(self, value: str) -> ArchiveType | None:
+        if not value:
+            return self.default_type
+        if value not in self.types:
+            self.types[value] = ArchiveType.objects.filter(code=value).first() or (
+                ArchiveType.objects.filter(name=value).first()
+            )
+        found = self.types[value]
+        if found is None:
+            raise ApplicationError(
+                _("未知的档案类型“%(code)s”") % {"code": value}, field="archive_type"
+            )
+        return found
+
+    def owner(self, value: str) -> User:
+        if value not in self.owners:
+            self.owners[value] = (
+                User.objects.filter(is_active=True, username=value).first()
+                or User.objects.filter(is_active=True, full_name=value).first()
+            )
+        found = self.owners[value]
+        if found is None:
+            raise ApplicationError(_("找不到客户经理“%(name)s”") % {"name": value}, field="owner")
+        return found
+
+    def has_dossier(self, customer: Customer, atype: ArchiveType) -> bool:
+        if customer.pk in self.known_ids:
+            return (customer.pk, atype.pk) in self.filed
+        return Dossier.objects.filter(customer=customer, archive_type=atype).exists()
+
+    def may_see(self, customer: Customer) -> bool:
+        if customer.pk in self.visible:
+            return True
+        return policy.customers_for(self.actor).filter(pk=customer.pk).exists()
+
+
+@dataclass
+class _NewRow:
+    """A row that registers a customer, with what its dossier needs."""
+
+    entry: dict[str, Any]
+    data: dict[str, Any]
+    atype: ArchiveType | None
+    custom: dict[str, Any]
+
+
+def _prepare_row(
+    batch: _Batch, data: dict[str, Any]
+) -> tuple[Customer | None, ArchiveType | None, dict[str, Any]]:
+    """Resolve a row's archive type and owner and find the customer it describes; a new
+    customer's dossier fields are checked now, so customer and dossier stand or fall
+    together although both are created in bulk later."""
+    atype = batch.archive_type(str(data.pop("archive_type", "") or ""))
     if not data.get("name"):
         raise ApplicationError(_("请填写客户名称"), field="name")
     if isinstance(data.get("owner"), str):
-        data["owner"] = _owner(data["owner"])
-    custom = data.pop("fields", None)
-    data.pop("archive_type", None)
-    customer = _existing(data, known)
-    notes: list[str] = []
-    if customer is not None:
-        if not policy.customers_for(actor).filter(pk=customer.pk).exists():
-            raise ApplicationError(
-                _("该客户已登记在其他部门的客户名下,请联系档案管理员"), field="id_number"
-            )
-        if customer.name != data["name"].strip():
-            raise ApplicationError(
-                _("与已有客户重复:证件已登记在客户“%(name)s”(客户编号 %(id)s)名下")
-                % {"name": customer.name, "id": customer.pk},
-                field="id_number",
-            )
-        changes = _changes(customer, data)
-        outcome = "unchanged"
-        if changes:
-            customer_services.customer_update(actor=actor, customer=customer, changes=changes)
-            outcome = "updated"
-            notes = [_label(key) for key in changes]
-    else:
-        kind = data.pop("kind", "") or (
+        data["owner"] = batch.owner(data["owner"])
+    custom = data.pop("fields", None) or {}
+    customer = _existing(data, batch.known)
+    if customer is None:
+        data["kind"] = data.pop("kind", "") or (
             Customer.Kind.ORGANIZATION if data.get("uscc") else Customer.Kind.INDIVIDUAL
         )
-        customer = customer_services.customer_create(actor=actor, kind=kind, **data)
-        outcome = "created"
-    if (
-        atype is not None
-        and not Dossier.objects.filter(customer=customer, archive_type=atype).exists()
-    ):
+        if atype is not None:
+            archive_services.dossier_validate(
+                actor=batch.actor,
+                customer=Customer(kind=data["kind"], name=data["name"].strip()),
+                archive_type=atype,
+                fields=custom,
+            )
+    return customer, atype, custom
+
+
+def _update_row(
+    batch: _Batch,
+    customer: Customer,
+    data: dict[str, Any],
+    atype: ArchiveType | None,
+    custom: dict[str, Any],
+) -> tuple[str, list[str]]:
+    """A row of a customer already registered: change what differs, file the dossier of
+    the type if it has none; return the outcome."""
+    actor = batch.actor
+    if not batch.may_see(customer):
+        raise ApplicationError(
+            _("该客户已登记在其他部门的客户名下,请联系档案管理员"), field="id_number"
+        )
+    if customer.name != data["name"].strip():
+        raise ApplicationError(
+            _("与已有客户重复:证件已登记在客户“%(name)s”(客户编号 %(id)s)名下")
+            % {"name": customer.name, "id": customer.pk},
+            field="id_number",
+        )
+    changes = _changes(customer, data)
+    outcome = "unchanged"
+    notes: list[str] = []
+    if changes:
+        customer_services.customer_update(actor=actor, customer=customer, changes=changes)
+        outcome = "updated"
+        notes = [_label(key) for key in changes]
+    if atype is not None and not batch.has_dossier(customer, atype):
         archive_services.dossier_create(
-            actor=actor, customer=customer, archive_type=atype, fields=custom or {}
+            actor=actor, customer=customer, archive_type=atype, fields=custom
         )
         notes.append(_t("已建档:%(type)s") % {"type": atype.name})
         if outcome == "unchanged":
             outcome = "updated"
     return outcome, notes
+
+
+def _create_rows(batch: _Batch, rows: list[_NewRow]) -> None:
+    """Register the batch's new customers, then their dossiers, in bulk."""
+    if not rows:
+        return
+    results = customer_services.customers_create_bulk(
+        actor=batch.actor, rows=[row.data for row in rows]
+    )
+    filing: list[tuple[_NewRow, Customer]] = []
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, ApplicationError):
+            row.entry.update(status="error", errors=_errors_of(result))
+            continue
+        row.entry["status"] = "created"
+        if row.atype is not None:
+            filing.append((row, result))
+    if not filing:
+        return
+    dossiers = archive_services.dossiers_create_bulk(
+        actor=batch.actor,
+        items=[(customer, row.atype, row.custom) for row, customer in filing if row.atype],
+    )
+    for (row, _customer), dossier in zip(filing, dossiers, strict=True):
+        if isinstance(dossier, ApplicationError):
+            # Checked before the customer was created: reaching this is a bug or a race,
+            # and the batch must not keep a customer without its dossier.
+            raise RuntimeError(f"row {row.entry['row']}: {dossier.message}")
+        row.entry["notes"] = [_t("已建档:%(type)s") % {"type": dossier.archive_type.name}]
 
 
 def _errors_of(exc: ApplicationError) -> list[dict[str, str]]:
@@ -567,10 +655,10 @@ def _run_batch(
     counts: dict[str, int],
 ) -> None:
     """One batch in one transaction; rolled back at the end in a dry run. A row refused
-    by a business rule is reported and skipped (its savepoint is rolled back); anything
-    else aborts the whole batch."""
+    by a business rule is reported and skipped (a refused update rolls back its own
+    savepoint; new customers are validated before the bulk insert); anything else aborts
+    the whole batch."""
     report: list[dict[str, Any]] = []
-    batch_counts = dict.fromkeys(counts, 0)
     parsed: list[dict[str, Any] | RowError] = []
     for _row_number, values in rows:
         try:
@@ -578,9 +666,12 @@ def _run_batch(
         except RowError as exc:
             parsed.append(exc)
     with transaction.atomic():
-        known = _prefetch([d for d in parsed if isinstance(d, dict)])
+        batch = _Batch(actor, atype)
+        batch.prefetch([d for d in parsed if isinstance(d, dict)])
+        new_rows: list[_NewRow] = []
         for (row_number, _values), data in zip(rows, parsed, strict=True):
             entry: dict[str, Any] = {"row": row_number}
+            report.append(entry)
             try:
                 if isinstance(data, RowError):
                     raise data
@@ -591,22 +682,23 @@ def _run_batch(
                     )
                 seen[key] = row_number
                 entry["name"] = str(data.get("name", ""))
-                if atype is None and not data.get("archive_type"):
-                    # customer_create / customer_update are atomic themselves: a refused
-                    # row leaves nothing behind, so no savepoint of our own is needed.
-                    entry["status"], notes = _import_row(actor, data, atype, known)
-                else:
-                    # Customer and dossier stand or fall together.
-                    with transaction.atomic():
-                        entry["status"], notes = _import_row(actor, data, atype, known)
+                customer, row_type, custom = _prepare_row(batch, data)
+                if customer is None:
+                    new_rows.append(_NewRow(entry, data, row_type, custom))
+                    continue
+                # Customer changes and dossier stand or fall together.
+                with transaction.atomic():
+                    entry["status"], notes = _update_row(batch, customer, data, row_type, custom)
                 if notes:
                     entry["notes"] = [str(n) for n in notes]
             except RowError as exc:
                 entry.update(status="error", errors=exc.errors)
             except ApplicationError as exc:
                 entry.update(status="error", errors=_errors_of(exc))
+        _create_rows(batch, new_rows)
+        batch_counts = dict.fromkeys(counts, 0)
+        for entry in report:
             batch_counts[entry["status"]] += 1
-            report.append(entry)
         if job.dry_run:
             transaction.set_rollback(True)
         else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from dangan.core import bulk
 from dangan.search.models import SearchEntry
 
 
@@ -111,3 +112,36 @@ def clear() -> None:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM search_fts")
     SearchEntry.objects.all().delete()
+
+
+def write_many(kind: str, rows: dict[int, dict[str, str]]) -> None:
+    """Replace the entries of many objects of one kind: one delete, one insert (imports)."""
+    if not rows:
+        return
+    ids = list(rows)
+    old = list(
+        SearchEntry.objects.filter(kind=kind, object_id__in=ids).values_list("pk", flat=True)
+    )
+    if old:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [[pk] for pk in old])
+        SearchEntry.objects.filter(pk__in=old).delete()
+    entries = [
+        SearchEntry(
+            kind=kind,
+            object_id=object_id,
+            name_tokens=row["names"],
+            id_tokens=row["ids"],
+            text_tokens=row["text"],
+        )
+        for object_id, row in rows.items()
+    ]
+    bulk.insert(SearchEntry, entries)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
+                "VALUES (%s, %s, %s, %s)",
+                [[e.pk, e.name_tokens, e.id_tokens, e.text_tokens] for e in entries],
+            )

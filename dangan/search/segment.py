@@ -18,8 +18,16 @@ jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NON_DIGIT = re.compile(r"\D")
-# 3-1203, 3栋1203, 3号楼1203室, 3#1203, 3幢-1203 → building 3, room 1203
-_UNIT = re.compile(r"^(\d{1,4})(?:-|栋|幢|号楼|#|号|座)+(?:\d{1,2}(?:单元|-))?(\d{2,6})(?:室|号)?$")
+# A unit as clerks write it: building, entrance (单元/门) and room, building and entrance
+# optional — 3-1-1203, 3栋1单元1203, 3号楼1单元1203室, 3#1-1203; 3-1203, 3栋1203, 3幢-1203;
+# 1单元1203; 1203室. [0-9], not \d: the tokens must stay ASCII (see the module docstring).
+_UNIT = re.compile(
+    r"^(?:([0-9]{1,4})(?:-|栋|幢|号楼|#|号|座)+)?"
+    r"(?:([0-9]{1,2})(?:单元|门)-?|([0-9]{1,2})-)?"
+    r"([0-9]{2,6})(?:室|号)?$"
+)
+_NUMBER = re.compile(r"[0-9]+")
+_DASHES = str.maketrans("－‐‑–—―＃", "------#")  # full-width and typographic forms
 MAX_TEXT_TOKENS = 20000
 
 
@@ -63,10 +71,56 @@ def digit_tokens(value: str) -> list[str]:
     return suffixes(digits, min_len=4) if len(digits) >= 4 else []
 
 
-def unit_key(value: str) -> str:
-    """A unit/room in one canonical token ("3x1203"), or "" if it is not one."""
-    match = _UNIT.match(identifiers.normalize(value))
-    return f"{match.group(1)}x{match.group(2)}" if match else ""
+def _unit_parts(value: str) -> tuple[str, str, str] | None:
+    """(building, entrance, room) of a unit, "" for a part not written; None if `value`
+    is not a unit. Leading zeros of building and entrance do not count (03栋 is 3栋)."""
+    match = _UNIT.match(identifiers.normalize(value).translate(_DASHES))
+    if match is None:
+        return None
+    building, entrance, entrance_dash, room = match.groups()
+    entrance = entrance or entrance_dash
+    return (str(int(building)) if building else "", str(int(entrance)) if entrance else "", room)
+
+
+def _unit_tokens(building: str, entrance: str, room: str) -> list[str]:
+    """Building and room always ("3x1203": found by 3-1203 whatever the entrance); with the
+    entrance when it is known ("3x1x1203"), else marked unknown ("3xx1203")."""
+    return [f"{building}x{room}", f"{building}x{entrance}x{room}"]
+
+
+def unit_query(value: str) -> list[str]:
+    """The index tokens a typed unit matches, best first; [] if it names no building.
+    3-1203 matches building 3 room 1203 in any entrance; 3-1-1203 matches entrance 1,
+    and the dossiers whose entrance was never recorded (they may well be that one)."""
+    parts = _unit_parts(value)
+    if parts is None or not parts[0]:
+        return []
+    building, entrance, room = parts
+    if not entrance:
+        return [f"{building}x{room}"]
+    return [f"{building}x{entrance}x{room}", f"{building}xx{room}"]
+
+
+def unit_keys(building: str, entrance: str, unit: str) -> list[str]:
+    """The index tokens of a dossier's unit fields: 楼栋号 `building`, 单元 `entrance`
+    (property dossiers only) and 房号 `unit`. The unit may hold all three (3-1-1203), or
+    repeat the building (3-1203 in building 3), or hold the entrance and room (1-1203 in
+    building 3) or the room alone (1203). An ambiguous unit is indexed under each reading:
+    a false hit costs less than a dossier that cannot be found."""
+    parts = _unit_parts(unit)
+    if parts is None:
+        return []
+    b, e, room = parts
+    field_b = _NUMBER.search(identifiers.normalize(building))
+    field_e = _NUMBER.search(identifiers.normalize(entrance))
+    fb = str(int(field_b.group())) if field_b else ""
+    fe = str(int(field_e.group())) if field_e else ""
+    tokens: list[str] = []
+    if b:  # read alone; the entrance field counts only if the buildings agree
+        tokens += _unit_tokens(b, e or (fe if fb in ("", b) else ""), room)
+    if fb and not (b and e) and b != fb:  # under the building field
+        tokens += _unit_tokens(fb, b or e or fe, room)
+    return list(dict.fromkeys(tokens))
 
 
 def text_tokens(*texts: str) -> list[str]:

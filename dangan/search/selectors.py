@@ -127,9 +127,7 @@ def parse(raw: str, *, names_only: bool) -> _Query:
         elif _ALNUM.match(norm):
             terms.ids.append((norm.lower(), False))  # VIN, last 6 of a VIN, member no
             needles.append(norm)
-        unit = seg.unit_key(text)
-        if unit:
-            terms.ids.append((unit, False))
+        terms.ids += [(key, False) for key in seg.unit_query(text)]
         if cleaned and cleaned != norm.lower():
             terms.ids.append((cleaned, False))  # an archive number, punctuation removed
         words = seg.query_words(text)
@@ -228,10 +226,14 @@ def _score_dossier(d: Dossier, query: _Query) -> tuple[int, list[str]]:
         return 950, [str(_("会员号"))]
     if vin and len(norm) >= 6 and vin.endswith(norm):
         return 850, ["VIN"]
-    key = seg.unit_key(query.raw)
-    building = str(fields.get("building") or "")
-    if key and key in (seg.unit_key(f"{building}-{unit}"), seg.unit_key(unit)):
-        return 850, [str(_("房号"))]
+    keys = seg.unit_query(query.raw)
+    if keys and unit:
+        building, entrance = str(fields.get("building") or ""), str(fields.get("entrance") or "")
+        have = seg.unit_keys(building, entrance, unit)
+        if keys[0] in have:
+            return 850, [str(_("房号"))]
+        if set(keys[1:]) & set(have):  # the entrance asked for was never recorded
+            return 800, [str(_("房号"))]
     if d.customer.name == query.raw:
         return 700, [str(_("客户姓名"))]
     if query.raw in d.customer.name:

@@ -20,8 +20,8 @@ from dangan.search.models import SearchEntry
 Kind = SearchEntry.Kind
 
 
-def _customer_row(customer: Customer) -> dict[str, str]:
-    related = [p.name for p in customer.related_persons.all()]
+def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, str]:
+    related = [] if new else [p.name for p in customer.related_persons.all()]
     ids = seg.digit_tokens(customer.mobile) + seg.digit_tokens(customer.phone)
     ids.append(seg.clean(customer.uscc))
     return {
@@ -43,7 +43,7 @@ def _dossier_row(dossier: Dossier) -> dict[str, str]:
     unit = str(fields.get("unit") or "")
     if unit:
         building = str(fields.get("building") or "")
-        ids += [seg.unit_key(f"{building}-{unit}") if building else "", seg.unit_key(unit)]
+        ids += seg.unit_keys(building, str(fields.get("entrance") or ""), unit)
         ids.append(seg.clean(unit))
     room = str(dossier.location_room or "")
     return {
@@ -136,3 +136,17 @@ def search_run(*, actor: User, raw: str, filters: dict[str, Any]) -> selectors.S
             detail["filters"] = used
         audit_record(actor=actor, action="search", detail=detail)
     return selectors.search(actor, raw, filters)
+
+
+@transaction.atomic
+def index_dossiers(dossier_ids: list[int]) -> None:
+    """Index many dossiers at once, as bulk services create them."""
+    dossiers = Dossier.objects.filter(pk__in=dossier_ids).select_related("customer")
+    index.write_many(Kind.DOSSIER, {d.pk: _dossier_row(d) for d in dossiers})
+
+
+@transaction.atomic
+def index_new_customers(customers: list[Customer]) -> None:
+    """Index customers a bulk service has just created, from the objects in hand (a new
+    customer has no related persons or dossiers yet, so nothing needs reading back)."""
+    index.write_many(Kind.CUSTOMER, {c.pk: _customer_row(c, new=True) for c in customers})

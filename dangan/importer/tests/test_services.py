@@ -169,16 +169,16 @@ def test_it_leaves_whole_batches_when_a_batch_fails_midway(
         for i in range(800)
     ]
     path = _write(tmp_path, "big.xlsx", xlsx_bytes(rows, title=None, hidden_first=False))
-    real = services.customer_services.customer_create
+    real = services.customer_services.customers_create_bulk
     calls = {"n": 0}
 
     def flaky(**kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 700:
+        calls["n"] += 1  # one call per batch of 500 rows: the second batch fails
+        if calls["n"] == 2:
             raise RuntimeError("disk full")
         return real(**kwargs)
 
-    monkeypatch.setattr(services.customer_services, "customer_create", flaky)
+    monkeypatch.setattr(services.customer_services, "customers_create_bulk", flaky)
     job = _run(alice, path, dry_run=False)
     assert job.status == ImportJob.Status.FAILED
     assert "disk full" in job.error
