@@ -5,6 +5,7 @@ syntax character can ever reach the database from a token (see index.py)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -45,14 +46,16 @@ def suffixes(token: str, min_len: int = 1, limit: int = 40) -> list[str]:
     return [token[i:] for i in range(min(len(token) - min_len + 1, limit))]
 
 
+@functools.lru_cache(maxsize=65536)
 def initials(name: str) -> tuple[str, str]:
-    """Pinyin initials and full pinyin of a Chinese name: 王建国 → (wjg, wangjianguo)."""
+    """Pinyin initials and full pinyin of a Chinese name: 王建国 → (wjg, wangjianguo).
+    (Cached: names repeat, and imports index thousands a second.)"""
     chars = "".join(_CJK.findall(name))
     if not chars:
         return ("", "")
-    first = "".join(lazy_pinyin(chars, style=Style.FIRST_LETTER))
-    full = "".join(lazy_pinyin(chars))
-    return (clean(first), clean(full))
+    syllables = lazy_pinyin(chars, style=Style.NORMAL)
+    first = "".join(s[:1] for s in syllables)
+    return (clean(first), clean("".join(syllables)))
 
 
 def name_tokens(*names: str) -> list[str]:
