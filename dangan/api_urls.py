@@ -49,6 +49,7 @@ from dangan.importer.api import (
     DossierExportApi,
     ImportDetailApi,
     ImportListApi,
+    SearchExportApi,
 )
 from dangan.intake.api import (
     DocumentCheckApi,
@@ -139,6 +140,7 @@ urlpatterns = [
     path("imports/<int:pk>/", ImportDetailApi.as_view(), name="import"),
     path("exports/customers.xlsx", CustomerExportApi.as_view(), name="export_customers"),
     path("exports/dossiers.xlsx", DossierExportApi.as_view(), name="export_dossiers"),
+    path("exports/search.xlsx", SearchExportApi.as_view(), name="export_search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

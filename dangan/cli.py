@@ -278,15 +278,25 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export the customer or dossier list (as the user sees it) to an Excel file."""
+    """Export the customer or dossier list, or the matches of a search (as the user sees
+    them), to an Excel file."""
     import shutil
 
     from dangan.accounts import permissions as perms
     from dangan.importer import exports
+    from dangan.search.selectors import FILTER_KEYS
 
     actor = _cli_actor(args.user, perms.DATA_EXPORT)
-    make = exports.customers_xlsx if args.what == "customers" else exports.dossiers_xlsx
-    out, count = make(actor=actor, filters={})
+    if args.what == "search":
+        filters = {k: v for k, _sep, v in (item.partition("=") for item in args.filter)}
+        unknown = sorted(set(filters) - set(FILTER_KEYS))
+        if not args.q or unknown:
+            print(f"请用 --q 给出检索词;筛选条件可用: {', '.join(FILTER_KEYS)}", file=sys.stderr)
+            return 2
+        out, count = exports.search_xlsx(actor=actor, raw=args.q, filters=filters)
+    else:
+        make = exports.customers_xlsx if args.what == "customers" else exports.dossiers_xlsx
+        out, count = make(actor=actor, filters={})
     with open(args.output or f"{args.what}.xlsx", "wb") as target:
         shutil.copyfileobj(out, target)
     print(f"已导出 {count} 行到 {args.output or f'{args.what}.xlsx'}")
@@ -374,8 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--user", default=None, help="以此用户身份导入(默认:首个有导入权限的用户)")
     i.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="导出客户或档案列表为 Excel (export lists)")
-    p.add_argument("what", choices=["customers", "dossiers"])
+    p = sub.add_parser("export", help="导出客户、档案列表或检索结果为 Excel (export lists)")
+    p.add_argument("what", choices=["customers", "dossiers", "search"])
+    p.add_argument("--q", default=None, help="检索词(search 时必填)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="检索筛选条件,可重复,如 archive_type=RE-SALE",
+    )
     p.add_argument("-o", "--output", default=None)
     p.add_argument("--user", default=None, help="以此用户身份导出(按其权限过滤与脱敏)")
     p.set_defaults(func=cmd_export)

@@ -247,6 +247,12 @@ ROUTES: dict[str, list[Check]] = {
     "api:import": [],
     "api:export_customers": [Check(needs=(P.DATA_EXPORT, P.CUSTOMER_VIEW))],
     "api:export_dossiers": [Check(needs=(P.DATA_EXPORT, P.DOSSIER_VIEW))],
+    # Search results: what the caller's search shows, in full (an empty query answers 400);
+    # scope, masking and audit in dangan/importer/tests/test_search_export.py.
+    "api:export_search": [
+        Check(needs=(P.DATA_EXPORT,), any_of=(P.CUSTOMER_VIEW, P.DOSSIER_VIEW)),
+        Check(needs=(P.DATA_EXPORT,), any_of=(P.CUSTOMER_VIEW, P.DOSSIER_VIEW), data={"q": "客户"}),
+    ],
 }
 
 

@@ -57,16 +57,17 @@ def customer_list(actor: Any, *, filters: dict[str, Any]) -> QuerySet[Customer]:
         qs = qs.filter(department_id=filters["department"])
     if filters.get("owner"):
         qs = qs.filter(owner_id=filters["owner"])
-    return (
-        qs.distinct()
-        .select_related("owner", "department")
-        # Count only the dossiers the actor may see: a count can leak a 绝密 dossier too.
-        .annotate(
-            dossier_count=Count(
-                "dossiers",
-                filter=Q(dossiers__in=policy.dossiers_for(actor).values("pk")),
-                distinct=True,
-            )
+    qs = qs.distinct().select_related("owner", "department")
+    return with_dossier_count(actor, qs).order_by("-created_at", "-id")
+
+
+def with_dossier_count(actor: Any, qs: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Annotate `dossier_count`, counting only the dossiers the actor may see: a count
+    can leak a 绝密 dossier too."""
+    return qs.annotate(
+        dossier_count=Count(
+            "dossiers",
+            filter=Q(dossiers__in=policy.dossiers_for(actor).values("pk")),
+            distinct=True,
         )
-        .order_by("-created_at", "-id")
     )

@@ -18,6 +18,7 @@ from dangan.customers.forms import CustomerFilterForm
 from dangan.importer import exports, services
 from dangan.importer.models import ImportJob
 from dangan.importer.tasks import import_job_enqueue
+from dangan.search import api as search_api
 
 
 def job_out(job: ImportJob, *, rows: bool = True) -> dict[str, Any]:
@@ -115,3 +116,11 @@ class DossierExportApi(APIView):
             actor=actor_of(request), filters=dossier_filters(request)
         )
         return _xlsx(out, "dossiers.xlsx")
+
+
+class SearchExportApi(APIView):
+    @extend_schema(parameters=search_api.PARAMETERS, responses={(200, exports.XLSX_TYPE): bytes})
+    def get(self, request: Request) -> FileResponse:
+        raw, filters = search_api.query_params(request)
+        out, _count = exports.search_xlsx(actor=actor_of(request), raw=raw, filters=filters)
+        return _xlsx(out, "search.xlsx")

@@ -1,13 +1,16 @@
-"""Lists as Excel workbooks. Rows come from the policy-filtered querysets of the lists
-themselves, identity numbers and phones appear as the policy shows them, and every
-export is in the audit trail ("export", with its filters and row count)."""
+"""Lists and search results as Excel workbooks. Rows come from the policy-filtered
+querysets of the lists and of the search themselves, identity numbers and phones appear
+as the policy shows them, and every export is in the audit trail ("export", with its
+filters or query and row count)."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import IO, Any
 
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -21,11 +24,16 @@ from dangan.accounts.models import User
 from dangan.archives import selectors as archive_selectors
 from dangan.archives.models import Dossier
 from dangan.audit.services import audit_record
+from dangan.core.errors import ApplicationError
 from dangan.customers import selectors as customer_selectors
 from dangan.customers.models import Customer
+from dangan.documents.models import Document
+from dangan.search import selectors as search_selectors
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 1_000_000
+# Per kind: a search export is a working list, not a way round the list exports' scope.
+SEARCH_MAX_ROWS = 10_000
 
 
 def _cell(ws: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
@@ -39,30 +47,51 @@ def _cell(ws: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
     return WriteOnlyCell(ws, value=value)
 
 
-def _workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> tuple[IO[bytes], int]:
+@dataclass
+class _Sheet:
+    title: str
+    headers: list[str]
+    rows: Iterable[list[Any]]
+    note: str = ""  # a last row after the data, e.g. to say that rows were left out
+
+
+def _write(sheets: list[_Sheet]) -> tuple[IO[bytes], list[int]]:
+    """The workbook of `sheets`, and how many data rows each got."""
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title)
-    ws.append([_cell(ws, h) for h in headers])
-    count = 0
-    for row in rows:
-        if count >= MAX_ROWS:
-            break
-        ws.append([_cell(ws, v) for v in row])
-        count += 1
+    counts = []
+    for sheet in sheets:
+        ws = workbook.create_sheet(sheet.title)
+        ws.append([_cell(ws, h) for h in sheet.headers])
+        count = 0
+        for row in sheet.rows:
+            if count >= MAX_ROWS:
+                break
+            ws.append([_cell(ws, v) for v in row])
+            count += 1
+        if sheet.note:
+            ws.append([_cell(ws, sheet.note)])
+        counts.append(count)
     out = tempfile.TemporaryFile()  # noqa: SIM115 — handed to the response, which closes it
     workbook.save(out)
     out.seek(0)
-    return out, count
+    return out, counts
+
+
+def _workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> tuple[IO[bytes], int]:
+    out, counts = _write([_Sheet(title, headers, rows)])
+    return out, counts[0]
 
 
 def _filters_detail(filters: dict[str, Any]) -> dict[str, str]:
     return {k: str(getattr(v, "pk", v)) for k, v in filters.items() if v not in (None, "")}
 
 
-def customers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], int]:
-    policy.require(actor, perms.DATA_EXPORT)
-    policy.require(actor, perms.CUSTOMER_VIEW)
-    customers = customer_selectors.customer_list(actor, filters=filters)
+Columns = tuple[list[str], Callable[[Any], list[Any]]]
+
+
+def _customer_columns(actor: User) -> Columns:
+    """Headers and row of a customer: fewer columns for a field-limited role, identity
+    numbers and phones masked unless the actor may see them (as on the pages)."""
     limited = policy.customer_fields_for(actor) is not None
     headers = [_("客户编号"), _("名称"), _("类型")]
     if not limited:
@@ -96,13 +125,18 @@ def customers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], 
             timezone.localtime(c.created_at).date().isoformat(),
         ]
 
+    return headers, row
+
+
+def customers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], int]:
+    policy.require(actor, perms.DATA_EXPORT)
+    policy.require(actor, perms.CUSTOMER_VIEW)
+    customers = customer_selectors.customer_list(actor, filters=filters)
+    headers, row = _customer_columns(actor)
     return _export(actor, "customer", _("客户"), headers, customers.iterator(2000), row, filters)
 
 
-def dossiers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], int]:
-    policy.require(actor, perms.DATA_EXPORT)
-    policy.require(actor, perms.DOSSIER_VIEW)
-    dossiers = archive_selectors.dossier_list(actor, filters=filters)
+def _dossier_columns(actor: User) -> Columns:
     headers = [_("档号"), _("题名"), _("客户"), _("档案类型"), _("年度"), _("状态"), _("密级")]
 
     def row(d: Dossier) -> list[Any]:
@@ -116,7 +150,84 @@ def dossiers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], i
             d.get_confidentiality_display(),
         ]
 
+    return headers, row
+
+
+def dossiers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], int]:
+    policy.require(actor, perms.DATA_EXPORT)
+    policy.require(actor, perms.DOSSIER_VIEW)
+    dossiers = archive_selectors.dossier_list(actor, filters=filters)
+    headers, row = _dossier_columns(actor)
     return _export(actor, "dossier", _("档案"), headers, dossiers.iterator(2000), row, filters)
+
+
+def _document_columns(actor: User) -> Columns:
+    headers = [_("档号"), _("件号"), _("题名"), _("责任者"), _("文件日期"), _("页数")]
+
+    def row(doc: Document) -> list[Any]:
+        return [
+            doc.dossier.archive_number,
+            doc.piece_number,
+            doc.title,
+            doc.responsible,
+            doc.doc_date.isoformat() if doc.doc_date else "",
+            doc.pages,
+        ]
+
+    return headers, row
+
+
+_SEARCH_COLUMNS: dict[str, Callable[[User], Columns]] = {
+    "customer": _customer_columns,
+    "dossier": _dossier_columns,
+    "document": _document_columns,
+}
+
+
+def search_xlsx(*, actor: User, raw: str, filters: dict[str, Any]) -> tuple[IO[bytes], int]:
+    """Every match of a search the actor may see, not only the page shown: one sheet per
+    kind (客户/档案/文件), exact hits first, then the newest, at most SEARCH_MAX_ROWS a
+    sheet (a last row says how many were left out). The matches are those of the result
+    page (search.selectors.find), masked as the lists show them; audited with the query."""
+    policy.require(actor, perms.DATA_EXPORT)
+    policy.require_any(actor, perms.CUSTOMER_VIEW, perms.DOSSIER_VIEW)
+    found = search_selectors.find(actor, raw, filters)
+    if found.query is None:
+        raise ApplicationError(found.error, field="q")
+    sheets: list[_Sheet] = []
+    cut: dict[str, int] = {}
+    for matches in found.kinds:
+        total = matches.queryset.count()
+        exact_first = Case(
+            When(matches.exact, then=Value(0)), default=1, output_field=IntegerField()
+        )
+        qs = matches.queryset.annotate(exact_first=exact_first).order_by("exact_first", "-pk")
+        if matches.kind == "customer":
+            qs = customer_selectors.with_dossier_count(
+                actor, qs.select_related("owner", "department")
+            )
+        note = ""
+        if total > SEARCH_MAX_ROWS:
+            cut[matches.kind] = total
+            note = _("仅导出前 %(limit)s 条(共 %(total)s 条),请补充关键词或使用筛选") % {
+                "limit": SEARCH_MAX_ROWS,
+                "total": total,
+            }
+        headers, row = _SEARCH_COLUMNS[matches.kind](actor)
+        rows = map(row, qs[:SEARCH_MAX_ROWS].iterator(2000))  # written after the loop
+        sheets.append(_Sheet(matches.label, headers, rows, note))
+    out, counts = _write(sheets)
+    detail: dict[str, Any] = {
+        "format": "xlsx",
+        "q": found.query.raw,
+        "rows": sum(counts),
+        "sheets": {m.kind: n for m, n in zip(found.kinds, counts, strict=True)},
+        "filters": _filters_detail(found.filters),
+    }
+    if cut:
+        detail["matches"] = cut  # more matches than exported
+    audit_record(actor=actor, action="export", object_type="search", detail=detail)
+    return out, sum(counts)
 
 
 def _export(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,9 @@ class _Query:
     norm: str  # identifiers.normalize: no spaces, ASCII digits, upper case
     terms: index.Terms
     needles: list[str]  # what to highlight
+
+
+_Rank = tuple[int, list[str]]  # a candidate's score and why it matched
 
 
 def highlight(text: str, needles: list[str]) -> SafeString:
@@ -269,21 +273,59 @@ def _ranked(
     return count, scored[:PAGE]
 
 
-def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> SearchResult:
-    """Search everything the actor may see. Returns an empty result with a friendly
-    message for an empty or too-short query (a single Chinese character — a surname —
-    is allowed)."""
+@dataclass
+class Matches:
+    """Everything a query matches for one kind: the whole policy-filtered queryset, and
+    which of its rows are exact hits (ranked, and exported, first)."""
+
+    kind: str
+    label: str
+    queryset: QuerySet[Any]
+    exact: Q
+
+
+@dataclass
+class Found:
+    query: _Query | None  # None when `error` refuses the query
+    limited: bool
+    kinds: list[Matches]
+    error: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def _clean_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
+    """The known filters with a value; ids that are not ids are dropped, texts cut."""
+    cleaned: dict[str, Any] = {}
+    for key, value in (filters or {}).items():
+        if key not in FILTER_KEYS or value in (None, ""):
+            continue
+        if key in ("department", "owner"):
+            text = str(getattr(value, "pk", value))
+            if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
+                cleaned[key] = int(text)
+        else:
+            cleaned[key] = value if isinstance(value, datetime.date) else str(value)[:40]
+    return cleaned
+
+
+def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
+    """What `raw` and `filters` match, per kind the actor may see, as whole querysets
+    (nothing is cut or ranked here): the one source of the result page, which ranks
+    and shows the first PAGE of each, and of the export, which writes them all.
+
+    Every queryset starts from the policy layer, so what the actor may not see is
+    neither listed, counted nor exported. An empty or too-short query is refused with a
+    friendly message in `error` (a single Chinese character — a surname — is allowed)."""
     text = (raw or "").strip()[:MAX_QUERY]
-    if not text:
-        return SearchResult(
-            query="", error=str(_("请输入姓名、电话、证件号、档号、房号或文件内容"))
-        )
-    if len(text) < 2 and not seg.has_cjk(text):
-        return SearchResult(query=text, error=str(_("请至少输入2个字符")))
     limited = policy.customer_fields_for(actor) is not None
-    filters = {} if limited else {k: v for k, v in (filters or {}).items() if v}
+    if not text:
+        error = str(_("请输入姓名、电话、证件号、档号、房号或文件内容"))
+        return Found(query=None, limited=limited, kinds=[], error=error)
+    if len(text) < 2 and not seg.has_cjk(text):
+        return Found(query=None, limited=limited, kinds=[], error=str(_("请至少输入2个字符")))
+    filters = {} if limited else _clean_filters(filters)
     query = parse(text, names_only=limited)
-    result = SearchResult(query=text)
+    found = Found(query=query, limited=limited, kinds=[], filters=filters)
     dossier_q = _dossier_filters(filters)
 
     if policy.has_perm(actor, perms.CUSTOMER_VIEW):
@@ -294,55 +336,21 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
         identity = _by_identity(query, limited)
         matched = index.matching_ids(SearchEntry.Kind.CUSTOMER, query.terms)
         customers = customers.filter(Q(pk__in=matched) | identity)
-        first = identity | Q(name=query.raw)
+        exact = identity | Q(name=query.raw)
         if not limited and _DIGITS.match(query.norm):
-            first |= Q(mobile=query.norm)
-        count, rows = _ranked(customers, first, lambda c: _score_customer(c, query, limited))
-        hits = [
-            Hit(
-                kind="customer",
-                pk=c.pk,
-                title=highlight(c.name, query.needles),
-                subtitle=format_html(
-                    "{}{}",
-                    c.get_kind_display(),
-                    "" if limited else " · " + policy.shown_mobile(actor, c.mobile),
-                ),
-                url=reverse("customers:detail", args=[c.pk]),
-                score=s,
-                reasons=r,
-            )
-            for s, r, c in rows
-        ]
-        result.groups.append(Group("customer", str(_("客户")), count, hits))
+            exact |= Q(mobile=query.norm)
+        found.kinds.append(Matches("customer", str(_("客户")), customers, exact))
 
-    dossiers = policy.dossiers_for(actor).filter(dossier_q)
-    dossiers = dossiers.filter(_common_filters(filters, "customer__", "created_at"))
-    dossiers = dossiers.select_related("customer", "archive_type")
-    # VINs, member numbers, units and names are in the index; only the archive number
-    # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
-    matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
-    dossiers = dossiers.filter(Q(pk__in=matched) | Q(archive_number=query.norm))
-    first_d = Q(archive_number=query.norm) | Q(customer__name=query.raw)
-    count, rows = _ranked(dossiers, first_d, lambda d: _score_dossier(d, query))
-    hits = []
-    for s, r, d in rows:
-        extra = [str(v) for k, v in (d.fields or {}).items() if k in ("vin", "unit", "member_no")]
-        hits.append(
-            Hit(
-                kind="dossier",
-                pk=d.pk,
-                title=highlight(f"{d.archive_number} {d.title}", query.needles),
-                subtitle=highlight(
-                    " · ".join([d.customer.name, d.archive_type.name, *extra]), query.needles
-                ),
-                url=reverse("archives:dossier", args=[d.pk]),
-                score=s,
-                reasons=r,
-            )
-        )
     if policy.has_perm(actor, perms.DOSSIER_VIEW):
-        result.groups.append(Group("dossier", str(_("档案")), count, hits))
+        dossiers = policy.dossiers_for(actor).filter(dossier_q)
+        dossiers = dossiers.filter(_common_filters(filters, "customer__", "created_at"))
+        dossiers = dossiers.select_related("customer", "archive_type")
+        # VINs, member numbers, units and names are in the index; only the archive number
+        # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
+        matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
+        dossiers = dossiers.filter(Q(pk__in=matched) | Q(archive_number=query.norm))
+        exact = Q(archive_number=query.norm) | Q(customer__name=query.raw)
+        found.kinds.append(Matches("dossier", str(_("档案")), dossiers, exact))
 
     if not limited and policy.has_perm(actor, perms.DOCUMENT_VIEW):
         documents = policy.documents_for(actor).select_related("dossier")
@@ -351,25 +359,81 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
             documents = documents.filter(dossier__in=Dossier.objects.filter(scope_q).values("pk"))
         matched = index.matching_ids(SearchEntry.Kind.DOCUMENT, query.terms)
         documents = documents.filter(pk__in=matched)
+        found.kinds.append(Matches("document", str(_("文件")), documents, Q(title=query.raw)))
+    return found
+
+
+def _customer_hit(actor: Any, c: Customer, query: _Query, limited: bool, rank: _Rank) -> Hit:
+    return Hit(
+        kind="customer",
+        pk=c.pk,
+        title=highlight(c.name, query.needles),
+        subtitle=format_html(
+            "{}{}",
+            c.get_kind_display(),
+            "" if limited else " · " + policy.shown_mobile(actor, c.mobile),
+        ),
+        url=reverse("customers:detail", args=[c.pk]),
+        score=rank[0],
+        reasons=rank[1],
+    )
+
+
+def _dossier_hit(actor: Any, d: Dossier, query: _Query, limited: bool, rank: _Rank) -> Hit:
+    extra = [str(v) for k, v in (d.fields or {}).items() if k in ("vin", "unit", "member_no")]
+    return Hit(
+        kind="dossier",
+        pk=d.pk,
+        title=highlight(f"{d.archive_number} {d.title}", query.needles),
+        subtitle=highlight(
+            " · ".join([d.customer.name, d.archive_type.name, *extra]), query.needles
+        ),
+        url=reverse("archives:dossier", args=[d.pk]),
+        score=rank[0],
+        reasons=rank[1],
+    )
+
+
+def _document_hit(actor: Any, doc: Document, query: _Query, limited: bool, rank: _Rank) -> Hit:
+    return Hit(
+        kind="document",
+        pk=doc.pk,
+        title=highlight(doc.title, query.needles),
+        subtitle=format_html(
+            "{}{}{}",
+            doc.dossier.archive_number,
+            " · " if doc.text else "",
+            snippet(doc.text, query.needles) if doc.text else "",
+        ),
+        url=reverse("archives:dossier", args=[doc.dossier_id]),
+        score=rank[0],
+        reasons=rank[1],
+    )
+
+
+# Per kind: how a candidate is scored (all candidates), and how a hit is shown (the
+# first PAGE only: highlighting and URLs are not worth computing for the rest).
+_KINDS: dict[str, tuple[Callable[[Any, _Query, bool], _Rank], Callable[..., Hit]]] = {
+    "customer": (lambda c, query, limited: _score_customer(c, query, limited), _customer_hit),
+    "dossier": (lambda d, query, limited: _score_dossier(d, query), _dossier_hit),
+    "document": (lambda doc, query, limited: _score_document(doc, query), _document_hit),
+}
+
+
+def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> SearchResult:
+    """Search everything the actor may see: per kind, the count of all matches and the
+    first PAGE of them, best first. An empty or too-short query gives an empty result
+    with a friendly message."""
+    found = find(actor, raw, filters)
+    query = found.query
+    if query is None:
+        return SearchResult(query=(raw or "").strip()[:MAX_QUERY], error=found.error)
+    result = SearchResult(query=query.raw)
+    for matches in found.kinds:
+        score, show = _KINDS[matches.kind]
         count, rows = _ranked(
-            documents, Q(title=query.raw), lambda doc: _score_document(doc, query)
+            matches.queryset, matches.exact, lambda obj, f=score: f(obj, query, found.limited)
         )
-        hits = [
-            Hit(
-                kind="document",
-                pk=doc.pk,
-                title=highlight(doc.title, query.needles),
-                subtitle=format_html(
-                    "{}{}{}",
-                    doc.dossier.archive_number,
-                    " · " if doc.text else "",
-                    snippet(doc.text, query.needles) if doc.text else "",
-                ),
-                url=reverse("archives:dossier", args=[doc.dossier_id]),
-                score=s,
-                reasons=r,
-            )
-            for s, r, doc in rows
-        ]
-        result.groups.append(Group("document", str(_("文件")), count, hits))
+        hits = [show(actor, obj, query, found.limited, (s, r)) for s, r, obj in rows]
+        result.groups.append(Group(matches.kind, matches.label, count, hits))
     return result
