@@ -7,9 +7,16 @@ Ada the auditor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# No per-example deadline: timings belong to benchmarks/, and a busy CI machine would
+# otherwise turn a slow example into a failure.
+hypothesis_settings.register_profile("dangan", deadline=None)
+hypothesis_settings.load_profile("dangan")
 
 # The data dir is a throw-away one per run: see dangan/test_settings.py.
 
@@ -25,6 +32,16 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
             "OPTIONS": {"location": str(tmp_path / "files")},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _chinese_after_each_test() -> Iterator[None]:
+    """A test that switches to English (test_i18n, the language selector) must not leave
+    the next test in the same worker reading English messages."""
+    yield
+    from django.utils import translation
+
+    translation.activate("zh-hans")
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ from dangan.importer.api import (
     DossierExportApi,
     ImportDetailApi,
     ImportListApi,
+    ImportResumeApi,
     SearchExportApi,
 )
 from dangan.intake.api import (
@@ -138,6 +139,7 @@ urlpatterns = [
     path("search/", SearchApi.as_view(), name="search"),
     path("imports/", ImportListApi.as_view(), name="imports"),
     path("imports/<int:pk>/", ImportDetailApi.as_view(), name="import"),
+    path("imports/<int:pk>/resume/", ImportResumeApi.as_view(), name="import-resume"),
     path("exports/customers.xlsx", CustomerExportApi.as_view(), name="export_customers"),
     path("exports/dossiers.xlsx", DossierExportApi.as_view(), name="export_dossiers"),
     path("exports/search.xlsx", SearchExportApi.as_view(), name="export_search"),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dangan.accounts.models import User
+    from dangan.importer.models import ImportJob
 
 RESERVED = {
     "backup": "备份数据与文件",
@@ -242,7 +243,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from dangan.accounts import permissions as perms
-    from dangan.importer.models import ImportJob
     from dangan.importer.services import import_job_create, import_run
 
     actor = _cli_actor(args.user, perms.DATA_IMPORT)
@@ -252,11 +252,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         archive_type=args.archive_type or "",
         dry_run=args.dry_run,
     )
+    return _import_report(import_run(job=job, progress=_import_progress))
 
-    def progress(j: ImportJob) -> None:
-        print(f"进度: {j.processed_rows}/{j.total_rows} 行", flush=True)
 
-    job = import_run(job=job, progress=progress)
+def _import_progress(job: ImportJob) -> None:
+    print(f"进度: {job.processed_rows}/{job.total_rows} 行", flush=True)
+
+
+def _import_report(job: ImportJob) -> int:
+    from dangan.importer.models import ImportJob as Job
+
     for row in job.row_reports():
         if row.get("status") == "error":
             text = ";".join(f"{e['field']}:{e['message']}" for e in row.get("errors", []))
@@ -271,10 +276,25 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{mode}完成: 新建 {counts.get('created', 0)},更新 {counts.get('updated', 0)},"
         f"无变化 {counts.get('unchanged', 0)},错误 {counts.get('error', 0)}"
     )
-    if job.status == ImportJob.Status.FAILED:
+    if job.status == Job.Status.FAILED:
         print(f"导入中断: {job.error};已写入的行: {job.report.get('committed')}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_import_resume(args: argparse.Namespace) -> int:
+    """Go on with a failed or interrupted import job in the foreground."""
+    from dangan.core.errors import NotFound
+    from dangan.importer.models import ImportJob
+    from dangan.importer.services import import_job_resume, import_run
+
+    job = ImportJob.objects.select_related("created_by").filter(pk=args.job).first()
+    if job is None:
+        raise NotFound(f"导入任务 {args.job} 不存在")
+    actor = _cli_actor(args.user or job.created_by.username, "")
+    job = import_job_resume(actor=actor, job=job)
+    print(f"继续导入任务 {job.pk}:已写入 {job.committed_rows} 行,从其后继续", flush=True)
+    return _import_report(import_run(job=job, progress=_import_progress))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -383,6 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dry-run", action="store_true", help="只校验并报告,不写入")
     i.add_argument("--user", default=None, help="以此用户身份导入(默认:首个有导入权限的用户)")
     i.set_defaults(func=cmd_import)
+    r = isub.add_parser("resume", help="继续一个失败或中断的导入任务 (resume a job)")
+    r.add_argument("job", type=int, help="导入任务编号")
+    r.add_argument("--user", default=None, help="任务的发起人(默认:首个有导入权限的用户)")
+    r.set_defaults(func=cmd_import_resume)
 
     p = sub.add_parser("export", help="导出客户、档案列表或检索结果为 Excel (export lists)")
     p.add_argument("what", choices=["customers", "dossiers", "search"])

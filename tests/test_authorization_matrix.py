@@ -243,8 +243,10 @@ ROUTES: dict[str, list[Check]] = {
     "importer:mapping": [],
     "importer:job": [],
     "importer:commit": [],
+    "importer:resume": [],
     "api:imports": [Check("POST", needs=(P.DATA_IMPORT,))],  # an empty body answers 400
     "api:import": [],
+    "api:import-resume": [],
     "api:export_customers": [Check(needs=(P.DATA_EXPORT, P.CUSTOMER_VIEW))],
     "api:export_dossiers": [Check(needs=(P.DATA_EXPORT, P.DOSSIER_VIEW))],
     # Search results: what the caller's search shows, in full (an empty query answers 400);

@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, Any] = {
     "role_update": _("修改角色"),
     "token_create": _("签发令牌"),
     "token_revoke": _("吊销令牌"),
+    "import_resume": _("继续导入"),
 }
 
 

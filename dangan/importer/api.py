@@ -39,6 +39,7 @@ def job_out(job: ImportJob, *, rows: bool = True) -> dict[str, Any]:
         },
         "summary": job.report,
         "error": job.error,
+        "resumable": services.job_resumable(job),
         "created_at": job.created_at,
     }
     if rows:
@@ -77,6 +78,16 @@ class ImportDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         job = services.job_for(actor_of(request), pk)
         return Response(job_out(job))
+
+
+class ImportResumeApi(APIView):
+    @extend_schema(request=None, responses={202: None})
+    def post(self, request: Request, pk: int) -> Response:
+        """Go on with a failed or interrupted job after its last committed batch."""
+        job = services.job_for(actor_of(request), pk)
+        job = services.import_job_resume(actor=actor_of(request), job=job)
+        import_job_enqueue(job)
+        return Response(job_out(job, rows=False), status=status.HTTP_202_ACCEPTED)
 
 
 def customer_filters(request: HttpRequest | Request) -> dict[str, Any]:

@@ -8,6 +8,7 @@ in batches; a batch, its report and the job's counters commit together, so a cra
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import shutil
@@ -20,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
@@ -30,8 +31,9 @@ from dangan.accounts.models import User
 from dangan.archives import fields as archive_fields
 from dangan.archives import services as archive_services
 from dangan.archives.models import ArchiveType, Dossier
+from dangan.audit.services import audit_record
 from dangan.core import crypto, identifiers
-from dangan.core.errors import ApplicationError, NotFound, ValidationFailed
+from dangan.core.errors import ApplicationError, InvalidTransition, NotFound, ValidationFailed
 from dangan.customers import services as customer_services
 from dangan.customers.models import Customer
 from dangan.importer import readers
@@ -582,26 +584,53 @@ def _actor(job: ImportJob) -> User:
     return User.objects.prefetch_related("roles").get(pk=job.created_by_id)
 
 
+STALE_AFTER = datetime.timedelta(minutes=5)  # a running job without progress this long died
+
+
 def import_run(
     *, job: ImportJob, batch_size: int = BATCH_SIZE, progress: Progress | None = None
 ) -> ImportJob:
     """Run a job to the end. Each batch of rows commits with its report and the job's
-    counters; a batch that fails unexpectedly is rolled back whole and the job stops."""
+    counters; a batch that fails unexpectedly is rolled back whole and the job stops.
+
+    A job that already committed batches (it failed, or its process was killed) goes on
+    after the last committed row: those rows are only read again to recognise later
+    duplicates of them, and their reports are kept."""
     actor = _actor(job)
-    job.status = ImportJob.Status.RUNNING
-    job.processed_rows = job.committed_rows = job.error_rows = 0
-    job.save(update_fields=["status", "processed_rows", "committed_rows", "error_rows"])
-    ImportBatch.objects.filter(job=job).delete()
+    kept = list(job.batches.filter(committed=True).order_by("number")) if not job.dry_run else []
+    ImportBatch.objects.filter(job=job).exclude(pk__in=[b.pk for b in kept]).delete()
     counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
-    committed: list[list[int]] = []
+    for done in kept:
+        for row in done.rows:
+            counts[row.get("status", "error")] += 1
+    committed: list[list[int]] = [[b.first_row, b.last_row] for b in kept]
+    resume_after = kept[-1].last_row if kept else 0
+    job.status = ImportJob.Status.RUNNING
+    job.error = ""
+    job.processed_rows = sum(b.last_row - b.first_row + 1 for b in kept)
+    job.error_rows = counts["error"]
+    job.committed_rows = job.processed_rows - counts["error"]
+    job.save(
+        update_fields=[
+            "status",
+            "error",
+            "processed_rows",
+            "committed_rows",
+            "error_rows",
+            "updated_at",
+        ]
+    )
     try:
         atype = _archive_type(job.archive_type)
         sheet = readers.open_sheet(job_file(job), job.original_name)
         job.total_rows = sheet.total
         seen: dict[str, int] = {}
         batch: list[tuple[int, list[Any]]] = []
-        number = 0
+        number = len(kept)
         for item in sheet.rows:
+            if item[0] <= resume_after:
+                _remember(item, sheet.headers, job.mapping, seen)
+                continue
             batch.append(item)
             if len(batch) >= batch_size:
                 number += 1
@@ -623,9 +652,46 @@ def import_run(
     job.total_rows = job.processed_rows
     job.status = ImportJob.Status.DONE
     job.report = {"counts": counts, "committed": committed, "dry_run": job.dry_run}
+    if kept:
+        job.report["resumed_after_row"] = resume_after
     job.save(update_fields=["status", "total_rows", "report", "updated_at"])
     if progress:
         progress(job)
+    return job
+
+
+def _remember(
+    item: tuple[int, list[Any]], headers: list[str], mapping: dict[str, str], seen: dict[str, int]
+) -> None:
+    """A row committed before a resume: note its key, so a later copy is still reported
+    as a duplicate of it."""
+    with contextlib.suppress(RowError):
+        seen.setdefault(_row_key(_parse_row(item[1], headers, mapping)), item[0])
+
+
+def job_resumable(job: ImportJob) -> bool:
+    """Failed, or running without progress for STALE_AFTER (its process was killed)."""
+    if job.status == ImportJob.Status.FAILED:
+        return True
+    stale = timezone.now() - STALE_AFTER
+    return job.status == ImportJob.Status.RUNNING and job.updated_at < stale
+
+
+@transaction.atomic
+def import_job_resume(*, actor: User, job: ImportJob) -> ImportJob:
+    """Queue a failed or dead job again; it goes on after its last committed batch."""
+    job = job_for(actor, job.pk)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if not job_resumable(job):
+        raise InvalidTransition(_("只有失败或已中断的导入任务可以继续"))
+    job.status = ImportJob.Status.PENDING
+    job.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="import_resume",
+        obj=job,
+        detail={"after_row": job.committed_rows, "file": job.original_name},
+    )
     return job
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/map/", views.mapping, name="mapping"),
     path("<int:pk>/", views.job_detail, name="job"),
     path("<int:pk>/commit/", views.job_commit, name="commit"),
+    path("<int:pk>/resume/", views.job_resume, name="resume"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -99,6 +100,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "finished": finished,
+        "resumable": services.job_resumable(job),
         "rows": [r for r in job.row_reports() if r.get("status") != "created"][:2000]
         if finished
         else [],
@@ -119,6 +121,25 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @app_errors
 def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
     dry = services.job_for(actor_of(request), pk)
-    job = services.import_job_commit(actor=actor_of(request), job=dry)
+    try:
+        job = services.import_job_commit(actor=actor_of(request), job=dry)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("importer:job", pk=dry.pk)
+    import_job_enqueue(job)
+    return redirect("importer:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+@app_errors
+def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Go on with a failed or interrupted import after its last committed batch."""
+    job = services.job_for(actor_of(request), pk)
+    try:
+        job = services.import_job_resume(actor=actor_of(request), job=job)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("importer:job", pk=job.pk)
     import_job_enqueue(job)
     return redirect("importer:job", pk=job.pk)

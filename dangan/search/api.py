@@ -49,6 +49,7 @@ class SearchApi(APIView):
                         "kind": group.kind,
                         "label": group.label,
                         "count": group.count,
+                        "count_is_lower_bound": group.more,
                         "results": [
                             {
                                 "kind": hit.kind,

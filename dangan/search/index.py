@@ -27,43 +27,86 @@ class Terms:
         return bool(self.names or self.ids or self.words)
 
 
-def _fts5(terms: Terms) -> str:
+# Which columns can hold a match for each kind: a customer's entry has no text, a
+# document's no names or identifiers. Restricting the query to them keeps a common word
+# of document text from making the customer search walk through document entries.
+_ALL_COLUMNS = ("names", "ids", "words")
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    SearchEntry.Kind.CUSTOMER: ("names", "ids"),
+    SearchEntry.Kind.DOSSIER: ("names", "ids", "words"),
+    SearchEntry.Kind.DOCUMENT: ("words",),
+}
+
+
+def _fts5(terms: Terms, kind: str | None = None) -> str:
+    columns = _COLUMNS.get(kind or "", _ALL_COLUMNS)
     parts = []
-    if terms.names:
+    if terms.names and "names" in columns:
         parts.append("name_tokens : (" + " OR ".join(f'"{t}"*' for t in terms.names) + ")")
-    if terms.ids:
+    if terms.ids and "ids" in columns:
         ids = " OR ".join(f'"{t}"*' if prefix else f'"{t}"' for t, prefix in terms.ids)
         parts.append(f"id_tokens : ({ids})")
-    if terms.words:
+    if terms.words and "words" in columns:
         parts.append("text_tokens : (" + " AND ".join(f'"{t}"' for t in terms.words) + ")")
     return " OR ".join(parts)
 
 
-def _tsquery(terms: Terms) -> str:
-    parts = [f"{t}:*A" for t in terms.names]
-    parts += [f"{t}:*B" if prefix else f"{t}:B" for t, prefix in terms.ids]
-    if terms.words:
+def _tsquery(terms: Terms, kind: str | None = None) -> str:
+    columns = _COLUMNS.get(kind or "", _ALL_COLUMNS)
+    parts = [f"{t}:*A" for t in terms.names] if "names" in columns else []
+    if "ids" in columns:
+        parts += [f"{t}:*B" if prefix else f"{t}:B" for t, prefix in terms.ids]
+    if terms.words and "words" in columns:
         parts.append("(" + " & ".join(f"{t}:C" for t in terms.words) + ")")
     return " | ".join(parts)
 
 
-def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
-    """The object ids of `kind` whose index entry matches `terms`, as a subquery for
-    `pk__in` (an empty list when there are no terms). The text index drives the query:
-    its hits are joined to their entries, never the other way round."""
-    if not terms:
-        return []
+def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
+    """Up to `limit` object ids of `kind` whose entry matches, most recently indexed
+    first on SQLite (FTS5 walks its rowids backwards and stops at the limit), in index
+    order on PostgreSQL (the bitmap scan stops at the limit). The caller filters them
+    through the policy layer; a full list means there may be more."""
     if connection.vendor == "postgresql":
+        query = _tsquery(terms, kind)
+        if not query:
+            return []
+        sql = (
+            "SELECT object_id FROM search_searchentry "
+            "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s LIMIT %s"
+        )
+    else:
+        query = _fts5(terms, kind)
+        if not query:
+            return []
+        sql = (
+            "SELECT e.object_id FROM search_fts f CROSS JOIN search_searchentry e "
+            "ON e.id = f.rowid WHERE search_fts MATCH %s AND e.kind = %s "
+            "ORDER BY f.rowid DESC LIMIT %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query, kind, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
+    """All object ids of `kind` whose entry matches, as a subquery for `pk__in` (an empty
+    list when nothing can match): for filtered or narrow-scope searches, where the
+    database should combine the match with the other conditions itself."""
+    if connection.vendor == "postgresql":
+        query = _tsquery(terms, kind)
         sql = (
             "SELECT object_id FROM search_searchentry "
             "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s"
         )
-        return RawSQL(sql, [_tsquery(terms), kind])  # noqa: S611 - bound parameters, constant SQL
-    sql = (
-        "SELECT e.object_id FROM search_fts f CROSS JOIN search_searchentry e "
-        "ON e.id = f.rowid WHERE search_fts MATCH %s AND e.kind = %s"
-    )
-    return RawSQL(sql, [_fts5(terms), kind])  # noqa: S611 - bound parameters, constant SQL
+    else:
+        query = _fts5(terms, kind)
+        sql = (
+            "SELECT e.object_id FROM search_fts f CROSS JOIN search_searchentry e "
+            "ON e.id = f.rowid WHERE search_fts MATCH %s AND e.kind = %s"
+        )
+    if not query:
+        return []
+    return RawSQL(sql, [query, kind])  # noqa: S611 - bound parameters, constant SQL
 
 
 def write(kind: str, object_id: int, *, names: str, ids: str, text: str) -> None:

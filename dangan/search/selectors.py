@@ -8,12 +8,13 @@ match on names only: matching a phone number would tell them whose it is."""
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
+from dangan.accounts.models import Role
 from dangan.archives.models import Dossier
 from dangan.core import crypto, identifiers
 from dangan.customers.models import Customer
@@ -30,8 +32,9 @@ from dangan.search import segment as seg
 from dangan.search.models import SearchEntry
 
 MAX_QUERY = 100  # longer queries are cut; nobody types more into a search box
-CANDIDATES = 200
+CANDIDATES = 100  # objects scored per kind (the exact hits plus the newest matches)
 PAGE = 20
+CAP = 1000  # index matches read per kind; more are counted as "1000+"
 FILTER_KEYS = ("archive_type", "status", "department", "owner", "date_from", "date_to", "room")
 
 _DIGITS = re.compile(r"^\d{4,}$")
@@ -57,6 +60,7 @@ class Group:
     label: str
     count: int
     hits: list[Hit]
+    more: bool = False  # count is a lower bound: the index had more matches than CAP
 
 
 @dataclass
@@ -68,6 +72,11 @@ class SearchResult:
     @property
     def total(self) -> int:
         return sum(g.count for g in self.groups)
+
+    @property
+    def more(self) -> bool:
+        """Some group stopped counting at CAP."""
+        return any(g.more for g in self.groups)
 
 
 @dataclass
@@ -259,29 +268,25 @@ def _score_document(doc: Document, query: _Query) -> tuple[int, list[str]]:
     return 300, [str(_("文件内容"))]
 
 
-def _ranked(
-    qs: QuerySet[Any], exact: Q, score: Any
-) -> tuple[int, list[tuple[int, list[str], Any]]]:
-    """Count the matches, then rank the exact hits plus the newest candidates in Python:
-    exact hits are fetched on their own so they come first even in a large result set."""
-    count = qs.count()
-    seen: dict[int, Model] = {}
-    for obj in list(qs.filter(exact)[:PAGE]) + list(qs.order_by("-pk")[:CANDIDATES]):
-        seen.setdefault(obj.pk, obj)
-    scored = [(*score(obj), obj) for obj in seen.values()]
-    scored.sort(key=lambda row: (-row[0], -row[2].pk))
-    return count, scored[:PAGE]
-
-
 @dataclass
 class Matches:
-    """Everything a query matches for one kind: the whole policy-filtered queryset, and
-    which of its rows are exact hits (ranked, and exported, first)."""
+    """Everything a query matches for one kind: the policy-filtered rows (`base`) that
+    satisfy `match`, and which of them are exact hits (ranked, and exported, first)."""
 
     kind: str
     label: str
-    queryset: QuerySet[Any]
+    base: QuerySet[Any]
+    match: Q
     exact: Q
+    # For the result page (see _page): what matches besides the index (indexed
+    # identifier columns), and the exact hits that indexed columns can find.
+    extra: Q | None = None
+    exact_indexed: Q | None = None
+
+    @property
+    def queryset(self) -> QuerySet[Any]:
+        """Every match (built on demand: the result page rarely needs it)."""
+        return self.base.filter(self.match)
 
 
 @dataclass
@@ -335,11 +340,14 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
             customers = customers.filter(pk__in=dossiers.values("customer_id"))
         identity = _by_identity(query, limited)
         matched = index.matching_ids(SearchEntry.Kind.CUSTOMER, query.terms)
-        customers = customers.filter(Q(pk__in=matched) | identity)
         exact = identity | Q(name=query.raw)
         if not limited and _DIGITS.match(query.norm):
             exact |= Q(mobile=query.norm)
-        found.kinds.append(Matches("customer", str(_("客户")), customers, exact))
+        extra = identity if identity.children != Q(pk__in=[]).children else None
+        match = Q(pk__in=matched) | identity
+        found.kinds.append(
+            Matches("customer", str(_("客户")), customers, match, exact, extra, exact)
+        )
 
     if policy.has_perm(actor, perms.DOSSIER_VIEW):
         dossiers = policy.dossiers_for(actor).filter(dossier_q)
@@ -348,9 +356,22 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         # VINs, member numbers, units and names are in the index; only the archive number
         # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
         matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
-        dossiers = dossiers.filter(Q(pk__in=matched) | Q(archive_number=query.norm))
-        exact = Q(archive_number=query.norm) | Q(customer__name=query.raw)
-        found.kinds.append(Matches("dossier", str(_("档案")), dossiers, exact))
+        match = Q(pk__in=matched) | Q(archive_number=query.norm)
+        # The customer's name through an indexed subquery, not a join: an OR across a
+        # join makes the database scan every dossier.
+        named = Customer.objects.filter(name=query.raw).order_by().values("pk")
+        exact = Q(archive_number=query.norm) | Q(customer_id__in=named)
+        found.kinds.append(
+            Matches(
+                "dossier",
+                str(_("档案")),
+                dossiers,
+                match,
+                exact,
+                Q(archive_number=query.norm),
+                exact,
+            )
+        )
 
     if not limited and policy.has_perm(actor, perms.DOCUMENT_VIEW):
         documents = policy.documents_for(actor).select_related("dossier")
@@ -358,8 +379,10 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         if scope_q:
             documents = documents.filter(dossier__in=Dossier.objects.filter(scope_q).values("pk"))
         matched = index.matching_ids(SearchEntry.Kind.DOCUMENT, query.terms)
-        documents = documents.filter(pk__in=matched)
-        found.kinds.append(Matches("document", str(_("文件")), documents, Q(title=query.raw)))
+        # Titles are not indexed in the database: exact titles are found among the
+        # candidates (scored 900) rather than by scanning every document.
+        exact = Q(title=query.raw)
+        found.kinds.append(Matches("document", str(_("文件")), documents, Q(pk__in=matched), exact))
     return found
 
 
@@ -420,20 +443,79 @@ _KINDS: dict[str, tuple[Callable[[Any, _Query, bool], _Rank], Callable[..., Hit]
 }
 
 
+def _page(
+    matches: Matches, query: _Query, narrow: bool, score: Callable[[Any], _Rank]
+) -> tuple[int, bool, list[tuple[int, list[str], Any]]]:
+    """The count and the first PAGE of one kind, best first, in a few bounded queries.
+
+    The index hands over at most CAP matching ids (the newest first); the policy
+    queryset keeps those the actor may see. Only when the index had more than CAP and the
+    actor's view is narrow (own or department customers, or filters) does the database
+    combine the whole match with the policy itself — otherwise a narrow user could miss
+    their own records behind other people's. A count of CAP or more is shown as "CAP+"."""
+    ids = index.candidates(matches.kind, query.terms, CAP)
+    capped = len(ids) >= CAP
+    if capped and narrow:
+        visible = list(matches.queryset.order_by().values_list("pk", flat=True)[: CAP + 1])
+        capped = False  # the database saw every match: the count is exact up to CAP
+        order = {pk: i for i, pk in enumerate(sorted(visible, reverse=True))}
+    elif ids or matches.extra is not None:
+        found = Q(pk__in=ids) if ids else Q(pk__in=[])
+        if matches.extra is not None:
+            found |= matches.extra
+        visible = list(
+            matches.base.filter(found).order_by().values_list("pk", flat=True)[: CAP + 1]
+        )
+        order = {pk: i for i, pk in enumerate(ids)}
+    else:
+        return 0, False, []
+    if not visible:
+        return 0, False, []
+    count = min(len(visible), CAP)
+    more = capped or len(visible) > CAP
+    first: list[int] = []
+    if matches.exact_indexed is not None:
+        exact = matches.base.filter(matches.exact_indexed).order_by()
+        first = list(exact.values_list("pk", flat=True)[:PAGE])
+    # Exact hits, then the newest matches (index order), up to CANDIDATES objects.
+    visible.sort(key=lambda pk: order.get(pk, -1))
+    wanted = list(dict.fromkeys(first + visible))[:CANDIDATES]
+    # `wanted` came through the policy queryset above; load them plainly.
+    objects = list(_loaded(matches.kind, matches.base.model.objects.filter(pk__in=wanted)))
+    scored = [(*score(obj), obj) for obj in objects]
+    scored.sort(key=lambda row: (-row[0], -row[2].pk))
+    return count, more, scored[:PAGE]
+
+
+def _loaded(kind: str, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """Just what scoring and showing a hit read."""
+    if kind == "dossier":
+        return qs.select_related("customer", "archive_type")
+    if kind == "document":
+        return qs.select_related("dossier")
+    return qs
+
+
+def _apply(
+    score: Callable[[Any, _Query, bool], _Rank], obj: Any, *, query: _Query, limited: bool
+) -> _Rank:
+    return score(obj, query, limited)
+
+
 def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> SearchResult:
-    """Search everything the actor may see: per kind, the count of all matches and the
-    first PAGE of them, best first. An empty or too-short query gives an empty result
-    with a friendly message."""
+    """Search everything the actor may see: per kind, the count of the matches (up to
+    CAP, then "CAP+") and the first PAGE of them, best first. An empty or too-short
+    query gives an empty result with a friendly message."""
     found = find(actor, raw, filters)
     query = found.query
     if query is None:
         return SearchResult(query=(raw or "").strip()[:MAX_QUERY], error=found.error)
     result = SearchResult(query=query.raw)
+    narrow = bool(found.filters) or policy.data_scope(actor) != Role.Scope.ALL
     for matches in found.kinds:
         score, show = _KINDS[matches.kind]
-        count, rows = _ranked(
-            matches.queryset, matches.exact, lambda obj, f=score: f(obj, query, found.limited)
-        )
+        scorer = functools.partial(_apply, score, query=query, limited=found.limited)
+        count, more, rows = _page(matches, query, narrow, scorer)
         hits = [show(actor, obj, query, found.limited, (s, r)) for s, r, obj in rows]
-        result.groups.append(Group(matches.kind, matches.label, count, hits))
+        result.groups.append(Group(matches.kind, matches.label, count, hits, more))
     return result

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from conftest import audit_actions
 from dangan.audit.models import AuditEntry
-from dangan.core.errors import ApplicationError
+from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
 from dangan.core.identifiers import make_mobile, make_resident_id
 from dangan.customers.models import Customer
 from dangan.importer import services
@@ -187,6 +188,60 @@ def test_it_leaves_whole_batches_when_a_batch_fails_midway(
     assert job.report["committed"] == [[2, 501]]
     assert job.report["stopped_after_row"] == 501
     assert list(ImportBatch.objects.filter(job=job).values_list("committed", flat=True)) == [True]
+
+
+def test_a_failed_job_resumes_after_its_last_committed_batch(
+    tmp_path: Path, alice: Any, monkeypatch: Any
+) -> None:
+    people = [
+        [f"客户{i}", _id(datetime.date(1961, 1, 1) + datetime.timedelta(days=i)), ""]
+        for i in range(800)
+    ]
+    people[650] = [people[10][0], people[10][1], ""]  # a copy of a row committed before
+    path = _write(tmp_path, "big.xlsx", xlsx_bytes([HEADER[:3], *people], title=None))
+    real = services.customer_services.customers_create_bulk
+    calls = {"n": 0}
+
+    def flaky(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services.customer_services, "customers_create_bulk", flaky)
+    job = _run(alice, path, dry_run=False)
+    assert job.status == ImportJob.Status.FAILED and services.job_resumable(job)
+    monkeypatch.setattr(services.customer_services, "customers_create_bulk", real)
+
+    job = services.import_job_resume(actor=alice, job=job)
+    assert job.status == ImportJob.Status.PENDING
+    job = services.import_run(job=job)
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert Customer.objects.count() == 799
+    assert job.report["committed"] == [[2, 501], [502, 801]]
+    assert job.report["resumed_after_row"] == 501
+    assert job.report["counts"] == {"created": 799, "updated": 0, "unchanged": 0, "error": 1}
+    assert "与第 12 行重复" in _errors(job)[652]
+    assert job.committed_rows == 799 and job.processed_rows == 800
+    assert audit_actions(action="import_resume") == ["import_resume"]
+    assert not services.job_resumable(job)
+
+
+def test_only_failed_or_stalled_jobs_resume(tmp_path: Path, alice: Any, carol: Any) -> None:
+    path = _write(tmp_path, "one.xlsx", xlsx_bytes([["姓名"], ["甲乙"]], title=None))
+    job = _run(alice, path, dry_run=False)
+    with pytest.raises(InvalidTransition):
+        services.import_job_resume(actor=alice, job=job)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    job.refresh_from_db()
+    with pytest.raises(InvalidTransition):  # still making progress, as far as we know
+        services.import_job_resume(actor=alice, job=job)
+    stale = timezone.now() - services.STALE_AFTER - datetime.timedelta(seconds=1)
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=stale)
+    job.refresh_from_db()
+    with pytest.raises(Forbidden):  # somebody without the import permission
+        services.import_job_resume(actor=carol, job=job)
+    assert services.import_job_resume(actor=alice, job=job).status == ImportJob.Status.PENDING
 
 
 def test_it_remembers_the_column_mapping(tmp_path: Path, alice: Any) -> None:

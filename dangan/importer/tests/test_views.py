@@ -72,3 +72,55 @@ def test_it_keeps_jobs_to_their_owner(alice: Any, carol: Any, bob: Any) -> None:
     other = _client(carol)
     assert other.get(f"/import/{job.pk}/").status_code in (403, 404)
     assert other.post(f"/import/{job.pk}/commit/").status_code in (403, 404)
+
+
+def test_it_offers_to_resume_an_interrupted_job(
+    alice: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.TASKS = IMMEDIATE
+    client = _client(alice)
+    upload = io.BytesIO(xlsx_bytes([["姓名"], ["韩梅梅"], ["李雷"]], title=None))
+    upload.name = "名单.xlsx"
+    client.post("/import/", {"file": upload})
+    dry = ImportJob.objects.get()
+    # A committing job whose process died: running, no progress for an hour.
+    job = ImportJob.objects.create(
+        sha256=dry.sha256,
+        original_name=dry.original_name,
+        mapping={"姓名": "name"},
+        dry_run=False,
+        created_by=alice,
+        status="running",
+        total_rows=2,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        updated_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    )
+    page = client.get(f"/import/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "继续导入" in page and "长时间没有进展" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/import/{job.pk}/resume/")
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == "done"
+    assert set(Customer.objects.values_list("name", flat=True)) == {"韩梅梅", "李雷"}
+    # Done: nothing left to resume; the button is gone and a second POST is refused.
+    assert "继续导入" not in client.get(f"/import/{job.pk}/").content.decode()
+    again = client.post(f"/import/{job.pk}/resume/", follow=True).content.decode()
+    assert "只有失败或已中断的导入任务可以继续" in again
+
+
+def test_the_api_resumes_a_failed_job(alice: Any, bob: Any, settings: Any) -> None:
+    from rest_framework.test import APIClient
+
+    job = ImportJob.objects.create(
+        sha256="0" * 64, original_name="a.csv", created_by=alice, status="failed", dry_run=False
+    )
+    api = APIClient()
+    api.force_authenticate(bob)
+    assert api.post(f"/api/v1/imports/{job.pk}/resume/").status_code == 403
+    api.force_authenticate(alice)
+    assert api.get(f"/api/v1/imports/{job.pk}/").json()["resumable"] is True
+    response = api.post(f"/api/v1/imports/{job.pk}/resume/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "pending"

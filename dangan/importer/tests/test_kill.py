@@ -1,0 +1,112 @@
+"""kill -9 in the middle of an import (SPEC §6 reliability): only whole batches are
+written, the job can be resumed, and the resumed job finishes the sheet.
+
+Runs the real `dangan` command in child processes on a SQLite file of its own (the
+kill is the point; the database under it is the embedded default)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dangan.core.identifiers import make_resident_id
+from dangan.importer.tests.helpers import xlsx_bytes
+
+ROWS = 6000
+QUERY = """
+import django, json
+django.setup()
+from dangan.customers.models import Customer
+from dangan.importer.models import ImportJob
+from dangan.audit.services import audit_verify
+from django.utils import timezone
+job = ImportJob.objects.get()
+if {stale}:
+    an_hour_ago = timezone.now() - timezone.timedelta(hours=1)
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=an_hour_ago)
+print(json.dumps({{"customers": Customer.objects.count(), "status": job.status,
+    "committed": job.committed_rows, "job": job.pk, "chain": list(audit_verify()) == []}}))
+"""
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}
+    env.update(DANGAN_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="dangan.settings")
+    return env
+
+
+def _dangan(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "dangan.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _state(env: dict[str, str], *, stale: bool = False) -> dict[str, object]:
+    import json
+
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", QUERY.format(stale=stale)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.slow
+def test_kill_9_mid_import_leaves_whole_batches_and_resumes(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    _dangan(env, "init")
+    _dangan(env, "user", "create", "clerk", "--role", "archivist", "--password", "Kill-test-2026")
+    rng = random.Random(9)  # noqa: S311
+    start = datetime.date(1950, 1, 1)
+    rows = [
+        [f"客户{i}", make_resident_id(rng, birth=start + datetime.timedelta(days=i)), ""]
+        for i in range(ROWS)
+    ]
+    sheet = tmp_path / "客户.xlsx"
+    sheet.write_bytes(xlsx_bytes([["姓名", "身份证号", "手机"], *rows], title=None))
+
+    child = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "dangan.cli", "import", "customers", str(sheet), "--user", "clerk"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    for line in child.stdout:  # the first batch has committed when its progress is printed
+        if line.startswith("进度: 500/"):
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+
+    after_kill = _state(env)
+    written = int(str(after_kill["customers"]))
+    assert after_kill["status"] == "running"  # nobody told the job it died
+    assert 500 <= written < ROWS and written % 500 == 0  # whole batches only
+    assert after_kill["committed"] == written
+    assert after_kill["chain"] is True
+
+    _state(env, stale=True)  # as if the job had not moved for an hour
+    out = _dangan(env, "import", "resume", str(after_kill["job"]), "--user", "clerk")
+    assert f"已写入 {written} 行" in out
+    assert f"新建 {ROWS}" in out and "错误 0" in out
+    final = _state(env)
+    assert final == {**final, "customers": ROWS, "status": "done", "committed": ROWS}
+    assert final["chain"] is True
