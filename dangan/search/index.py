@@ -9,8 +9,9 @@ query string is passed as a bound parameter, so user input never becomes SQL or 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from dangan.core import bulk
@@ -61,30 +62,37 @@ def _tsquery(terms: Terms, kind: str | None = None) -> str:
     return " | ".join(parts)
 
 
+def fts_table(kind: str) -> str:
+    """SQLite: the FTS5 table of one kind, its rowid the object's id (migration 0002).
+    One table per kind keeps a common word of document text from being walked through
+    when customers or dossiers are searched."""
+    if kind not in _COLUMNS:
+        raise ValueError(f"unknown search kind {kind!r}")
+    return f"search_fts_{kind}"
+
+
 def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
-    """Up to `limit` object ids of `kind` whose entry matches, most recently indexed
-    first on SQLite (FTS5 walks its rowids backwards and stops at the limit), in index
-    order on PostgreSQL (the bitmap scan stops at the limit). The caller filters them
-    through the policy layer; a full list means there may be more."""
+    """Up to `limit` object ids of `kind` whose entry matches: the newest objects first
+    on SQLite (FTS5 walks its rowids, the object ids, backwards and stops at the limit),
+    in index order on PostgreSQL (a partial GIN index per kind; the scan stops at the
+    limit). The caller filters them through the policy layer; a full list means there
+    may be more."""
     if connection.vendor == "postgresql":
         query = _tsquery(terms, kind)
-        if not query:
-            return []
         sql = (
             "SELECT object_id FROM search_searchentry "
             "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s LIMIT %s"
         )
+        params: list[Any] = [query, kind, limit]
     else:
         query = _fts5(terms, kind)
-        if not query:
-            return []
-        sql = (
-            "SELECT e.object_id FROM search_fts f CROSS JOIN search_searchentry e "
-            "ON e.id = f.rowid WHERE search_fts MATCH %s AND e.kind = %s "
-            "ORDER BY f.rowid DESC LIMIT %s"
-        )
+        table = fts_table(kind)
+        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s ORDER BY rowid DESC LIMIT %s"  # noqa: S608 - a table name from fts_table()
+        params = [query, limit]
+    if not query:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query, kind, limit])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -98,31 +106,42 @@ def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
             "SELECT object_id FROM search_searchentry "
             "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s"
         )
+        params: list[Any] = [query, kind]
     else:
         query = _fts5(terms, kind)
-        sql = (
-            "SELECT e.object_id FROM search_fts f CROSS JOIN search_searchentry e "
-            "ON e.id = f.rowid WHERE search_fts MATCH %s AND e.kind = %s"
-        )
+        table = fts_table(kind)
+        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s"  # noqa: S608 - see fts_table
+        params = [query]
     if not query:
         return []
-    return RawSQL(sql, [query, kind])  # noqa: S611 - bound parameters, constant SQL
+    return RawSQL(sql, params)  # noqa: S611 - bound parameters, constant SQL
+
+
+def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
+    """SQLite: (re)write the FTS rows of some objects of one kind."""
+    if connection.vendor != "sqlite" or not rows:
+        return
+    table = fts_table(kind)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"DELETE FROM {table} WHERE rowid = %s",  # noqa: S608 - see fts_table
+            [[row[0]] for row in rows],
+        )
+        cursor.executemany(
+            f"INSERT INTO {table} (rowid, name_tokens, id_tokens, text_tokens) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s)",
+            [list(row) for row in rows],
+        )
 
 
 def write(kind: str, object_id: int, *, names: str, ids: str, text: str) -> None:
-    entry, _created = SearchEntry.objects.update_or_create(
-        kind=kind,
-        object_id=object_id,
-        defaults={"name_tokens": names, "id_tokens": ids, "text_tokens": text},
-    )
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM search_fts WHERE rowid = %s", [entry.pk])
-            cursor.execute(
-                "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
-                "VALUES (%s, %s, %s, %s)",
-                [entry.pk, names, ids, text],
-            )
+    with transaction.atomic():
+        SearchEntry.objects.update_or_create(
+            kind=kind,
+            object_id=object_id,
+            defaults={"name_tokens": names, "id_tokens": ids, "text_tokens": text},
+        )
+        _fts_replace(kind, [(object_id, names, ids, text)])
 
 
 def bulk_write(rows: list[SearchEntry]) -> None:
@@ -131,29 +150,34 @@ def bulk_write(rows: list[SearchEntry]) -> None:
 
 
 def finish_bulk() -> None:
-    """After bulk_write: copy every entry into the FTS5 table in one statement."""
+    """After bulk_write: copy every entry into its kind's FTS5 table in one statement."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
-                "SELECT id, name_tokens, id_tokens, text_tokens FROM search_searchentry"
-            )
+            for kind in _COLUMNS:
+                cursor.execute(
+                    f"INSERT INTO {fts_table(kind)} (rowid, name_tokens, id_tokens, text_tokens) "  # noqa: S608
+                    "SELECT object_id, name_tokens, id_tokens, text_tokens "
+                    "FROM search_searchentry WHERE kind = %s ORDER BY object_id",
+                    [kind],
+                )
 
 
 def delete(kind: str, object_id: int) -> None:
-    for pk in SearchEntry.objects.filter(kind=kind, object_id=object_id).values_list(
-        "pk", flat=True
-    ):
+    with transaction.atomic():
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM search_fts WHERE rowid = %s", [pk])
-    SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
+                cursor.execute(
+                    f"DELETE FROM {fts_table(kind)} WHERE rowid = %s",  # noqa: S608
+                    [object_id],
+                )
+        SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
 
 
 def clear() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM search_fts")
+            for kind in _COLUMNS:
+                cursor.execute(f"DELETE FROM {fts_table(kind)}")  # noqa: S608
     SearchEntry.objects.all().delete()
 
 
@@ -161,15 +185,7 @@ def write_many(kind: str, rows: dict[int, dict[str, str]]) -> None:
     """Replace the entries of many objects of one kind: one delete, one insert (imports)."""
     if not rows:
         return
-    ids = list(rows)
-    old = list(
-        SearchEntry.objects.filter(kind=kind, object_id__in=ids).values_list("pk", flat=True)
-    )
-    if old:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [[pk] for pk in old])
-        SearchEntry.objects.filter(pk__in=old).delete()
+    SearchEntry.objects.filter(kind=kind, object_id__in=list(rows)).delete()
     entries = [
         SearchEntry(
             kind=kind,
@@ -181,10 +197,4 @@ def write_many(kind: str, rows: dict[int, dict[str, str]]) -> None:
         for object_id, row in rows.items()
     ]
     bulk.insert(SearchEntry, entries)
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
-                "VALUES (%s, %s, %s, %s)",
-                [[e.pk, e.name_tokens, e.id_tokens, e.text_tokens] for e in entries],
-            )
+    _fts_replace(kind, [(e.object_id, e.name_tokens, e.id_tokens, e.text_tokens) for e in entries])

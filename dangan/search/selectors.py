@@ -35,6 +35,7 @@ MAX_QUERY = 100  # longer queries are cut; nobody types more into a search box
 CANDIDATES = 100  # objects scored per kind (the exact hits plus the newest matches)
 PAGE = 20
 CAP = 1000  # index matches read per kind; more are counted as "1000+"
+NARROW_DEPTH = 20  # documents: how many times CAP a narrow view reads when capped
 FILTER_KEYS = ("archive_type", "status", "department", "owner", "date_from", "date_to", "room")
 
 _DIGITS = re.compile(r"^\d{4,}$")
@@ -282,6 +283,10 @@ class Matches:
     # identifier columns), and the exact hits that indexed columns can find.
     extra: Q | None = None
     exact_indexed: Q | None = None
+    # Documents: the dossiers whose documents the actor may see (what documents_for
+    # means), checked on the candidates' dossier ids — a plain pk list against an
+    # IN (subquery) leads SQLite to scan every visible dossier's documents.
+    dossiers: QuerySet[Any] | None = None
 
     @property
     def queryset(self) -> QuerySet[Any]:
@@ -382,7 +387,19 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         # Titles are not indexed in the database: exact titles are found among the
         # candidates (scored 900) rather than by scanning every document.
         exact = Q(title=query.raw)
-        found.kinds.append(Matches("document", str(_("文件")), documents, Q(pk__in=matched), exact))
+        dossiers = policy.dossiers_for(actor, action=perms.DOCUMENT_VIEW)
+        if scope_q:
+            dossiers = dossiers.filter(scope_q)
+        found.kinds.append(
+            Matches(
+                "document",
+                str(_("文件")),
+                documents,
+                Q(pk__in=matched),
+                exact,
+                dossiers=dossiers,
+            )
+        )
     return found
 
 
@@ -452,10 +469,27 @@ def _page(
     queryset keeps those the actor may see. Only when the index had more than CAP and the
     actor's view is narrow (own or department customers, or filters) does the database
     combine the whole match with the policy itself — otherwise a narrow user could miss
-    their own records behind other people's. A count of CAP or more is shown as "CAP+"."""
+    their own records behind other people's (documents instead read NARROW_DEPTH times
+    further down the index). A count of CAP or more is shown as "CAP+"."""
     ids = index.candidates(matches.kind, query.terms, CAP)
     capped = len(ids) >= CAP
-    if capped and narrow:
+    if ids and matches.dossiers is not None:
+        if capped and narrow:
+            # Look further down the index for the narrow view's own documents.
+            ids = index.candidates(matches.kind, query.terms, CAP * NARROW_DEPTH)
+            capped = len(ids) >= CAP * NARROW_DEPTH
+        pairs: list[tuple[int, int]] = []
+        for start in range(0, len(ids), CAP):
+            chunk = ids[start : start + CAP]
+            pairs += matches.base.model.objects.filter(pk__in=chunk).values_list("pk", "dossier_id")
+        allowed = set(
+            matches.dossiers.filter(pk__in={d for _pk, d in pairs})
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        visible = [pk for pk, dossier in pairs if dossier in allowed]
+        order = {pk: i for i, pk in enumerate(ids)}
+    elif capped and narrow:
         visible = list(matches.queryset.order_by().values_list("pk", flat=True)[: CAP + 1])
         capped = False  # the database saw every match: the count is exact up to CAP
         order = {pk: i for i, pk in enumerate(sorted(visible, reverse=True))}
