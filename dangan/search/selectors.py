@@ -379,17 +379,17 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         )
 
     if not limited and policy.has_perm(actor, perms.DOCUMENT_VIEW):
-        documents = policy.documents_for(actor).select_related("dossier")
+        # documents_for(actor), built on the same dossier queryset the page checks.
+        dossiers = policy.dossiers_for(actor, action=perms.DOCUMENT_VIEW)
         scope_q = dossier_q & _common_filters(filters, "customer__", "created_at")
         if scope_q:
-            documents = documents.filter(dossier__in=Dossier.objects.filter(scope_q).values("pk"))
+            dossiers = dossiers.filter(scope_q)
+        documents = Document.objects.filter(dossier__in=dossiers.values("pk"))
+        documents = documents.select_related("dossier")
         matched = index.matching_ids(SearchEntry.Kind.DOCUMENT, query.terms)
         # Titles are not indexed in the database: exact titles are found among the
         # candidates (scored 900) rather than by scanning every document.
         exact = Q(title=query.raw)
-        dossiers = policy.dossiers_for(actor, action=perms.DOCUMENT_VIEW)
-        if scope_q:
-            dossiers = dossiers.filter(scope_q)
         found.kinds.append(
             Matches(
                 "document",
