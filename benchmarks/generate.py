@@ -579,6 +579,34 @@ def patch_token_caches() -> None:
     seg.text_tokens = functools.lru_cache(maxsize=200_000)(seg.text_tokens)
 
 
+def fill_fts(first_entry: int) -> None:
+    """SQLite: copy the entries from `first_entry` on into the FTS5 index the way
+    search/index.py finish_bulk() does: one FTS5 table per kind keyed by the object id
+    (search migration 0002), or the single search_fts table keyed by the entry id."""
+    from django.db import connection
+
+    from dangan.search import index
+    from dangan.search.models import SearchEntry
+
+    with connection.cursor() as cursor:
+        fts_table = getattr(index, "fts_table", None)
+        if fts_table is None:
+            cursor.execute(
+                "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
+                "SELECT id, name_tokens, id_tokens, text_tokens FROM search_searchentry "
+                "WHERE id >= %s",
+                [first_entry],
+            )
+            return
+        for kind in SearchEntry.Kind.values:
+            cursor.execute(
+                f"INSERT INTO {fts_table(kind)} (rowid, name_tokens, id_tokens, text_tokens) "  # noqa: S608 - the app's table name
+                "SELECT object_id, name_tokens, id_tokens, text_tokens FROM search_searchentry "
+                "WHERE kind = %s AND id >= %s ORDER BY object_id",
+                [kind, first_entry],
+            )
+
+
 @dataclass
 class Batch:
     first: int
@@ -986,14 +1014,7 @@ class Generator:
         w.insert(SearchEntry, ENTRY_COLUMNS, batch.entries)
         t1 = time.perf_counter()
         if not w.pg and batch.entries:
-            # Like index.finish_bulk(), for this batch's rows.
-            with w.connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO search_fts (rowid, name_tokens, id_tokens, text_tokens) "
-                    "SELECT id, name_tokens, id_tokens, text_tokens FROM search_searchentry "
-                    "WHERE id >= %s",
-                    [batch.entries[0][0]],
-                )
+            fill_fts(batch.entries[0][0])
         t2 = time.perf_counter()
         # The numbering counters this batch moved: later dossier_create calls continue them.
         quote = w.connection.ops.quote_name
@@ -1171,14 +1192,27 @@ def prepare(args: argparse.Namespace) -> int:
             f"these arguments ({path}); use an empty database (dangan init on a new data "
             "dir or database) or the arguments of the first run"
         )
-    path.write_text(json.dumps({"params": params, "customers": args.customers}, indent=1))
+    state = {**(state or {}), "params": params, "customers": args.customers}
+    path.write_text(json.dumps(state, indent=1))
     return existing
 
 
 def pg_before_load(writer: Writer) -> None:
+    """Drop the GIN indexes of the search entries for the load (kept in the state file,
+    so an interrupted run still rebuilds them); pg_after_load builds them once."""
+    path = state_path()
+    state = json.loads(path.read_text())
     with writer.connection.cursor() as cursor:
-        # The GIN index is built once after the load instead of updated row by row.
-        cursor.execute("DROP INDEX IF EXISTS search_entry_tsv")
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'search_searchentry' AND indexdef ILIKE %s",
+            ["%USING gin%"],
+        )
+        found = dict(cursor.fetchall())
+        state["gin_indexes"] = {**state.get("gin_indexes", {}), **found}
+        path.write_text(json.dumps(state, indent=1))
+        for name in found:
+            cursor.execute(f"DROP INDEX IF EXISTS {writer.connection.ops.quote_name(name)}")
 
 
 def pg_after_load(writer: Writer) -> None:
@@ -1189,13 +1223,16 @@ def pg_after_load(writer: Writer) -> None:
     from dangan.documents.models import Document
     from dangan.search.models import SearchEntry
 
+    path = state_path()
+    state = json.loads(path.read_text())
     with writer.connection.cursor() as cursor:
-        started = time.perf_counter()
         cursor.execute("SET maintenance_work_mem = '2GB'")
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS search_entry_tsv ON search_searchentry USING gin (tsv)"
-        )
-        print(f"  GIN index built in {time.perf_counter() - started:.0f} s", flush=True)
+        for name, definition in state.get("gin_indexes", {}).items():
+            started = time.perf_counter()
+            cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+            print(f"  {name} built in {time.perf_counter() - started:.0f} s", flush=True)
+        state.pop("gin_indexes", None)
+        path.write_text(json.dumps(state, indent=1))
         for sql in writer.connection.ops.sequence_reset_sql(
             no_style(), [Customer, Dossier, Document, SearchEntry]
         ):
@@ -1310,13 +1347,24 @@ def main() -> int:
                 flush=True,
             )
     if writer.pg:
-        pg_after_load(writer)
+        if rows_total or json.loads(state_path().read_text()).get("gin_indexes"):
+            pg_after_load(writer)
     else:
         with connection.cursor() as cursor:
             if args.fts_optimize:
-                t0 = time.perf_counter()
-                cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
-                print(f"  FTS5 optimize in {time.perf_counter() - t0:.0f} s", flush=True)
+                from dangan.search import index
+                from dangan.search.models import SearchEntry
+
+                fts_table = getattr(index, "fts_table", None)
+                tables = (
+                    [fts_table(kind) for kind in SearchEntry.Kind.values]
+                    if fts_table
+                    else ["search_fts"]
+                )
+                for table in tables:
+                    t0 = time.perf_counter()
+                    cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")  # noqa: S608
+                    print(f"  {table} optimize in {time.perf_counter() - t0:.0f} s", flush=True)
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     load_time = time.perf_counter() - load_started
     if rows_total:
