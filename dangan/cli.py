@@ -30,9 +30,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     from dangan.accounts.models import User
     from dangan.accounts.services import user_create
+    from dangan.core.bulk import refresh_statistics
 
     call_command("migrate", interactive=False, verbosity=0)
     _index_existing_data()
+    refresh_statistics()
     if User.objects.filter(is_superuser=True).exists():
         print("数据库已就绪 (database ready); 管理员已存在 (admin exists).")
         return 0
@@ -186,9 +188,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_search_rebuild(args: argparse.Namespace) -> int:
+    from dangan.core.bulk import refresh_statistics
     from dangan.search.services import rebuild_index
 
     counts = rebuild_index()
+    refresh_statistics()
     print(
         f"检索索引已重建:客户 {counts['customer']} 条,档案 {counts['dossier']} 条,"
         f"文件 {counts['document']} 条。"

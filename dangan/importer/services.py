@@ -32,7 +32,7 @@ from dangan.archives import fields as archive_fields
 from dangan.archives import services as archive_services
 from dangan.archives.models import ArchiveType, Dossier
 from dangan.audit.services import audit_record
-from dangan.core import crypto, identifiers
+from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, InvalidTransition, NotFound, ValidationFailed
 from dangan.customers import services as customer_services
 from dangan.customers.models import Customer
@@ -585,6 +585,7 @@ def _actor(job: ImportJob) -> User:
 
 
 STALE_AFTER = datetime.timedelta(minutes=5)  # a running job without progress this long died
+STATISTICS_AFTER = 10_000  # rows committed by one job: the planner's statistics are redone
 
 
 def import_run(
@@ -650,6 +651,8 @@ def import_run(
     except Exception as exc:
         return _fail(job, f"{type(exc).__name__}: {exc}", counts, committed)
     job.total_rows = job.processed_rows
+    if not job.dry_run and job.committed_rows >= STATISTICS_AFTER:
+        bulk.refresh_statistics()
     job.status = ImportJob.Status.DONE
     job.report = {"counts": counts, "committed": committed, "dry_run": job.dry_run}
     if kept:

@@ -35,7 +35,7 @@ MAX_QUERY = 100  # longer queries are cut; nobody types more into a search box
 CANDIDATES = 100  # objects scored per kind (the exact hits plus the newest matches)
 PAGE = 20
 CAP = 1000  # index matches read per kind; more are counted as "1000+"
-NARROW_DEPTH = 20  # documents: how many times CAP a narrow view reads when capped
+NARROW_DEPTH = 5  # how many times CAP a narrow view reads down the index when capped
 FILTER_KEYS = ("archive_type", "status", "department", "owner", "date_from", "date_to", "room")
 
 _DIGITS = re.compile(r"^\d{4,}$")
@@ -465,44 +465,24 @@ def _page(
 ) -> tuple[int, bool, list[tuple[int, list[str], Any]]]:
     """The count and the first PAGE of one kind, best first, in a few bounded queries.
 
-    The index hands over at most CAP matching ids (the newest first); the policy
-    queryset keeps those the actor may see. Only when the index had more than CAP and the
-    actor's view is narrow (own or department customers, or filters) does the database
-    combine the whole match with the policy itself — otherwise a narrow user could miss
-    their own records behind other people's (documents instead read NARROW_DEPTH times
-    further down the index). A count of CAP or more is shown as "CAP+"."""
+    The index hands over at most CAP matching ids (the newest first) and the policy
+    queryset keeps those the actor may see, CAP ids a query. When the index has more and
+    the actor's view is narrow (own or department customers, or filters), it reads
+    NARROW_DEPTH times further down, so the actor's own records are not hidden behind
+    other people's. A count of CAP or more is shown as "CAP+"."""
     ids = index.candidates(matches.kind, query.terms, CAP)
     capped = len(ids) >= CAP
-    if ids and matches.dossiers is not None:
-        if capped and narrow:
-            # Look further down the index for the narrow view's own documents.
-            ids = index.candidates(matches.kind, query.terms, CAP * NARROW_DEPTH)
-            capped = len(ids) >= CAP * NARROW_DEPTH
-        pairs: list[tuple[int, int]] = []
-        for start in range(0, len(ids), CAP):
-            chunk = ids[start : start + CAP]
-            pairs += matches.base.model.objects.filter(pk__in=chunk).values_list("pk", "dossier_id")
-        allowed = set(
-            matches.dossiers.filter(pk__in={d for _pk, d in pairs})
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        visible = [pk for pk, dossier in pairs if dossier in allowed]
-        order = {pk: i for i, pk in enumerate(ids)}
-    elif capped and narrow:
-        visible = list(matches.queryset.order_by().values_list("pk", flat=True)[: CAP + 1])
-        capped = False  # the database saw every match: the count is exact up to CAP
-        order = {pk: i for i, pk in enumerate(sorted(visible, reverse=True))}
-    elif ids or matches.extra is not None:
-        found = Q(pk__in=ids) if ids else Q(pk__in=[])
-        if matches.extra is not None:
-            found |= matches.extra
-        visible = list(
-            matches.base.filter(found).order_by().values_list("pk", flat=True)[: CAP + 1]
-        )
-        order = {pk: i for i, pk in enumerate(ids)}
-    else:
+    if capped and narrow:
+        # Past the cap, a narrow view looks further down the index for its own records
+        # rather than letting the database combine every match with the policy.
+        ids = index.candidates(matches.kind, query.terms, CAP * NARROW_DEPTH)
+        capped = len(ids) >= CAP * NARROW_DEPTH
+    if not ids and matches.extra is None:
         return 0, False, []
+    visible: list[int] = []
+    for start in range(0, max(len(ids), 1), CAP):
+        visible += _visible(matches, ids[start : start + CAP], with_extra=start == 0)
+    order = {pk: i for i, pk in enumerate(ids)}
     if not visible:
         return 0, False, []
     count = min(len(visible), CAP)
@@ -519,6 +499,27 @@ def _page(
     scored = [(*score(obj), obj) for obj in objects]
     scored.sort(key=lambda row: (-row[0], -row[2].pk))
     return count, more, scored[:PAGE]
+
+
+def _visible(matches: Matches, ids: list[int], *, with_extra: bool) -> list[int]:
+    """Which of `ids` (at most CAP) the actor may see, plus — once — the identifier
+    matches that are not in the index (`extra`)."""
+    if matches.dossiers is not None:  # documents: through their dossiers' ids
+        pairs = list(matches.base.model.objects.filter(pk__in=ids).values_list("pk", "dossier_id"))
+        allowed = set(
+            matches.dossiers.filter(pk__in={d for _pk, d in pairs})
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        return [pk for pk, dossier in pairs if dossier in allowed]
+    # Two plain queries: an OR of the id list and an indexed column makes SQLite give up
+    # the id list and walk the policy's index (every customer of an account manager).
+    found = list(matches.base.filter(pk__in=ids).order_by().values_list("pk", flat=True))
+    if with_extra and matches.extra is not None:
+        extra = matches.base.filter(matches.extra).order_by().values_list("pk", flat=True)
+        seen = set(found)
+        found += [pk for pk in extra[: CAP + 1] if pk not in seen]
+    return found
 
 
 def _loaded(kind: str, qs: QuerySet[Any]) -> QuerySet[Any]:
