@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -116,18 +117,25 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "importer/job.html", context)
 
 
+def _queue(request: HttpRequest, pk: int, start: Callable[..., ImportJob]) -> HttpResponse:
+    """Run `start` (commit or resume) on the actor's job, queue the job it returns and
+    show it; a refusal is shown on the job's page."""
+    job = services.job_for(actor_of(request), pk)
+    try:
+        queued = start(actor=actor_of(request), job=job)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("importer:job", pk=job.pk)
+    import_job_enqueue(queued)
+    return redirect("importer:job", pk=queued.pk)
+
+
 @login_required
 @require_POST
 @app_errors
 def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
-    dry = services.job_for(actor_of(request), pk)
-    try:
-        job = services.import_job_commit(actor=actor_of(request), job=dry)
-    except ApplicationError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("importer:job", pk=dry.pk)
-    import_job_enqueue(job)
-    return redirect("importer:job", pk=job.pk)
+    """After a dry run: import the same file for real."""
+    return _queue(request, pk, services.import_job_commit)
 
 
 @login_required
@@ -135,11 +143,4 @@ def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
 @app_errors
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Go on with a failed or interrupted import after its last committed batch."""
-    job = services.job_for(actor_of(request), pk)
-    try:
-        job = services.import_job_resume(actor=actor_of(request), job=job)
-    except ApplicationError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("importer:job", pk=job.pk)
-    import_job_enqueue(job)
-    return redirect("importer:job", pk=job.pk)
+    return _queue(request, pk, services.import_job_resume)
