@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -239,6 +240,40 @@ def save(
     out.write_text(json.dumps(document, ensure_ascii=False, indent=1))
 
 
+def markdown(document: dict[str, Any]) -> str:
+    """A results file as a Markdown table: one row per kind, p50 / p95 per user and endpoint."""
+    cases = [(r["user"], r["endpoint"]) for r in document["results"]]
+    columns = list(dict.fromkeys(cases))
+    by_key = {(r["kind"], r["user"], r["endpoint"]): r for r in document["results"]}
+    head = "| query | " + " | ".join(f"{u} {e}" for u, e in columns) + " | hits (bench) |"
+    lines = [head, "|---" * (len(columns) + 2) + "|"]
+    for key, label, _target in KINDS:
+        cells = []
+        for user, endpoint in columns:
+            row = by_key.get((key, user, endpoint))
+            if row is None:
+                cells.append("—")
+            elif row["p50"] is None:
+                cells.append(f"failed ({row.get('failure', '')})")
+            else:
+                mark = "" if row["verdict"] == "ok" else " ✗"
+                cells.append(f"{row['p50']:.0f} / {row['p95']:.0f}{mark}")
+        if all(c == "—" for c in cells):
+            continue
+        hits = next(
+            (
+                r["hits_median"]
+                for (k, _u, e), r in by_key.items()
+                if k == key and e == "api" and r["hits_median"] is not None
+            ),
+            None,
+        )
+        lines.append(
+            f"| {label} | " + " | ".join(cells) + f" | {'' if hits is None else f'{hits:,.0f}'} |"
+        )
+    return "\n".join(lines)
+
+
 def code_version() -> str:
     """The commit measured, marked "+dirty" when the work tree has changes under dangan/."""
     try:
@@ -270,7 +305,15 @@ def main() -> int:
     parser.add_argument("--min-requests", type=int, default=10)
     parser.add_argument("--probe", default="", help="probe file (default: the data dir's)")
     parser.add_argument("--out", default="", help="JSON result file")
+    parser.add_argument(
+        "--markdown", default="", help="print this results file as a Markdown table and stop"
+    )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())))
+        return 0
+    # A terminated run stops its server too (the finally clause below).
+    signal.signal(signal.SIGTERM, lambda _signo, _frame: sys.exit(143))
     setup_django()
     path = Path(args.probe) if args.probe else probe_path()
     if not path.exists():
