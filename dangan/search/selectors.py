@@ -362,9 +362,12 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
         matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
         match = Q(pk__in=matched) | Q(archive_number=query.norm)
-        # The customer's name through an indexed subquery, not a join: an OR across a
-        # join makes the database scan every dossier.
-        named = Customer.objects.filter(name=query.raw).order_by().values("pk")
+        # Customers of that exact name as a list of ids, not a join or a subquery: an OR
+        # across a join (SQLite) or with an IN (subquery) (PostgreSQL) scans every dossier,
+        # while an OR of two indexed conditions stays cheap.
+        named = list(
+            Customer.objects.filter(name=query.raw).order_by().values_list("pk", flat=True)[:PAGE]
+        )
         exact = Q(archive_number=query.norm) | Q(customer_id__in=named)
         found.kinds.append(
             Matches(
