@@ -141,10 +141,13 @@ def parse(raw: str, *, names_only: bool) -> _Query:
         elif _ALNUM.match(norm):
             terms.ids.append((norm.lower(), False))  # VIN, last 6 of a VIN, member no
             needles.append(norm)
-        terms.ids += [(key, False) for key in seg.unit_query(text)]
+        units = seg.unit_query(text)
+        terms.ids += [(key, False) for key in units]
         if cleaned and cleaned != norm.lower():
             terms.ids.append((cleaned, False))  # an archive number, punctuation removed
-        words = seg.query_words(text)
+        # A unit (3-1203) is looked up as a unit, not as the words "3" and "1203" of
+        # every text that happens to hold both numbers.
+        words = [] if units else seg.query_words(text)
         terms.words = words
         needles += words
         if digits and digits not in needles:

@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from dangan.customers.services import customer_create
+from dangan.documents.models import Document
 from dangan.documents.services import document_add
 from dangan.search import selectors
 from dangan.search.selectors import search
@@ -67,3 +68,11 @@ def test_document_words_never_match_customers(bob: Any, car_dossier: Any) -> Non
     result = search(bob, "委托书")
     assert _group(result, "customer").count == 0
     assert _group(result, "document").count == 1
+
+
+def test_a_unit_is_not_looked_up_as_words_of_texts(bob: Any, car_dossier: Any) -> None:
+    doc = document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="付款说明")
+    Document.objects.filter(pk=doc.pk).update(text="第3期款项1203元已付清")  # as a PDF gives
+    rebuild_index()
+    assert _group(search(bob, "3-1203"), "document").count == 0
+    assert _group(search(bob, "1203元"), "document").count == 1
