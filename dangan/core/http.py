@@ -87,6 +87,28 @@ def app_errors(view: Callable[..., _R]) -> Callable[..., _R]:
     return wrapper
 
 
+_T = TypeVar("_T")
+
+
+def attempt(request: HttpRequest, call: Callable[[], _T], success: Any = "") -> _T | None:
+    """Run a service for an HTML form post. A refused business rule becomes an error
+    message on the next page and None (services are atomic: nothing was written); on
+    success the optional `success` message is shown. NotFound still answers 404 (through
+    app_errors), so a guessed id learns nothing from the message."""
+    from django.contrib import messages
+
+    try:
+        result = call()
+    except NotFound:
+        raise
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return None
+    if success:
+        messages.success(request, str(success))
+    return result
+
+
 def actor_of(request: HttpRequest | Any) -> User:
     """The signed-in user acting in this request (views are behind login_required / DRF
     authentication, so anything else is a wiring error, refused as not signed in)."""

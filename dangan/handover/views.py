@@ -20,7 +20,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
 from dangan.core.errors import ApplicationError, NotFound
-from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx
+from dangan.core.http import actor_of, add_form_error, app_errors, attempt, is_htmx
 from dangan.documents.models import Document
 from dangan.handover import selectors, services
 from dangan.handover.forms import DepartureForm, HandoverForm
@@ -170,14 +170,11 @@ def handover_verify(request: HttpRequest, pk: int) -> HttpResponse:
             if result:
                 note = request.POST.get(f"n_{line.pk}", "")
                 results.setdefault(item.pk, {})[line.code] = (result, note)
-    try:
-        handover = services.handover_verify(actor=actor, handover=handover, results=results)
-    except ApplicationError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("核对结果已保存"))
+    attempt(
+        request,
+        lambda: services.handover_verify(actor=actor, handover=handover, results=results),
+        _("核对结果已保存"),
+    )
     if is_htmx(request):
         return _render_batch(request, selectors.access_handover(actor, pk), only=only)
     return redirect("handover:detail", pk)
@@ -190,16 +187,12 @@ def handover_sign(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     handover = selectors.access_handover(actor, pk)
     only = _desk_item(request, handover)
-    try:
-        handover = services.handover_sign(
-            actor=actor, handover=handover, as_party=request.POST.get("as_party", "")
-        )
-    except ApplicationError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("已签字"))
+    party = request.POST.get("as_party", "")
+    attempt(
+        request,
+        lambda: services.handover_sign(actor=actor, handover=handover, as_party=party),
+        _("已签字"),
+    )
     if is_htmx(request):
         return _render_batch(request, selectors.access_handover(actor, pk), only=only)
     return redirect("handover:detail", pk)

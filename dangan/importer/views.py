@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.models import ArchiveType
 from dangan.core.errors import ApplicationError
-from dangan.core.http import actor_of, app_errors
+from dangan.core.http import actor_of, app_errors, attempt
 from dangan.importer import readers, services
 from dangan.importer.models import ImportJob
 from dangan.importer.tasks import import_job_enqueue
@@ -121,10 +120,8 @@ def _queue(request: HttpRequest, pk: int, start: Callable[..., ImportJob]) -> Ht
     """Run `start` (commit or resume) on the actor's job, queue the job it returns and
     show it; a refusal is shown on the job's page."""
     job = services.job_for(actor_of(request), pk)
-    try:
-        queued = start(actor=actor_of(request), job=job)
-    except ApplicationError as exc:
-        messages.error(request, str(exc.message))
+    queued = attempt(request, lambda: start(actor=actor_of(request), job=job))
+    if queued is None:
         return redirect("importer:job", pk=job.pk)
     import_job_enqueue(queued)
     return redirect("importer:job", pk=queued.pk)

@@ -20,7 +20,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.checklist import dossier_checklist
 from dangan.core.errors import ApplicationError, NotFound
-from dangan.core.http import actor_of, add_form_error, app_errors
+from dangan.core.http import actor_of, add_form_error, app_errors, attempt
 from dangan.intake import api, deadlines, selectors, services
 from dangan.intake.calendar import Calendar, shipped_years
 from dangan.intake.forms import (
@@ -120,14 +120,12 @@ def _decide(request: HttpRequest, pk: int, approve: bool) -> HttpResponse:
     statement = selectors.access_statement(actor, pk)
     form = DecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
-        if approve:
-            services.statement_approve(actor=actor, statement=statement, note=note)
-        else:
-            services.statement_deny(actor=actor, statement=statement, note=note)
-        messages.success(request, _("已同意") if approve else _("已驳回"))
-    except ApplicationError as exc:
-        messages.error(request, str(exc.message))
+    decide = services.statement_approve if approve else services.statement_deny
+    attempt(
+        request,
+        lambda: decide(actor=actor, statement=statement, note=note),
+        _("已同意") if approve else _("已驳回"),
+    )
     return redirect("intake:finding", pk=statement.finding_id)
 
 
@@ -263,11 +261,9 @@ def penalties_assess(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     policy.require(actor, perms.INTAKE_ASSESS)
     month = request.POST.get("month", "")
-    try:
-        rows = services.penalties_assess(actor=actor, month=month)
+    rows = attempt(request, lambda: services.penalties_assess(actor=actor, month=month))
+    if rows is not None:
         messages.success(request, _("已核定 %(m)s 罚款 %(n)s 笔") % {"m": month, "n": len(rows)})
-    except ApplicationError as exc:
-        messages.error(request, str(exc.message))
     return redirect(reverse("intake:statement") + f"?month={month[:7]}")
 
 

@@ -38,3 +38,27 @@ def test_it_audits_a_missing_permission(ada: Any) -> None:
     assert client.get("/customers/").status_code == 403
     entry = AuditEntry.objects.filter(outcome="denied").get()
     assert entry.detail["reason"] == "forbidden"
+
+
+def test_attempt_turns_a_refusal_into_a_message_and_lets_not_found_through(rf: Any) -> None:
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from dangan.core.errors import ApplicationError, NotFound
+    from dangan.core.http import attempt
+
+    request = rf.post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+
+    def refuse() -> None:
+        raise ApplicationError("已签过字")
+
+    def missing() -> None:
+        raise NotFound("记录不存在或您无权查看")
+
+    assert attempt(request, refuse, "已签字") is None
+    assert attempt(request, lambda: 42, "已签字") == 42
+    assert [str(m) for m in get_messages(request)] == ["已签过字", "已签字"]
+    with pytest.raises(NotFound):
+        attempt(request, missing)
