@@ -256,3 +256,28 @@ def test_it_refuses_users_without_the_import_permission(tmp_path: Path, bob: Any
     path = _write(tmp_path, "a.csv", "姓名\n甲\n".encode())
     with pytest.raises(ApplicationError):
         services.import_job_create(actor=bob, path=path)
+
+
+def test_reimporting_rows_without_id_numbers_looks_them_up_per_batch(
+    tmp_path: Path, alice: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dangan.core.identifiers import make_uscc
+
+    rng = random.Random(4)  # noqa: S311
+    sheet = [["客户名称", "统一社会信用代码", "手机"]]
+    sheet += [[f"公司{i}", make_uscc(rng), ""] for i in range(30)]
+    sheet += [[f"个人{i}", "", make_mobile(rng)] for i in range(30)]
+    path = _write(tmp_path, "orgs.xlsx", xlsx_bytes(sheet, title=None))
+    assert _run(alice, path, dry_run=False).report["counts"]["created"] == 60
+    with CaptureQueriesContext(connection) as queries:
+        again = _run(alice, path, dry_run=False)
+    assert again.report["counts"] == {"created": 0, "updated": 0, "unchanged": 60, "error": 0}
+    lookups = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"customers_customer"' in q["sql"].split(" WHERE ")[0]
+    ]
+    assert len(lookups) <= 4  # per batch, not one or two for each of the 60 rows
