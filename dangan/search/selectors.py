@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -32,7 +32,7 @@ from dangan.search import segment as seg
 from dangan.search.models import SearchEntry
 
 MAX_QUERY = 100  # longer queries are cut; nobody types more into a search box
-CANDIDATES = 100  # objects scored per kind (the exact hits plus the newest matches)
+CANDIDATES = 50  # objects scored per kind (the exact hits, then the newest matches)
 PAGE = 20
 CAP = 1000  # index matches read per kind; more are counted as "1000+"
 NARROW_DEPTH = 5  # how many times CAP a narrow view reads down the index when capped
@@ -88,7 +88,8 @@ class _Query:
     needles: list[str]  # what to highlight
 
 
-_Rank = tuple[int, list[str]]  # a candidate's score and why it matched
+# A candidate's score and why it matched (lazy texts: most candidates are never shown).
+_Rank = tuple[int, list[Any]]
 
 
 def highlight(text: str, needles: list[str]) -> SafeString:
@@ -204,43 +205,43 @@ def _by_identity(query: _Query, names_only: bool) -> Q:
     return q
 
 
-def _score_customer(c: Customer, query: _Query, limited: bool) -> tuple[int, list[str]]:
+def _score_customer(c: Customer, query: _Query, limited: bool) -> _Rank:
     raw, norm = query.raw, query.norm
     if c.name == raw:
-        return 900, [str(_("姓名"))]
+        return 900, [_("姓名")]
     if not limited:
         if len(norm) == 18 and c.id_number_lookup == crypto.lookup_hash(f"resident_id:{norm}"):
-            return 1000, [str(_("证件号码"))]
+            return 1000, [_("证件号码")]
         if _ID_TAIL.match(norm):
             purpose = f"last{len(norm)}"
             if getattr(c, f"id_{purpose}_lookup") == crypto.lookup_hash(norm, purpose=purpose):
-                return 850, [str(_("证件号码"))]
+                return 850, [_("证件号码")]
         if norm and norm in (c.mobile, c.uscc):
-            return 1000, [str(_("手机号码")) if norm == c.mobile else str(_("信用代码"))]
+            return 1000, [_("手机号码") if norm == c.mobile else _("信用代码")]
         if _DIGITS.match(norm) and (norm in c.mobile or norm in re.sub(r"\D", "", c.phone)):
-            return 600, [str(_("电话号码"))]
+            return 600, [_("电话号码")]
     if c.name.startswith(raw):
-        return 700, [str(_("姓名"))]
+        return 700, [_("姓名")]
     if raw in c.name:
-        return 500, [str(_("姓名"))]
+        return 500, [_("姓名")]
     first, _full = seg.initials(c.name)
     if first and raw.lower() == first:
-        return 650, [str(_("拼音首字母"))]
-    return 300, [str(_("姓名"))]
+        return 650, [_("拼音首字母")]
+    return 300, [_("姓名")]
 
 
-def _score_dossier(d: Dossier, query: _Query) -> tuple[int, list[str]]:
+def _score_dossier(d: Dossier, query: _Query) -> _Rank:
     norm = query.norm
     fields = d.fields or {}
     vin = identifiers.normalize(str(fields.get("vin") or ""))
     member = identifiers.normalize(str(fields.get("member_no") or ""))
     unit = str(fields.get("unit") or "")
     if norm and norm == d.archive_number.upper():
-        return 1000, [str(_("档号"))]
+        return 1000, [_("档号")]
     if vin and norm == vin:
         return 950, ["VIN"]
     if member and norm == member:
-        return 950, [str(_("会员号"))]
+        return 950, [_("会员号")]
     if vin and len(norm) >= 6 and vin.endswith(norm):
         return 850, ["VIN"]
     keys = seg.unit_query(query.raw)
@@ -248,28 +249,28 @@ def _score_dossier(d: Dossier, query: _Query) -> tuple[int, list[str]]:
         building, entrance = str(fields.get("building") or ""), str(fields.get("entrance") or "")
         have = seg.unit_keys(building, entrance, unit)
         if keys[0] in have:
-            return 850, [str(_("房号"))]
+            return 850, [_("房号")]
         if set(keys[1:]) & set(have):  # the entrance asked for was never recorded
-            return 800, [str(_("房号"))]
+            return 800, [_("房号")]
     if d.customer.name == query.raw:
-        return 700, [str(_("客户姓名"))]
+        return 700, [_("客户姓名")]
     if query.raw in d.customer.name:
-        return 500, [str(_("客户姓名"))]
+        return 500, [_("客户姓名")]
     if query.raw in d.title:
-        return 400, [str(_("案卷题名"))]
+        return 400, [_("案卷题名")]
     return 200, []
 
 
-def _score_document(doc: Document, query: _Query) -> tuple[int, list[str]]:
+def _score_document(doc: Document, query: _Query) -> _Rank:
     if doc.title == query.raw:
-        return 900, [str(_("文件题名"))]
+        return 900, [_("文件题名")]
     if query.raw in doc.title:
-        return 700, [str(_("文件题名"))]
+        return 700, [_("文件题名")]
     if all(w in doc.title.lower() for w in query.terms.words):
-        return 600, [str(_("文件题名"))]
+        return 600, [_("文件题名")]
     if query.raw in doc.text:
-        return 400, [str(_("文件内容"))]
-    return 300, [str(_("文件内容"))]
+        return 400, [_("文件内容")]
+    return 300, [_("文件内容")]
 
 
 @dataclass
@@ -282,10 +283,10 @@ class Matches:
     base: QuerySet[Any]
     match: Q
     exact: Q
-    # For the result page (see _page): what matches besides the index (indexed
-    # identifier columns), and the exact hits that indexed columns can find.
-    extra: Q | None = None
-    exact_indexed: Q | None = None
+    # For the result page (see _page): the ids of exact hits and of matches the index
+    # does not hold (identity numbers exist only as keyed hashes), found on indexed
+    # columns of the whole table, newest first; the policy check comes after.
+    exact_ids: Callable[[int], list[int]] | None = None
     # Documents: the dossiers whose documents the actor may see (what documents_for
     # means), checked on the candidates' dossier ids — a plain pk list against an
     # IN (subquery) leads SQLite to scan every visible dossier's documents.
@@ -321,6 +322,37 @@ def _clean_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
     return cleaned
 
 
+def _newest_ids(qs: QuerySet[Any], limit: int) -> list[int]:
+    return list(qs.order_by("-pk").values_list("pk", flat=True)[:limit])
+
+
+def _customers_exact(query: _Query, limited: bool) -> Q:
+    """Exact customer hits, all on indexed columns: identity hashes, name, mobile."""
+    exact = _by_identity(query, limited) | Q(name=query.raw)
+    if not limited and _DIGITS.match(query.norm):
+        exact |= Q(mobile=query.norm)
+    return exact
+
+
+def _customer_ids_exact(query: _Query, limited: bool) -> Callable[[int], list[int]]:
+    exact = _customers_exact(query, limited)
+    return lambda limit: _newest_ids(Customer.objects.filter(exact), limit)
+
+
+def _dossier_ids_exact(query: _Query) -> Callable[[int], list[int]]:
+    def lookup(limit: int) -> list[int]:
+        # Two indexed lookups, not one OR: an OR across a join (SQLite) or with an
+        # IN (subquery) (PostgreSQL) scans every dossier.
+        found = _newest_ids(Dossier.objects.filter(archive_number=query.norm), limit)
+        named = _newest_ids(Customer.objects.filter(name=query.raw), limit)
+        if named:
+            of_named = Dossier.objects.filter(customer_id__in=index.id_list(named))
+            found = sorted({*found, *_newest_ids(of_named, limit)}, reverse=True)[:limit]
+        return found
+
+    return lookup
+
+
 def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     """What `raw` and `filters` match, per kind the actor may see, as whole querysets
     (nothing is cut or ranked here): the one source of the result page, which ranks
@@ -346,15 +378,18 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         if dossier_q:
             dossiers = policy.dossiers_for(actor).filter(dossier_q)
             customers = customers.filter(pk__in=dossiers.values("customer_id"))
-        identity = _by_identity(query, limited)
         matched = index.matching_ids(SearchEntry.Kind.CUSTOMER, query.terms)
-        exact = identity | Q(name=query.raw)
-        if not limited and _DIGITS.match(query.norm):
-            exact |= Q(mobile=query.norm)
-        extra = identity if identity.children != Q(pk__in=[]).children else None
-        match = Q(pk__in=matched) | identity
+        exact = _customers_exact(query, limited)
+        match = Q(pk__in=matched) | _by_identity(query, limited)
         found.kinds.append(
-            Matches("customer", str(_("客户")), customers, match, exact, extra, exact)
+            Matches(
+                "customer",
+                str(_("客户")),
+                customers,
+                match,
+                exact,
+                _customer_ids_exact(query, limited),
+            )
         )
 
     if policy.has_perm(actor, perms.DOSSIER_VIEW):
@@ -365,23 +400,9 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
         matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
         match = Q(pk__in=matched) | Q(archive_number=query.norm)
-        # Customers of that exact name as a list of ids, not a join or a subquery: an OR
-        # across a join (SQLite) or with an IN (subquery) (PostgreSQL) scans every dossier,
-        # while an OR of two indexed conditions stays cheap.
-        named = list(
-            Customer.objects.filter(name=query.raw).order_by().values_list("pk", flat=True)[:PAGE]
-        )
-        exact = Q(archive_number=query.norm) | Q(customer_id__in=named)
+        exact = Q(archive_number=query.norm) | Q(customer__name=query.raw)
         found.kinds.append(
-            Matches(
-                "dossier",
-                str(_("档案")),
-                dossiers,
-                match,
-                exact,
-                Q(archive_number=query.norm),
-                exact,
-            )
+            Matches("dossier", str(_("档案")), dossiers, match, exact, _dossier_ids_exact(query))
         )
 
     if not limited and policy.has_perm(actor, perms.DOCUMENT_VIEW):
@@ -409,6 +430,21 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     return found
 
 
+_PK_MARK = 918273645  # stands for the primary key in a reversed URL
+
+
+@functools.cache
+def _url_pattern(name: str, prefix: str) -> str:
+    """A URL with the key left to fill in; `prefix` (the script prefix, part of what
+    reverse() returns) is part of the cache key."""
+    return reverse(name, args=[_PK_MARK])
+
+
+def _url(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) for a page of hits, without resolving it each time."""
+    return _url_pattern(name, get_script_prefix()).replace(str(_PK_MARK), str(pk))
+
+
 def _customer_hit(actor: Any, c: Customer, query: _Query, limited: bool, rank: _Rank) -> Hit:
     return Hit(
         kind="customer",
@@ -419,9 +455,9 @@ def _customer_hit(actor: Any, c: Customer, query: _Query, limited: bool, rank: _
             c.get_kind_display(),
             "" if limited else " · " + policy.shown_mobile(actor, c.mobile),
         ),
-        url=reverse("customers:detail", args=[c.pk]),
+        url=_url("customers:detail", c.pk),
         score=rank[0],
-        reasons=rank[1],
+        reasons=[str(reason) for reason in rank[1]],
     )
 
 
@@ -434,9 +470,9 @@ def _dossier_hit(actor: Any, d: Dossier, query: _Query, limited: bool, rank: _Ra
         subtitle=highlight(
             " · ".join([d.customer.name, d.archive_type.name, *extra]), query.needles
         ),
-        url=reverse("archives:dossier", args=[d.pk]),
+        url=_url("archives:dossier", d.pk),
         score=rank[0],
-        reasons=rank[1],
+        reasons=[str(reason) for reason in rank[1]],
     )
 
 
@@ -451,9 +487,9 @@ def _document_hit(actor: Any, doc: Document, query: _Query, limited: bool, rank:
             " · " if doc.text else "",
             snippet(doc.text, query.needles) if doc.text else "",
         ),
-        url=reverse("archives:dossier", args=[doc.dossier_id]),
+        url=_url("archives:dossier", doc.dossier_id),
         score=rank[0],
-        reasons=rank[1],
+        reasons=[str(reason) for reason in rank[1]],
     )
 
 
@@ -471,70 +507,87 @@ def _page(
 ) -> tuple[int, bool, list[tuple[int, list[str], Any]]]:
     """The count and the first PAGE of one kind, best first, in a few bounded queries.
 
-    The index hands over at most CAP matching ids (the newest first) and the policy
-    queryset keeps those the actor may see, CAP ids a query. When the index has more and
-    the actor's view is narrow (own or department customers, or filters), it reads
-    NARROW_DEPTH times further down, so the actor's own records are not hidden behind
-    other people's. A count of CAP or more is shown as "CAP+"."""
-    ids = index.candidates(matches.kind, query.terms, CAP)
-    capped = len(ids) >= CAP
-    if capped and narrow:
+    The index hands over at most CAP matching ids (the newest first) and the exact hits
+    come from indexed columns; one policy query keeps those the actor may see. When the
+    index has more and the actor's view is narrow (own or department customers, or
+    filters), it reads NARROW_DEPTH times further down, so the actor's own records are
+    not hidden behind other people's. A count of CAP or more is shown as "CAP+".
+
+    Id lists go to the database as one parameter (index.id_list): the ORM would prepare
+    a thousand ids one by one, and the policy query is compiled once."""
+    depth = CAP
+    ids = index.candidates(matches.kind, query.terms, depth)
+    if len(ids) >= CAP and narrow:
         # Past the cap, a narrow view looks further down the index for its own records
         # rather than letting the database combine every match with the policy.
-        ids = index.candidates(matches.kind, query.terms, CAP * NARROW_DEPTH)
-        capped = len(ids) >= CAP * NARROW_DEPTH
-    if not ids and matches.extra is None:
+        depth = CAP * NARROW_DEPTH
+        ids = index.candidates(matches.kind, query.terms, depth)
+    capped = len(ids) >= depth
+    exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
+    if not ids and not exact:
         return 0, False, []
-    visible: list[int] = []
-    for start in range(0, max(len(ids), 1), CAP):
-        visible += _visible(matches, ids[start : start + CAP], with_extra=start == 0)
-    order = {pk: i for i, pk in enumerate(ids)}
+    seen = set(exact)
+    pool = exact + [pk for pk in ids if pk not in seen]  # exact hits, then the newest
+    allowed = _visible(matches, pool)
+    visible = [pk for pk in pool if pk in allowed]
     if not visible:
         return 0, False, []
     count = min(len(visible), CAP)
-    more = capped or len(visible) > CAP
-    first: list[int] = []
-    if matches.exact_indexed is not None:
-        exact = matches.base.filter(matches.exact_indexed).order_by()
-        first = list(exact.values_list("pk", flat=True)[:PAGE])
-    # Exact hits, then the newest matches (index order), up to CANDIDATES objects.
-    visible.sort(key=lambda pk: order.get(pk, -1))
-    wanted = list(dict.fromkeys(first + visible))[:CANDIDATES]
+    more = capped or len(exact) > depth or len(visible) > CAP
+    wanted = visible[:CANDIDATES]
     # `wanted` came through the policy queryset above; load them plainly.
-    objects = list(_loaded(matches.kind, matches.base.model.objects.filter(pk__in=wanted)))
+    model = matches.base.model
+    objects = list(_loaded(matches.kind, model.objects.filter(pk__in=index.id_list(wanted))))
     scored = [(*score(obj), obj) for obj in objects]
     scored.sort(key=lambda row: (-row[0], -row[2].pk))
     return count, more, scored[:PAGE]
 
 
-def _visible(matches: Matches, ids: list[int], *, with_extra: bool) -> list[int]:
-    """Which of `ids` (at most CAP) the actor may see, plus — once — the identifier
-    matches that are not in the index (`extra`)."""
+def _visible(matches: Matches, ids: list[int]) -> set[int]:
+    """Which of `ids` the actor may see, in one query (two for documents)."""
     if matches.dossiers is not None:  # documents: through their dossiers' ids
-        pairs = list(matches.base.model.objects.filter(pk__in=ids).values_list("pk", "dossier_id"))
+        pairs = index.document_dossiers(ids)
         allowed = set(
-            matches.dossiers.filter(pk__in={d for _pk, d in pairs})
+            matches.dossiers.filter(pk__in=index.id_list(list({d for _pk, d in pairs})))
             .order_by()
             .values_list("pk", flat=True)
         )
-        return [pk for pk, dossier in pairs if dossier in allowed]
-    # Two plain queries: an OR of the id list and an indexed column makes SQLite give up
-    # the id list and walk the policy's index (every customer of an account manager).
-    found = list(matches.base.filter(pk__in=ids).order_by().values_list("pk", flat=True))
-    if with_extra and matches.extra is not None:
-        extra = matches.base.filter(matches.extra).order_by().values_list("pk", flat=True)
-        seen = set(found)
-        found += [pk for pk in extra[: CAP + 1] if pk not in seen]
-    return found
+        return {pk for pk, dossier in pairs if dossier in allowed}
+    return set(
+        matches.base.filter(pk__in=index.id_list(ids)).order_by().values_list("pk", flat=True)
+    )
+
+
+# Just the columns that scoring and showing a hit read.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer": (
+        "kind",
+        "name",
+        "mobile",
+        "phone",
+        "uscc",
+        "id_number_lookup",
+        "id_last4_lookup",
+        "id_last5_lookup",
+        "id_last6_lookup",
+    ),
+    "dossier": (
+        "archive_number",
+        "title",
+        "fields",
+        "customer__name",
+        "archive_type__name",
+    ),
+    "document": ("title", "text", "dossier_id", "dossier__archive_number"),
+}
 
 
 def _loaded(kind: str, qs: QuerySet[Any]) -> QuerySet[Any]:
-    """Just what scoring and showing a hit read."""
     if kind == "dossier":
-        return qs.select_related("customer", "archive_type")
-    if kind == "document":
-        return qs.select_related("dossier")
-    return qs
+        qs = qs.select_related("customer", "archive_type")
+    elif kind == "document":
+        qs = qs.select_related("dossier")
+    return qs.only(*_COLUMNS[kind])
 
 
 def _apply(

@@ -1,0 +1,55 @@
+"""The pieces that keep a search to a few cheap queries: id lists as one parameter,
+document → dossier pairs in one plain query, hit URLs without reverse() per hit, and
+exact hits found on the whole table before the policy check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from dangan.customers.models import Customer
+from dangan.customers.services import customer_create
+from dangan.documents.services import document_add
+from dangan.search import index, selectors
+from dangan.search.selectors import search
+from dangan.search.services import rebuild_index
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_id_list_is_one_parameter_however_long(alice: Any) -> None:
+    made = [customer_create(actor=alice, kind="individual", name=f"客户{i}") for i in range(3)]
+    ids = [c.pk for c in made] + list(range(10**9, 10**9 + 40_000))  # past SQLite's limit
+    listed = index.id_list(ids)
+    assert len(listed.params) == 1
+    found = set(Customer.objects.filter(pk__in=listed).values_list("pk", flat=True))
+    assert found == {c.pk for c in made}
+    assert not Customer.objects.filter(pk__in=index.id_list([])).exists()
+
+
+def test_document_dossier_pairs(bob: Any, car_dossier: Any) -> None:
+    document = document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="付款说明")
+    assert index.document_dossiers([document.pk, 10**12]) == [(document.pk, car_dossier.pk)]
+    assert index.document_dossiers([]) == []
+
+
+def test_hit_urls_match_reverse() -> None:
+    for pk in (1, 42, 918273645, 10**15):
+        assert selectors._url("customers:detail", pk) == reverse("customers:detail", args=[pk])
+        assert selectors._url("archives:dossier", pk) == reverse("archives:dossier", args=[pk])
+
+
+def test_exact_hits_of_others_are_not_counted_for_a_narrow_view(
+    alice: Any, bob: Any, dave: Any
+) -> None:
+    """Exact hits come from the whole table; the policy check still drops other people's,
+    from the list and from the count."""
+    mine = customer_create(actor=bob, kind="individual", name="王建国")
+    customer_create(actor=dave, kind="individual", name="王建国")
+    rebuild_index()
+    group = next(g for g in search(bob, "王建国").groups if g.kind == "customer")
+    assert [h.pk for h in group.hits] == [mine.pk] and group.count == 1
+    group = next(g for g in search(alice, "王建国").groups if g.kind == "customer")
+    assert group.count == 2
