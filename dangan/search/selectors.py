@@ -326,9 +326,16 @@ def _newest_ids(qs: QuerySet[Any], limit: int) -> list[int]:
     return list(qs.order_by("-pk").values_list("pk", flat=True)[:limit])
 
 
+def _may_be_name(query: _Query) -> bool:
+    """Digits alone (a phone, an ID or member number) are never looked up as a name."""
+    return not query.raw.isdigit()
+
+
 def _customers_exact(query: _Query, limited: bool) -> Q:
     """Exact customer hits, all on indexed columns: identity hashes, name, mobile."""
-    exact = _by_identity(query, limited) | Q(name=query.raw)
+    exact = _by_identity(query, limited)
+    if _may_be_name(query):
+        exact |= Q(name=query.raw)
     if not limited and _DIGITS.match(query.norm):
         exact |= Q(mobile=query.norm)
     return exact
@@ -344,7 +351,11 @@ def _dossier_ids_exact(query: _Query) -> Callable[[int], list[int]]:
         # Two indexed lookups, not one OR: an OR across a join (SQLite) or with an
         # IN (subquery) (PostgreSQL) scans every dossier.
         found = _newest_ids(Dossier.objects.filter(archive_number=query.norm), limit)
-        named = _newest_ids(Customer.objects.filter(name=query.raw), limit)
+        named = (
+            _newest_ids(Customer.objects.filter(name=query.raw), limit)
+            if _may_be_name(query)
+            else []
+        )
         if named:
             of_named = Dossier.objects.filter(customer_id__in=index.id_list(named))
             found = sorted({*found, *_newest_ids(of_named, limit)}, reverse=True)[:limit]

@@ -24,8 +24,13 @@ def search_results(request: HttpRequest) -> HttpResponse:
         "result": result,
         "filters": filters,
         "limited": limited,
-        "archive_types": ArchiveType.objects.filter(is_active=True).order_by("code"),
+        # Only what the filter choices show (a type row also holds its whole template).
+        "archive_types": ArchiveType.objects.filter(is_active=True)
+        .order_by("code")
+        .only("code", "name"),
         "statuses": Dossier.Status.choices,
-        "owners": policy.assignable_owners(request.user).order_by("username"),
+        "owners": policy.assignable_owners(request.user)
+        .order_by("username")
+        .only("username", "full_name"),
     }
     return render(request, "search/results.html", context)
