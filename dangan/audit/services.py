@@ -6,11 +6,12 @@ import datetime
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,25 +24,50 @@ from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, N
 GENESIS = "0" * 64
 
 
-def _entry_digest(entry: AuditEntry) -> str:
+# Every column but the primary key, by attribute name, in the order rows are inserted.
+_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_name",
+    "roles",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "entry_hash",
+)
+_ROW = operator.itemgetter(*_COLUMNS)
+
+
+def _digest(values: dict[str, Any]) -> str:
+    """The hash of one entry, given its columns by attribute name: all but entry_hash."""
     payload = {
-        "seq": entry.seq,
+        "seq": values["seq"],
         # Always UTC: the database may hand the time back in another zone.
-        "at": entry.at.astimezone(datetime.UTC).isoformat(),
-        "actor": entry.actor_id,
-        "actor_name": entry.actor_name,
-        "roles": entry.roles,
-        "ip": entry.ip,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "object_repr": entry.object_repr,
-        "outcome": entry.outcome,
-        "detail": entry.detail,
-        "prev": entry.prev_hash,
+        "at": values["at"].astimezone(datetime.UTC).isoformat(),
+        "actor": values["actor_id"],
+        "actor_name": values["actor_name"],
+        "roles": values["roles"],
+        "ip": values["ip"],
+        "action": values["action"],
+        "object_type": values["object_type"],
+        "object_id": values["object_id"],
+        "object_repr": values["object_repr"],
+        "outcome": values["outcome"],
+        "detail": values["detail"],
+        "prev": values["prev_hash"],
     }
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _entry_digest(entry: AuditEntry) -> str:
+    return _digest({column: getattr(entry, column) for column in _COLUMNS})
 
 
 def _jsonable(value: Any) -> Any:
@@ -86,12 +112,18 @@ def audit_record(
     The head row is locked so that concurrent writers append one after the other.
     """
     event = Event(action, obj, object_type, object_id, object_repr, outcome, detail)
-    return audit_record_many(actor=actor, events=[event])[0]
+    ((pk, values),) = _append(actor, [event])
+    return AuditEntry.from_db(connection.alias, ["id", *_COLUMNS], [pk, *_ROW(values)])
 
 
-def audit_record_many(*, actor: User | None, events: list[Event]) -> list[AuditEntry]:
+def audit_record_many(*, actor: User | None, events: list[Event]) -> None:
     """Append several entries of one actor under one lock of the head row, as one insert
     (bulk services: an import batch writes one entry per row at the cost of one)."""
+    _append(actor, events)
+
+
+def _append(actor: User | None, events: list[Event]) -> list[tuple[Any, dict[str, Any]]]:
+    """Chain and insert the entries; return each one's primary key and columns."""
     if not events:
         return []
     roles = ""
@@ -106,7 +138,7 @@ def audit_record_many(*, actor: User | None, events: list[Event]) -> list[AuditE
             AuditHead.objects.bulk_create([AuditHead(pk=1)], ignore_conflicts=True)
             head = AuditHead.objects.select_for_update().get(pk=1)
         now = timezone.now()
-        entries: list[AuditEntry] = []
+        entries: list[dict[str, Any]] = []
         seq, prev = head.last_seq, head.last_hash
         for event in events:
             obj = event.obj
@@ -120,30 +152,27 @@ def audit_record_many(*, actor: User | None, events: list[Event]) -> list[AuditE
                 object_id = object_id or str(obj.pk)
                 object_repr = object_repr or str(obj)
             seq += 1
-            entry = AuditEntry(
-                seq=seq,
-                at=now,
-                actor=actor,
-                actor_name=actor.username if actor is not None else "",
-                roles=roles,
-                ip=ip,
-                action=event.action,
-                object_type=_text(object_type, 40),
-                object_id=_text(object_id, 40),
-                object_repr=_text(object_repr, 200),
-                outcome=event.outcome,
-                detail=_jsonable(event.detail or {}),
-                prev_hash=prev,
-            )
-            entry.entry_hash = prev = _entry_digest(entry)
+            entry = {
+                "seq": seq,
+                "at": now,
+                "actor_id": actor.pk if actor is not None else None,
+                "actor_name": actor.username if actor is not None else "",
+                "roles": roles,
+                "ip": ip,
+                "action": event.action,
+                "object_type": _text(object_type, 40),
+                "object_id": _text(object_id, 40),
+                "object_repr": _text(object_repr, 200),
+                "outcome": event.outcome,
+                "detail": _jsonable(event.detail or {}),
+                "prev_hash": prev,
+            }
+            entry["entry_hash"] = prev = _digest(entry)
             entries.append(entry)
-        if len(entries) == 1:
-            entries[0].save(force_insert=True)
-        else:
-            bulk.insert(AuditEntry, entries)
+        keys = bulk.insert_rows(AuditEntry, _COLUMNS, [_ROW(entry) for entry in entries])
         head.last_seq, head.last_hash = seq, prev
         head.save(update_fields=["last_seq", "last_hash"])
-    return entries
+    return list(zip(keys, entries, strict=True))
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,13 @@ auto_now(_add) fields, database preparation, multi-row INSERT … RETURNING the 
 keys — but prepares values per column kind once, and passes plain text, numbers and
 foreign keys straight through. Anything else goes through the field's own
 get_db_prep_save, so dates, decimals and JSON are stored exactly as bulk_create would.
+`insert_rows` is the same for rows of values, for callers that need no instances (the
+audit trail writes one entry per imported row).
 """
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -54,6 +57,10 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
         return prepare_date
 
     def prepare(value: Any) -> Any:
+        # None is NULL for every built-in field (JSONField included: JSON null would
+        # need Value(None)); most optional decimals of an import are empty.
+        if value is None:
+            return None
         return field.get_db_prep_save(value, connection)
 
     return prepare
@@ -87,32 +94,53 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
         for obj in objs[1:]:
             setattr(obj, f.attname, now)
     attnames = [f.attname for f in fields]
-    converters = [_converter(f) for f in fields]
+    values = operator.itemgetter(*attnames)  # a model has more than one column
+    keys = insert_rows(model, attnames, [values(obj.__dict__) for obj in objs])
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def insert_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[Any]:
+    """INSERT rows given as values, in the order of `fields` (attribute names: actor_id,
+    not actor), which must be every column but the primary key; return the new primary
+    keys in row order. For bulk services that need no model instances."""
+    meta = model._meta
+    pk = meta.pk
+    if pk is None:
+        raise TypeError(f"{model.__name__} has no primary key")
+    by_attname = {f.attname: f for f in meta.concrete_fields if f is not pk}
+    if sorted(fields) != sorted(by_attname):
+        raise TypeError(f"{model.__name__}: the columns are {sorted(by_attname)}")
+    columns = [by_attname[name] for name in fields]
+    converters = [(i, c) for i, c in enumerate(map(_converter, columns)) if c is not None]
     quote = connection.ops.quote_name
     # Table and column names come from the model, quoted; values are all parameters.
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608
-        quote(meta.db_table), ", ".join(quote(str(f.column)) for f in fields)
+        quote(meta.db_table), ", ".join(quote(str(f.column)) for f in columns)
     )
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    step = _rows_per_statement(len(fields))
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    step = _rows_per_statement(len(columns))
+    keys: list[Any] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), step):
-            chunk = objs[start : start + step]
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
             params: list[Any] = []
-            for obj in chunk:
-                values = obj.__dict__
-                for attname, convert in zip(attnames, converters, strict=True):
-                    value = values[attname]
-                    params.append(value if convert is None else convert(value))
+            for row in chunk:
+                if converters:
+                    row = list(row)
+                    for i, convert in converters:
+                        row[i] = convert(row[i])
+                params.extend(row)
             sql = head + ", ".join([one] * len(chunk)) + f" RETURNING {quote(str(pk.column))}"
             cursor.execute(sql, params)
             # Keys are handed out in VALUES order, ascending within one statement on both
             # databases; RETURNING's own row order is not promised, so sort.
-            keys = sorted(row[0] for row in cursor.fetchall())
-            for obj, key in zip(chunk, keys, strict=True):
-                setattr(obj, pk.attname, key)
-                obj._state.adding = False
-                obj._state.db = connection.alias
+            keys += sorted(row[0] for row in cursor.fetchall())
+    return keys
 
 
 def refresh_statistics() -> None:

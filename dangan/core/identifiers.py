@@ -32,6 +32,7 @@ __all__ = [
     "mask_resident_id",
     "mask_uscc",
     "normalize",
+    "parse_resident_id",
     "resident_id_birth_date",
     "resident_id_check_char",
     "resident_id_gender",
@@ -134,16 +135,25 @@ def validate_resident_id(value: str) -> str:
     return normalized
 
 
+def parse_resident_id(value: str) -> tuple[str, datetime.date, str]:
+    """Validate once and return the normalised ID, its birth date and its gender (for
+    callers that need all three: each function below validates on its own)."""
+    number = validate_resident_id(value)
+    digits = number[6:14]
+    # validate_resident_id has already rejected impossible dates, so this cannot raise.
+    birth = datetime.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
+    # The parity of the 17th digit: odd is male (GB 11643).
+    return number, birth, "male" if int(number[16]) % 2 == 1 else "female"
+
+
 def resident_id_birth_date(value: str) -> datetime.date:
     """Birth date encoded in a valid ID (raises IdentifierError if the ID is invalid)."""
-    digits = validate_resident_id(value)[6:14]
-    # validate_resident_id has already rejected impossible dates, so this cannot raise.
-    return datetime.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
+    return parse_resident_id(value)[1]
 
 
 def resident_id_gender(value: str) -> str:
     """Return "male" or "female" from the parity of the 17th digit (odd = male, GB 11643)."""
-    return "male" if int(validate_resident_id(value)[16]) % 2 == 1 else "female"
+    return parse_resident_id(value)[2]
 
 
 # --- Unified social credit code (GB 32100-2015) ------------------------------------

@@ -63,14 +63,10 @@ def _identity(kind: str, id_type: str, id_number: str) -> tuple[str, str, dict[s
         raise ApplicationError(_("证件类型无效"), field="id_type")
     if id_type == Customer.IdType.RESIDENT_ID:
         try:
-            number = identifiers.validate_resident_id(id_number)
+            number, birth_date, gender = identifiers.parse_resident_id(id_number)
         except identifiers.IdentifierError as exc:
             raise ApplicationError(exc.message, field="id_number") from None
-        derived = {
-            "birth_date": identifiers.resident_id_birth_date(number),
-            "gender": identifiers.resident_id_gender(number),
-        }
-        return (id_type, number, derived)
+        return (id_type, number, {"birth_date": birth_date, "gender": gender})
     number = identifiers.normalize(id_number)
     if not _OTHER_ID.match(number):
         raise ApplicationError(_("证件号码应为5到20位字母或数字"), field="id_number")

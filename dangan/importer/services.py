@@ -381,7 +381,7 @@ def _existing(data: dict[str, Any], batch: _Batch) -> Customer | None:
     """The customer this row describes: by ID number (keyed hash), USCC, or name+mobile,
     all looked up once per batch (_Batch.prefetch)."""
     if data.get("id_number"):
-        return batch.known.get(_id_lookup(data))
+        return batch.known.get(batch.id_lookup(data))
     if data.get("uscc"):
         return batch.by_uscc.get(identifiers.normalize(data["uscc"]))
     if data.get("name") and data.get("mobile"):
@@ -424,11 +424,12 @@ class _Batch:
         self.visible: set[int] = set()
         self.known_ids: set[int] = set()
         self.filed: set[tuple[int, int]] = set()
+        self.lookups: dict[tuple[str, str], tuple[str, str]] = {}
 
     def prefetch(self, parsed: list[dict[str, Any]]) -> None:
         """The customers the batch's rows describe, in three queries instead of one or
         two a row: by ID number hash, by credit code, by name and mobile."""
-        lookups = [_id_lookup(d)[1] for d in parsed if d.get("id_number")]
+        lookups = [self.id_lookup(d)[1] for d in parsed if d.get("id_number")]
         codes = [identifiers.normalize(d["uscc"]) for d in parsed if d.get("uscc")]
         mobiles = [
             identifiers.normalize(d["mobile"])
@@ -460,6 +461,13 @@ class _Batch:
                 "customer_id", "archive_type_id"
             )
         )
+
+    def id_lookup(self, data: dict[str, Any]) -> tuple[str, str]:
+        """_id_lookup of a row, computed once for prefetch and _existing."""
+        key = (str(data.get("id_type") or ""), str(data["id_number"]))
+        if key not in self.lookups:
+            self.lookups[key] = _id_lookup(data)
+        return self.lookups[key]
 
     def archive_type(self, value: str) -> ArchiveType | None:
         if not value:

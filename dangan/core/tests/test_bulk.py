@@ -26,3 +26,42 @@ def test_it_gives_the_planner_statistics_of_the_customer_indexes(bob: Any) -> No
         else:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'customers_customer'")
             assert cursor.fetchone()[0] >= 1
+
+
+def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order() -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from dangan.audit.models import AuditEntry
+    from dangan.core.bulk import insert_rows
+
+    at = timezone.now() - datetime.timedelta(days=1)
+    columns = [
+        "seq",
+        "at",
+        "actor_id",
+        "actor_name",
+        "roles",
+        "ip",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "outcome",
+        "detail",
+        "prev_hash",
+        "entry_hash",
+    ]
+    rows = [
+        (1000 + i, at, None, "", "", "", "view", "customer", str(i), "客户", "success",
+         {"n": i, "q": "引号\"", "d": None}, "0" * 64, f"{i:064d}")
+        for i in range(3)
+    ]  # fmt: skip
+    keys = insert_rows(AuditEntry, columns, rows)
+    stored = {e.pk: e for e in AuditEntry.objects.filter(pk__in=keys)}
+    assert [stored[k].seq for k in keys] == [1000, 1001, 1002]
+    assert stored[keys[2]].detail == {"n": 2, "q": '引号"', "d": None}
+    assert stored[keys[0]].at == at and stored[keys[0]].actor_id is None
+    with pytest.raises(TypeError, match="columns"):
+        insert_rows(AuditEntry, columns[:-1], [row[:-1] for row in rows])

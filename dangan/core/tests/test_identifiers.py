@@ -26,6 +26,7 @@ from dangan.core.identifiers import (
     mask_resident_id,
     mask_uscc,
     normalize,
+    parse_resident_id,
     resident_id_birth_date,
     resident_id_check_char,
     resident_id_gender,
@@ -135,6 +136,10 @@ def test_it_extracts_birth_date_and_gender() -> None:
     assert resident_id_gender(EXAMPLE_ID) == "female"  # 17th digit 2 is even
     male = make_resident_id(random.Random(1), gender="male")  # noqa: S311
     assert resident_id_gender(male) == "male"
+    # All three at once, from one validation, normalised like validate_resident_id.
+    spaced = " " + EXAMPLE_ID[:6] + " " + EXAMPLE_ID[6:].lower()
+    assert parse_resident_id(spaced) == (EXAMPLE_ID, datetime.date(1949, 12, 31), "female")
+    assert parse_resident_id(male)[2] == "male"
 
 
 def test_it_raises_identifier_error_from_helpers_given_an_invalid_id() -> None:
@@ -142,6 +147,8 @@ def test_it_raises_identifier_error_from_helpers_given_an_invalid_id() -> None:
         resident_id_birth_date("123")
     with pytest.raises(IdentifierError):
         resident_id_gender(EXAMPLE_ID[:17] + "1")
+    with pytest.raises(IdentifierError):
+        parse_resident_id(EXAMPLE_ID[:17] + "1")
 
 
 def test_it_keeps_error_messages_lazy_and_is_a_value_error() -> None:
