@@ -13,9 +13,10 @@ audit trail writes one entry per imported row).
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -141,6 +142,28 @@ def insert_rows(
             # databases; RETURNING's own row order is not promised, so sort.
             keys += sorted(row[0] for row in cursor.fetchall())
     return keys
+
+
+@contextlib.contextmanager
+def page_cache(mib: int = 256) -> Iterator[None]:
+    """SQLite: a page cache of `mib` MiB on this connection for the block (large writes:
+    an import batch). Each row puts random keys into several indexes (the keyed ID
+    hashes, the audit chain's hashes), so one batch dirties more pages than the default
+    2 MB cache holds; pages spilled before the commit are written again, and at 100,000
+    customers that was a fifth of the import's time. The cache grows only as pages are
+    used. PostgreSQL: nothing (its buffers are the server's)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-int(mib) * 1024}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before}")
 
 
 def refresh_statistics() -> None:

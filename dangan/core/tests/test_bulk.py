@@ -65,3 +65,22 @@ def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order() 
     assert stored[keys[0]].at == at and stored[keys[0]].actor_id is None
     with pytest.raises(TypeError, match="columns"):
         insert_rows(AuditEntry, columns[:-1], [row[:-1] for row in rows])
+
+
+def test_page_cache_is_large_for_the_block_only() -> None:
+    from dangan.core.bulk import page_cache
+
+    if connection.vendor != "sqlite":
+        with page_cache():
+            pass  # nothing to change: PostgreSQL's buffers are the server's
+        return
+
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return int(cursor.fetchone()[0])
+
+    before = cache_size()
+    with page_cache(mib=64):
+        assert cache_size() == -64 * 1024
+    assert cache_size() == before != -64 * 1024

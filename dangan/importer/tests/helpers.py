@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -54,3 +56,35 @@ def xlsx_bytes(
                 content = text.encode()
             dst.writestr(item, content)
     return target.getvalue()
+
+
+def gone(pid: int) -> bool:
+    """No such process, or a zombie nobody reaped (an orphan in a container)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def wait_gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if gone(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # pid (comm) state ppid …; comm may contain spaces, so split after ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from dangan.core.identifiers import make_resident_id
-from dangan.importer.tests.helpers import xlsx_bytes
+from dangan.importer.services import BATCH_SIZE
+from dangan.importer.tests.helpers import children_of, wait_gone, xlsx_bytes
 
-ROWS = 6000
+ROWS = 3 * BATCH_SIZE
 QUERY = """
 import django, json
 django.setup()
@@ -91,15 +92,17 @@ def test_kill_9_mid_import_leaves_whole_batches_and_resumes(tmp_path: Path) -> N
     )
     assert child.stdout is not None
     for line in child.stdout:  # the first batch has committed when its progress is printed
-        if line.startswith("进度: 500/"):
+        if line.startswith(f"进度: {BATCH_SIZE}/"):
             break
+    readers = children_of(child.pid)  # the process reading the sheet (pipeline.py)
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
+    assert readers and all(wait_gone(pid) for pid in readers)  # not left blocked on a pipe
 
     after_kill = _state(env)
     written = int(str(after_kill["customers"]))
     assert after_kill["status"] == "running"  # nobody told the job it died
-    assert 500 <= written < ROWS and written % 500 == 0  # whole batches only
+    assert BATCH_SIZE <= written < ROWS and written % BATCH_SIZE == 0  # whole batches only
     assert after_kill["committed"] == written
     assert after_kill["chain"] is True
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from dangan.core.errors import ApplicationError
 from dangan.importer import pipeline, services
 from dangan.importer.models import ImportJob
-from dangan.importer.tests.helpers import xlsx_bytes
+from dangan.importer.tests.helpers import gone, wait_gone, xlsx_bytes
 
 pytestmark = pytest.mark.skipif(not pipeline.child_available(), reason="needs fork (Linux)")
 
@@ -34,24 +33,6 @@ def _with_pid(values: list[Any], headers: list[str]) -> tuple[dict[str, Any], in
     return dict(zip(headers, values, strict=True)), os.getpid()
 
 
-def _gone(pid: int) -> bool:
-    """No such process, or a zombie nobody reaped (an orphan in a container)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
-
-
-def _wait_gone(pid: int, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if _gone(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_it_gives_the_rows_in_order_parsed_in_a_child(tmp_path: Path) -> None:
     path = _sheet(tmp_path)
     with pipeline.parsed_sheet(path, path.name, _with_pid, in_child=False) as sheet:
@@ -63,7 +44,7 @@ def test_it_gives_the_rows_in_order_parsed_in_a_child(tmp_path: Path) -> None:
     assert [number for number, _row in expected] == list(range(2, ROWS + 2))
     child = {pid for _number, (_row, pid) in received}
     assert len(child) == 1 and os.getpid() not in child
-    assert _gone(child.pop())
+    assert gone(child.pop())
 
 
 @pytest.mark.parametrize(
@@ -100,7 +81,7 @@ def test_the_child_is_gone_when_the_reader_stops_early(tmp_path: Path) -> None:
     ):
         _number, (_row, pid) = next(sheet.rows)
         raise RuntimeError("stop")
-    assert _gone(pid)
+    assert gone(pid)
 
 
 def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
@@ -128,10 +109,10 @@ def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
     )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    assert not _gone(child)
+    assert not gone(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=10)
-    assert _wait_gone(child)
+    assert wait_gone(child)
 
 
 @pytest.mark.django_db
