@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ def _build(numbered: Iterator[tuple[int, list[Any]]], total: int) -> Sheet:
         raise ApplicationError(_("没有找到表头行"), field="file")
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        for number, values in [*first[index + 1 :], *numbered]:
+        # Chained, not listed: the sheet streams row by row, never whole in memory.
+        for number, values in itertools.chain(first[index + 1 :], numbered):
             if number <= header_number or _blank(values):
                 continue
             values = list(values[:width])
