@@ -17,7 +17,7 @@ from dangan.importer import pipeline, services
 from dangan.importer.models import ImportJob
 from dangan.importer.tests.helpers import gone, wait_gone, xlsx_bytes
 
-pytestmark = pytest.mark.skipif(not pipeline.child_available(), reason="needs fork (Linux)")
+needs_fork = pytest.mark.skipif(not pipeline.child_available(), reason="needs fork (Linux)")
 
 ROWS = 1000  # several chunks, more than the pipe's buffer holds
 
@@ -33,6 +33,7 @@ def _with_pid(values: list[Any], headers: list[str]) -> tuple[dict[str, Any], in
     return dict(zip(headers, values, strict=True)), os.getpid()
 
 
+@needs_fork
 def test_it_gives_the_rows_in_order_parsed_in_a_child(tmp_path: Path) -> None:
     path = _sheet(tmp_path)
     with pipeline.parsed_sheet(path, path.name, _with_pid, in_child=False) as sheet:
@@ -47,6 +48,7 @@ def test_it_gives_the_rows_in_order_parsed_in_a_child(tmp_path: Path) -> None:
     assert gone(child.pop())
 
 
+@needs_fork
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -73,6 +75,7 @@ def test_a_bad_file_fails_before_any_row_with_the_same_chinese_error(
     assert not [p for p in _children() if p.name == "dangan-import-reader"]
 
 
+@needs_fork
 def test_the_child_is_gone_when_the_reader_stops_early(tmp_path: Path) -> None:
     path = _sheet(tmp_path, rows=20_000)  # the child is still sending, blocked on the pipe
     with (
@@ -84,6 +87,7 @@ def test_the_child_is_gone_when_the_reader_stops_early(tmp_path: Path) -> None:
     assert gone(pid)
 
 
+@needs_fork
 def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
     """A parent killed with SIGKILL (test_kill.py kills a whole import) takes no cleanup
     step: the child must go by itself, even while it is busy and not writing to the pipe
@@ -115,6 +119,7 @@ def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
     assert wait_gone(child)
 
 
+@needs_fork
 @pytest.mark.django_db
 @pytest.mark.parametrize("in_child", [True, False])
 def test_an_import_reports_the_same_either_way(
@@ -153,3 +158,18 @@ def _children() -> list[Any]:
     import multiprocessing
 
     return multiprocessing.active_children()
+
+
+def test_the_sheet_streams_rather_than_being_read_whole() -> None:
+    from dangan.importer import readers
+
+    pulled = []
+
+    def numbered() -> Any:
+        for number in range(1, 100_001):
+            pulled.append(number)
+            yield number, ["姓名"] if number == 1 else [f"客户{number}"]
+
+    sheet = readers._build(numbered(), 100_000)
+    assert next(sheet.rows) == (2, ["客户2"])
+    assert len(pulled) <= 20  # the header scan and a row, not the whole sheet
