@@ -2,7 +2,9 @@
 
 Generates N customer rows with valid identity numbers and mobiles (dangan.core.identifiers
 make_*), writes them as an xlsx sheet, and times `import_run` — dry run and commit — in a
-throw-away data dir. Every row goes through customer_create and the audit trail.
+throw-away data dir. Every row goes through customer_create and the audit trail. The
+machine may be shared: the CPU time of the importer and of its sheet reader (a child
+process) is printed beside the wall time, with the load average.
 
 Usage: python benchmarks/import_throughput.py [--rows 10000] [--csv]
 """
@@ -13,6 +15,7 @@ import argparse
 import datetime
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -80,18 +83,27 @@ def main() -> int:
     )
     sheet = Path(data_dir) / ("bench.csv" if args.csv else "bench.xlsx")
     write_sheet(sheet, args.rows, as_csv=args.csv)
+    print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for dry_run in (True, False):
         job = import_job_create(actor=clerk, path=sheet, dry_run=dry_run)
-        start = time.perf_counter()
+        start, cpu, reader = time.perf_counter(), time.process_time(), _children_cpu()
         job = import_run(job=job)
         elapsed = time.perf_counter() - start
+        cpu, reader = time.process_time() - cpu, _children_cpu() - reader
         counts = job.report.get("counts", {})
         label = "dry run" if dry_run else "commit "
         print(
             f"{label}: {job.processed_rows} rows in {elapsed:.2f} s = "
-            f"{job.processed_rows / elapsed:,.0f} rows/s  {counts}  [{job.status}]"
+            f"{job.processed_rows / elapsed:,.0f} rows/s  {counts}  [{job.status}]  "
+            f"CPU: importer {cpu:.2f} s, sheet reader {reader:.2f} s"
         )
     return 0
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes: the sheet reader (pipeline.py)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 if __name__ == "__main__":
