@@ -34,7 +34,7 @@ from dangan.search.models import SearchEntry
 MAX_QUERY = 100  # longer queries are cut; nobody types more into a search box
 CANDIDATES = 50  # objects scored per kind (the exact hits, then the newest matches)
 PAGE = 20
-CAP = 1000  # index matches read per kind; more are counted as "1000+"
+CAP = 200  # matches checked and counted per kind; more are shown as "200+"
 NARROW_DEPTH = 5  # how many times CAP a narrow view reads down the index when capped
 FILTER_KEYS = ("archive_type", "status", "department", "owner", "date_from", "date_to", "room")
 
@@ -86,6 +86,9 @@ class _Query:
     norm: str  # identifiers.normalize: no spaces, ASCII digits, upper case
     terms: index.Terms
     needles: list[str]  # what to highlight
+    # Ids of the customers named exactly `raw`, newest first, by how many were asked for:
+    # customers and dossiers both rank them first, and one lookup serves both.
+    named: dict[int, list[int]] = field(default_factory=dict)
 
 
 # A candidate's score and why it matched (lazy texts: most candidates are never shown).
@@ -331,19 +334,45 @@ def _may_be_name(query: _Query) -> bool:
     return not query.raw.isdigit()
 
 
+def _named(query: _Query, limit: int) -> list[int]:
+    """The newest `limit` customers named exactly as the query (looked up once)."""
+    if not _may_be_name(query):
+        return []
+    if limit not in query.named:
+        found = Customer.objects.filter(name=query.raw)
+        query.named[limit] = _newest_ids(found, limit)
+    return query.named[limit]
+
+
+def _numbers_q(query: _Query, limited: bool) -> Q | None:
+    """Exact customer hits by number, on indexed columns: identity hashes and mobile."""
+    if limited:
+        return None
+    q = _by_identity(query, limited)
+    if _DIGITS.match(query.norm):
+        q |= Q(mobile=query.norm)
+    return None if q == Q(pk__in=[]) else q
+
+
 def _customers_exact(query: _Query, limited: bool) -> Q:
     """Exact customer hits, all on indexed columns: identity hashes, name, mobile."""
-    exact = _by_identity(query, limited)
+    exact = _numbers_q(query, limited) or Q(pk__in=[])
     if _may_be_name(query):
         exact |= Q(name=query.raw)
-    if not limited and _DIGITS.match(query.norm):
-        exact |= Q(mobile=query.norm)
     return exact
 
 
 def _customer_ids_exact(query: _Query, limited: bool) -> Callable[[int], list[int]]:
-    exact = _customers_exact(query, limited)
-    return lambda limit: _newest_ids(Customer.objects.filter(exact), limit)
+    numbers = _numbers_q(query, limited)
+
+    def lookup(limit: int) -> list[int]:
+        found = _named(query, limit)
+        if numbers is not None:
+            by_number = _newest_ids(Customer.objects.filter(numbers), limit)
+            found = sorted({*found, *by_number}, reverse=True)[:limit]
+        return found
+
+    return lookup
 
 
 def _dossier_ids_exact(query: _Query) -> Callable[[int], list[int]]:
@@ -351,11 +380,7 @@ def _dossier_ids_exact(query: _Query) -> Callable[[int], list[int]]:
         # Two indexed lookups, not one OR: an OR across a join (SQLite) or with an
         # IN (subquery) (PostgreSQL) scans every dossier.
         found = _newest_ids(Dossier.objects.filter(archive_number=query.norm), limit)
-        named = (
-            _newest_ids(Customer.objects.filter(name=query.raw), limit)
-            if _may_be_name(query)
-            else []
-        )
+        named = _named(query, limit)
         if named:
             of_named = Dossier.objects.filter(customer_id__in=index.id_list(named))
             found = sorted({*found, *_newest_ids(of_named, limit)}, reverse=True)[:limit]
@@ -519,39 +544,53 @@ def _page(
     """The count and the first PAGE of one kind, best first, in a few bounded queries.
 
     The index hands over at most CAP matching ids (the newest first) and the exact hits
-    come from indexed columns; one policy query keeps those the actor may see. When the
-    index has more and the actor's view is narrow (own or department customers, or
-    filters), it reads NARROW_DEPTH times further down, so the actor's own records are
-    not hidden behind other people's. A count of CAP or more is shown as "CAP+".
+    come from indexed columns; one policy query keeps those the actor may see. A count of
+    CAP or more is shown as "CAP+". When the actor's view is narrow (own or department
+    customers, or filters) and those CAP were mostly other people's — fewer than a page
+    left — it reads NARROW_DEPTH times further down, so the actor's own records are not
+    hidden behind theirs.
 
     Id lists go to the database as one parameter (index.id_list): the ORM would prepare
     a thousand ids one by one, and the policy query is compiled once."""
-    depth = CAP
-    ids = index.candidates(matches.kind, query.terms, depth)
-    if len(ids) >= CAP and narrow:
-        # Past the cap, a narrow view looks further down the index for its own records
-        # rather than letting the database combine every match with the policy.
-        depth = CAP * NARROW_DEPTH
-        ids = index.candidates(matches.kind, query.terms, depth)
-    capped = len(ids) >= depth
-    exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
-    if not ids and not exact:
+    pool, capped = _pool(matches, query, CAP)
+    if not pool:
         return 0, False, []
-    seen = set(exact)
-    pool = exact + [pk for pk in ids if pk not in seen]  # exact hits, then the newest
+    model = matches.base.model
+    if not capped and len(pool) <= CANDIDATES and matches.dossiers is None:
+        # A short list (identifier searches): the policy query loads the objects too.
+        objects = list(_loaded(matches.kind, matches.base.filter(pk__in=index.id_list(pool))))
+        return min(len(objects), CAP), len(objects) > CAP, _best(objects, score)
     allowed = _visible(matches, pool)
+    if narrow and capped and len(allowed) < PAGE:
+        known = set(pool)
+        pool, capped = _pool(matches, query, CAP * NARROW_DEPTH)
+        allowed |= _visible(matches, [pk for pk in pool if pk not in known])
     visible = [pk for pk in pool if pk in allowed]
     if not visible:
         return 0, False, []
     count = min(len(visible), CAP)
-    more = capped or len(exact) > depth or len(visible) > CAP
+    more = capped or len(visible) > CAP
     wanted = visible[:CANDIDATES]
     # `wanted` came through the policy queryset above; load them plainly.
-    model = matches.base.model
     objects = list(_loaded(matches.kind, model.objects.filter(pk__in=index.id_list(wanted))))
+    return count, more, _best(objects, score)
+
+
+def _best(objects: list[Any], score: Callable[[Any], _Rank]) -> list[tuple[int, list[Any], Any]]:
+    """The first PAGE by score, then newest first."""
     scored = [(*score(obj), obj) for obj in objects]
     scored.sort(key=lambda row: (-row[0], -row[2].pk))
-    return count, more, scored[:PAGE]
+    return scored[:PAGE]
+
+
+def _pool(matches: Matches, query: _Query, depth: int) -> tuple[list[int], bool]:
+    """Up to `depth` matches from the index and up to `depth` exact hits, exact hits
+    first, then the newest; and whether there were more."""
+    ids = index.candidates(matches.kind, query.terms, depth)
+    exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
+    capped = len(ids) >= depth or len(exact) > depth
+    seen = set(exact[:depth])
+    return exact[:depth] + [pk for pk in ids if pk not in seen], capped
 
 
 def _visible(matches: Matches, ids: list[int]) -> set[int]:
