@@ -639,6 +639,15 @@ def import_run(
     A job that already committed batches (it failed, or its process was killed) goes on
     after the last committed row: those rows are only read again to recognise later
     duplicates of them, and their reports are kept."""
+    try:
+        return _import(job, batch_size, progress)
+    finally:
+        # Each batch froze what it found alive (_run_batch); the collector gets it back
+        # once the job is recorded, not while the job runs.
+        gc.unfreeze()
+
+
+def _import(job: ImportJob, batch_size: int, progress: Progress | None) -> ImportJob:
     actor = _actor(job)
     kept = list(job.batches.filter(committed=True).order_by("number")) if not job.dry_run else []
     ImportBatch.objects.filter(job=job).exclude(pk__in=[b.pk for b in kept]).delete()
@@ -696,8 +705,6 @@ def import_run(
         return _fail(job, str(exc.message), counts, committed)
     except Exception as exc:
         return _fail(job, f"{type(exc).__name__}: {exc}", counts, committed)
-    finally:
-        gc.unfreeze()
     job.total_rows = job.processed_rows
     if not job.dry_run and job.committed_rows >= STATISTICS_AFTER:
         bulk.refresh_statistics()
