@@ -81,6 +81,6 @@ def test_page_cache_is_large_for_the_block_only() -> None:
             return int(cursor.fetchone()[0])
 
     before = cache_size()
-    with page_cache(mib=64):
-        assert cache_size() == -64 * 1024
-    assert cache_size() == before != -64 * 1024
+    with page_cache(mib=300):
+        assert cache_size() == -300 * 1024
+    assert cache_size() == before != -300 * 1024
