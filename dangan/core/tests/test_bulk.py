@@ -84,3 +84,33 @@ def test_page_cache_is_large_for_the_block_only() -> None:
     with page_cache(mib=300):
         assert cache_size() == -300 * 1024
     assert cache_size() == before != -300 * 1024
+
+
+def test_new_builds_what_the_keyword_form_builds(bob: Any, django_assert_num_queries: Any) -> None:
+    import datetime
+    from decimal import Decimal
+
+    from dangan.audit.models import AuditEntry
+    from dangan.core.bulk import new
+    from dangan.customers.models import Customer
+
+    values = {
+        "kind": "individual",
+        "name": "王五",
+        "owner": bob,
+        "department": bob.department,
+        "created_by": bob,
+        "birth_date": datetime.date(1980, 1, 1),
+        "credit_limit": Decimal("10.50"),
+    }
+    fast, usual = new(Customer, **values), Customer(**values)
+    columns = [f.attname for f in Customer._meta.concrete_fields]
+    assert [getattr(fast, c) for c in columns] == [getattr(usual, c) for c in columns]
+    assert fast.owner_id == bob.pk and fast._state.adding
+    with django_assert_num_queries(0):
+        assert fast.owner is bob and fast.department == bob.department
+    # A callable default is made anew for each instance.
+    first, second = new(AuditEntry, action="view"), new(AuditEntry, action="view")
+    assert first.detail == {} and first.detail is not second.detail
+    with pytest.raises(TypeError, match="nickname"):
+        new(Customer, name="王五", nickname="老王")
