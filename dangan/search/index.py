@@ -74,11 +74,13 @@ def fts_table(kind: str) -> str:
 
 
 def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
-    """Up to `limit` object ids of `kind` whose entry matches: the newest objects first
-    on SQLite (FTS5 walks its rowids, the object ids, backwards and stops at the limit),
-    in index order on PostgreSQL (a partial GIN index per kind; the scan stops at the
-    limit). The caller filters them through the policy layer; a full list means there
-    may be more."""
+    """Up to `limit` object ids of `kind` whose entry matches, newest first. SQLite: the
+    newest matches (FTS5 walks its rowids, the object ids, backwards and stops at the
+    limit). PostgreSQL: the first `limit` matches the partial GIN index's bitmap scan
+    meets, in table order, sorted here; "ORDER BY object_id DESC" would let the planner
+    walk every entry of the kind for a word that matches nothing. Below the limit both
+    give the same ids. The caller filters them through the policy layer; a full list
+    means there may be more."""
     if connection.vendor == "postgresql":
         query = _tsquery(terms, kind)
         sql = (
@@ -95,7 +97,10 @@ def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
         return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        ids = [row[0] for row in cursor.fetchall()]
+    if connection.vendor == "postgresql":
+        ids.sort(reverse=True)
+    return ids
 
 
 def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:

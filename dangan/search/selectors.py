@@ -366,7 +366,9 @@ def _customer_ids_exact(query: _Query, limited: bool) -> Callable[[int], list[in
     numbers = _numbers_q(query, limited)
 
     def lookup(limit: int) -> list[int]:
-        found = _named(query, limit)
+        # A name is in the index too, so its exact hits are needed for ranking only (the
+        # first CANDIDATES); identity numbers are not, so their hits are counted here.
+        found = _named(query, min(limit, CANDIDATES))
         if numbers is not None:
             by_number = _newest_ids(Customer.objects.filter(numbers), limit)
             found = sorted({*found, *by_number}, reverse=True)[:limit]
@@ -377,8 +379,10 @@ def _customer_ids_exact(query: _Query, limited: bool) -> Callable[[int], list[in
 
 def _dossier_ids_exact(query: _Query) -> Callable[[int], list[int]]:
     def lookup(limit: int) -> list[int]:
-        # Two indexed lookups, not one OR: an OR across a join (SQLite) or with an
-        # IN (subquery) (PostgreSQL) scans every dossier.
+        # Archive numbers and customer names are in the index too: these lookups only
+        # rank the exact hits first. Two indexed lookups, not one OR: an OR across a join
+        # (SQLite) or with an IN (subquery) (PostgreSQL) scans every dossier.
+        limit = min(limit, CANDIDATES)
         found = _newest_ids(Dossier.objects.filter(archive_number=query.norm), limit)
         named = _named(query, limit)
         if named:
