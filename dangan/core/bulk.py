@@ -179,6 +179,18 @@ def insert_rows(
     converters = [
         (i, convert) for i, f in enumerate(columns) if (convert := _converter(f, db)) is not None
     ]
+    if converters:
+        prepared: list[Sequence[Any]] = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            prepared.append(values)
+        rows = prepared
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _copy(meta.db_table, str(pk.column), [str(f.column) for f in columns], rows)
     quote = connection.ops.quote_name
     # Table and column names come from the model, quoted; values are all parameters.
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608
@@ -190,18 +202,32 @@ def insert_rows(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
-            params: list[Any] = []
-            for row in chunk:
-                if converters:
-                    row = list(row)
-                    for i, convert in converters:
-                        row[i] = convert(row[i])
-                params.extend(row)
+            params = [value for row in chunk for value in row]
             sql = head + ", ".join([one] * len(chunk)) + f" RETURNING {quote(str(pk.column))}"
             cursor.execute(sql, params)
             # Keys are handed out in VALUES order, ascending within one statement on both
             # databases; RETURNING's own row order is not promised, so sort.
             keys += sorted(row[0] for row in cursor.fetchall())
+    return keys
+
+
+def _copy(table: str, pk: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """PostgreSQL: COPY the rows in, their primary keys drawn from the table's sequence
+    first (ascending, in row order, as one INSERT would give them). A thousand-row INSERT
+    has tens of thousands of placeholders, which psycopg parses in Python for every
+    statement (it caches only short ones): that was a quarter of an import's time. COPY
+    has none, takes the same prepared values, and the server reads it faster too."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk, len(rows)],
+        )
+        keys = sorted(row[0] for row in cursor.fetchall())
+        names = ", ".join(quote(name) for name in [pk, *columns])
+        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for key, row in zip(keys, rows, strict=True):
+                copy.write_row((key, *row))
     return keys
 
 
