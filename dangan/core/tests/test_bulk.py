@@ -63,6 +63,10 @@ def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order() 
     assert [stored[k].seq for k in keys] == [1000, 1001, 1002]
     assert stored[keys[2]].detail == {"n": 2, "q": '引号"', "d": None}
     assert stored[keys[0]].at == at and stored[keys[0]].actor_id is None
+    assert keys == sorted(keys)  # in row order, as one INSERT would number them
+    # The table's own numbering goes on after them (PostgreSQL: drawn from its sequence).
+    later = AuditEntry.objects.create(seq=2000, at=at, action="view", entry_hash="f" * 64)
+    assert later.pk > keys[-1]
     with pytest.raises(TypeError, match="columns"):
         insert_rows(AuditEntry, columns[:-1], [row[:-1] for row in rows])
 
