@@ -47,7 +47,16 @@ def roles_of(actor: Actor) -> list[Role]:
 
 
 def permissions_of(actor: Actor) -> frozenset[str]:
-    return frozenset(code for role in roles_of(actor) for code in role.permissions)
+    roles = roles_of(actor)
+    # Kept beside the roles they come from: a fresh list of roles (see roles_of, and
+    # where services drop the cache) means a fresh set.
+    cached: tuple[list[Role], frozenset[str]] | None = getattr(actor, "_policy_permissions", None)
+    if cached is not None and cached[0] is roles:
+        return cached[1]
+    granted = frozenset(code for role in roles for code in role.permissions)
+    if isinstance(actor, User) and roles:
+        actor._policy_permissions = (roles, granted)  # type: ignore[attr-defined]
+    return granted
 
 
 def has_perm(actor: Actor, code: str) -> bool:

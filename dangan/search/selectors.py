@@ -470,6 +470,8 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     return found
 
 
+_KIND_LABELS = dict(Customer.Kind.choices)  # lazy labels: translated when shown
+
 _PK_MARK = 918273645  # stands for the primary key in a reversed URL
 
 
@@ -492,7 +494,7 @@ def _customer_hit(actor: Any, c: Customer, query: _Query, limited: bool, rank: _
         title=highlight(c.name, query.needles),
         subtitle=format_html(
             "{}{}",
-            c.get_kind_display(),
+            _KIND_LABELS[c.kind],
             "" if limited else " · " + policy.shown_mobile(actor, c.mobile),
         ),
         url=_url("customers:detail", c.pk),
