@@ -69,31 +69,37 @@ def parsed_sheet(
     give its rows parsed by `parse`, read in a child process where available. `parse`
     must be pure and must not raise: it runs in the child, whose errors end the import.
     The child is gone when the block is left, however it is left."""
+    child = None
     if in_child is None:
         in_child = child_available()
-    if not in_child:
+    if in_child:
+        receive, send = multiprocessing.Pipe(duplex=False)
+        _widen(receive)
+        child = multiprocessing.get_context("fork").Process(
+            target=_child,
+            args=(path, name, parse, receive, send, os.getpid()),
+            name="dangan-import-reader",
+            daemon=True,
+        )
+        try:
+            child.start()
+        except OSError:  # no process to be had (limits): read here instead
+            receive.close()
+            child = None
+        send.close()  # the child holds the only write end: its exit ends our reads
+    if child is None:
         sheet = readers.open_sheet(path, name)
         rows = ((number, parse(values, sheet.headers)) for number, values in sheet.rows)
         yield ParsedSheet(sheet.headers, sheet.total, rows)
         return
-    receive, send = multiprocessing.Pipe(duplex=False)
-    _widen(receive)
-    child = multiprocessing.get_context("fork").Process(
-        target=_child,
-        args=(path, name, parse, receive, send, os.getpid()),
-        name="dangan-import-reader",
-        daemon=True,
-    )
-    child.start()
-    send.close()  # the child holds the only write end: its exit ends our reads
     try:
         headers, total = _first(receive)
         yield ParsedSheet(headers, total, _received(receive))
     finally:
         receive.close()  # a child still sending gets a broken pipe and stops
-        child.join(timeout=2)
+        child.join(timeout=0.5)  # done, or stopping at its next send
         if child.is_alive():
-            child.kill()
+            child.kill()  # busy parsing: it holds nothing worth a wait
             child.join()
         child.close()
 
@@ -143,6 +149,9 @@ def _child(
 ) -> None:
     receive.close()  # only the parent may hold the read end, or our sends never fail
     _die_with(parent)
+    # Ctrl-C reaches the whole process group: the parent handles it, and the child goes
+    # when the parent closes the pipe or dies, without a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         sheet = readers.open_sheet(path, name)
         send.send(("sheet", sheet.headers, sheet.total))

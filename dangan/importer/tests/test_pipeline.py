@@ -87,6 +87,38 @@ def test_the_child_is_gone_when_the_reader_stops_early(tmp_path: Path) -> None:
     assert gone(pid)
 
 
+def _dying_at_row_300(values: list[Any], headers: list[str]) -> int:
+    if values[0] == "客户300":
+        os._exit(3)  # as if killed (out of memory, a crash in a C library)
+    return os.getpid()
+
+
+@needs_fork
+def test_a_reader_that_dies_ends_the_import_with_a_clear_error(tmp_path: Path) -> None:
+    path = _sheet(tmp_path)
+    with (
+        pytest.raises(ApplicationError) as caught,
+        pipeline.parsed_sheet(path, path.name, _dying_at_row_300) as sheet,
+    ):
+        list(sheet.rows)
+    assert "读取文件的进程意外退出" in str(caught.value.message)
+    assert not [p for p in _children() if p.name == "dangan-import-reader"]
+
+
+@needs_fork
+def test_it_reads_in_process_when_no_child_can_be_started(tmp_path: Path, monkeypatch: Any) -> None:
+    import multiprocessing.context
+
+    def refuse(self: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
+    path = _sheet(tmp_path)
+    with pipeline.parsed_sheet(path, path.name, _with_pid) as sheet:
+        rows = list(sheet.rows)
+    assert len(rows) == ROWS and {pid for _n, (_row, pid) in rows} == {os.getpid()}
+
+
 @needs_fork
 def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
     """A parent killed with SIGKILL (test_kill.py kills a whole import) takes no cleanup
