@@ -225,7 +225,12 @@ def _copy(table: str, pk: str, columns: list[str], rows: Sequence[Sequence[Any]]
         )
         keys = sorted(row[0] for row in cursor.fetchall())
         names = ", ".join(quote(name) for name in [pk, *columns])
-        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+        # The driver's own cursor: its errors become Django's (IntegrityError) here, as
+        # they do for execute().
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy,
+        ):
             for key, row in zip(keys, rows, strict=True):
                 copy.write_row((key, *row))
     return keys
