@@ -1,19 +1,22 @@
 """Reading a sheet in a child process while the importer validates and writes.
 
 Parsing an xlsx (openpyxl) and turning its cells into field values costs about a third
-of an import's time. On the two-core reference machine (SPEC §6) a forked child does
-that part while the parent validates and writes the rows before: the child opens the
-sheet, sends the header row (or the reason it cannot be read, so a bad file still fails
-before any row is handled), then the parsed rows in chunks through a pipe. The pipe's
-buffer (1 MiB, some 7,000 rows) bounds how far the child runs ahead.
+of an import's time. On the two-core reference machine (SPEC §6) a child does that part
+while the parent validates and writes the rows it has already received: the child opens
+the sheet, sends the header row (or the reason it cannot be read, so a bad file still
+fails before any row is handled), then the parsed rows in chunks through a pipe. The
+pipe's buffer (1 MiB, some 7,000 rows) bounds how far the child runs ahead.
 
-The child only reads the file and applies the parse function, which is pure: it never
-touches the database (it leaves the connection it inherited alone), and every rule the
-rows must satisfy is still checked by the services in the parent. It dies with its
-parent: it asks the kernel for SIGKILL when the parent goes (Linux), a send to a parent
-that is gone fails, and the parent closes the pipe and reaps the child however it stops
-reading. Where fork is unavailable or unsafe (not Linux) the same rows are read in the
-process itself.
+The child is forked, not spawned: it starts in milliseconds with Django set up as the
+parent has it (settings, the active language for the row errors, the parse function),
+and it runs nothing that forking could upset (no threads, no database). It only reads
+the file and applies the parse function, which is pure; it leaves the database
+connection it inherited alone, and every rule the rows must satisfy is still checked by
+the services in the parent. It dies with its parent: it asks the kernel for SIGKILL when
+the parent goes (Linux), a send to a parent that is gone fails, and the parent closes
+the pipe and reaps the child however it stops reading. Where fork is unavailable or
+unsafe (not Linux), or no process can be started, the rows are read in the process
+itself.
 """
 
 from __future__ import annotations
