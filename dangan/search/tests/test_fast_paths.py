@@ -4,6 +4,7 @@ exact hits found on the whole table before the policy check."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -53,3 +54,22 @@ def test_exact_hits_of_others_are_not_counted_for_a_narrow_view(
     assert [h.pk for h in group.hits] == [mine.pk] and group.count == 1
     group = next(g for g in search(alice, "王建国").groups if g.kind == "customer")
     assert group.count == 2
+
+
+def test_hit_items_keep_the_marks_and_escape_the_rest() -> None:
+    from dangan.search.templatetags.search_tags import hit_items
+
+    hit = selectors.Hit(
+        kind="customer",
+        pk=1,
+        title=selectors.highlight("<b>张伟</b>", ["张伟"]),
+        subtitle=selectors.highlight("个人 · 138", []),
+        url="/customers/1/",
+        score=900,
+        reasons=["姓名", "<script>"],
+    )
+    html = str(hit_items([hit, dataclasses.replace(hit, reasons=[])]))
+    assert html.count("<li>") == 2
+    assert '<a href="/customers/1/">&lt;b&gt;<mark>张伟</mark>&lt;/b&gt;</a>' in html
+    assert '<span class="tag">姓名、&lt;script&gt;</span>' in html
+    assert "<script>" not in html
