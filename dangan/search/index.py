@@ -153,9 +153,10 @@ def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
         return
     table = fts_table(kind)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"DELETE FROM {table} WHERE rowid = %s",  # noqa: S608 - see fts_table
-            [[row[0]] for row in rows],
+        # One statement for the whole batch (an import writes 2,000 rows at a time).
+        cursor.execute(
+            f"DELETE FROM {table} WHERE rowid IN (SELECT value FROM json_each(%s))",  # noqa: S608 - see fts_table
+            [json.dumps([row[0] for row in rows])],
         )
         cursor.executemany(
             f"INSERT INTO {table} (rowid, name_tokens, id_tokens, text_tokens) "  # noqa: S608
