@@ -680,6 +680,7 @@ def _import(job: ImportJob, batch_size: int, progress: Progress | None) -> Impor
         with (
             pipeline.parsed_sheet(job_file(job), job.original_name, parse) as sheet,
             bulk.page_cache(),
+            bulk.deferred_checkpoints(),
         ):
             job.total_rows = sheet.total
             seen: dict[str, int] = {}

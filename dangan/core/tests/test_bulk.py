@@ -122,3 +122,22 @@ def test_new_builds_what_the_keyword_form_builds(bob: Any, django_assert_num_que
     assert first.detail == {} and first.detail is not second.detail
     with pytest.raises(TypeError, match="nickname"):
         new(Customer, name="王五", nickname="老王")
+
+
+def test_checkpoints_wait_for_the_end_of_the_block() -> None:
+    from dangan.core.bulk import deferred_checkpoints
+
+    if connection.vendor != "sqlite":
+        with deferred_checkpoints():
+            pass  # nothing to change: PostgreSQL has no WAL checkpoints to defer
+        return
+
+    def autocheckpoint() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return int(cursor.fetchone()[0])
+
+    before = autocheckpoint()
+    with deferred_checkpoints():
+        assert autocheckpoint() == 0
+    assert autocheckpoint() == before != 0
