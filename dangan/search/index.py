@@ -8,8 +8,9 @@ query string is passed as a bound parameter, so user input never becomes SQL or 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,36 @@ def fts_table(kind: str) -> str:
     return f"search_fts_{kind}"
 
 
-GIN_SAMPLE = 20_000  # PostgreSQL: matches a GIN scan returns at most (see candidates)
+GIN_SAMPLE = 20_000  # PostgreSQL: matches a GIN scan returns at most (see _gin_only)
+_PLANNER = ("enable_seqscan", "enable_indexscan", "gin_fuzzy_search_limit")
+
+
+@contextlib.contextmanager
+def _gin_only() -> Iterator[Any]:
+    """PostgreSQL: a cursor whose queries are planned as bitmap scans of an index, and
+    whose GIN scans stop at about GIN_SAMPLE matches.
+
+    Given a LIMIT, and column statistics that mix every kind (a word common in document
+    titles looks common among dossiers too), the planner may bet on a sequential scan or
+    a walk of the (kind, object_id) index that stops at the limit; for a word that
+    matches nothing there, it reads every entry (0.3-7 s at a million). Past GIN_SAMPLE
+    matches the index hands over a sample of them: more than anyone reads through, and
+    the count is shown as "CAP+" either way. The settings are the transaction's own
+    (set_config's is_local), so they end with it; inside a caller's transaction they
+    are put back at once."""
+    values = ["off", "off", str(GIN_SAMPLE)]
+    setter = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PLANNER)
+    with transaction.atomic(), connection.cursor() as cursor:
+        before: list[Any] | None = None
+        if connection.in_atomic_block and len(connection.savepoint_ids) > 0:
+            cursor.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in _PLANNER))
+            before = list(cursor.fetchone())
+        cursor.execute(setter, values)
+        try:
+            yield cursor
+        finally:
+            if before is not None:
+                cursor.execute(setter, before)
 
 
 def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
@@ -100,20 +130,7 @@ def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
     if not query:
         return []
     if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Always a bitmap scan of the kind's GIN index. Given the LIMIT, and column
-            # statistics that mix every kind (a word common in document titles looks
-            # common among dossiers too), the planner may bet on a sequential scan or a
-            # walk of the (kind, object_id) index that stops at the limit; for a word
-            # that matches nothing there, it reads every entry (seconds at a million).
-            # Past GIN_SAMPLE matches the index hands over a sample of them: more than
-            # anyone reads through, and the count is shown as "CAP+" either way.
-            cursor.execute(
-                "SELECT set_config('enable_seqscan', 'off', true), "
-                "set_config('enable_indexscan', 'off', true), "
-                "set_config('gin_fuzzy_search_limit', %s, true)",
-                [str(GIN_SAMPLE)],
-            )
+        with _gin_only() as cursor:
             cursor.execute(sql, params)
             ids = [row[0] for row in cursor.fetchall()]
         ids.sort(reverse=True)

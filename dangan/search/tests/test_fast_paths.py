@@ -73,3 +73,26 @@ def test_hit_items_keep_the_marks_and_escape_the_rest() -> None:
     assert '<a href="/customers/1/">&lt;b&gt;<mark>张伟</mark>&lt;/b&gt;</a>' in html
     assert '<span class="tag">姓名、&lt;script&gt;</span>' in html
     assert "<script>" not in html
+
+
+def test_postgres_planner_settings_do_not_outlive_the_lookup(alice: Any) -> None:
+    """PostgreSQL: candidates() plans its query as a GIN bitmap scan; inside a caller's
+    transaction (as here: the test's) the settings are put back at once."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    made = customer_create(actor=alice, kind="individual", name="张三丰")
+    rebuild_index()
+
+    def settings() -> tuple[Any, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
+                "current_setting('gin_fuzzy_search_limit')"
+            )
+            return tuple(cursor.fetchone())
+
+    before = settings()
+    assert index.candidates("customer", index.Terms(names=["张三"]), 10) == [made.pk]
+    assert settings() == before == ("on", "on", "0")
