@@ -115,28 +115,39 @@ def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
     walk every entry of the kind for a word that matches nothing. Below the limit both
     give the same ids. The caller filters them through the policy layer; a full list
     means there may be more."""
-    if connection.vendor == "postgresql":
-        query = _tsquery(terms, kind)
-        sql = (
-            "SELECT object_id FROM search_searchentry "
-            "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s LIMIT %s"
-        )
-        params: list[Any] = [query, kind, limit]
-    else:
-        query = _fts5(terms, kind)
-        table = fts_table(kind)
-        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s ORDER BY rowid DESC LIMIT %s"  # noqa: S608 - a table name from fts_table()
-        params = [query, limit]
+    return candidates_many([kind], terms, limit)[kind]
+
+
+def candidates_many(kinds: Sequence[str], terms: Terms, limit: int) -> dict[str, list[int]]:
+    """candidates() of several kinds; on PostgreSQL under one setting of the planner (one
+    transaction: a search asks for all three kinds)."""
+    if connection.vendor != "postgresql":
+        return {kind: _fts5_candidates(kind, terms, limit) for kind in kinds}
+    found: dict[str, list[int]] = {}
+    queries = {kind: _tsquery(terms, kind) for kind in kinds}
+    if not any(queries.values()):
+        return {kind: [] for kind in kinds}
+    with _gin_only() as cursor:
+        for kind, query in queries.items():
+            found[kind] = []
+            if query:
+                cursor.execute(
+                    "SELECT object_id FROM search_searchentry "
+                    "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s LIMIT %s",
+                    [query, kind, limit],
+                )
+                found[kind] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
+    return found
+
+
+def _fts5_candidates(kind: str, terms: Terms, limit: int) -> list[int]:
+    query = _fts5(terms, kind)
     if not query:
         return []
-    if connection.vendor == "postgresql":
-        with _gin_only() as cursor:
-            cursor.execute(sql, params)
-            ids = [row[0] for row in cursor.fetchall()]
-        ids.sort(reverse=True)
-        return ids
+    table = fts_table(kind)
+    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s ORDER BY rowid DESC LIMIT %s"  # noqa: S608 - a table name from fts_table()
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [query, limit])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -545,7 +545,11 @@ _KINDS: dict[str, tuple[Callable[[Any, _Query, bool], _Rank], Callable[..., Hit]
 
 
 def _page(
-    matches: Matches, query: _Query, narrow: bool, score: Callable[[Any], _Rank]
+    matches: Matches,
+    query: _Query,
+    narrow: bool,
+    score: Callable[[Any], _Rank],
+    first: list[int] | None = None,
 ) -> tuple[int, bool, list[tuple[int, list[str], Any]]]:
     """The count and the first PAGE of one kind, best first, in a few bounded queries.
 
@@ -558,7 +562,7 @@ def _page(
 
     Id lists go to the database as one parameter (index.id_list): the ORM would prepare
     a thousand ids one by one, and the policy query is compiled once."""
-    pool, capped = _pool(matches, query, CAP)
+    pool, capped = _pool(matches, query, CAP, first)
     if not pool:
         return 0, False, []
     model = matches.base.model
@@ -589,10 +593,13 @@ def _best(objects: list[Any], score: Callable[[Any], _Rank]) -> list[tuple[int, 
     return scored[:PAGE]
 
 
-def _pool(matches: Matches, query: _Query, depth: int) -> tuple[list[int], bool]:
-    """Up to `depth` matches from the index and up to `depth` exact hits, exact hits
-    first, then the newest; and whether there were more."""
-    ids = index.candidates(matches.kind, query.terms, depth)
+def _pool(
+    matches: Matches, query: _Query, depth: int, ids: list[int] | None = None
+) -> tuple[list[int], bool]:
+    """Up to `depth` matches from the index (`ids` when already read) and up to `depth`
+    exact hits, exact hits first, then the newest; and whether there were more."""
+    if ids is None:
+        ids = index.candidates(matches.kind, query.terms, depth)
     exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
     capped = len(ids) >= depth or len(exact) > depth
     seen = set(exact[:depth])
@@ -662,10 +669,11 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
         return SearchResult(query=(raw or "").strip()[:MAX_QUERY], error=found.error)
     result = SearchResult(query=query.raw)
     narrow = bool(found.filters) or policy.data_scope(actor) != Role.Scope.ALL
+    first = index.candidates_many([m.kind for m in found.kinds], query.terms, CAP)
     for matches in found.kinds:
         score, show = _KINDS[matches.kind]
         scorer = functools.partial(_apply, score, query=query, limited=found.limited)
-        count, more, rows = _page(matches, query, narrow, scorer)
+        count, more, rows = _page(matches, query, narrow, scorer, first[matches.kind])
         hits = [show(actor, obj, query, found.limited, (s, r)) for s, r, obj in rows]
         result.groups.append(Group(matches.kind, matches.label, count, hits, more))
     return result

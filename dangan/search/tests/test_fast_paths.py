@@ -96,3 +96,15 @@ def test_postgres_planner_settings_do_not_outlive_the_lookup(alice: Any) -> None
     before = settings()
     assert index.candidates("customer", index.Terms(names=["张三"]), 10) == [made.pk]
     assert settings() == before == ("on", "on", "0")
+
+
+def test_candidates_of_all_kinds_at_once_match_one_by_one(bob: Any, car_dossier: Any) -> None:
+    document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="张三的付款说明")
+    rebuild_index()
+    for text in ("张三", "付款", "zs", "没有这个词"):
+        terms = selectors.parse(text, names_only=False).terms
+        kinds = ["customer", "dossier", "document"]
+        together = index.candidates_many(kinds, terms, 10)
+        assert together == {kind: index.candidates(kind, terms, 10) for kind in kinds}
+    terms = selectors.parse("付款", names_only=False).terms
+    assert index.candidates_many(["document"], terms, 10)["document"] != []
