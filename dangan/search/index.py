@@ -121,55 +121,46 @@ def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
 def candidates_many(kinds: Sequence[str], terms: Terms, limit: int) -> dict[str, list[int]]:
     """candidates() of several kinds; on PostgreSQL under one setting of the planner (one
     transaction: a search asks for all three kinds)."""
+    matches = {kind: _match(kind, terms) for kind in kinds}
+    found: dict[str, list[int]] = {kind: [] for kind in kinds}
+    if not any(matches.values()):
+        return found
     if connection.vendor != "postgresql":
-        return {kind: _fts5_candidates(kind, terms, limit) for kind in kinds}
-    found: dict[str, list[int]] = {}
-    queries = {kind: _tsquery(terms, kind) for kind in kinds}
-    if not any(queries.values()):
-        return {kind: [] for kind in kinds}
+        with connection.cursor() as cursor:
+            for kind, (sql, params) in ((k, m) for k, m in matches.items() if m):
+                cursor.execute(f"{sql} ORDER BY rowid DESC LIMIT %s", [*params, limit])
+                found[kind] = [row[0] for row in cursor.fetchall()]
+        return found
     with _gin_only() as cursor:
-        for kind, query in queries.items():
-            found[kind] = []
-            if query:
-                cursor.execute(
-                    "SELECT object_id FROM search_searchentry "
-                    "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s LIMIT %s",
-                    [query, kind, limit],
-                )
-                found[kind] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
+        for kind, (sql, params) in ((k, m) for k, m in matches.items() if m):
+            cursor.execute(f"{sql} LIMIT %s", [*params, limit])
+            found[kind] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
     return found
 
 
-def _fts5_candidates(kind: str, terms: Terms, limit: int) -> list[int]:
-    query = _fts5(terms, kind)
-    if not query:
-        return []
-    table = fts_table(kind)
-    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s ORDER BY rowid DESC LIMIT %s"  # noqa: S608 - a table name from fts_table()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [query, limit])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
-    """All object ids of `kind` whose entry matches, as a subquery for `pk__in` (an empty
-    list when nothing can match): for filtered or narrow-scope searches, where the
-    database should combine the match with the other conditions itself."""
+def _match(kind: str, terms: Terms) -> tuple[str, list[Any]] | None:
+    """The query of the ids of `kind` whose entry matches (None when nothing can)."""
     if connection.vendor == "postgresql":
         query = _tsquery(terms, kind)
         sql = (
             "SELECT object_id FROM search_searchentry "
             "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s"
         )
-        params: list[Any] = [query, kind]
-    else:
-        query = _fts5(terms, kind)
-        table = fts_table(kind)
-        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s"  # noqa: S608 - see fts_table
-        params = [query]
-    if not query:
+        return (sql, [query, kind]) if query else None
+    query = _fts5(terms, kind)
+    table = fts_table(kind)
+    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s"  # noqa: S608 - see fts_table
+    return (sql, [query]) if query else None
+
+
+def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
+    """All object ids of `kind` whose entry matches, as a subquery for `pk__in` (an empty
+    list when nothing can match): for filtered or narrow-scope searches, where the
+    database should combine the match with the other conditions itself."""
+    match = _match(kind, terms)
+    if match is None:
         return []
-    return RawSQL(sql, params)  # noqa: S611 - bound parameters, constant SQL
+    return RawSQL(*match)  # noqa: S611 - bound parameters, constant SQL
 
 
 def id_list(ids: Sequence[int]) -> RawSQL:
@@ -202,10 +193,8 @@ def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
     table = fts_table(kind)
     with connection.cursor() as cursor:
         # One statement for the whole batch (an import writes 2,000 rows at a time).
-        cursor.execute(
-            f"DELETE FROM {table} WHERE rowid IN (SELECT value FROM json_each(%s))",  # noqa: S608 - see fts_table
-            [json.dumps([row[0] for row in rows])],
-        )
+        listed = id_list([row[0] for row in rows])
+        cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({listed.sql})", listed.params)  # noqa: S608 - see fts_table
         cursor.executemany(
             f"INSERT INTO {table} (rowid, name_tokens, id_tokens, text_tokens) "  # noqa: S608
             "VALUES (%s, %s, %s, %s)",
@@ -215,12 +204,7 @@ def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
 
 def write(kind: str, object_id: int, *, names: str, ids: str, text: str) -> None:
     with transaction.atomic():
-        SearchEntry.objects.update_or_create(
-            kind=kind,
-            object_id=object_id,
-            defaults={"name_tokens": names, "id_tokens": ids, "text_tokens": text},
-        )
-        _fts_replace(kind, [(object_id, names, ids, text)])
+        write_many(kind, {object_id: {"names": names, "ids": ids, "text": text}})
 
 
 def bulk_write(rows: list[SearchEntry]) -> None:

@@ -537,10 +537,11 @@ def _document_hit(actor: Any, doc: Document, query: _Query, limited: bool, rank:
 
 # Per kind: how a candidate is scored (all candidates), and how a hit is shown (the
 # first PAGE only: highlighting and URLs are not worth computing for the rest).
-_KINDS: dict[str, tuple[Callable[[Any, _Query, bool], _Rank], Callable[..., Hit]]] = {
-    "customer": (lambda c, query, limited: _score_customer(c, query, limited), _customer_hit),
-    "dossier": (lambda d, query, limited: _score_dossier(d, query), _dossier_hit),
-    "document": (lambda doc, query, limited: _score_document(doc, query), _document_hit),
+# Scorers take (query, limited, object), so that a search binds the first two once.
+_KINDS: dict[str, tuple[Callable[[_Query, bool, Any], _Rank], Callable[..., Hit]]] = {
+    "customer": (lambda query, limited, c: _score_customer(c, query, limited), _customer_hit),
+    "dossier": (lambda query, limited, d: _score_dossier(d, query), _dossier_hit),
+    "document": (lambda query, limited, doc: _score_document(doc, query), _document_hit),
 }
 
 
@@ -653,12 +654,6 @@ def _loaded(kind: str, qs: QuerySet[Any]) -> QuerySet[Any]:
     return qs.only(*_COLUMNS[kind])
 
 
-def _apply(
-    score: Callable[[Any, _Query, bool], _Rank], obj: Any, *, query: _Query, limited: bool
-) -> _Rank:
-    return score(obj, query, limited)
-
-
 def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> SearchResult:
     """Search everything the actor may see: per kind, the count of the matches (up to
     CAP, then "CAP+") and the first PAGE of them, best first. An empty or too-short
@@ -672,7 +667,7 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
     first = index.candidates_many([m.kind for m in found.kinds], query.terms, CAP)
     for matches in found.kinds:
         score, show = _KINDS[matches.kind]
-        scorer = functools.partial(_apply, score, query=query, limited=found.limited)
+        scorer = functools.partial(score, query, found.limited)
         count, more, rows = _page(matches, query, narrow, scorer, first[matches.kind])
         hits = [show(actor, obj, query, found.limited, (s, r)) for s, r, obj in rows]
         result.groups.append(Group(matches.kind, matches.label, count, hits, more))
