@@ -237,6 +237,24 @@ def _copy(table: str, pk: str, columns: list[str], rows: Sequence[Sequence[Any]]
 
 
 @contextlib.contextmanager
+def _sqlite_pragma(name: str, value: int) -> Iterator[bool]:
+    """Set a SQLite PRAGMA on this connection for the block, then put the old value back;
+    yields whether it did (False on PostgreSQL, which has none of these)."""
+    if connection.vendor != "sqlite":
+        yield False
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA {name}")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA {name} = {before}")
+
+
+@contextlib.contextmanager
 def page_cache(mib: int = 256) -> Iterator[None]:
     """SQLite: a page cache of `mib` MiB on this connection for the block (large writes:
     an import batch). Each row puts random keys into several indexes (the keyed ID
@@ -246,18 +264,8 @@ def page_cache(mib: int = 256) -> Iterator[None]:
     the 64 MiB settings.py now gives every connection; the larger the tables, the more it
     counts. The cache grows only as pages are used. PostgreSQL: nothing (its buffers
     are the server's)."""
-    if connection.vendor != "sqlite":
+    with _sqlite_pragma("cache_size", -int(mib) * 1024):
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = {-int(mib) * 1024}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {before}")
 
 
 @contextlib.contextmanager
@@ -267,22 +275,13 @@ def deferred_checkpoints() -> Iterator[None]:
     database whenever a commit leaves it over 1,000 pages (4 MiB), and every 2,000-row
     import batch does: a checkpoint per batch, syncing the database file each time.
     PostgreSQL: nothing."""
-    if connection.vendor != "sqlite":
+    with _sqlite_pragma("wal_autocheckpoint", 0) as sqlite:
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        before = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")
-    try:
-        yield
-    finally:
+    # A checkpoint cannot run inside a transaction. PASSIVE: it copies what it can
+    # without waiting for readers; the rest goes with the next automatic checkpoint.
+    if sqlite and not connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {before}")
-            if not connection.in_atomic_block:  # a checkpoint cannot run in a transaction
-                # PASSIVE: copies what it can without waiting for readers; the rest is
-                # copied by the next automatic checkpoint.
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def refresh_statistics() -> None:
