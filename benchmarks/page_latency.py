@@ -9,7 +9,6 @@ import argparse
 import http.client
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -18,13 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchcommon import ROOT, free_port, login
 
 
 def build(customers: int) -> dict[str, object]:
@@ -119,32 +113,6 @@ def measure(port: int, cookie: str, path: str, n: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def login(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/login/")
-    response = conn.getresponse()
-    body = response.read().decode()
-    csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    assert csrf_cookie and token
-    form = f"username=bench&password=Bench-2026%21&csrfmiddlewaretoken={token.group(1)}"
-    conn.request(
-        "POST",
-        "/login/",
-        body=form,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={csrf_cookie.group(1)}",
-            "Referer": f"http://127.0.0.1:{port}/login/",
-        },
-    )
-    response = conn.getresponse()
-    response.read()
-    session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie") or "")
-    assert session, "login failed"
-    return f"sessionid={session.group(1)}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=2000)
@@ -179,7 +147,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        cookie = login(port)
+        cookie = login(port, "bench", "Bench-2026!")
         from urllib.parse import quote
 
         cases = [

@@ -20,7 +20,6 @@ import datetime
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -34,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchcommon import ROOT, database_label, probe_path, setup_django
+from benchcommon import ROOT, database_label, free_port, login, probe_path, setup_django
 
 # (probe key, label, target kind): "id" = p50 ≤ 15 ms and p95 ≤ 50 ms, "text" = p95 ≤ 150.
 GIT = shutil.which("git") or "git"
@@ -58,42 +57,6 @@ KINDS = (
     ("title_word", "title word", "text"),
 )
 ENDPOINTS = {"api": "/api/v1/search/?q=", "ui": "/search/?q="}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def login(port: int, username: str, password: str) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", "/login/")
-    response = conn.getresponse()
-    body = response.read().decode()
-    csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    assert csrf_cookie and token, "no CSRF token on the login page"
-    form = (
-        f"username={quote(username)}&password={quote(password)}"
-        f"&csrfmiddlewaretoken={token.group(1)}"
-    )
-    conn.request(
-        "POST",
-        "/login/",
-        body=form,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={csrf_cookie.group(1)}",
-            "Referer": f"http://127.0.0.1:{port}/login/",
-        },
-    )
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie") or "")
-    assert session, f"login as {username} failed"
-    return f"sessionid={session.group(1)}"
 
 
 class Client:
