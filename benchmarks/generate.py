@@ -48,7 +48,10 @@ from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchcommon import database_label, probe_path, setup_django
+from benchcommon import ROOT, database_label, probe_path, setup_django
+
+sys.path.insert(0, str(ROOT))
+from dangan.demo_words import CAR_MODELS, COLORS, COMPOUNDS, SCALES, TRADES
 
 BENCH_PASSWORD = "Bench-2026!"  # noqa: S105 - a throw-away benchmark login
 ARCHIVIST = "bench"
@@ -114,29 +117,8 @@ REGIONS = (
     ("420106", "湖北省武汉市武昌区", ("中北路", "中南路", "武珞路")),
     ("370202", "山东省青岛市市南区", ("香港中路", "山东路", "东海西路")),
 )
-COMPOUNDS = (
-    "阳光花园", "锦绣家园", "远洋山水", "万科城市花园", "金地名京", "碧水云天", "望京西园",
-    "华润橡树湾", "首开国风", "富力城", "保利春天里", "中海凯旋",
-)  # fmt: skip
 PROJECTS = ("阳光尚城", "金地·名京", "万科翡翠公园", "远洋天著", "龙湖春江郦城", "保利和光尘樾")
 BRAND_CHARS = "华信中联鼎盛金桥恒通瑞丰宏远天成博兴业东方新锐嘉禾润泽同创海纳德汇通达安泰隆"
-TRADES = (
-    ("科技", "信息技术"),
-    ("商贸", "批发零售"),
-    ("建设工程", "建筑业"),
-    ("物流", "交通运输"),
-    ("餐饮管理", "住宿餐饮"),
-    ("文化传媒", "文化传媒"),
-    ("医疗器械", "医疗卫生"),
-    ("汽车租赁", "租赁服务"),
-    ("置业", "房地产"),
-)
-SCALES = ("20人以下", "20-99人", "100-299人", "300-999人", "1000人以上")
-CAR_MODELS = (
-    "斯柯达 明锐 1.4T 豪华版", "斯柯达 速派 2.0T 旗舰版", "斯柯达 柯迪亚克 TSI330",
-    "大众 朗逸 1.5L 舒适版", "大众 帕萨特 330TSI 精英版", "大众 途观L 330TSI 两驱版",
-)  # fmt: skip
-COLORS = ("珍珠白", "曜石黑", "星空灰", "烈焰红", "冰川蓝", "香槟金")
 ROOMS = ("档案室A", "档案室B", "档案室C")
 
 # --- Document text -------------------------------------------------------------------

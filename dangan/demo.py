@@ -31,6 +31,7 @@ from dangan.archives.services import dossier_create, dossier_locate
 from dangan.core import identifiers
 from dangan.customers.models import Customer
 from dangan.customers.services import customer_create
+from dangan.demo_words import CAR_MODELS, COLORS, COMPOUNDS, SCALES, TRADES
 from dangan.documents.models import Document
 from dangan.documents.services import document_add
 
@@ -95,27 +96,10 @@ REGIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )
 # Customers mostly live near the (Beijing) business; birthplaces are spread out.
 _HOME_WEIGHTS = (6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)
-COMPOUNDS = (
-    "阳光花园", "锦绣家园", "远洋山水", "万科城市花园", "金地名京", "碧水云天", "望京西园",
-    "华润橡树湾", "首开国风", "富力城", "保利春天里", "中海凯旋",
-)  # fmt: skip
 BRANDS = (
     "华信", "中联", "鼎盛", "金桥", "恒通", "瑞丰", "宏远", "天成", "博远", "兴业", "东方",
     "新锐", "嘉禾", "润泽", "同创", "海纳",
 )  # fmt: skip
-# (company-name business word, industry shown on the customer)
-TRADES = (
-    ("科技", "信息技术"),
-    ("商贸", "批发零售"),
-    ("建设工程", "建筑业"),
-    ("物流", "交通运输"),
-    ("餐饮管理", "住宿餐饮"),
-    ("文化传媒", "文化传媒"),
-    ("医疗器械", "医疗卫生"),
-    ("汽车租赁", "租赁服务"),
-    ("置业", "房地产"),
-)
-SCALES = ("20人以下", "20-99人", "100-299人", "300-999人", "1000人以上")
 ROOMS = ("档案室A", "档案室B")
 
 
@@ -346,11 +330,6 @@ class _Generator:
 
 # --- Custom field values --------------------------------------------------------------
 
-CAR_MODELS = (
-    "斯柯达 明锐 1.4T 豪华版", "斯柯达 速派 2.0T 旗舰版", "斯柯达 柯迪亚克 TSI330",
-    "大众 朗逸 1.5L 舒适版", "大众 帕萨特 330TSI 精英版", "大众 途观L 330TSI 两驱版",
-)  # fmt: skip
-COLORS = ("珍珠白", "曜石黑", "星空灰", "烈焰红", "冰川蓝", "香槟金")
 PLATE_LETTERS = "ABCEFGHJKLMNPQ"
 PLATE_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
