@@ -6,7 +6,7 @@ throw-away data dir. Every row goes through customer_create and the audit trail.
 machine may be shared: the CPU time of the importer and of its sheet reader (a child
 process) is printed beside the wall time, with the load average.
 
-Usage: python benchmarks/import_throughput.py [--rows 10000] [--csv]
+Usage: python benchmarks/import_throughput.py [--rows 10000] [--csv] [--batch-size N]
 """
 
 from __future__ import annotations
@@ -60,6 +60,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--csv", action="store_true", help="a GB18030 CSV instead of xlsx")
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="rows per transaction (default: the importer's)"
+    )
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="dangan-bench-import-")
     os.environ["DANGAN_DATA_DIR"] = data_dir
@@ -72,7 +75,7 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     from dangan.accounts.services import user_create
-    from dangan.importer.services import import_job_create, import_run
+    from dangan.importer.services import BATCH_SIZE, import_job_create, import_run
 
     clerk, _password = user_create(
         actor=None,
@@ -86,18 +89,38 @@ def main() -> int:
     print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for dry_run in (True, False):
         job = import_job_create(actor=clerk, path=sheet, dry_run=dry_run)
+        server = _server_cpu()
         start, cpu, reader = time.perf_counter(), time.process_time(), _children_cpu()
-        job = import_run(job=job)
+        job = import_run(job=job, batch_size=args.batch_size or BATCH_SIZE)
         elapsed = time.perf_counter() - start
         cpu, reader = time.process_time() - cpu, _children_cpu() - reader
+        server = _server_cpu() - server
         counts = job.report.get("counts", {})
         label = "dry run" if dry_run else "commit "
         print(
             f"{label}: {job.processed_rows} rows in {elapsed:.2f} s = "
             f"{job.processed_rows / elapsed:,.0f} rows/s  {counts}  [{job.status}]  "
             f"CPU: importer {cpu:.2f} s, sheet reader {reader:.2f} s"
+            + (f", database server {server:.2f} s" if server else "")
         )
     return 0
+
+
+def _server_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far, read from /proc when
+    the server runs on this machine (0 on SQLite, whose work is the importer's own)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:

@@ -1,5 +1,13 @@
-"""Reading uploaded sheets: xlsx (streamed, read-only) and CSV (UTF-8, UTF-8 with BOM,
-GBK/GB18030). Both give a header row and an iterator of rows of cell values."""
+"""Reading uploaded sheets: xlsx (python-calamine) and CSV (UTF-8, UTF-8 with BOM,
+GBK/GB18030). Both give a header row and an iterator of rows of cell values.
+
+Workbooks are read with python-calamine (the Rust calamine reader): about ten times less
+CPU than openpyxl's streaming reader, which at 100,000 rows was a third of an import's
+processor time on the two-core reference machine (SPEC §6). Like openpyxl with
+data_only, it gives formulas' cached values, a merged range's value in its first cell
+only, dates as dates and numbers as floats (_cell_text turns 13800138000.0 back into
+digits). The sheet's cells are held in memory while it is read (a sheet of 100,000 rows
+of 20 columns: some tens of MB); the rows still reach the importer one by one."""
 
 from __future__ import annotations
 
@@ -7,15 +15,13 @@ import csv
 import datetime
 import io
 import itertools
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetVisibleEnum
 
 from dangan.core.errors import ApplicationError
 
@@ -85,25 +91,29 @@ def _build(numbered: Iterator[tuple[int, list[Any]]], total: int) -> Sheet:
 
 
 def _xlsx(path: Path) -> Sheet:
+    not_excel = _("文件不是有效的 Excel (xlsx) 文件,请用 Excel 另存为 .xlsx 或 .csv 后重试")
     try:
-        # data_only: formulas give the value Excel last calculated, not the formula text.
-        # A file object, not the path: the stored copy is named by its hash, without the
-        # ".xlsx" that openpyxl would otherwise insist on.
-        workbook = load_workbook(path.open("rb"), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise ApplicationError(
-            _("文件不是有效的 Excel (xlsx) 文件,请用 Excel 另存为 .xlsx 或 .csv 后重试"),
-            field="file",
-        ) from exc
-    visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
-    if not visible:
-        raise ApplicationError(_("工作簿中没有可见的工作表"), field="file")
-    sheet = visible[0]
-    total = sheet.max_row or 0
+        # A file object, not the path: the stored copy is named by its hash, and a path
+        # without ".xlsx" would leave calamine guessing from the name.
+        with path.open("rb") as handle:
+            workbook = CalamineWorkbook.from_filelike(handle)
+        visible = [
+            m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible
+        ]
+        if not visible:
+            raise ApplicationError(_("工作簿中没有可见的工作表"), field="file")
+        sheet = workbook.get_sheet_by_name(visible[0])
+    except PasswordError as exc:
+        raise ApplicationError(_("文件设有密码,请取消密码后重试"), field="file") from exc
+    except (CalamineError, OSError) as exc:
+        raise ApplicationError(not_excel, field="file") from exc
+    # iter_rows starts at the sheet's first row (Excel's row 1) but at its first used
+    # column: the columns all shift alike, and the header row names them.
+    total = sheet.end[0] + 1 if sheet.end else 0
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(values)
+        for number, values in enumerate(sheet.iter_rows(), start=1):
+            yield number, [None if value == "" else value for value in values]
         workbook.close()
 
     return _build(numbered(), total)

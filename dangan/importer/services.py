@@ -709,7 +709,7 @@ def _import(job: ImportJob, batch_size: int, progress: Progress | None) -> Impor
     except Exception as exc:
         return _fail(job, f"{type(exc).__name__}: {exc}", counts, committed)
     job.total_rows = job.processed_rows
-    if not job.dry_run and job.committed_rows >= STATISTICS_AFTER:
+    if not job.dry_run and job.committed_rows >= STATISTICS_AFTER and bulk.needs_statistics():
         bulk.refresh_statistics()
     job.status = ImportJob.Status.DONE
     job.report = {"counts": counts, "committed": committed, "dry_run": job.dry_run}

@@ -281,3 +281,24 @@ def test_reimporting_rows_without_id_numbers_looks_them_up_per_batch(
         if q["sql"].startswith("SELECT") and '"customers_customer"' in q["sql"].split(" WHERE ")[0]
     ]
     assert len(lookups) <= 4  # per batch, not one or two for each of the 60 rows
+
+
+def test_a_large_import_refreshes_the_planner_statistics_where_nobody_else_does(
+    tmp_path: Path, alice: Any, monkeypatch: Any
+) -> None:
+    from django.db import connection
+
+    from dangan.core import bulk
+
+    rows = [HEADER[:3]] + [
+        [f"客户{i}", _id(datetime.date(1970, 1, 1) + datetime.timedelta(days=i)), ""]
+        for i in range(3)
+    ]
+    path = _write(tmp_path, "客户.xlsx", xlsx_bytes(rows, title=None, hidden_first=False))
+    calls: list[bool] = []
+    monkeypatch.setattr(services, "STATISTICS_AFTER", 3)
+    monkeypatch.setattr(bulk, "refresh_statistics", lambda: calls.append(True))
+    job = _run(alice, path, dry_run=False)
+    assert job.committed_rows == 3
+    # SQLite keeps no statistics of its own; PostgreSQL's autovacuum analyses by itself.
+    assert calls == ([True] if connection.vendor == "sqlite" else [])
