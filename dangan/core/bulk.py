@@ -159,6 +159,11 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
         obj._state.db = connection.alias
 
 
+# PostgreSQL: fewer rows go in as one INSERT … RETURNING (one round trip; COPY takes two,
+# the keys first): the audit entry of a search or of a single change is one row.
+COPY_FROM = 50
+
+
 def insert_rows(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[Any]:
@@ -189,7 +194,7 @@ def insert_rows(
         rows = prepared
     if not rows:
         return []
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
         return _copy(meta.db_table, str(pk.column), [str(f.column) for f in columns], rows)
     quote = connection.ops.quote_name
     # Table and column names come from the model, quoted; values are all parameters.

@@ -77,6 +77,8 @@ def fts_table(kind: str) -> str:
 
 GIN_SAMPLE = 20_000  # PostgreSQL: matches a GIN scan returns at most (see _gin_only)
 _PLANNER = ("enable_seqscan", "enable_indexscan", "gin_fuzzy_search_limit")
+_GIN_SETTINGS = ["off", "off", str(GIN_SAMPLE)]
+_SETTER = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PLANNER)
 
 
 @contextlib.contextmanager
@@ -92,8 +94,7 @@ def _gin_only() -> Iterator[Any]:
     the count is shown as "CAP+" either way. The settings are the transaction's own
     (set_config's is_local), so they end with it; inside a caller's transaction they
     are put back at once."""
-    values = ["off", "off", str(GIN_SAMPLE)]
-    setter = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PLANNER)
+    values, setter = _GIN_SETTINGS, _SETTER
     with transaction.atomic(), connection.cursor() as cursor:
         before: list[Any] | None = None
         if connection.in_atomic_block and len(connection.savepoint_ids) > 0:
@@ -131,8 +132,24 @@ def candidates_many(kinds: Sequence[str], terms: Terms, limit: int) -> dict[str,
                 cursor.execute(f"{sql} ORDER BY rowid DESC LIMIT %s", [*params, limit])
                 found[kind] = [row[0] for row in cursor.fetchall()]
         return found
+    asked = [(kind, match) for kind, match in matches.items() if match]
+    if not connection.in_atomic_block:
+        # One round trip: the settings, then every kind's query, in one string. Several
+        # statements sent at once run as one transaction, so the settings end with it.
+        union = " UNION ALL ".join(
+            # The kinds' SQL is built by _match from constants; values are parameters.
+            f"(SELECT %s, object_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
+            for _kind, (sql, _params) in asked
+        )
+        params = [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{_SETTER}; {union}", [*_GIN_SETTINGS, *params])
+            cursor.nextset()
+            for kind, object_id in cursor.fetchall():
+                found[kind].append(object_id)
+        return {kind: sorted(ids, reverse=True) for kind, ids in found.items()}
     with _gin_only() as cursor:
-        for kind, (sql, params) in ((k, m) for k, m in matches.items() if m):
+        for kind, (sql, params) in asked:
             cursor.execute(f"{sql} LIMIT %s", [*params, limit])
             found[kind] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
     return found

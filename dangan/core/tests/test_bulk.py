@@ -28,14 +28,19 @@ def test_it_gives_the_planner_statistics_of_the_customer_indexes(bob: Any) -> No
             assert cursor.fetchone()[0] >= 1
 
 
-def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order() -> None:
+# A few rows go in as one INSERT, many by COPY on PostgreSQL (bulk.COPY_FROM): both ways.
+@pytest.mark.parametrize("count", [3, 52])
+def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order(
+    count: int,
+) -> None:
     import datetime
 
     from django.utils import timezone
 
     from dangan.audit.models import AuditEntry
-    from dangan.core.bulk import insert_rows
+    from dangan.core.bulk import COPY_FROM, insert_rows
 
+    assert (count < COPY_FROM) == (count == 3)
     at = timezone.now() - datetime.timedelta(days=1)
     columns = [
         "seq",
@@ -56,16 +61,16 @@ def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order() 
     rows = [
         (1000 + i, at, None, "", "", "", "view", "customer", str(i), "客户", "success",
          {"n": i, "q": "引号\"", "d": None}, "0" * 64, f"{i:064d}")
-        for i in range(3)
+        for i in range(count)
     ]  # fmt: skip
     keys = insert_rows(AuditEntry, columns, rows)
     stored = {e.pk: e for e in AuditEntry.objects.filter(pk__in=keys)}
-    assert [stored[k].seq for k in keys] == [1000, 1001, 1002]
+    assert [stored[k].seq for k in keys] == [1000 + i for i in range(count)]
     assert stored[keys[2]].detail == {"n": 2, "q": '引号"', "d": None}
     assert stored[keys[0]].at == at and stored[keys[0]].actor_id is None
     assert keys == sorted(keys)  # in row order, as one INSERT would number them
     # The table's own numbering goes on after them (PostgreSQL: drawn from its sequence).
-    later = AuditEntry.objects.create(seq=2000, at=at, action="view", entry_hash="f" * 64)
+    later = AuditEntry.objects.create(seq=3000, at=at, action="view", entry_hash="f" * 64)
     assert later.pk > keys[-1]
     with pytest.raises(TypeError, match="columns"):
         insert_rows(AuditEntry, columns[:-1], [row[:-1] for row in rows])

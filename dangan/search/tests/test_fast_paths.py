@@ -108,3 +108,35 @@ def test_candidates_of_all_kinds_at_once_match_one_by_one(bob: Any, car_dossier:
         assert together == {kind: index.candidates(kind, terms, 10) for kind in kinds}
     terms = selectors.parse("付款", names_only=False).terms
     assert index.candidates_many(["document"], terms, 10)["document"] != []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_all_kinds_come_in_one_query_and_the_settings_end_with_it(
+    bob: Any, car_dossier: Any
+) -> None:
+    """Autocommit (as a request runs): PostgreSQL gets the planner settings and the three
+    kinds' queries as one string, run as one transaction; the answer is the one a
+    transaction of several statements gives."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="张三的付款说明")
+    rebuild_index()
+    kinds = ["customer", "dossier", "document"]
+    for text in ("张三", "付款", "zs", "没有这个词"):
+        terms = selectors.parse(text, names_only=False).terms
+        with CaptureQueriesContext(connection) as queries:
+            alone = index.candidates_many(kinds, terms, 10)
+        with transaction.atomic():
+            inside = index.candidates_many(kinds, terms, 10)
+        assert alone == inside
+        assert len(queries) <= len(kinds)  # SQLite: one per kind; PostgreSQL: one
+        if connection.vendor == "postgresql" and text != "没有这个词":
+            assert len(queries) == 1
+    assert index.candidates_many(kinds, selectors.parse("付款", names_only=False).terms, 10)[
+        "document"
+    ]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_seqscan')")
+            assert cursor.fetchone()[0] == "on"
