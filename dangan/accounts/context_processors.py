@@ -45,7 +45,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             # Use of the archive: anyone who may ask for a dossier, and the archive room.
             "circulation": bool(granted & CIRCULATION_CODES),
             "lend": perms.CIRCULATION_LEND in granted,
-            "approvals_pending": _once(lambda: _circulation().approvals_for(user).count()),
+            "approvals_pending": _once(lambda: _circulation().approvals_count(user)),
             "notifications_unread": _once(
                 lambda: _circulation().notifications_of(user, unread_only=True).count()
             ),

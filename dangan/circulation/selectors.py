@@ -38,17 +38,25 @@ def _requests() -> QuerySet[AccessRequest]:
     ).prefetch_related("steps__approver", "steps__department", "documents")
 
 
+def _awaiting(actor: User, requests: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
+    """Those of `requests` pending at a step the actor may decide (never their own)."""
+    if not isinstance(actor, User) or not actor.is_active:
+        return requests.none()
+    steps = ApprovalStep.objects.filter(_steps_for(actor), status=ApprovalStep.Status.PENDING)
+    return requests.filter(
+        status=AccessRequest.Status.PENDING, pk__in=steps.values("request_id")
+    ).exclude(requester=actor)
+
+
 def approvals_for(actor: User) -> QuerySet[AccessRequest]:
     """Pending requests whose current step the actor may decide (never their own)."""
-    if not isinstance(actor, User) or not actor.is_active:
-        return AccessRequest.objects.none()
-    steps = ApprovalStep.objects.filter(_steps_for(actor), status=ApprovalStep.Status.PENDING)
-    return (
-        _requests()
-        .filter(status=AccessRequest.Status.PENDING, pk__in=steps.values("request_id"))
-        .exclude(requester=actor)
-        .order_by("created_at", "id")
-    )
+    return _awaiting(actor, _requests()).order_by("created_at", "id")
+
+
+def approvals_count(actor: User) -> int:
+    """How many approvals_for lists (the menu's badge on every page), without the joins
+    and prefetches a list of them needs."""
+    return _awaiting(actor, AccessRequest.objects.all()).count()
 
 
 def requests_of(actor: User) -> QuerySet[AccessRequest]:

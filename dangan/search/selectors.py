@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.urls import get_script_prefix, reverse
@@ -159,6 +159,21 @@ def parse(raw: str, *, names_only: bool) -> _Query:
     return _Query(raw=text, norm=norm, terms=terms, needles=needles)
 
 
+def filter_choices(actor: Any) -> dict[str, list[tuple[Any, Any]]]:
+    """The (value, label) pairs the search filters offer the actor: active archive types,
+    dossier statuses, and the account managers the actor may assign (own scope: only
+    themselves). Only the columns shown are read (a type row holds its whole template)."""
+    from dangan.archives.models import ArchiveType
+
+    types = ArchiveType.objects.filter(is_active=True).order_by("code")
+    owners = policy.assignable_owners(actor).order_by("username")
+    return {
+        "archive_type": list(types.values_list("code", "name")),
+        "status": list(Dossier.Status.choices),
+        "owner": [(u.pk, str(u)) for u in owners.only("username", "full_name")],
+    }
+
+
 def _date(value: Any) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
@@ -208,7 +223,54 @@ def _by_identity(query: _Query, names_only: bool) -> Q:
     return q
 
 
-def _score_customer(c: Customer, query: _Query, limited: bool) -> _Rank:
+class CustomerRow(NamedTuple):
+    """What scoring and showing a customer hit read: plain values, no model instance
+    (a page scores up to CANDIDATES rows per kind)."""
+
+    pk: int
+    kind: str
+    name: str
+    mobile: str
+    phone: str
+    uscc: str
+    id_number_lookup: str
+    id_last4_lookup: str
+    id_last5_lookup: str
+    id_last6_lookup: str
+
+
+class DossierRow(NamedTuple):
+    pk: int
+    archive_number: str
+    title: str
+    fields: dict[str, Any] | None
+    customer_name: str
+    archive_type_name: str
+
+
+class DocumentRow(NamedTuple):
+    pk: int
+    title: str
+    text: str
+    dossier_id: int
+    dossier_archive_number: str
+
+
+# Per kind: the row type and the columns it is read from (in its field order).
+_ROWS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "customer": (CustomerRow, ("pk", *CustomerRow._fields[1:])),
+    "dossier": (
+        DossierRow,
+        ("pk", "archive_number", "title", "fields", "customer__name", "archive_type__name"),
+    ),
+    "document": (
+        DocumentRow,
+        ("pk", "title", "text", "dossier_id", "dossier__archive_number"),
+    ),
+}
+
+
+def _score_customer(c: CustomerRow, query: _Query, limited: bool) -> _Rank:
     raw, norm = query.raw, query.norm
     if c.name == raw:
         return 900, [_("姓名")]
@@ -233,7 +295,7 @@ def _score_customer(c: Customer, query: _Query, limited: bool) -> _Rank:
     return 300, [_("姓名")]
 
 
-def _score_dossier(d: Dossier, query: _Query) -> _Rank:
+def _score_dossier(d: DossierRow, query: _Query) -> _Rank:
     norm = query.norm
     fields = d.fields or {}
     vin = identifiers.normalize(str(fields.get("vin") or ""))
@@ -255,16 +317,16 @@ def _score_dossier(d: Dossier, query: _Query) -> _Rank:
             return 850, [_("房号")]
         if set(keys[1:]) & set(have):  # the entrance asked for was never recorded
             return 800, [_("房号")]
-    if d.customer.name == query.raw:
+    if d.customer_name == query.raw:
         return 700, [_("客户姓名")]
-    if query.raw in d.customer.name:
+    if query.raw in d.customer_name:
         return 500, [_("客户姓名")]
     if query.raw in d.title:
         return 400, [_("案卷题名")]
     return 200, []
 
 
-def _score_document(doc: Document, query: _Query) -> _Rank:
+def _score_document(doc: DocumentRow, query: _Query) -> _Rank:
     if doc.title == query.raw:
         return 900, [_("文件题名")]
     if query.raw in doc.title:
@@ -487,7 +549,7 @@ def _url(name: str, pk: int) -> str:
     return _url_pattern(name, get_script_prefix()).replace(str(_PK_MARK), str(pk))
 
 
-def _customer_hit(actor: Any, c: Customer, query: _Query, limited: bool, rank: _Rank) -> Hit:
+def _customer_hit(actor: Any, c: CustomerRow, query: _Query, limited: bool, rank: _Rank) -> Hit:
     return Hit(
         kind="customer",
         pk=c.pk,
@@ -503,14 +565,14 @@ def _customer_hit(actor: Any, c: Customer, query: _Query, limited: bool, rank: _
     )
 
 
-def _dossier_hit(actor: Any, d: Dossier, query: _Query, limited: bool, rank: _Rank) -> Hit:
+def _dossier_hit(actor: Any, d: DossierRow, query: _Query, limited: bool, rank: _Rank) -> Hit:
     extra = [str(v) for k, v in (d.fields or {}).items() if k in ("vin", "unit", "member_no")]
     return Hit(
         kind="dossier",
         pk=d.pk,
         title=highlight(f"{d.archive_number} {d.title}", query.needles),
         subtitle=highlight(
-            " · ".join([d.customer.name, d.archive_type.name, *extra]), query.needles
+            " · ".join([d.customer_name, d.archive_type_name, *extra]), query.needles
         ),
         url=_url("archives:dossier", d.pk),
         score=rank[0],
@@ -518,14 +580,14 @@ def _dossier_hit(actor: Any, d: Dossier, query: _Query, limited: bool, rank: _Ra
     )
 
 
-def _document_hit(actor: Any, doc: Document, query: _Query, limited: bool, rank: _Rank) -> Hit:
+def _document_hit(actor: Any, doc: DocumentRow, query: _Query, limited: bool, rank: _Rank) -> Hit:
     return Hit(
         kind="document",
         pk=doc.pk,
         title=highlight(doc.title, query.needles),
         subtitle=format_html(
             "{}{}{}",
-            doc.dossier.archive_number,
+            doc.dossier_archive_number,
             " · " if doc.text else "",
             snippet(doc.text, query.needles) if doc.text else "",
         ),
@@ -555,36 +617,32 @@ def _page(
     """The count and the first PAGE of one kind, best first, in a few bounded queries.
 
     The index hands over at most CAP matching ids (the newest first) and the exact hits
-    come from indexed columns; one policy query keeps those the actor may see. A count of
-    CAP or more is shown as "CAP+". When the actor's view is narrow (own or department
-    customers, or filters) and those CAP were mostly other people's — fewer than a page
-    left — it reads NARROW_DEPTH times further down, so the actor's own records are not
-    hidden behind theirs.
+    come from indexed columns; one policy query keeps those the actor may see and reads
+    the columns that scoring and showing need. A count of CAP or more is shown as
+    "CAP+". When the actor's view is narrow (own or department customers, or filters)
+    and those CAP were mostly other people's — fewer than a page left — it reads
+    NARROW_DEPTH times further down, so the actor's own records are not hidden behind
+    theirs.
 
     Id lists go to the database as one parameter (index.id_list): the ORM would prepare
     a thousand ids one by one, and the policy query is compiled once."""
     pool, capped = _pool(matches, query, CAP, first)
     if not pool:
         return 0, False, []
-    model = matches.base.model
-    if not capped and len(pool) <= CANDIDATES and matches.dossiers is None:
-        # A short list (identifier searches): the policy query loads the objects too.
-        objects = list(_loaded(matches.kind, matches.base.filter(pk__in=index.id_list(pool))))
-        return min(len(objects), CAP), len(objects) > CAP, _best(objects, score)
-    allowed = _visible(matches, pool)
-    if narrow and capped and len(allowed) < PAGE:
+    found = _visible_rows(matches, pool)
+    if narrow and capped and len(found) < PAGE:
         known = set(pool)
         pool, capped = _pool(matches, query, CAP * NARROW_DEPTH)
-        allowed |= _visible(matches, [pk for pk in pool if pk not in known])
-    visible = [pk for pk in pool if pk in allowed]
+        found.update(_visible_rows(matches, [pk for pk in pool if pk not in known]))
+    visible = [pk for pk in pool if pk in found]
     if not visible:
         return 0, False, []
     count = min(len(visible), CAP)
     more = capped or len(visible) > CAP
     wanted = visible[:CANDIDATES]
-    # `wanted` came through the policy queryset above; load them plainly.
-    objects = list(_loaded(matches.kind, model.objects.filter(pk__in=index.id_list(wanted))))
-    return count, more, _best(objects, score)
+    if matches.dossiers is not None:  # documents: checked by id, loaded when wanted
+        found = _rows(matches.kind, matches.base.model.objects.all(), wanted)
+    return count, more, _best([found[pk] for pk in wanted if pk in found], score)
 
 
 def _best(objects: list[Any], score: Callable[[Any], _Rank]) -> list[tuple[int, list[Any], Any]]:
@@ -607,51 +665,27 @@ def _pool(
     return exact[:depth] + [pk for pk in ids if pk not in seen], capped
 
 
-def _visible(matches: Matches, ids: list[int]) -> set[int]:
-    """Which of `ids` the actor may see, in one query (two for documents)."""
-    if matches.dossiers is not None:  # documents: through their dossiers' ids
+def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
+    """Those of `ids` the actor may see, by id. Customers and dossiers: with their rows,
+    read by the policy query itself (a few hundred short rows cost less than a second
+    query). Documents: their ids only (a text is long, and documents are checked through
+    their dossiers); _page reads the rows of the few it shows."""
+    if matches.dossiers is not None:
         pairs = index.document_dossiers(ids)
         allowed = set(
             matches.dossiers.filter(pk__in=index.id_list(list({d for _pk, d in pairs})))
             .order_by()
             .values_list("pk", flat=True)
         )
-        return {pk for pk, dossier in pairs if dossier in allowed}
-    return set(
-        matches.base.filter(pk__in=index.id_list(ids)).order_by().values_list("pk", flat=True)
-    )
+        return {pk: None for pk, dossier in pairs if dossier in allowed}
+    return _rows(matches.kind, matches.base, ids)
 
 
-# Just the columns that scoring and showing a hit read.
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customer": (
-        "kind",
-        "name",
-        "mobile",
-        "phone",
-        "uscc",
-        "id_number_lookup",
-        "id_last4_lookup",
-        "id_last5_lookup",
-        "id_last6_lookup",
-    ),
-    "dossier": (
-        "archive_number",
-        "title",
-        "fields",
-        "customer__name",
-        "archive_type__name",
-    ),
-    "document": ("title", "text", "dossier_id", "dossier__archive_number"),
-}
-
-
-def _loaded(kind: str, qs: QuerySet[Any]) -> QuerySet[Any]:
-    if kind == "dossier":
-        qs = qs.select_related("customer", "archive_type")
-    elif kind == "document":
-        qs = qs.select_related("dossier")
-    return qs.only(*_COLUMNS[kind])
+def _rows(kind: str, qs: QuerySet[Any], ids: list[int]) -> dict[int, Any]:
+    """The rows (_ROWS) of those of `ids` in `qs`, by id, in one query."""
+    row, columns = _ROWS[kind]
+    found = qs.filter(pk__in=index.id_list(ids)).order_by().values_list(*columns)
+    return {values[0]: row._make(values) for values in found}
 
 
 def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> SearchResult:

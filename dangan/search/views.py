@@ -5,7 +5,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from dangan.accounts import policy
-from dangan.archives.models import ArchiveType, Dossier
 from dangan.core.http import actor_of, app_errors
 from dangan.search import selectors, services
 
@@ -24,13 +23,6 @@ def search_results(request: HttpRequest) -> HttpResponse:
         "result": result,
         "filters": filters,
         "limited": limited,
-        # Only what the filter choices show (a type row also holds its whole template).
-        "archive_types": ArchiveType.objects.filter(is_active=True)
-        .order_by("code")
-        .only("code", "name"),
-        "statuses": Dossier.Status.choices,
-        "owners": policy.assignable_owners(request.user)
-        .order_by("username")
-        .only("username", "full_name"),
+        "choices": {} if limited else selectors.filter_choices(request.user),
     }
     return render(request, "search/results.html", context)

@@ -224,13 +224,15 @@ class TestApprovalChain:
     def test_it_queues_requests_for_their_approvers_only(
         self, frank: Any, carol: Any, alice: Any, dave: Any, car_dossier: Any
     ):
-        from dangan.circulation.selectors import approvals_for
+        from dangan.circulation.selectors import approvals_count, approvals_for
 
         request = ask(frank, car_dossier, "copy")
         assert list(approvals_for(carol)) == [request]
         assert list(approvals_for(alice)) == []
         assert list(approvals_for(dave)) == []
         assert list(approvals_for(frank)) == []
+        # The menu's badge counts the same queue.
+        assert [approvals_count(u) for u in (carol, alice, dave, frank)] == [1, 0, 0, 0]
         assert carol.notifications.filter(text__contains=request.number).exists()
 
 

@@ -188,6 +188,33 @@ def test_it_shows_the_page_with_highlights(bob: Any, world: Any, client: Any) ->
     assert audit_actions().count("search") == 1
 
 
+def test_the_page_keeps_the_chosen_filters_selected(bob: Any, world: Any, client: Any) -> None:
+    from dangan.search.selectors import filter_choices
+
+    choices = filter_choices(bob)
+    code, _name = choices["archive_type"][0]
+    owner, _label = choices["owner"][0]
+    client.force_login(bob)
+    page = client.get(
+        "/search/", {"q": "张三", "archive_type": code, "owner": owner, "status": "on_loan"}
+    ).content.decode()
+    assert f'<option value="{code}" selected>' in page
+    assert f'<option value="{owner}" selected>' in page
+    assert '<option value="on_loan" selected>' in page
+    form = page.split('role="search">', 2)[2].split("</form>", 1)[0]  # the filters' form
+    assert form.count(" selected>") == 3
+
+
+def test_select_options_escape_and_compare_as_text() -> None:
+    from dangan.core.templatetags.forms_tags import select_options
+
+    html = select_options([(1, "<b>王</b>"), ("2", "李")], "1")
+    assert html == (
+        '<option value="1" selected>&lt;b&gt;王&lt;/b&gt;</option><option value="2">李</option>'
+    )
+    assert " selected" not in select_options([(1, "a")], None)
+
+
 @pytest.mark.parametrize(
     "q",
     [
