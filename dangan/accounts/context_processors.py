@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,11 @@ def _circulation() -> Any:
     return selectors
 
 
+@functools.lru_cache(maxsize=256)
+def _key_of(granted: frozenset[str]) -> str:
+    return hashlib.sha256(",".join(sorted(granted)).encode()).hexdigest()[:16]
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the menu may offer the signed-in user (the policy decides, not the template)."""
     user = getattr(request, "user", None)
@@ -33,6 +39,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     granted = policy.permissions_of(user)
     return {
         "nav": {
+            # What the menu's links depend on (base.html caches them under it).
+            "key": _key_of(granted),
             "customers": perms.CUSTOMER_VIEW in granted,
             "customer_create": perms.CUSTOMER_CREATE in granted,
             "dossiers": perms.DOSSIER_VIEW in granted,

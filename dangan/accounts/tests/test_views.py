@@ -90,3 +90,19 @@ def test_it_sends_each_user_home(bob: Any, sam: Any, ada: Any) -> None:
         client = Client()
         client.force_login(user)
         assert client.get("/")["Location"] == expected
+
+
+def test_the_menu_follows_each_users_permissions_and_their_changes(
+    client: Client, ada: Any, eve: Any, sam: Any
+) -> None:
+    """base.html keeps the menu's links in the cache under the permissions they depend
+    on: users with other permissions, or whose roles change, see their own menu."""
+    from dangan.accounts.services import user_update
+
+    audit_link = 'href="/audit/"'
+    client.force_login(ada)  # auditor: may read the audit trail
+    assert audit_link in client.get("/search/?q=张三").content.decode()
+    client.force_login(eve)  # business staff: may not
+    assert audit_link not in client.get("/search/?q=张三").content.decode()
+    user_update(actor=sam, user=eve, changes={"roles": ["business_staff", "auditor"]})
+    assert audit_link in client.get("/search/?q=张三").content.decode()
