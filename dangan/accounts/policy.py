@@ -104,6 +104,16 @@ def customer_filter(actor: Actor, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
+def sees_all_customers(actor: Actor) -> bool:
+    """Whether customers_for(actor) keeps every customer (scope "all"), so that ids found
+    in the customer table or the search index need no check (the search's counts)."""
+    return (
+        isinstance(actor, User)
+        and has_perm(actor, perms.CUSTOMER_VIEW)
+        and data_scope(actor) == Role.Scope.ALL
+    )
+
+
 def customers_for(actor: Actor) -> QuerySet[Customer]:
     from dangan.customers.models import Customer
 

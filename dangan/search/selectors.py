@@ -352,6 +352,9 @@ class Matches:
     # does not hold (identity numbers exist only as keyed hashes), found on indexed
     # columns of the whole table, newest first; the policy check comes after.
     exact_ids: Callable[[int], list[int]] | None = None
+    # Every row of the model is the actor's to see (policy.sees_all_customers, no
+    # filters): the ids from the index and the exact lookups need no policy check.
+    everyone: bool = False
     # Documents: the dossiers whose documents the actor may see (what documents_for
     # means), checked on the candidates' dossier ids — a plain pk list against an
     # IN (subquery) leads SQLite to scan every visible dossier's documents.
@@ -491,6 +494,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 match,
                 exact,
                 _customer_ids_exact(query, limited),
+                everyone=not filters and policy.sees_all_customers(actor),
             )
         )
 
@@ -629,6 +633,14 @@ def _page(
     pool, capped = _pool(matches, query, CAP, first)
     if not pool:
         return 0, False, []
+    if matches.everyone:  # nothing to check: count the pool, read the first rows
+        rows = _rows(matches.kind, matches.base, pool[:CANDIDATES])
+        wanted = [pk for pk in pool[:CANDIDATES] if pk in rows]
+        return (
+            min(len(pool), CAP),
+            capped or len(pool) > CAP,
+            _best([rows[pk] for pk in wanted], score),
+        )
     found = _visible_rows(matches, pool)
     if narrow and capped and len(found) < PAGE:
         known = set(pool)

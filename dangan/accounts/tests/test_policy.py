@@ -45,14 +45,18 @@ def test_it_limits_customers_to_the_scope(
 ) -> None:
     visible = {c.owner.username for c in policy.customers_for(world[persona])}
     assert visible == sees
+    # sees_all_customers (the search skips its checks on it) says the same.
+    assert policy.sees_all_customers(world[persona]) == (sees == {"bob", "dave"})
 
 
 def test_it_sees_nothing_for_anonymous_or_inactive_users(world: dict[str, Any]) -> None:
     assert not policy.customers_for(AnonymousUser()).exists()
-    bob = world["bob"]
-    bob.is_active = False
-    bob.save()
-    assert not policy.customers_for(bob).exists()
+    assert not policy.sees_all_customers(AnonymousUser())
+    alice = world["alice"]
+    alice.is_active = False
+    alice.save()
+    assert not policy.customers_for(alice).exists()
+    assert not policy.sees_all_customers(alice)
 
 
 def test_it_answers_missing_and_forbidden_alike(world: dict[str, Any]) -> None:
