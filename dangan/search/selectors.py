@@ -12,10 +12,11 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db.models import Q, QuerySet
 from django.urls import get_script_prefix, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -390,6 +391,11 @@ def _clean_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
     return cleaned
 
 
+def _narrowed(qs: QuerySet[Any], q: Q) -> QuerySet[Any]:
+    """`qs` filtered by `q`; without filters, `qs` itself (a filter costs even when empty)."""
+    return qs.filter(q) if q else qs
+
+
 def _newest_ids(qs: QuerySet[Any], limit: int) -> list[int]:
     return list(qs.order_by("-pk").values_list("pk", flat=True)[:limit])
 
@@ -479,7 +485,9 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     dossier_q = _dossier_filters(filters)
 
     if policy.has_perm(actor, perms.CUSTOMER_VIEW):
-        customers = policy.customers_for(actor).filter(_common_filters(filters, "", "created_at"))
+        customers = _narrowed(
+            policy.customers_for(actor), _common_filters(filters, "", "created_at")
+        )
         if dossier_q:
             dossiers = policy.dossiers_for(actor).filter(dossier_q)
             customers = customers.filter(pk__in=dossiers.values("customer_id"))
@@ -499,8 +507,10 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         )
 
     if policy.has_perm(actor, perms.DOSSIER_VIEW):
-        dossiers = policy.dossiers_for(actor).filter(dossier_q)
-        dossiers = dossiers.filter(_common_filters(filters, "customer__", "created_at"))
+        dossiers = _narrowed(
+            policy.dossiers_for(actor),
+            dossier_q & _common_filters(filters, "customer__", "created_at"),
+        )
         dossiers = dossiers.select_related("customer", "archive_type")
         # VINs, member numbers, units and names are in the index; only the archive number
         # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
@@ -517,8 +527,15 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         scope_q = dossier_q & _common_filters(filters, "customer__", "created_at")
         if scope_q:
             dossiers = dossiers.filter(scope_q)
-        documents = Document.objects.filter(dossier__in=dossiers.values("pk"))
-        documents = documents.select_related("dossier")
+        # documents_for itself is only needed for the whole list (an export): the page
+        # checks its candidates' dossiers by id. Building its subquery costs as much as
+        # a query, so it is built when first used.
+        documents = cast(
+            "QuerySet[Document]",
+            SimpleLazyObject(
+                functools.partial(_documents_of, dossiers),
+            ),
+        )
         matched = index.matching_ids(SearchEntry.Kind.DOCUMENT, query.terms)
         # Titles are not indexed in the database: exact titles are found among the
         # candidates (scored 900) rather than by scanning every document.
@@ -534,6 +551,10 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
             )
         )
     return found
+
+
+def _documents_of(dossiers: QuerySet[Dossier]) -> QuerySet[Document]:
+    return Document.objects.filter(dossier__in=dossiers.values("pk")).select_related("dossier")
 
 
 _KIND_LABELS = dict(Customer.Kind.choices)  # lazy labels: translated when shown
@@ -653,7 +674,7 @@ def _page(
     more = capped or len(visible) > CAP
     wanted = visible[:CANDIDATES]
     if matches.dossiers is not None:  # documents: checked by id, loaded when wanted
-        found = _rows(matches.kind, matches.base.model.objects.all(), wanted)
+        found = _rows(matches.kind, Document.objects.all(), wanted)
     return count, more, _best([found[pk] for pk in wanted if pk in found], score)
 
 
