@@ -44,7 +44,8 @@ class Customer(TimeStamped):
         PARTNER = "partner", _("交易伙伴")
 
     kind = models.CharField(_("客户类型"), max_length=16, choices=Kind.choices)
-    name = models.CharField(_("名称"), max_length=100, db_index=True)
+    # Indexed with the id (Meta.indexes): exact-name lookups want the newest first.
+    name = models.CharField(_("名称"), max_length=100)
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     id_type = models.CharField(_("证件类型"), max_length=16, choices=IdType.choices, blank=True)
@@ -101,6 +102,13 @@ class Customer(TimeStamped):
         ordering = ["-created_at", "-id"]
         verbose_name = _("客户")
         verbose_name_plural = _("客户")
+        indexes = [
+            # "Customers named 王伟, newest first" (the search ranks exact names first):
+            # PostgreSQL walks this backwards and stops at the limit, where an index on
+            # the name alone fetched every row of a common name to sort them. SQLite's
+            # index entries end with the row id anyway.
+            models.Index(fields=["name", "id"], name="customer_name_newest"),
+        ]
         constraints = [
             # One customer per identity document (一户一档): the lookup hash is unique
             # whenever an ID number is on file.
