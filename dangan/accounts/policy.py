@@ -86,15 +86,24 @@ def data_scope(actor: Actor) -> str:
     return best
 
 
+def sees_all_customers(actor: Actor) -> bool:
+    """Whether the actor may see every customer (scope "all"): customer_filter is then
+    empty, and ids found in the customer table or the search index need no check (the
+    search's counts)."""
+    return (
+        isinstance(actor, User)
+        and has_perm(actor, perms.CUSTOMER_VIEW)
+        and data_scope(actor) == Role.Scope.ALL
+    )
+
+
 def customer_filter(actor: Actor, prefix: str = "") -> Q:
     """A Q restricting customers (or rows reached through `prefix`) to the actor's scope."""
-    if not has_perm(actor, perms.CUSTOMER_VIEW):
+    if sees_all_customers(actor):
+        return Q()
+    if not has_perm(actor, perms.CUSTOMER_VIEW) or not isinstance(actor, User):
         return Q(pk__in=[])
     scope = data_scope(actor)
-    if not isinstance(actor, User):  # unreachable: has_perm is False for anonymous users
-        return Q(pk__in=[])
-    if scope == Role.Scope.ALL:
-        return Q()
     if scope == Role.Scope.DEPARTMENT and actor.department_id is not None:
         return Q(**{f"{prefix}department_id": actor.department_id}) | Q(
             **{f"{prefix}owner_id": actor.pk}
@@ -102,16 +111,6 @@ def customer_filter(actor: Actor, prefix: str = "") -> Q:
     if scope in (Role.Scope.DEPARTMENT, Role.Scope.OWN):
         return Q(**{f"{prefix}owner_id": actor.pk})
     return Q(pk__in=[])
-
-
-def sees_all_customers(actor: Actor) -> bool:
-    """Whether customers_for(actor) keeps every customer (scope "all"), so that ids found
-    in the customer table or the search index need no check (the search's counts)."""
-    return (
-        isinstance(actor, User)
-        and has_perm(actor, perms.CUSTOMER_VIEW)
-        and data_scope(actor) == Role.Scope.ALL
-    )
 
 
 def customers_for(actor: Actor) -> QuerySet[Customer]:
