@@ -8,9 +8,8 @@ query string is passed as a bound parameter, so user input never becomes SQL or 
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,31 +80,34 @@ _GIN_SETTINGS = ["off", "off", str(GIN_SAMPLE)]
 _SETTER = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PLANNER)
 
 
-@contextlib.contextmanager
-def _gin_only() -> Iterator[Any]:
-    """PostgreSQL: a cursor whose queries are planned as bitmap scans of an index, and
-    whose GIN scans stop at about GIN_SAMPLE matches.
+def _gin_only(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: the rows of `sql`, planned as bitmap scans of an index, with GIN scans
+    that stop at about GIN_SAMPLE matches.
 
     Given a LIMIT, and column statistics that mix every kind (a word common in document
     titles looks common among dossiers too), the planner may bet on a sequential scan or
     a walk of the (kind, object_id) index that stops at the limit; for a word that
     matches nothing there, it reads every entry (0.3-7 s at a million). Past GIN_SAMPLE
     matches the index hands over a sample of them: more than anyone reads through, and
-    the count is shown as "CAP+" either way. The settings are the transaction's own
-    (set_config's is_local), so they end with it; inside a caller's transaction they
-    are put back at once."""
-    values, setter = _GIN_SETTINGS, _SETTER
-    with transaction.atomic(), connection.cursor() as cursor:
-        before: list[Any] | None = None
-        if connection.in_atomic_block and len(connection.savepoint_ids) > 0:
-            cursor.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in _PLANNER))
-            before = list(cursor.fetchone())
-        cursor.execute(setter, values)
-        try:
-            yield cursor
-        finally:
-            if before is not None:
-                cursor.execute(setter, before)
+    the count is shown as "CAP+" either way.
+
+    The settings are the transaction's own (set_config's is_local). Outside a
+    transaction (a request) they and the query go as one string, which PostgreSQL runs
+    as one transaction: one round trip, and the settings end with it. Inside a caller's
+    transaction they are put back at once."""
+    with connection.cursor() as cursor:
+        if not connection.in_atomic_block:
+            cursor.execute(f"{_SETTER}; {sql}", [*_GIN_SETTINGS, *params])
+            cursor.nextset()
+            return list(cursor.fetchall())
+        cursor.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in _PLANNER))
+        before = list(cursor.fetchone())
+        with transaction.atomic():  # a savepoint: on an error the settings go back with it
+            cursor.execute(_SETTER, _GIN_SETTINGS)
+            cursor.execute(sql, params)
+            rows = list(cursor.fetchall())
+            cursor.execute(_SETTER, before)
+        return rows
 
 
 def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
@@ -120,8 +122,8 @@ def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
 
 
 def candidates_many(kinds: Sequence[str], terms: Terms, limit: int) -> dict[str, list[int]]:
-    """candidates() of several kinds; on PostgreSQL under one setting of the planner (one
-    transaction: a search asks for all three kinds)."""
+    """candidates() of several kinds, in one query on PostgreSQL (a search asks for all
+    three kinds)."""
     matches = {kind: _match(kind, terms) for kind in kinds}
     found: dict[str, list[int]] = {kind: [] for kind in kinds}
     if not any(matches.values()):
@@ -133,26 +135,15 @@ def candidates_many(kinds: Sequence[str], terms: Terms, limit: int) -> dict[str,
                 found[kind] = [row[0] for row in cursor.fetchall()]
         return found
     asked = [(kind, match) for kind, match in matches.items() if match]
-    if not connection.in_atomic_block:
-        # One round trip: the settings, then every kind's query, in one string. Several
-        # statements sent at once run as one transaction, so the settings end with it.
-        union = " UNION ALL ".join(
-            # The kinds' SQL is built by _match from constants; values are parameters.
-            f"(SELECT %s, object_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
-            for _kind, (sql, _params) in asked
-        )
-        params = [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
-        with connection.cursor() as cursor:
-            cursor.execute(f"{_SETTER}; {union}", [*_GIN_SETTINGS, *params])
-            cursor.nextset()
-            for kind, object_id in cursor.fetchall():
-                found[kind].append(object_id)
-        return {kind: sorted(ids, reverse=True) for kind, ids in found.items()}
-    with _gin_only() as cursor:
-        for kind, (sql, params) in asked:
-            cursor.execute(f"{sql} LIMIT %s", [*params, limit])
-            found[kind] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
-    return found
+    union = " UNION ALL ".join(
+        # The kinds' SQL is built by _match from constants; values are parameters.
+        f"(SELECT %s, object_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
+        for _kind, (sql, _params) in asked
+    )
+    params = [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
+    for kind, object_id in _gin_only(union, params):
+        found[kind].append(object_id)
+    return {kind: sorted(ids, reverse=True) for kind, ids in found.items()}
 
 
 def _match(kind: str, terms: Terms) -> tuple[str, list[Any]] | None:
