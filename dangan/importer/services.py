@@ -14,8 +14,9 @@ import datetime
 import functools
 import gc
 import hashlib
+import itertools
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -684,26 +685,13 @@ def _import(job: ImportJob, batch_size: int, progress: Progress | None) -> Impor
         ):
             job.total_rows = sheet.total
             seen: dict[str, int] = {}
-            batch: list[tuple[int, Parsed]] = []
-            number = len(kept)
-            for item in sheet.rows:
-                if item[0] <= resume_after:
-                    _remember(item[1], item[0], seen)
-                    continue
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    number += 1
-                    _run_batch(job, actor, atype, batch, number, seen, counts)
-                    if not job.dry_run:
-                        committed.append([batch[0][0], batch[-1][0]])
-                    batch = []
-                    if progress:
-                        progress(job)
-            if batch:
-                number += 1
+            rows = _after(sheet.rows, resume_after, seen)
+            for number, batch in enumerate(_batches(rows, batch_size), start=len(kept) + 1):
                 _run_batch(job, actor, atype, batch, number, seen, counts)
                 if not job.dry_run:
                     committed.append([batch[0][0], batch[-1][0]])
+                if progress:
+                    progress(job)
     except ApplicationError as exc:
         return _fail(job, str(exc.message), counts, committed)
     except Exception as exc:
@@ -721,11 +709,23 @@ def _import(job: ImportJob, batch_size: int, progress: Progress | None) -> Impor
     return job
 
 
-def _remember(data: Parsed, row_number: int, seen: dict[str, int]) -> None:
-    """A row committed before a resume: note its key, so a later copy is still reported
-    as a duplicate of it."""
-    if not isinstance(data, RowError):
-        seen.setdefault(_row_key(data), row_number)
+def _after(
+    rows: Iterable[tuple[int, Parsed]], resume_after: int, seen: dict[str, int]
+) -> Iterator[tuple[int, Parsed]]:
+    """The rows after `resume_after`. The ones up to it were committed before a resume:
+    their keys are noted in `seen`, so a later copy is still reported as a duplicate."""
+    for row_number, data in rows:
+        if row_number > resume_after:
+            yield row_number, data
+        elif not isinstance(data, RowError):
+            seen.setdefault(_row_key(data), row_number)
+
+
+def _batches(rows: Iterable[tuple[int, Parsed]], size: int) -> Iterator[list[tuple[int, Parsed]]]:
+    """`rows` in lists of `size`, the last one shorter (itertools.batched, Python 3.12)."""
+    it = iter(rows)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def job_resumable(job: ImportJob) -> bool:
