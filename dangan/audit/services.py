@@ -25,22 +25,7 @@ GENESIS = "0" * 64
 
 
 # Every column but the primary key, by attribute name, in the order rows are inserted.
-_COLUMNS = (
-    "seq",
-    "at",
-    "actor_id",
-    "actor_name",
-    "roles",
-    "ip",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "outcome",
-    "detail",
-    "prev_hash",
-    "entry_hash",
-)
+_COLUMNS = tuple(f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key)
 _ROW = operator.itemgetter(*_COLUMNS)
 
 

@@ -42,27 +42,16 @@ def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order(
 
     assert (count < COPY_FROM) == (count == 3)
     at = timezone.now() - datetime.timedelta(days=1)
-    columns = [
-        "seq",
-        "at",
-        "actor_id",
-        "actor_name",
-        "roles",
-        "ip",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "outcome",
-        "detail",
-        "prev_hash",
-        "entry_hash",
-    ]
-    rows = [
-        (1000 + i, at, None, "", "", "", "view", "customer", str(i), "客户", "success",
-         {"n": i, "q": "引号\"", "d": None}, "0" * 64, f"{i:064d}")
+    # Every column but the key, in an order of our own (not the model's).
+    columns = sorted(f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key)
+    entries = [
+        {"seq": 1000 + i, "at": at, "actor_id": None, "actor_name": "", "roles": "", "ip": "",
+         "action": "view", "object_type": "customer", "object_id": str(i), "object_repr": "客户",
+         "outcome": "success", "detail": {"n": i, "q": "引号\"", "d": None},
+         "prev_hash": "0" * 64, "entry_hash": f"{i:064d}"}
         for i in range(count)
     ]  # fmt: skip
+    rows = [[entry[c] for c in columns] for entry in entries]
     keys = insert_rows(AuditEntry, columns, rows)
     stored = {e.pk: e for e in AuditEntry.objects.filter(pk__in=keys)}
     assert [stored[k].seq for k in keys] == [1000 + i for i in range(count)]
@@ -76,8 +65,16 @@ def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order(
         insert_rows(AuditEntry, columns[:-1], [row[:-1] for row in rows])
     # A clash is Django's IntegrityError on both databases (customers_create_bulk falls
     # back to one at a time on it).
+    clash = {**entries[0], "seq": 1001, "entry_hash": "e" * 64}
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_rows(AuditEntry, columns, [(1001, *rows[0][1:-1], "e" * 64)])
+        insert_rows(AuditEntry, columns, [[clash[c] for c in columns]])
+
+
+def _pragma(name: str) -> int:
+    """SQLite: a PRAGMA's value on this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA {name}")
+        return int(cursor.fetchone()[0])
 
 
 def test_page_cache_is_large_for_the_block_only() -> None:
@@ -88,15 +85,10 @@ def test_page_cache_is_large_for_the_block_only() -> None:
             pass  # nothing to change: PostgreSQL's buffers are the server's
         return
 
-    def cache_size() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            return int(cursor.fetchone()[0])
-
-    before = cache_size()
+    before = _pragma("cache_size")
     with page_cache(mib=300):
-        assert cache_size() == -300 * 1024
-    assert cache_size() == before != -300 * 1024
+        assert _pragma("cache_size") == -300 * 1024
+    assert _pragma("cache_size") == before != -300 * 1024
 
 
 def test_new_builds_what_the_keyword_form_builds(bob: Any, django_assert_num_queries: Any) -> None:
@@ -137,12 +129,7 @@ def test_checkpoints_wait_for_the_end_of_the_block() -> None:
             pass  # nothing to change: PostgreSQL has no WAL checkpoints to defer
         return
 
-    def autocheckpoint() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint")
-            return int(cursor.fetchone()[0])
-
-    before = autocheckpoint()
+    before = _pragma("wal_autocheckpoint")
     with deferred_checkpoints():
-        assert autocheckpoint() == 0
-    assert autocheckpoint() == before != 0
+        assert _pragma("wal_autocheckpoint") == 0
+    assert _pragma("wal_autocheckpoint") == before != 0
