@@ -13,10 +13,9 @@ from dangan.search import selectors, services
 @app_errors
 def search_results(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "").replace("\x00", "")
+    # As typed (cut): the selectors keep only valid ones (_clean_filters), and the form
+    # shows them back.
     filters = {key: request.GET.get(key, "")[:40] for key in selectors.FILTER_KEYS}
-    for key in ("department", "owner"):
-        if not filters[key].isdigit():
-            filters[key] = ""
     result = services.search_run(actor=actor_of(request), raw=raw, filters=filters)
     limited = policy.customer_fields_for(request.user) is not None
     context = {

@@ -205,6 +205,17 @@ def test_the_page_keeps_the_chosen_filters_selected(bob: Any, world: Any, client
     assert form.count(" selected>") == 3
 
 
+def test_the_page_ignores_owner_and_department_that_are_not_ids(
+    bob: Any, world: Any, client: Any
+) -> None:
+    client.force_login(bob)
+    plain = client.get("/search/", {"q": "张三"}).content.decode()
+    junk = client.get("/search/", {"q": "张三", "owner": "abc", "department": "-1"})
+    assert junk.status_code == 200
+    assert "<mark>张三</mark>" in junk.content.decode()
+    assert plain.count("<li>") == junk.content.decode().count("<li>")
+
+
 def test_select_options_escape_and_compare_as_text() -> None:
     from dangan.core.templatetags.forms_tags import select_options
 
