@@ -61,7 +61,10 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--csv", action="store_true", help="a GB18030 CSV instead of xlsx")
     parser.add_argument(
-        "--batch-size", type=int, default=0, help="rows per transaction (default: the importer's)"
+        "--batch-size",
+        type=int,
+        default=0,
+        help="rows per transaction (default: the importer's, by the sheet's size)",
     )
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="dangan-bench-import-")
@@ -75,7 +78,7 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     from dangan.accounts.services import user_create
-    from dangan.importer.services import BATCH_SIZE, import_job_create, import_run
+    from dangan.importer.services import import_job_create, import_run
 
     clerk, _password = user_create(
         actor=None,
@@ -91,7 +94,7 @@ def main() -> int:
         job = import_job_create(actor=clerk, path=sheet, dry_run=dry_run)
         server = _server_cpu()
         start, cpu, reader = time.perf_counter(), time.process_time(), _children_cpu()
-        job = import_run(job=job, batch_size=args.batch_size or BATCH_SIZE)
+        job = import_run(job=job, batch_size=args.batch_size or None)
         elapsed = time.perf_counter() - start
         cpu, reader = time.process_time() - cpu, _children_cpu() - reader
         server = _server_cpu() - server

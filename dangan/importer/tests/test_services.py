@@ -302,3 +302,23 @@ def test_a_large_import_refreshes_the_planner_statistics_where_nobody_else_does(
     assert job.committed_rows == 3
     # SQLite keeps no statistics of its own; PostgreSQL's autovacuum analyses by itself.
     assert calls == ([True] if connection.vendor == "sqlite" else [])
+
+
+def test_a_large_sheet_goes_in_larger_batches_a_tenth_of_it_each(
+    tmp_path: Path, alice: Any, monkeypatch: Any
+) -> None:
+    assert services.batch_size_for(0) == services.BATCH_SIZE
+    assert services.batch_size_for(50 * services.BATCH_SIZE) == 5 * services.BATCH_SIZE
+    assert services.batch_size_for(10**7) == services.MAX_BATCH_SIZE
+    monkeypatch.setattr(services, "BATCH_SIZE", 5)
+    monkeypatch.setattr(services, "MAX_BATCH_SIZE", 40)
+    rows = [HEADER[:3]] + [
+        [f"客户{i}", _id(datetime.date(1971, 1, 1) + datetime.timedelta(days=i)), ""]
+        for i in range(120)
+    ]
+    path = _write(tmp_path, "客户.xlsx", xlsx_bytes(rows, title=None, hidden_first=False))
+    job = services.import_job_create(actor=alice, path=path, dry_run=False)
+    job = services.import_run(job=job)  # no batch size: the sheet's decides
+    assert job.committed_rows == 120
+    spans = list(ImportBatch.objects.filter(job=job).values_list("first_row", "last_row"))
+    assert spans == [(2 + 12 * i, 13 + 12 * i) for i in range(10)]  # ten batches of 12
