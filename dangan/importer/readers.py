@@ -28,7 +28,10 @@ from dangan.core.errors import ApplicationError
 # How far down to look for the header row (a merged title row often sits above it).
 _HEADER_SCAN = 10
 _ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an OLE compound file: the old binary .xls format, or
+# a workbook saved with a password, whose xlsx is encrypted into this stream of one:
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_PASSWORD_SET = _("文件设有密码,请取消密码后重试")
 
 
 @dataclass
@@ -104,7 +107,7 @@ def _xlsx(path: Path) -> Sheet:
             raise ApplicationError(_("工作簿中没有可见的工作表"), field="file")
         sheet = workbook.get_sheet_by_name(visible[0])
     except PasswordError as exc:
-        raise ApplicationError(_("文件设有密码,请取消密码后重试"), field="file") from exc
+        raise ApplicationError(_PASSWORD_SET, field="file") from exc
     except (CalamineError, OSError) as exc:
         raise ApplicationError(not_excel, field="file") from exc
     # iter_rows starts at the sheet's first row (Excel's row 1) but at its first used
@@ -151,12 +154,15 @@ def _csv(data: bytes) -> Sheet:
 
 def open_sheet(path: Path, name: str) -> Sheet:
     """Open an uploaded file by its content (not only its name); clear Chinese errors for
-    empty files, the old .xls format and files that are not spreadsheets at all."""
+    empty files, the old .xls format, workbooks with a password and files that are not
+    spreadsheets at all."""
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head.strip() and not path.read_bytes().strip():
         raise ApplicationError(_("文件为空"), field="file")
     if head.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_PACKAGE in path.read_bytes():  # the stream's name in the directory
+            raise ApplicationError(_PASSWORD_SET, field="file")
         raise ApplicationError(
             _("不支持旧版 Excel (.xls) 文件,请另存为 .xlsx 或 .csv 后重试"), field="file"
         )

@@ -48,3 +48,19 @@ def test_a_zip_that_is_no_workbook_is_refused_in_chinese(tmp_path: Path) -> None
         readers.open_sheet(path, path.name)
     assert "不是有效的 Excel" in str(caught.value.message)
     assert caught.value.field == "file"
+
+
+def test_a_workbook_saved_with_a_password_is_named_as_such_not_as_an_old_xls(
+    tmp_path: Path,
+) -> None:
+    # Excel's "Encrypt with Password" (made with msoffcrypto-tool, password dangan-2026):
+    # an OLE compound file like an .xls, holding the encrypted workbook.
+    encrypted = Path(__file__).parent / "files" / "password-dangan-2026.xlsx"
+    with pytest.raises(ApplicationError) as caught:
+        readers.open_sheet(encrypted, "客户.xlsx")
+    assert caught.value.field == "file"
+    assert "密码" in str(caught.value.message)
+    old_xls = tmp_path / "客户.xls"
+    old_xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(ApplicationError, match="旧版 Excel"):
+        readers.open_sheet(old_xls, "客户.xls")
