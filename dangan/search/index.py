@@ -56,12 +56,18 @@ def _fts5(terms: Terms, kind: str | None = None) -> str:
 
 
 def _tsquery(terms: Terms, kind: str | None = None) -> str:
+    """The tsquery of `terms` for the entries of `kind`: a name, id or word is sought in
+    its own part of the entry (weights A, B and C of the tsv column). Where the kind's
+    entries hold one part only (documents: words), it goes without a weight: GIN does
+    not keep weights, so PostgreSQL would read every candidate's tsvector again to check
+    one, a document's long one from its TOAST table (five times the pages read)."""
     columns = _COLUMNS.get(kind or "", _ALL_COLUMNS)
-    parts = [f"{t}:*A" for t in terms.names] if "names" in columns else []
+    a, b, c = ("A", "B", "C") if len(columns) > 1 else ("", "", "")
+    parts = [f"{t}:*{a}" for t in terms.names] if "names" in columns else []
     if "ids" in columns:
-        parts += [f"{t}:*B" if prefix else f"{t}:B" for t, prefix in terms.ids]
+        parts += [f"{t}:*{b}" if prefix else (f"{t}:{b}" if b else t) for t, prefix in terms.ids]
     if terms.words and "words" in columns:
-        parts.append("(" + " & ".join(f"{t}:C" for t in terms.words) + ")")
+        parts.append("(" + " & ".join(f"{t}:{c}" if c else t for t in terms.words) + ")")
     return " | ".join(parts)
 
 

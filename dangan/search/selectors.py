@@ -360,6 +360,10 @@ class Matches:
     # means), checked on the candidates' dossier ids — a plain pk list against an
     # IN (subquery) leads SQLite to scan every visible dossier's documents.
     dossiers: QuerySet[Any] | None = None
+    # Dossiers and documents, for an actor who reaches every customer (no filters): the
+    # ids of the dossiers among the given ones that the actor may not see
+    # (policy.dossiers_hidden), so the candidates are checked without reading them.
+    hidden: Callable[[list[int]], set[int] | None] | None = None
 
     @property
     def queryset(self) -> QuerySet[Any]:
@@ -518,7 +522,15 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         match = Q(pk__in=matched) | Q(archive_number=query.norm)
         exact = Q(archive_number=query.norm) | Q(customer__name=query.raw)
         found.kinds.append(
-            Matches("dossier", str(_("档案")), dossiers, match, exact, _dossier_ids_exact(query))
+            Matches(
+                "dossier",
+                str(_("档案")),
+                dossiers,
+                match,
+                exact,
+                _dossier_ids_exact(query),
+                hidden=None if filters else _hidden(actor, perms.DOSSIER_VIEW),
+            )
         )
 
     if not limited and policy.has_perm(actor, perms.DOCUMENT_VIEW):
@@ -548,9 +560,17 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 Q(pk__in=matched),
                 exact,
                 dossiers=dossiers,
+                hidden=None if filters else _hidden(actor, perms.DOCUMENT_VIEW),
             )
         )
     return found
+
+
+def _hidden(actor: Any, action: str) -> Callable[[list[int]], set[int] | None]:
+    def hidden(ids: list[int]) -> set[int] | None:
+        return policy.dossiers_hidden(actor, index.id_list(ids), action=action)
+
+    return hidden
 
 
 def _documents_of(dossiers: QuerySet[Dossier]) -> QuerySet[Document]:
@@ -675,6 +695,8 @@ def _page(
     wanted = visible[:CANDIDATES]
     if matches.dossiers is not None:  # documents: checked by id, loaded when wanted
         found = _rows(matches.kind, Document.objects.all(), wanted)
+    elif wanted and found[wanted[0]] is None:  # checked by id: the rows of those shown
+        found = _rows(matches.kind, matches.base, wanted)
     return count, more, _best([found[pk] for pk in wanted if pk in found], score)
 
 
@@ -701,16 +723,24 @@ def _pool(
 def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
     """Those of `ids` the actor may see, by id. Customers and dossiers: with their rows,
     read by the policy query itself (a few hundred short rows cost less than a second
-    query). Documents: their ids only (a text is long, and documents are checked through
-    their dossiers); _page reads the rows of the few it shows."""
+    query), or, where the few hidden ones are known without reading them (`hidden`),
+    their ids only. Documents: their ids only (a text is long, and documents are checked
+    through their dossiers). _page reads the rows of the few it shows."""
     if matches.dossiers is not None:
         pairs = index.document_dossiers(ids)
-        allowed = set(
-            matches.dossiers.filter(pk__in=index.id_list(list({d for _pk, d in pairs})))
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        return {pk: None for pk, dossier in pairs if dossier in allowed}
+        dossier_ids = list({d for _pk, d in pairs})
+        hidden = matches.hidden(dossier_ids) if matches.hidden else None
+        if hidden is None:
+            allowed = set(
+                matches.dossiers.filter(pk__in=index.id_list(dossier_ids))
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+            return {pk: None for pk, dossier in pairs if dossier in allowed}
+        return {pk: None for pk, dossier in pairs if dossier not in hidden}
+    hidden = matches.hidden(ids) if matches.hidden else None
+    if hidden is not None:
+        return {pk: None for pk in ids if pk not in hidden}
     return _rows(matches.kind, matches.base, ids)
 
 

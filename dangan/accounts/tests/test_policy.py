@@ -123,6 +123,47 @@ class TestConfidentialityAndGrants:
         with pytest.raises(NotFound):
             policy.access_dossier(world["bob"], secret_dossier.pk)
 
+    def test_dossiers_hidden_names_what_dossiers_for_leaves_out(
+        self, world: dict[str, Any], secret_dossier: Any, templates: Any
+    ) -> None:
+        import datetime
+
+        from django.utils import timezone
+
+        from dangan.accounts.models import Grant
+        from dangan.archives.services import dossier_create
+
+        plain = dossier_create(
+            actor=world["dave"],
+            customer=world["daves_customer"],
+            archive_type=templates["ENT-CREDIT"],
+            fields={"credit_rating": "A"},
+        )
+        ids = [secret_dossier.pk, plain.pk]
+        for persona, user in world.items():
+            if not hasattr(user, "roles"):
+                continue
+            for action in (perms.DOSSIER_VIEW, perms.DOCUMENT_VIEW):
+                hidden = policy.dossiers_hidden(user, ids, action=action)
+                if not policy.sees_all_customers(user):
+                    assert hidden is None, persona  # scoped: dossiers_for must be asked
+                if hidden is None:
+                    continue
+                shown = set(policy.dossiers_for(user, action=action).values_list("pk", flat=True))
+                assert hidden == set(ids) - shown, persona
+        alice = world["alice"]
+        assert policy.dossiers_hidden(alice, ids) == {secret_dossier.pk}  # up to 机密
+        now = timezone.now()
+        Grant.objects.create(
+            user=alice,
+            object_type="dossier",
+            object_id=secret_dossier.pk,
+            action="view",
+            starts_at=now - datetime.timedelta(minutes=1),
+            expires_at=now + datetime.timedelta(hours=1),
+        )
+        assert policy.dossiers_hidden(alice, ids) == set()
+
     def test_it_opens_a_dossier_for_the_period_of_a_grant(
         self, world: dict[str, Any], secret_dossier: Any
     ) -> None:

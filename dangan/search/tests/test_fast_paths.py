@@ -56,6 +56,53 @@ def test_exact_hits_of_others_are_not_counted_for_a_narrow_view(
     assert group.count == 2
 
 
+def test_dossiers_above_the_clearance_are_neither_listed_nor_counted_for_the_archivist(
+    alice: Any, bob: Any, bobs_customer: Any, car_dossier: Any
+) -> None:
+    """The archivist reaches every customer: her dossier and document candidates are
+    checked by clearance through the (confidentiality, id) index (policy.dossiers_hidden)
+    instead of the full policy query; what that hides stays hidden, a grant opens it."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from dangan.accounts.models import Grant
+
+    document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="购车合同")
+    rebuild_index()
+
+    def counts(query: str) -> dict[str, int]:
+        return {g.kind: g.count for g in search(alice, query).groups}
+
+    assert counts("购车合同")["document"] == 1
+    assert counts(car_dossier.archive_number)["dossier"] == 1
+    car_dossier.confidentiality = "top_secret"
+    car_dossier.save()
+    with CaptureQueriesContext(connection) as queries:
+        result = search(alice, "购车合同")
+    assert {g.kind: g.count for g in result.groups}["document"] == 0
+    assert any("confidentiality" in q["sql"] for q in queries.captured_queries)
+    dossiers = next(
+        g for g in search(alice, car_dossier.archive_number).groups if g.kind == "dossier"
+    )
+    assert dossiers.count == 0 and dossiers.hits == []
+    now = timezone.now()
+    Grant.objects.create(
+        user=alice,
+        object_type="dossier",
+        object_id=car_dossier.pk,
+        action="view",
+        starts_at=now - datetime.timedelta(minutes=1),
+        expires_at=now + datetime.timedelta(hours=1),
+    )
+    dossiers = next(
+        g for g in search(alice, car_dossier.archive_number).groups if g.kind == "dossier"
+    )
+    assert [h.pk for h in dossiers.hits] == [car_dossier.pk] and dossiers.count == 1
+
+
 def test_hit_items_keep_the_marks_and_escape_the_rest() -> None:
     from dangan.search.templatetags.search_tags import hit_items
 
@@ -140,3 +187,12 @@ def test_outside_a_transaction_all_kinds_come_in_one_query_and_the_settings_end_
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('enable_seqscan')")
             assert cursor.fetchone()[0] == "on"
+
+
+def test_postgres_queries_weigh_the_parts_only_where_an_entry_has_several() -> None:
+    """A document's entry holds words only: its query carries no weight, which would make
+    PostgreSQL read every candidate's (long, TOASTed) tsvector again to check it."""
+    terms = index.Terms(names=["王伟"], ids=[("1203", True), ("8000", False)], words=["合同"])
+    assert index._tsquery(terms, "document") == "(合同)"
+    assert index._tsquery(terms, "customer") == "王伟:*A | 1203:*B | 8000:B"
+    assert index._tsquery(terms, "dossier") == "王伟:*A | 1203:*B | 8000:B | (合同:C)"
