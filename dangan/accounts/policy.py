@@ -183,9 +183,12 @@ def dossiers_hidden(actor: Actor, ids: Any, *, action: str = perms.DOSSIER_VIEW)
     above = [level for level in Role.Clearance.values if level not in cleared]
     if not above:
         return set()
-    granted = active_grants(actor, "dossier", action).values("object_id")
-    hidden = Dossier.objects.filter(pk__in=ids, confidentiality__in=above).exclude(pk__in=granted)
-    return set(hidden.order_by().values_list("pk", flat=True))
+    above_clearance = Dossier.objects.filter(pk__in=ids, confidentiality__in=above)
+    hidden = set(above_clearance.order_by().values_list("pk", flat=True))
+    if hidden:  # seldom: only then are the grants worth a query
+        granted = active_grants(actor, "dossier", action).filter(object_id__in=hidden)
+        hidden -= set(granted.values_list("object_id", flat=True))
+    return hidden
 
 
 def _by_role(actor: Actor, code: str) -> Q:
