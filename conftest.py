@@ -224,3 +224,23 @@ def audit_actions(**filters: Any) -> list[str]:
     return list(
         AuditEntry.objects.filter(**filters).order_by("seq").values_list("action", flat=True)
     )
+
+
+def grant_in_force(user: Any, dossier: Any, action: str = "view", **fields: Any) -> Any:
+    """A grant on `dossier` for `user`, in force from a minute ago for an hour."""
+    import datetime
+
+    from django.utils import timezone
+
+    from dangan.accounts.models import Grant
+
+    now = timezone.now()
+    return Grant.objects.create(
+        user=user,
+        object_type="dossier",
+        object_id=dossier.pk,
+        action=action,
+        starts_at=now - datetime.timedelta(minutes=1),
+        expires_at=now + datetime.timedelta(hours=1),
+        **fields,
+    )

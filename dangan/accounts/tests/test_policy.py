@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from conftest import grant_in_force
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Role
@@ -126,11 +127,6 @@ class TestConfidentialityAndGrants:
     def test_dossiers_hidden_names_what_dossiers_for_leaves_out(
         self, world: dict[str, Any], secret_dossier: Any, templates: Any
     ) -> None:
-        import datetime
-
-        from django.utils import timezone
-
-        from dangan.accounts.models import Grant
         from dangan.archives.services import dossier_create
 
         plain = dossier_create(
@@ -153,15 +149,7 @@ class TestConfidentialityAndGrants:
                 assert hidden == set(ids) - shown, persona
         alice = world["alice"]
         assert policy.dossiers_hidden(alice, ids) == {secret_dossier.pk}  # up to 机密
-        now = timezone.now()
-        Grant.objects.create(
-            user=alice,
-            object_type="dossier",
-            object_id=secret_dossier.pk,
-            action="view",
-            starts_at=now - datetime.timedelta(minutes=1),
-            expires_at=now + datetime.timedelta(hours=1),
-        )
+        grant_in_force(alice, secret_dossier)
         assert policy.dossiers_hidden(alice, ids) == set()
 
     def test_it_opens_a_dossier_for_the_period_of_a_grant(
@@ -171,18 +159,9 @@ class TestConfidentialityAndGrants:
 
         from django.utils import timezone
 
-        from dangan.accounts.models import Grant
-
         now = timezone.now()
         dave = world["dave"]
-        grant = Grant.objects.create(
-            user=dave,
-            object_type="dossier",
-            object_id=secret_dossier.pk,
-            action="view",
-            starts_at=now - datetime.timedelta(minutes=1),
-            expires_at=now + datetime.timedelta(hours=1),
-        )
+        grant = grant_in_force(dave, secret_dossier)
         assert policy.access_dossier(dave, secret_dossier.pk) == secret_dossier
         with pytest.raises(Forbidden):  # a view grant does not allow downloads
             policy.access_dossier(dave, secret_dossier.pk, action=perms.FILE_DOWNLOAD)

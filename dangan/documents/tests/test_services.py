@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.core.files.storage import default_storage
 
-from conftest import audit_actions
+from conftest import audit_actions, grant_in_force
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.documents import services, storage
 from dangan.documents.models import Attachment, Blob, Document
@@ -136,22 +136,7 @@ class TestWatermarkedCopies:
     def test_it_names_the_request_of_a_copy_grant(
         self, bob: Any, dave: Any, car_dossier: Any, pdf_bytes: bytes
     ) -> None:
-        import datetime
-
-        from django.utils import timezone
-
-        from dangan.accounts.models import Grant
-
         attachment = add(bob, car_dossier, pdf_bytes).attachments.get()
-        now = timezone.now()
-        Grant.objects.create(
-            user=dave,
-            object_type="dossier",
-            object_id=car_dossier.pk,
-            action="copy",
-            reason="JY-2026-0007 复印购车合同",
-            starts_at=now,
-            expires_at=now + datetime.timedelta(hours=1),
-        )
+        grant_in_force(dave, car_dossier, "copy", reason="JY-2026-0007 复印购车合同")
         copy = services.attachment_download(actor=dave, attachment_id=attachment.pk)
         assert copy.watermark.endswith("JY-2026-0007")

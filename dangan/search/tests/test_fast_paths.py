@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from conftest import grant_in_force
 from dangan.customers.models import Customer
 from dangan.customers.services import customer_create
 from dangan.documents.services import document_add
@@ -62,13 +63,8 @@ def test_dossiers_above_the_clearance_are_neither_listed_nor_counted_for_the_arc
     """The archivist reaches every customer: her dossier and document candidates are
     checked by clearance through the (confidentiality, id) index (policy.dossiers_hidden)
     instead of the full policy query; what that hides stays hidden, a grant opens it."""
-    import datetime
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-
-    from dangan.accounts.models import Grant
 
     document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="购车合同")
     rebuild_index()
@@ -88,15 +84,7 @@ def test_dossiers_above_the_clearance_are_neither_listed_nor_counted_for_the_arc
         g for g in search(alice, car_dossier.archive_number).groups if g.kind == "dossier"
     )
     assert dossiers.count == 0 and dossiers.hits == []
-    now = timezone.now()
-    Grant.objects.create(
-        user=alice,
-        object_type="dossier",
-        object_id=car_dossier.pk,
-        action="view",
-        starts_at=now - datetime.timedelta(minutes=1),
-        expires_at=now + datetime.timedelta(hours=1),
-    )
+    grant_in_force(alice, car_dossier)
     dossiers = next(
         g for g in search(alice, car_dossier.archive_number).groups if g.kind == "dossier"
     )
