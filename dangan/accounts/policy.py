@@ -152,9 +152,17 @@ def active_grants(actor: Actor, object_type: str, code: str) -> QuerySet[Grant]:
 
 def cleared_levels(actor: Actor) -> list[str]:
     """Confidentiality levels the actor's roles may read (the highest clearance wins)."""
+    return list(Role.Clearance.values)[: _clearance_rank(actor) + 1]
+
+
+def levels_above_clearance(actor: Actor) -> list[str]:
+    """The confidentiality levels cleared_levels leaves out."""
+    return list(Role.Clearance.values)[_clearance_rank(actor) + 1 :]
+
+
+def _clearance_rank(actor: Actor) -> int:
     order = list(Role.Clearance.values)
-    best = max((order.index(role.clearance) for role in roles_of(actor)), default=0)
-    return order[: best + 1]
+    return max((order.index(role.clearance) for role in roles_of(actor)), default=0)
 
 
 def dossiers_for(actor: Actor, *, action: str = perms.DOSSIER_VIEW) -> QuerySet[Dossier]:
@@ -166,6 +174,14 @@ def dossiers_for(actor: Actor, *, action: str = perms.DOSSIER_VIEW) -> QuerySet[
     return Dossier.objects.filter(_by_role(actor, action) | granted)
 
 
+def customers_hidden(actor: Actor, ids: Any) -> set[int] | None:
+    """Those of `ids` that customers_for(actor) leaves out, where that is known without
+    reading them: none for an actor who sees every customer. None for any other actor:
+    customers_for must be asked. (The search's check of its candidates; see
+    dossiers_hidden.)"""
+    return set() if sees_all_customers(actor) else None
+
+
 def dossiers_hidden(actor: Actor, ids: Any, *, action: str = perms.DOSSIER_VIEW) -> set[int] | None:
     """For an actor whose roles reach every customer, those of `ids` (a list, or a
     subquery of ids) that dossiers_for(actor, action=action) leaves out: the dossiers
@@ -175,12 +191,9 @@ def dossiers_hidden(actor: Actor, ids: Any, *, action: str = perms.DOSSIER_VIEW)
     dossier's customer, and dossiers_for must be asked."""
     from dangan.archives.models import Dossier
 
-    if not sees_all_customers(actor):
+    if not (sees_all_customers(actor) and _reaches_dossiers(actor, action)):
         return None
-    if not (has_perm(actor, perms.DOSSIER_VIEW) and has_perm(actor, action)):
-        return None
-    cleared = set(cleared_levels(actor))
-    above = [level for level in Role.Clearance.values if level not in cleared]
+    above = levels_above_clearance(actor)
     if not above:
         return set()
     above_clearance = Dossier.objects.filter(pk__in=ids, confidentiality__in=above)
@@ -191,9 +204,14 @@ def dossiers_hidden(actor: Actor, ids: Any, *, action: str = perms.DOSSIER_VIEW)
     return hidden
 
 
+def _reaches_dossiers(actor: Actor, code: str) -> bool:
+    """Whether the actor's roles give dossiers at all, and `code` on them."""
+    return has_perm(actor, perms.DOSSIER_VIEW) and has_perm(actor, code)
+
+
 def _by_role(actor: Actor, code: str) -> Q:
     """Dossiers the actor's roles reach for `code`: scope, then clearance."""
-    if not (has_perm(actor, perms.DOSSIER_VIEW) and has_perm(actor, code)):
+    if not _reaches_dossiers(actor, code):
         return Q(pk__in=[])
     return customer_filter(actor, "customer__") & Q(confidentiality__in=cleared_levels(actor))
 

@@ -353,16 +353,13 @@ class Matches:
     # does not hold (identity numbers exist only as keyed hashes), found on indexed
     # columns of the whole table, newest first; the policy check comes after.
     exact_ids: Callable[[int], list[int]] | None = None
-    # Every row of the model is the actor's to see (policy.sees_all_customers, no
-    # filters): the ids from the index and the exact lookups need no policy check.
-    everyone: bool = False
     # Documents: the dossiers whose documents the actor may see (what documents_for
     # means), checked on the candidates' dossier ids — a plain pk list against an
     # IN (subquery) leads SQLite to scan every visible dossier's documents.
     dossiers: QuerySet[Any] | None = None
-    # Dossiers and documents, for an actor who reaches every customer (no filters): the
-    # ids of the dossiers among the given ones that the actor may not see
-    # (policy.dossiers_hidden), so the candidates are checked without reading them.
+    # Where the policy can tell without reading them (policy.customers_hidden and
+    # dossiers_hidden, no filters): which of the given ids (documents: their dossiers')
+    # the actor may not see, or None when the policy query must be asked after all.
     hidden: Callable[[list[int]], set[int] | None] | None = None
 
     @property
@@ -506,7 +503,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 match,
                 exact,
                 _customer_ids_exact(query, limited),
-                everyone=not filters and policy.sees_all_customers(actor),
+                hidden=None if filters else _hidden(policy.customers_hidden, actor),
             )
         )
 
@@ -529,7 +526,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 match,
                 exact,
                 _dossier_ids_exact(query),
-                hidden=None if filters else _hidden(actor, perms.DOSSIER_VIEW),
+                hidden=None if filters else _hidden(policy.dossiers_hidden, actor),
             )
         )
 
@@ -560,15 +557,22 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 Q(pk__in=matched),
                 exact,
                 dossiers=dossiers,
-                hidden=None if filters else _hidden(actor, perms.DOCUMENT_VIEW),
+                hidden=None
+                if filters
+                else _hidden(policy.dossiers_hidden, actor, action=perms.DOCUMENT_VIEW),
             )
         )
     return found
 
 
-def _hidden(actor: Any, action: str) -> Callable[[list[int]], set[int] | None]:
+def _hidden(
+    check: Callable[..., set[int] | None], actor: Any, **options: Any
+) -> Callable[[list[int]], set[int] | None]:
+    """`check` (policy.customers_hidden, dossiers_hidden) for the actor, given the ids as
+    one parameter (index.id_list)."""
+
     def hidden(ids: list[int]) -> set[int] | None:
-        return policy.dossiers_hidden(actor, index.id_list(ids), action=action)
+        return check(actor, index.id_list(ids), **options)
 
     return hidden
 
@@ -663,7 +667,9 @@ def _page(
 
     The index hands over at most CAP matching ids (the newest first) and the exact hits
     come from indexed columns; one policy query keeps those the actor may see and reads
-    the columns that scoring and showing need. A count of CAP or more is shown as
+    the columns that scoring and showing need (where the policy tells the hidden ones
+    without reading them, Matches.hidden, only the rows shown are read). A count of CAP
+    or more is shown as
     "CAP+". When the actor's view is narrow (own or department customers, or filters)
     and those CAP were mostly other people's — fewer than a page left — it reads
     NARROW_DEPTH times further down, so the actor's own records are not hidden behind
@@ -674,14 +680,6 @@ def _page(
     pool, capped = _pool(matches, query, CAP, first)
     if not pool:
         return 0, False, []
-    if matches.everyone:  # nothing to check: count the pool, read the first rows
-        rows = _rows(matches.kind, matches.base, pool[:CANDIDATES])
-        wanted = [pk for pk in pool[:CANDIDATES] if pk in rows]
-        return (
-            min(len(pool), CAP),
-            capped or len(pool) > CAP,
-            _best([rows[pk] for pk in wanted], score),
-        )
     found = _visible_rows(matches, pool)
     if narrow and capped and len(found) < PAGE:
         known = set(pool)
@@ -693,10 +691,10 @@ def _page(
     count = min(len(visible), CAP)
     more = capped or len(visible) > CAP
     wanted = visible[:CANDIDATES]
-    if matches.dossiers is not None:  # documents: checked by id, loaded when wanted
-        found = _rows(matches.kind, Document.objects.all(), wanted)
-    elif wanted and found[wanted[0]] is None:  # checked by id: the rows of those shown
-        found = _rows(matches.kind, matches.base, wanted)
+    if found[wanted[0]] is None:  # checked by id only: read the rows of those shown
+        # (documents through their dossiers, so their own table needs no policy query)
+        source = Document.objects.all() if matches.dossiers is not None else matches.base
+        found = _rows(matches.kind, source, wanted)
     return count, more, _best([found[pk] for pk in wanted if pk in found], score)
 
 
@@ -721,11 +719,11 @@ def _pool(
 
 
 def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
-    """Those of `ids` the actor may see, by id. Customers and dossiers: with their rows,
-    read by the policy query itself (a few hundred short rows cost less than a second
-    query), or, where the few hidden ones are known without reading them (`hidden`),
-    their ids only. Documents: their ids only (a text is long, and documents are checked
-    through their dossiers). _page reads the rows of the few it shows."""
+    """Those of `ids` the actor may see, by id, with their rows or None. Customers and
+    dossiers: with their rows, read by the policy query itself (a few hundred short rows
+    cost less than a second query), or None where the policy tells the hidden ones
+    without reading them (`hidden`). Documents: None (a text is long, and documents are
+    checked through their dossiers). _page reads the rows of the few it shows."""
     if matches.dossiers is not None:
         pairs = index.document_dossiers(ids)
         dossier_ids = list({d for _pk, d in pairs})

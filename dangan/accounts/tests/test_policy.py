@@ -48,6 +48,9 @@ def test_it_limits_customers_to_the_scope(
     assert visible == sees
     # sees_all_customers (the search skips its checks on it) says the same.
     assert policy.sees_all_customers(world[persona]) == (sees == {"bob", "dave"})
+    # customers_hidden (its check of candidates) hides none from them, asks for the rest.
+    hidden = policy.customers_hidden(world[persona], [world["bobs_customer"].pk])
+    assert hidden == (set() if sees == {"bob", "dave"} else None)
 
 
 def test_it_sees_nothing_for_anonymous_or_inactive_users(world: dict[str, Any]) -> None:

@@ -79,7 +79,8 @@ def test_dossiers_above_the_clearance_are_neither_listed_nor_counted_for_the_arc
     with CaptureQueriesContext(connection) as queries:
         result = search(alice, "购车合同")
     assert {g.kind: g.count for g in result.groups}["document"] == 0
-    assert any("confidentiality" in q["sql"] for q in queries.captured_queries)
+    # The clearance probe asked for the levels above hers, which dossiers_for never does.
+    assert any("'top_secret'" in q["sql"] for q in queries.captured_queries)
     dossiers = next(
         g for g in search(alice, car_dossier.archive_number).groups if g.kind == "dossier"
     )
@@ -182,5 +183,7 @@ def test_postgres_queries_weigh_the_parts_only_where_an_entry_has_several() -> N
     PostgreSQL read every candidate's (long, TOASTed) tsvector again to check it."""
     terms = index.Terms(names=["王伟"], ids=[("1203", True), ("8000", False)], words=["合同"])
     assert index._tsquery(terms, "document") == "(合同)"
+    assert index._tsquery(index.Terms(names=["王伟"]), "document") == ""  # no names there
+    assert index._tsquery(index.Terms(ids=[("1203", True)]), None) == "1203:*B"
     assert index._tsquery(terms, "customer") == "王伟:*A | 1203:*B | 8000:B"
     assert index._tsquery(terms, "dossier") == "王伟:*A | 1203:*B | 8000:B | (合同:C)"
