@@ -63,12 +63,18 @@ def _tsquery(terms: Terms, kind: str | None = None) -> str:
     one, a document's long one from its TOAST table (five times the pages read)."""
     columns = _COLUMNS.get(kind or "", _ALL_COLUMNS)
     a, b, c = ("A", "B", "C") if len(columns) > 1 else ("", "", "")
-    parts = [f"{t}:*{a}" for t in terms.names] if "names" in columns else []
+    parts = [_lexeme(t, a, prefix=True) for t in terms.names] if "names" in columns else []
     if "ids" in columns:
-        parts += [f"{t}:*{b}" if prefix else (f"{t}:{b}" if b else t) for t, prefix in terms.ids]
+        parts += [_lexeme(t, b, prefix=prefix) for t, prefix in terms.ids]
     if terms.words and "words" in columns:
-        parts.append("(" + " & ".join(f"{t}:{c}" if c else t for t in terms.words) + ")")
+        parts.append("(" + " & ".join(_lexeme(t, c) for t in terms.words) + ")")
     return " | ".join(parts)
+
+
+def _lexeme(term: str, weight: str, *, prefix: bool = False) -> str:
+    """One tsquery lexeme: 王伟:*A (prefix, weight A), 8000:B, or the bare term."""
+    label = ("*" if prefix else "") + weight
+    return f"{term}:{label}" if label else term
 
 
 def fts_table(kind: str) -> str:
