@@ -638,6 +638,7 @@ STATISTICS_AFTER = 10_000  # rows committed by one job: the planner's statistics
 
 
 def batch_size_for(total_rows: int) -> int:
+    """Rows per batch for a sheet of `total_rows` (see BATCH_SIZE)."""
     return min(MAX_BATCH_SIZE, max(BATCH_SIZE, total_rows // 10))
 
 
