@@ -257,6 +257,12 @@ class DocumentRow(NamedTuple):
     dossier_archive_number: str
 
 
+_TABLES: dict[str, type[Customer | Dossier | Document]] = {
+    "customer": Customer,
+    "dossier": Dossier,
+    "document": Document,
+}
+
 # Per kind: the row type and the columns it is read from (in its field order).
 _ROWS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "customer": (CustomerRow, ("pk", *CustomerRow._fields[1:])),
@@ -486,12 +492,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     dossier_q = _dossier_filters(filters)
 
     if policy.has_perm(actor, perms.CUSTOMER_VIEW):
-        customers = _narrowed(
-            policy.customers_for(actor), _common_filters(filters, "", "created_at")
-        )
-        if dossier_q:
-            dossiers = policy.dossiers_for(actor).filter(dossier_q)
-            customers = customers.filter(pk__in=dossiers.values("customer_id"))
+        customers = _lazy(functools.partial(_customers_in_scope, actor, filters, dossier_q))
         matched = index.matching_ids(SearchEntry.Kind.CUSTOMER, query.terms)
         exact = _customers_exact(query, limited)
         match = Q(pk__in=matched) | _by_identity(query, limited)
@@ -508,11 +509,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         )
 
     if policy.has_perm(actor, perms.DOSSIER_VIEW):
-        dossiers = _narrowed(
-            policy.dossiers_for(actor),
-            dossier_q & _common_filters(filters, "customer__", "created_at"),
-        )
-        dossiers = dossiers.select_related("customer", "archive_type")
+        dossiers = _lazy(functools.partial(_dossiers_in_scope, actor, filters, dossier_q))
         # VINs, member numbers, units and names are in the index; only the archive number
         # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
         matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
@@ -531,20 +528,14 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         )
 
     if not limited and policy.has_perm(actor, perms.DOCUMENT_VIEW):
-        # documents_for(actor), built on the same dossier queryset the page checks.
-        dossiers = policy.dossiers_for(actor, action=perms.DOCUMENT_VIEW)
-        scope_q = dossier_q & _common_filters(filters, "customer__", "created_at")
-        if scope_q:
-            dossiers = dossiers.filter(scope_q)
-        # documents_for itself is only needed for the whole list (an export): the page
-        # checks its candidates' dossiers by id. Building its subquery costs as much as
-        # a query, so it is built when first used.
-        documents = cast(
-            "QuerySet[Document]",
-            SimpleLazyObject(
-                functools.partial(_documents_of, dossiers),
-            ),
+        # documents_for(actor), built on the same dossier queryset the page checks (by
+        # the candidates' dossier ids, when the policy cannot tell without asking).
+        dossiers = _lazy(
+            functools.partial(
+                _dossiers_in_scope, actor, filters, dossier_q, action=perms.DOCUMENT_VIEW
+            )
         )
+        documents = _lazy(functools.partial(_documents_of, dossiers))
         matched = index.matching_ids(SearchEntry.Kind.DOCUMENT, query.terms)
         # Titles are not indexed in the database: exact titles are found among the
         # candidates (scored 900) rather than by scanning every document.
@@ -575,6 +566,33 @@ def _hidden(
         return check(actor, index.id_list(ids), **options)
 
     return hidden
+
+
+def _lazy(build: Callable[[], QuerySet[Any]]) -> QuerySet[Any]:
+    """A queryset built when first used. The policy querysets (grants subqueries, scope
+    joins) cost about as much to build as a query to run, and a result page needs them
+    only when the policy cannot tell the hidden candidates without asking (see
+    Matches.hidden); exports always do."""
+    return cast("QuerySet[Any]", SimpleLazyObject(build))
+
+
+def _customers_in_scope(actor: Any, filters: dict[str, Any], dossier_q: Q) -> QuerySet[Customer]:
+    """customers_for(actor), narrowed by the filters (the dossier ones through dossiers)."""
+    customers = _narrowed(policy.customers_for(actor), _common_filters(filters, "", "created_at"))
+    if dossier_q:
+        dossiers = policy.dossiers_for(actor).filter(dossier_q)
+        customers = customers.filter(pk__in=dossiers.values("customer_id"))
+    return customers
+
+
+def _dossiers_in_scope(
+    actor: Any, filters: dict[str, Any], dossier_q: Q, *, action: str = perms.DOSSIER_VIEW
+) -> QuerySet[Dossier]:
+    """dossiers_for(actor, action=action), narrowed by the filters, with what a dossier
+    hit shows (its customer and archive type)."""
+    scope_q = dossier_q & _common_filters(filters, "customer__", "created_at")
+    dossiers = _narrowed(policy.dossiers_for(actor, action=action), scope_q)
+    return dossiers.select_related("customer", "archive_type")
 
 
 def _documents_of(dossiers: QuerySet[Dossier]) -> QuerySet[Document]:
@@ -692,9 +710,8 @@ def _page(
     more = capped or len(visible) > CAP
     wanted = visible[:CANDIDATES]
     if found[wanted[0]] is None:  # checked by id only: read the rows of those shown
-        # (documents through their dossiers, so their own table needs no policy query)
-        source = Document.objects.all() if matches.dossiers is not None else matches.base
-        found = _rows(matches.kind, source, wanted)
+        # from their table (checked already: no policy query again)
+        found = _rows(matches.kind, _TABLES[matches.kind].objects.all(), wanted)
     return count, more, _best([found[pk] for pk in wanted if pk in found], score)
 
 

@@ -92,6 +92,34 @@ def test_dossiers_above_the_clearance_are_neither_listed_nor_counted_for_the_arc
     assert [h.pk for h in dossiers.hits] == [car_dossier.pk] and dossiers.count == 1
 
 
+def test_the_policy_querysets_are_built_only_when_asked(
+    alice: Any, bob: Any, bobs_customer: Any, car_dossier: Any, monkeypatch: Any
+) -> None:
+    """The archivist's candidates are checked without the policy queries (see
+    Matches.hidden): her search neither runs nor builds them, and reads the rows shown
+    from their tables. An account manager's search needs them, and runs them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="张三购车合同")
+    rebuild_index()
+    built: list[str] = []
+    original = selectors.policy.dossiers_for
+
+    def counting(actor: Any, **options: Any) -> Any:
+        built.append(actor.username)
+        return original(actor, **options)
+
+    monkeypatch.setattr(selectors.policy, "dossiers_for", counting)
+    for actor in (alice, bob):
+        with CaptureQueriesContext(connection) as queries:
+            counts = {g.kind: g.count for g in search(actor, "张三").groups}
+        assert counts == {"customer": 1, "dossier": 1, "document": 1}, actor
+        grants = [q for q in queries.captured_queries if "accounts_grant" in q["sql"]]
+        assert bool(grants) == (actor is bob), actor
+    assert "alice" not in built and "bob" in built
+
+
 def test_hit_items_keep_the_marks_and_escape_the_rest() -> None:
     from dangan.search.templatetags.search_tags import hit_items
 
