@@ -94,7 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     sys.stdout.flush()
     try:
-        run(host=args.host, port=args.port, workers=args.workers)
+        run(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     finally:
         if worker is not None:
             worker.terminate()
@@ -348,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=os.environ.get("DANGAN_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("DANGAN_PORT", "8000")))
     p.add_argument("--workers", type=int, default=int(os.environ.get("DANGAN_WORKERS", "3")))
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("DANGAN_THREADS", "1")),
+        help="每个进程的线程数 (threads per worker process)",
+    )
     p.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
     p.set_defaults(func=cmd_serve)
 

@@ -22,15 +22,22 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return application
 
 
-def run(*, host: str, port: int, workers: int) -> None:
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": 4,
-            "worker_class": "gthread",
-            "timeout": 120,
-            "accesslog": "-",
-            "graceful_timeout": 20,
-        }
-    ).run()
+def options(*, host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn's settings. One thread per worker process by default: a request is
+    Python work under the GIL, so more threads per process add no throughput, only
+    hand-offs between them and a database connection each (an SQLite connection has its
+    own page cache, so four of them per process are each colder). The gthread worker
+    still keeps idle keep-alive connections in its poller, not in a thread."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 120,
+        "accesslog": "-",
+        "graceful_timeout": 20,
+    }
+
+
+def run(*, host: str, port: int, workers: int, threads: int = 1) -> None:
+    _Gunicorn(options(host=host, port=port, workers=workers, threads=threads)).run()

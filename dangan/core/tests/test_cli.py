@@ -144,3 +144,18 @@ def test_it_builds_the_search_index_for_existing_data_on_init(
     SearchEntry.objects.all().delete()
     assert cli.main(["init", "--admin-password", "Admin-Pass-2026"]) == 0
     assert SearchEntry.objects.exists()
+
+
+def test_serve_runs_one_thread_per_worker_unless_told(monkeypatch: Any) -> None:
+    """A request is Python work under the GIL: more threads per worker add hand-offs
+    and a database connection each, no throughput (dangan.server.options)."""
+    from dangan import server
+
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr(server, "run", lambda **kwargs: started.append(kwargs))
+    assert cli.main(["serve", "--no-worker", "--port", "8123"]) == 0
+    monkeypatch.setenv("DANGAN_THREADS", "4")
+    assert cli.main(["serve", "--no-worker", "--workers", "2"]) == 0
+    assert [(s["workers"], s["threads"]) for s in started] == [(3, 1), (2, 4)]
+    settings = server.options(host="127.0.0.1", port=8123, workers=3, threads=1)
+    assert settings["threads"] == 1 and settings["worker_class"] == "gthread"
