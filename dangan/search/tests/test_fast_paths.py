@@ -120,6 +120,29 @@ def test_the_policy_querysets_are_built_only_when_asked(
     assert "alice" not in built and "bob" in built
 
 
+def test_rows_read_with_the_sql_compiled_once_equal_the_orms(
+    bob: Any, bobs_customer: Any, car_dossier: Any
+) -> None:
+    """_table_rows runs the ORM's SQL compiled once per kind (_table_rows_sql): the same
+    rows as the queryset, JSON fields decoded, absent ids left out."""
+    from dangan.archives.models import Dossier
+    from dangan.documents.models import Document
+
+    document = document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="合同")
+    assert car_dossier.fields  # the VIN and plate of a car dossier
+    for kind, model, pk in (
+        ("customer", Customer, bobs_customer.pk),
+        ("dossier", Dossier, car_dossier.pk),
+        ("document", Document, document.pk),
+    ):
+        ids = [pk, 10**12]
+        expected = selectors._rows(kind, model.objects.all(), ids)
+        assert selectors._table_rows(kind, ids) == expected and list(expected) == [pk]
+    row = selectors._table_rows("dossier", [car_dossier.pk])[car_dossier.pk]
+    assert row.fields == car_dossier.fields and row.customer_name == bobs_customer.name
+    assert selectors._table_rows("customer", []) == {}
+
+
 def test_hit_items_keep_the_marks_and_escape_the_rest() -> None:
     from dangan.search.templatetags.search_tags import hit_items
 
