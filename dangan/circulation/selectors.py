@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,9 +55,31 @@ def approvals_for(actor: User) -> QuerySet[AccessRequest]:
 
 
 def approvals_count(actor: User) -> int:
-    """How many approvals_for lists (the menu's badge on every page), without the joins
-    and prefetches a list of them needs."""
-    return _awaiting(actor, AccessRequest.objects.all()).count()
+    """How many approvals_for lists: the menu's badge, on every page. The same conditions
+    as _awaiting, written as one SQL statement: the ORM took about 1 ms to build and
+    compile it, twenty times what the database takes to answer (tests check the two
+    agree)."""
+    if not isinstance(actor, User) or not actor.is_active:
+        return 0
+    codes = _role_codes(actor)
+    if not codes:
+        return 0
+    departments = "s.department_id IS NULL"
+    params: list[Any] = [AccessRequest.Status.PENDING, actor.pk, ApprovalStep.Status.PENDING]
+    params += codes
+    if actor.department_id is not None:
+        departments += " OR s.department_id = %s"
+        params.append(actor.department_id)
+    sql = (
+        f"SELECT COUNT(*) FROM {AccessRequest._meta.db_table} r "  # noqa: S608 - table names
+        "WHERE r.status = %s AND r.requester_id <> %s AND r.id IN ("
+        f"SELECT s.request_id FROM {ApprovalStep._meta.db_table} s "
+        f"WHERE s.status = %s AND s.role IN ({', '.join(['%s'] * len(codes))}) "
+        f"AND ({departments}))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 def requests_of(actor: User) -> QuerySet[AccessRequest]:

@@ -37,6 +37,15 @@ def steps(request: AccessRequest) -> list[tuple[str, str, str]]:
     ]
 
 
+def badges(*users: Any) -> list[int]:
+    """The menu's approval badge of each user, checked against the list it counts."""
+    from dangan.circulation.selectors import approvals_count, approvals_for
+
+    counts = [approvals_count(u) for u in users]
+    assert counts == [approvals_for(u).count() for u in users]
+    return counts
+
+
 def set_confidentiality(dossier: Any, level: str) -> None:
     Dossier.objects.filter(pk=dossier.pk).update(confidentiality=level)
     dossier.refresh_from_db()
@@ -161,6 +170,8 @@ class TestApprovalChain:
             ("dept_manager", "销售一部", "pending"),
             ("archivist", "*", "waiting"),
         ]
+        # The manager's step is bound to a department, the archivist's to none.
+        assert badges(carol, alice, dave, frank) == [1, 0, 0, 0]
         with pytest.raises(InvalidTransition):  # out of order: the manager comes first
             services.request_approve(actor=alice, request=request)
         with pytest.raises(Forbidden):  # not an approver of this request at all
@@ -170,12 +181,14 @@ class TestApprovalChain:
         services.request_approve(actor=carol, request=request, note="同意复制")
         assert steps(request)[0][2] == "approved"
         assert steps(request)[1][2] == "pending"
+        assert badges(carol, alice, dave, frank) == [0, 1, 0, 0]
         with pytest.raises(Forbidden):  # carol's step is done; the next is the archivist's
             services.request_approve(actor=carol, request=request)
         services.request_approve(actor=alice, request=request)
         request.refresh_from_db()
         assert request.status == "approved"
         assert request.grant is not None and request.grant.action == "copy"
+        assert badges(carol, alice, dave, frank) == [0, 0, 0, 0]
         with pytest.raises(InvalidTransition):  # twice
             services.request_approve(actor=alice, request=request)
         assert audit_actions(object_type="accessrequest", object_id=str(request.pk)) == [
