@@ -54,9 +54,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "circulation": bool(granted & CIRCULATION_CODES),
             "lend": perms.CIRCULATION_LEND in granted,
             "approvals_pending": _once(lambda: _circulation().approvals_count(user)),
-            "notifications_unread": _once(
-                lambda: _circulation().notifications_of(user, unread_only=True).count()
-            ),
+            "notifications_unread": _once(lambda: _circulation().unread_count(user)),
             "users": perms.USER_MANAGE in granted,
             "roles": perms.ROLE_MANAGE in granted,
             "security": perms.SECURITY_MANAGE in granted,

@@ -173,7 +173,12 @@ def filter_choices(actor: Any) -> dict[str, list[tuple[Any, Any]]]:
     return {
         "archive_type": list(types.values_list("code", "name")),
         "status": list(Dossier.Status.choices),
-        "owner": [(u.pk, str(u)) for u in owners.only("username", "full_name")],
+        # (pk, str(user)) without making User instances: User.__str__ is the full name,
+        # else the username.
+        "owner": [
+            (pk, full or name)
+            for pk, name, full in owners.values_list("pk", "username", "full_name")
+        ],
     }
 
 

@@ -194,6 +194,7 @@ def test_the_page_keeps_the_chosen_filters_selected(bob: Any, world: Any, client
     choices = filter_choices(bob)
     code, _name = choices["archive_type"][0]
     owner, _label = choices["owner"][0]
+    assert choices["owner"] == [(bob.pk, str(bob))]  # own scope: only himself, by full name
     client.force_login(bob)
     page = client.get(
         "/search/", {"q": "张三", "archive_type": code, "owner": owner, "status": "on_loan"}
