@@ -113,3 +113,41 @@ def test_it_stores_hostile_text_without_failing(alice: Any) -> None:
     assert "\x00" not in entry.object_repr and len(entry.object_repr) == 200
     assert entry.detail == {"q": "a\ufffdb"}
     assert list(audit_verify()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_writers_append_one_after_the_other() -> None:
+    """The head row's lock (_lock_head) orders concurrent appends: no sequence number twice
+    or skipped, and the chain verifies (SQLite and PostgreSQL)."""
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    if connection.vendor == "sqlite" and ":memory:" in str(connection.settings_dict["NAME"]):
+        pytest.skip("needs a file database shared between threads")
+    writers, per_writer = 8, 5
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_writer):
+                audit_record(actor=None, action="search", detail={"q": f"{n}-{i}"})
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, writers * per_writer + 1))
+    assert list(audit_verify()) == []
+    head = AuditHead.objects.get(pk=1)
+    assert head.last_seq == writers * per_writer
