@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import jieba
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 
 from dangan.core import identifiers
 
@@ -58,9 +59,32 @@ def initials(name: str) -> tuple[str, str]:
     chars = "".join(_CJK.findall(name))
     if not chars:
         return ("", "")
-    syllables = lazy_pinyin(chars, style=Style.NORMAL)
+    syllables = _syllables(chars)
     first = "".join(s[:1] for s in syllables)
     return (clean(first), clean("".join(syllables)))
+
+
+# Longer strings (company names) go to pypinyin whole: they hold phrases more often than
+# not, and checking every substring would cost more than it saves.
+_PER_CHAR_MAX = 6
+
+
+def _syllables(chars: str) -> list[str]:
+    """lazy_pinyin(chars, style=NORMAL), read char by char from a cache when no phrase of
+    pypinyin's dictionary occurs in `chars`: pypinyin then reads each char alone anyway,
+    and its segmentation costs more than the lookup (an import indexes thousands of
+    names a second, nearly all of them new)."""
+    n = len(chars)
+    if n > _PER_CHAR_MAX or any(
+        chars[i:j] in PHRASES_DICT for i in range(n - 1) for j in range(i + 2, n + 1)
+    ):
+        return list(lazy_pinyin(chars, style=Style.NORMAL))
+    return [_char_syllable(char) for char in chars]
+
+
+@functools.lru_cache(maxsize=32768)
+def _char_syllable(char: str) -> str:
+    return str(lazy_pinyin(char, style=Style.NORMAL)[0])
 
 
 def name_tokens(*names: str) -> list[str]:
