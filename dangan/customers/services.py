@@ -129,7 +129,7 @@ def _owner_and_department(
     return owner, department
 
 
-def _clean_details(details: dict[str, Any]) -> dict[str, Any]:
+def _clean_details(details: dict[str, Any], today: datetime.date | None = None) -> dict[str, Any]:
     unknown = set(details) - set(DETAIL_FIELDS)
     if unknown:
         raise ValidationFailed({name: _("未知字段") for name in sorted(unknown)})
@@ -144,7 +144,7 @@ def _clean_details(details: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, Decimal) and value < 0:
             raise ApplicationError(_("金额不能为负数"), field=name)
     birth = cleaned.get("birth_date")
-    if isinstance(birth, datetime.date) and birth > timezone.localdate():
+    if isinstance(birth, datetime.date) and birth > (today or timezone.localdate()):
         raise ApplicationError(_("出生日期不能晚于今天"), field="birth_date")
     return cleaned
 
@@ -162,17 +162,19 @@ def _customer_build(
     uscc: str = "",
     uscc_override_reason: str = "",
     owners: dict[int, tuple[User, Department | None]] | None = None,
+    today: datetime.date | None = None,
     **details: Any,
 ) -> tuple[Customer, str]:
     """Validate a new customer without touching the database (but for the owner check,
-    cached in `owners` by bulk callers); return it unsaved with its normalised ID number."""
+    cached in `owners` by bulk callers, who also pass the date once as `today`); return
+    it unsaved with its normalised ID number."""
     if kind not in _KINDS:
         raise ApplicationError(_("客户类型须为个人或单位"), field="kind")
     name = name.strip()
     if not name:
         raise ApplicationError(_("请填写客户名称"), field="name")
     id_type, number, derived = _identity(kind, id_type, id_number)
-    cleaned = _clean_details(details)
+    cleaned = _clean_details(details, today)
     for key, value in derived.items():
         if not cleaned.get(key):
             cleaned[key] = value
@@ -248,9 +250,10 @@ def customers_create_bulk(
     owners: dict[int, tuple[User, Department | None]] = {}
     results: list[Customer | ApplicationError] = []
     numbers: dict[int, str] = {}
+    today = timezone.localdate()
     for index, row in enumerate(rows):
         try:
-            customer, number = _customer_build(actor, owners=owners, **row)
+            customer, number = _customer_build(actor, owners=owners, today=today, **row)
         except ApplicationError as exc:
             results.append(exc)
             continue

@@ -3,11 +3,13 @@ imports take must refuse exactly what the one-at-a-time services refuse."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from conftest import audit_actions, car_fields
 from dangan.archives.models import Dossier
@@ -165,3 +167,15 @@ def test_bulk_audit_entries_chain_like_single_ones(bob: Any) -> None:
     middle = AuditEntry.objects.filter(action="create").order_by("seq")[10]
     AuditEntry.objects.filter(pk=middle.pk).update(object_repr="篡改")
     assert [p.seq for p in audit_verify()] == [middle.seq]
+
+
+def test_a_birth_date_after_today_is_refused_one_at_a_time_and_in_bulk(bob: Any) -> None:
+    today = timezone.localdate()
+    tomorrow = today + datetime.timedelta(days=1)
+    row = {"kind": "individual", "name": "钱七", "birth_date": tomorrow}
+    with pytest.raises(ApplicationError) as refused:
+        customer_create(actor=bob, **row)
+    assert refused.value.field == "birth_date"
+    results = customers_create_bulk(actor=bob, rows=[row, {**row, "birth_date": today}])
+    assert isinstance(results[0], ApplicationError) and results[0].field == "birth_date"
+    assert isinstance(results[1], Customer) and results[1].birth_date == today
