@@ -47,8 +47,12 @@ def _digest(values: dict[str, Any]) -> str:
         "detail": values["detail"],
         "prev": values["prev_hash"],
     }
-    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
+
+
+# json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")), with the
+# encoder made once rather than per entry.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _entry_digest(entry: AuditEntry) -> str:
@@ -59,9 +63,34 @@ def _jsonable(value: Any) -> Any:
     """Detail values as JSON would store and give them back (dates as text, etc.).
 
     NUL characters are replaced: PostgreSQL refuses them in text and jsonb, and a refused
-    audit entry would turn a hostile request into a server error."""
-    text = json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "\\ufffd")
-    return json.loads(text)
+    audit entry would turn a hostile request into a server error.
+
+    A flat dict of plain text, numbers, booleans and nulls, the detail of most entries,
+    would come back unchanged, so it is only copied (an import writes one entry a row)."""
+    if type(value) is dict and all(
+        type(key) is str and "\x00" not in key and _plain(item) for key, item in value.items()
+    ):
+        return dict(value)
+    return _without_nul(json.loads(json.dumps(value, ensure_ascii=False, default=str)))
+
+
+def _without_nul(value: Any) -> Any:
+    """`value` as json.loads gave it, with every NUL of its texts (keys too) replaced."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _plain(value: Any) -> bool:
+    """Whether JSON gives `value` back as it is: not a float (NaN), not a str subclass."""
+    kind = type(value)
+    if kind is str:
+        return "\x00" not in value
+    return value is None or kind is int or kind is bool
 
 
 def _text(value: str, limit: int) -> str:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dangan.audit.models import AuditEntry, AuditHead
-from dangan.audit.services import audit_record, audit_verify
+from dangan.audit.services import _jsonable, audit_record, audit_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +116,44 @@ def test_it_stores_hostile_text_without_failing(alice: Any) -> None:
     assert "\x00" not in entry.object_repr and len(entry.object_repr) == 200
     assert entry.detail == {"q": "a\ufffdb"}
     assert list(audit_verify()) == []
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    detail=st.dictionaries(
+        st.text(), _JSON_VALUES | st.dates() | st.decimals(allow_nan=False), max_size=4
+    )
+)
+def test_details_are_stored_as_json_gives_them_back_without_nul(detail: dict[str, Any]) -> None:
+    """_jsonable: what the jsonb column would hand back, NULs replaced in keys and texts;
+    the copy it makes of a flat plain dict (its fast path) is no different."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("\x00", "\ufffd")
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if isinstance(value, dict):
+            return {scrub(key): scrub(item) for key, item in value.items()}
+        return value
+
+    stored = _jsonable(detail)
+    assert stored == scrub(json.loads(json.dumps(detail, ensure_ascii=False, default=str)))
+    assert "\x00" not in json.dumps(stored, ensure_ascii=False)
+    assert stored is not detail
+
+
+def test_a_literal_backslash_u0000_text_is_kept() -> None:
+    # The text \u0000 (a backslash and five letters) is no NUL; it used to be turned into
+    # U+FFFD by replacing inside the JSON text.
+    assert _jsonable({"q": "\\u0000"}) == {"q": "\\u0000"}
+    assert _jsonable({"q": ["\\u0000", "a\x00"]}) == {"q": ["\\u0000", "a\ufffd"]}
 
 
 @pytest.mark.django_db(transaction=True)
