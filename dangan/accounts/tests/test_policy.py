@@ -131,6 +131,7 @@ class TestConfidentialityAndGrants:
         self, world: dict[str, Any], secret_dossier: Any, templates: Any
     ) -> None:
         from dangan.archives.services import dossier_create
+        from dangan.search.index import id_list
 
         plain = dossier_create(
             actor=world["dave"],
@@ -152,6 +153,9 @@ class TestConfidentialityAndGrants:
                 assert hidden == set(ids) - shown, persona
         alice = world["alice"]
         assert policy.dossiers_hidden(alice, ids) == {secret_dossier.pk}  # up to 机密
+        # The search hands the ids over as one parameter (an id-list subquery).
+        assert policy.dossiers_hidden(alice, id_list(ids)) == {secret_dossier.pk}
+        assert policy.dossiers_hidden(alice, []) == set()
         grant_in_force(alice, secret_dossier)
         assert policy.dossiers_hidden(alice, ids) == set()
 
