@@ -160,6 +160,11 @@ def test_hit_items_keep_the_marks_and_escape_the_rest() -> None:
     assert '<a href="/customers/1/">&lt;b&gt;<mark>张伟</mark>&lt;/b&gt;</a>' in html
     assert '<span class="tag">姓名、&lt;script&gt;</span>' in html
     assert "<script>" not in html
+    # A title or subtitle not marked safe, and the URL, are escaped too.
+    plain = dataclasses.replace(hit, title="<i>x</i>", subtitle="a&b", url='/c/?q="1"')
+    html = str(hit_items([plain]))
+    assert '<a href="/c/?q=&quot;1&quot;">&lt;i&gt;x&lt;/i&gt;</a>' in html
+    assert '<span class="sub">a&amp;b</span>' in html
 
 
 def test_postgres_planner_settings_do_not_outlive_the_lookup(alice: Any) -> None:

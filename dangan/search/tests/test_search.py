@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils.html import escape
+from hypothesis import given
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from conftest import audit_actions, car_fields
@@ -144,6 +147,18 @@ def test_it_finds_words_in_document_text(bob: Any, world: Any) -> None:
 
 def test_it_highlights_after_escaping() -> None:
     assert str(highlight("<b>张三</b>", ["张三"])) == "&lt;b&gt;<mark>张三</mark>&lt;/b&gt;"
+    assert str(highlight("A&B 'x'", ["b"])) == "A&amp;<mark>B</mark> &#x27;x&#x27;"
+    assert str(highlight('"<x>"', [])) == "&quot;&lt;x&gt;&quot;"
+
+
+@given(
+    text=st.text(alphabet="张三ab<>&\"' 1", max_size=20),
+    needles=st.lists(st.text(alphabet="张三ab<&1", max_size=3), max_size=3),
+)
+def test_highlight_only_adds_marks_to_the_escaped_text(text: str, needles: list[str]) -> None:
+    marked = str(highlight(text, needles))
+    assert marked.replace("<mark>", "").replace("</mark>", "") == str(escape(text))
+    assert marked.count("<mark>") == marked.count("</mark>")
 
 
 def test_it_filters_by_archive_type(bob: Any, world: Any) -> None:
