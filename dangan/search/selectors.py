@@ -290,29 +290,46 @@ _ROWS: dict[str, tuple[Any, tuple[str, ...]]] = {
 }
 
 
+# Why a candidate matched: one lazy text each, made once (a search scores hundreds of
+# candidates; the hits shown translate each reason once, see search()).
+_WHY_NAME = _("姓名")
+_WHY_ID_NUMBER = _("证件号码")
+_WHY_MOBILE = _("手机号码")
+_WHY_USCC = _("信用代码")
+_WHY_PHONE = _("电话号码")
+_WHY_INITIALS = _("拼音首字母")
+_WHY_ARCHIVE_NUMBER = _("档号")
+_WHY_MEMBER_NO = _("会员号")
+_WHY_UNIT = _("房号")
+_WHY_CUSTOMER_NAME = _("客户姓名")
+_WHY_DOSSIER_TITLE = _("案卷题名")
+_WHY_DOCUMENT_TITLE = _("文件题名")
+_WHY_DOCUMENT_TEXT = _("文件内容")
+
+
 def _score_customer(c: CustomerRow, query: _Query, limited: bool) -> _Rank:
     raw, norm = query.raw, query.norm
     if c.name == raw:
-        return 900, [_("姓名")]
+        return 900, [_WHY_NAME]
     if not limited:
         if len(norm) == 18 and c.id_number_lookup == crypto.lookup_hash(f"resident_id:{norm}"):
-            return 1000, [_("证件号码")]
+            return 1000, [_WHY_ID_NUMBER]
         if _ID_TAIL.match(norm):
             purpose = f"last{len(norm)}"
             if getattr(c, f"id_{purpose}_lookup") == crypto.lookup_hash(norm, purpose=purpose):
-                return 850, [_("证件号码")]
+                return 850, [_WHY_ID_NUMBER]
         if norm and norm in (c.mobile, c.uscc):
-            return 1000, [_("手机号码") if norm == c.mobile else _("信用代码")]
+            return 1000, [_WHY_MOBILE if norm == c.mobile else _WHY_USCC]
         if _DIGITS.match(norm) and (norm in c.mobile or norm in re.sub(r"\D", "", c.phone)):
-            return 600, [_("电话号码")]
+            return 600, [_WHY_PHONE]
     if c.name.startswith(raw):
-        return 700, [_("姓名")]
+        return 700, [_WHY_NAME]
     if raw in c.name:
-        return 500, [_("姓名")]
+        return 500, [_WHY_NAME]
     first, _full = seg.initials(c.name)
     if first and raw.lower() == first:
-        return 650, [_("拼音首字母")]
-    return 300, [_("姓名")]
+        return 650, [_WHY_INITIALS]
+    return 300, [_WHY_NAME]
 
 
 def _score_dossier(d: DossierRow, query: _Query) -> _Rank:
@@ -322,11 +339,11 @@ def _score_dossier(d: DossierRow, query: _Query) -> _Rank:
     member = identifiers.normalize(str(fields.get("member_no") or ""))
     unit = str(fields.get("unit") or "")
     if norm and norm == d.archive_number.upper():
-        return 1000, [_("档号")]
+        return 1000, [_WHY_ARCHIVE_NUMBER]
     if vin and norm == vin:
         return 950, ["VIN"]
     if member and norm == member:
-        return 950, [_("会员号")]
+        return 950, [_WHY_MEMBER_NO]
     if vin and len(norm) >= 6 and vin.endswith(norm):
         return 850, ["VIN"]
     keys = seg.unit_query(query.raw)
@@ -334,28 +351,28 @@ def _score_dossier(d: DossierRow, query: _Query) -> _Rank:
         building, entrance = str(fields.get("building") or ""), str(fields.get("entrance") or "")
         have = seg.unit_keys(building, entrance, unit)
         if keys[0] in have:
-            return 850, [_("房号")]
+            return 850, [_WHY_UNIT]
         if set(keys[1:]) & set(have):  # the entrance asked for was never recorded
-            return 800, [_("房号")]
+            return 800, [_WHY_UNIT]
     if d.customer_name == query.raw:
-        return 700, [_("客户姓名")]
+        return 700, [_WHY_CUSTOMER_NAME]
     if query.raw in d.customer_name:
-        return 500, [_("客户姓名")]
+        return 500, [_WHY_CUSTOMER_NAME]
     if query.raw in d.title:
-        return 400, [_("案卷题名")]
+        return 400, [_WHY_DOSSIER_TITLE]
     return 200, []
 
 
 def _score_document(doc: DocumentRow, query: _Query) -> _Rank:
     if doc.title == query.raw:
-        return 900, [_("文件题名")]
+        return 900, [_WHY_DOCUMENT_TITLE]
     if query.raw in doc.title:
-        return 700, [_("文件题名")]
+        return 700, [_WHY_DOCUMENT_TITLE]
     if all(w in doc.title.lower() for w in query.terms.words):
-        return 600, [_("文件题名")]
+        return 600, [_WHY_DOCUMENT_TITLE]
     if query.raw in doc.text:
-        return 400, [_("文件内容")]
-    return 300, [_("文件内容")]
+        return 400, [_WHY_DOCUMENT_TEXT]
+    return 300, [_WHY_DOCUMENT_TEXT]
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import translation
 from django.utils.html import escape
 from hypothesis import given
 from hypothesis import strategies as st
@@ -83,6 +84,17 @@ def test_it_finds_by_pinyin_initials(bob: Any, world: Any) -> None:
     assert first(bob, "zs", "customer") == "张三"
     assert first(bob, "wjg", "customer") == "王建国"
     assert first(bob, "WJG", "customer") == "王建国"
+
+
+def test_the_reasons_are_in_the_language_of_each_search(bob: Any, world: Any) -> None:
+    def reasons() -> list[str]:
+        group = next(g for g in search(bob, "wjg").groups if g.kind == "customer")
+        return group.hits[0].reasons
+
+    assert reasons() == ["拼音首字母"]
+    with translation.override("en"):
+        assert reasons() == ["Pinyin initials"]
+    assert reasons() == ["拼音首字母"]
 
 
 def test_it_ranks_an_exact_name_above_a_longer_one(bob: Any, world: Any) -> None:
