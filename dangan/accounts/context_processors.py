@@ -3,20 +3,22 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 
+_T = TypeVar("_T")
+
 CIRCULATION_CODES = frozenset(
     {perms.CUSTOMER_VIEW, perms.DOSSIER_VIEW, perms.CIRCULATION_LEND, perms.CIRCULATION_MANAGE}
 )
 
 
-def _once(count: Callable[[], int]) -> Callable[[], int]:
-    """A count the template runs (one query) only if it shows it, and then only once."""
+def _once(count: Callable[[], _T]) -> Callable[[], _T]:
+    """Counts the template runs (one query) only if it shows them, and then only once."""
     return functools.cache(count)
 
 
@@ -37,6 +39,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     granted = policy.permissions_of(user)
+    counts = _once(lambda: _circulation().menu_counts(user))  # both badges, one query
     return {
         "nav": {
             # What the menu's links depend on (base.html caches them under it).
@@ -53,8 +56,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             # Use of the archive: anyone who may ask for a dossier, and the archive room.
             "circulation": bool(granted & CIRCULATION_CODES),
             "lend": perms.CIRCULATION_LEND in granted,
-            "approvals_pending": _once(lambda: _circulation().approvals_count(user)),
-            "notifications_unread": _once(lambda: _circulation().unread_count(user)),
+            "approvals_pending": lambda: counts()[0],
+            "notifications_unread": lambda: counts()[1],
             "users": perms.USER_MANAGE in granted,
             "roles": perms.ROLE_MANAGE in granted,
             "security": perms.SECURITY_MANAGE in granted,

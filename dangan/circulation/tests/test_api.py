@@ -119,11 +119,13 @@ def test_it_refuses_a_loan_without_approval(bob: Any, alice: Any, car_dossier: A
 
 
 def test_it_marks_notifications_read(eve: Any, carol: Any, car_dossier: Any) -> None:
-    from dangan.circulation.selectors import unread_count
+    from dangan.circulation.selectors import menu_counts, unread_count
 
     api(eve).post("/api/v1/access-requests/", body(car_dossier))
     assert api(carol).get("/api/v1/notifications/?unread=1").json()["count"] == 1
     assert unread_count(carol) == 1  # the menu's badge
+    assert menu_counts(carol) == (1, 1)  # both badges in one query: carol decides it
     assert api(carol).post("/api/v1/notifications/read/", {}, format="json").json()["marked"] == 1
     assert api(carol).get("/api/v1/notifications/?unread=1").json()["count"] == 0
     assert unread_count(carol) == 0 and unread_count(eve) == 0
+    assert menu_counts(carol) == (1, 0) and menu_counts(eve) == (0, 0)

@@ -39,10 +39,11 @@ def steps(request: AccessRequest) -> list[tuple[str, str, str]]:
 
 def badges(*users: Any) -> list[int]:
     """The menu's approval badge of each user, checked against the list it counts."""
-    from dangan.circulation.selectors import approvals_count, approvals_for
+    from dangan.circulation.selectors import approvals_count, approvals_for, menu_counts
 
     counts = [approvals_count(u) for u in users]
     assert counts == [approvals_for(u).count() for u in users]
+    assert counts == [menu_counts(u)[0] for u in users]  # the menu asks for both at once
     return counts
 
 

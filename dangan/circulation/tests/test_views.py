@@ -8,7 +8,9 @@ import io
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -162,12 +164,20 @@ class TestViewCycle:
     ) -> None:
         ask_page(as_user(gina), car_dossier)
         client = as_user(carol)
-        page = client.get(reverse("circulation:requests")).content.decode()
-        assert 'id="nav-approvals"' in page and "借阅" in page
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("circulation:requests")).content.decode()
+        assert 'id="nav-approvals">待审批 <span class="badge warn">1</span>' in page
+        assert 'id="nav-notifications">通知 <span class="badge warn">1</span>' in page
+        # Both badges come from one statement (selectors.menu_counts).
+        counted = [q for q in queries.captured_queries if "circulation_notification" in q["sql"]]
+        assert len(counted) == 1 and "circulation_approvalstep" in counted[0]["sql"]
         notices = client.get(reverse("circulation:notifications")).content.decode()
         assert "待审批" in notices and "1 条未读" in notices
         client.post(reverse("circulation:notifications_read"))
         assert not Notification.objects.filter(user=carol, read_at__isnull=True).exists()
+        page = client.get(reverse("circulation:requests")).content.decode()
+        assert 'id="nav-notifications">通知</a>' in page
+        assert 'id="nav-approvals">待审批 <span class="badge warn">1</span>' in page
 
 
 class TestBadInput:
