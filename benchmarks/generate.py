@@ -1352,9 +1352,9 @@ def main() -> int:
         # (the ones taken by init describe empty tables).
         from dangan.core import bulk
 
-        started = time.perf_counter()
+        analyzed = time.perf_counter()
         bulk.refresh_statistics()
-        print(f"  ANALYZE in {time.perf_counter() - started:.0f} s", flush=True)
+        print(f"  ANALYZE in {time.perf_counter() - analyzed:.0f} s", flush=True)
     load_time = time.perf_counter() - load_started
     if rows_total:
         print(
