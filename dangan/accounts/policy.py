@@ -176,6 +176,19 @@ def dossiers_for(actor: Actor, *, action: str = perms.DOSSIER_VIEW) -> QuerySet[
     return Dossier.objects.filter(_by_role(actor, action) | granted)
 
 
+def dossiers_of_listed_customers(actor: Actor, prefix: str) -> Q:
+    """A Q on the dossiers reached through `prefix` ("dossiers__") from customers already
+    in the actor's scope (customers_for): those dossiers_for(actor) holds. Within that
+    scope the customer condition is met, which leaves clearance or a grant; a condition on
+    each joined dossier, where dossiers_for's IN (subquery) made SQLite list every visible
+    dossier (a million for the archivist) to count one customer's."""
+    grants = active_grants(actor, "dossier", perms.DOSSIER_VIEW)
+    granted = Q(**{f"{prefix}pk__in": grants.values("object_id")})
+    if not _reaches_dossiers(actor, perms.DOSSIER_VIEW):
+        return granted
+    return Q(**{f"{prefix}confidentiality__in": cleared_levels(actor)}) | granted
+
+
 def customers_hidden(actor: Actor, ids: Any) -> set[int] | None:
     """Those of `ids` that customers_for(actor) leaves out, where that is known without
     reading them: none for an actor who sees every customer. None for any other actor:

@@ -108,6 +108,9 @@ class Customer(TimeStamped):
             # the name alone fetched every row of a common name to sort them. SQLite's
             # index entries end with the row id anyway.
             models.Index(fields=["name", "id"], name="customer_name_newest"),
+            # The customer list, newest first (Meta.ordering): walked backwards, it hands
+            # over a page without sorting every customer (1.8 s at a million).
+            models.Index(fields=["created_at", "id"], name="customer_newest"),
         ]
         constraints = [
             # One customer per identity document (一户一档): the lookup hash is unique

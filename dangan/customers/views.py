@@ -48,13 +48,16 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
+    customers = list(page.object_list)
+    counts = selectors.dossier_counts(request.user, [c.pk for c in customers])
     return [
         {
             "customer": c,
             "id_number": policy.shown_id_number(request.user, c) if c.id_number_encrypted else "",
             "mobile": policy.shown_mobile(request.user, c.mobile),
+            "dossiers": counts.get(c.pk, 0),
         }
-        for c in page.object_list
+        for c in customers
     ]
 
 

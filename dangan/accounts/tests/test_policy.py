@@ -159,6 +159,22 @@ class TestConfidentialityAndGrants:
         grant_in_force(alice, secret_dossier)
         assert policy.dossiers_hidden(alice, ids) == set()
 
+    def test_dossier_counts_of_listed_customers_agree_with_dossiers_for(
+        self, world: dict[str, Any], secret_dossier: Any
+    ) -> None:
+        from dangan.customers.selectors import with_dossier_count
+
+        grant_in_force(world["alice"], secret_dossier)  # above alice's clearance, granted
+        for persona, user in world.items():
+            if not hasattr(user, "roles"):
+                continue
+            visible = policy.dossiers_for(user)
+            for customer in with_dossier_count(user, policy.customers_for(user)):
+                expected = visible.filter(customer=customer).count()
+                assert customer.dossier_count == expected, (persona, customer.name)
+        counted = with_dossier_count(world["alice"], policy.customers_for(world["alice"]))
+        assert counted.get(pk=secret_dossier.customer_id).dossier_count == 1
+
     def test_it_opens_a_dossier_for_the_period_of_a_grant(
         self, world: dict[str, Any], secret_dossier: Any
     ) -> None:
