@@ -36,7 +36,10 @@ def customer_query_q(raw: str, *, names_only: bool = False) -> Q:
         return Q()
     terms = index.Terms()
     cleaned = seg.clean(raw.strip()[:100])
-    if cleaned:
+    # Fewer than 4 digits are no phone number (see below) and rarely part of a name; as
+    # a prefix they would match every phone's digits in the index (PostgreSQL's GIN
+    # cannot tell the names' lexemes from the numbers': seconds at a million).
+    if cleaned and not (cleaned.isdigit() and len(cleaned) < 4):
         terms.names.append(cleaned)
     if not names_only and _DIGITS.match(text):
         terms.ids.append((text, True))  # a prefix of one of the digits' suffixes

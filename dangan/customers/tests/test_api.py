@@ -181,6 +181,7 @@ def test_it_searches_by_name(bob: Any, bobs_customer: Any, bobs_second: Any) -> 
     assert names(api(bob).get("/api/v1/customers/", {"q": "阳娜"})) == {"欧阳娜娜"}
     assert names(api(bob).get("/api/v1/customers/", {"q": "oynn"})) == {"欧阳娜娜"}  # pinyin
     assert names(api(bob).get("/api/v1/customers/", {"q": "%"})) == set()
+    assert names(api(bob).get("/api/v1/customers/", {"q": "138"})) == set()  # < 4 digits
     assert "search" in audit_actions()
 
 
