@@ -172,8 +172,7 @@ def dossiers_for(actor: Actor, *, action: str = perms.DOSSIER_VIEW) -> QuerySet[
     or by a grant in force."""
     from dangan.archives.models import Dossier
 
-    granted = Q(pk__in=active_grants(actor, "dossier", action).values("object_id"))
-    return Dossier.objects.filter(_by_role(actor, action) | granted)
+    return Dossier.objects.filter(_by_role(actor, action) | _granted(actor, action))
 
 
 def dossiers_of_listed_customers(actor: Actor, prefix: str) -> Q:
@@ -182,11 +181,8 @@ def dossiers_of_listed_customers(actor: Actor, prefix: str) -> Q:
     scope the customer condition is met, which leaves clearance or a grant; a condition on
     each joined dossier, where dossiers_for's IN (subquery) made SQLite list every visible
     dossier (a million for the archivist) to count one customer's."""
-    grants = active_grants(actor, "dossier", perms.DOSSIER_VIEW)
-    granted = Q(**{f"{prefix}pk__in": grants.values("object_id")})
-    if not _reaches_dossiers(actor, perms.DOSSIER_VIEW):
-        return granted
-    return Q(**{f"{prefix}confidentiality__in": cleared_levels(actor)}) | granted
+    code = perms.DOSSIER_VIEW
+    return _by_role(actor, code, prefix, in_scope=True) | _granted(actor, code, prefix)
 
 
 def customers_hidden(actor: Actor, ids: Any) -> set[int] | None:
@@ -243,11 +239,19 @@ def _reaches_dossiers(actor: Actor, code: str) -> bool:
     return has_perm(actor, perms.DOSSIER_VIEW) and has_perm(actor, code)
 
 
-def _by_role(actor: Actor, code: str) -> Q:
-    """Dossiers the actor's roles reach for `code`: scope, then clearance."""
+def _by_role(actor: Actor, code: str, prefix: str = "", *, in_scope: bool = False) -> Q:
+    """Dossiers (reached through `prefix`) the actor's roles reach for `code`: scope, then
+    clearance; only the clearance when their customers are known to be `in_scope`."""
     if not _reaches_dossiers(actor, code):
-        return Q(pk__in=[])
-    return customer_filter(actor, "customer__") & Q(confidentiality__in=cleared_levels(actor))
+        return Q(**{f"{prefix}pk__in": []})
+    cleared = Q(**{f"{prefix}confidentiality__in": cleared_levels(actor)})
+    return cleared if in_scope else customer_filter(actor, f"{prefix}customer__") & cleared
+
+
+def _granted(actor: Actor, code: str, prefix: str = "") -> Q:
+    """Dossiers (reached through `prefix`) that a grant in force opens for `code`."""
+    grants = active_grants(actor, "dossier", code)
+    return Q(**{f"{prefix}pk__in": grants.values("object_id")})
 
 
 def _may(actor: Actor, code: str, dossier_id: int) -> bool:
