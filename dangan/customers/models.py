@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from dangan.core import crypto
 from dangan.core.models import TimeStamped
+
+_ID_TAIL = re.compile(r"^[0-9]{3,5}[0-9X]$")
+
+
+def identity_lookup(norm: str) -> tuple[str, str] | None:
+    """The lookup column of Customer and the keyed hash that find a resident ID typed
+    whole (18 characters) or by its last 4 to 6, given identifiers.normalize'd; None for
+    anything else. Identity numbers are stored encrypted: only these hashes are searched."""
+    if len(norm) == 18:
+        return "id_number_lookup", crypto.lookup_hash(f"resident_id:{norm}")
+    if _ID_TAIL.match(norm):
+        purpose = f"last{len(norm)}"  # the pattern allows 4 to 6 characters
+        return f"id_{purpose}_lookup", crypto.lookup_hash(norm, purpose=purpose)
+    return None
 
 
 class Customer(TimeStamped):

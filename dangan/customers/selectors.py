@@ -10,13 +10,12 @@ from django.db.models.expressions import RawSQL
 
 from dangan.accounts import policy
 from dangan.archives.models import Dossier
-from dangan.core import crypto, identifiers
-from dangan.customers.models import Customer
+from dangan.core import identifiers
+from dangan.customers.models import Customer, identity_lookup
 from dangan.search import index
 from dangan.search import segment as seg
 
 _DIGITS = re.compile(r"^\d{4,}$")
-_ID_TAIL = re.compile(r"^[0-9]{3,5}[0-9X]$")
 
 
 def customer_query_q(raw: str, *, names_only: bool = False) -> Q:
@@ -51,13 +50,11 @@ def customer_query_q(raw: str, *, names_only: bool = False) -> Q:
         customers, dossiers = Customer._meta.db_table, Dossier._meta.db_table
         parts.append((_ids_where(dossiers, "archive_number", "customer_id"), [text]))
         if len(text) == 18:
-            lookup = crypto.lookup_hash(f"resident_id:{text}")
-            parts.append((_ids_where(customers, "id_number_lookup"), [lookup]))
             parts.append((_ids_where(customers, "uscc"), [text]))
-        elif _ID_TAIL.match(text):
-            purpose = f"last{len(text)}"  # the regex allows 4 to 6 characters
-            lookup = crypto.lookup_hash(text, purpose=purpose)
-            parts.append((_ids_where(customers, f"id_{purpose}_lookup"), [lookup]))
+        identity = identity_lookup(text)
+        if identity is not None:
+            column, lookup = identity
+            parts.append((_ids_where(customers, column), [lookup]))
     if not parts:
         return Q(pk__in=[])
     # One IN (… UNION …): an OR of several IN (subquery) made PostgreSQL scan every

@@ -27,8 +27,8 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Role
 from dangan.archives.models import Dossier
-from dangan.core import crypto, identifiers
-from dangan.customers.models import Customer
+from dangan.core import identifiers
+from dangan.customers.models import Customer, identity_lookup
 from dangan.documents.models import Document
 from dangan.search import index
 from dangan.search import segment as seg
@@ -43,7 +43,6 @@ FILTER_KEYS = ("archive_type", "status", "department", "owner", "date_from", "da
 
 _DIGITS = re.compile(r"^\d{4,}$")
 _ALNUM = re.compile(r"^[0-9A-Z]{4,}$")
-_ID_TAIL = re.compile(r"^[0-9]{3,5}[0-9X]$")
 _LETTERS = re.compile(r"^[a-z]{2,}$")
 
 
@@ -89,6 +88,9 @@ class _Query:
     norm: str  # identifiers.normalize: no spaces, ASCII digits, upper case
     terms: index.Terms
     needles: list[str]  # what to highlight
+    # The identity lookup column and hash `norm` stands for, if any (customers'
+    # identity_lookup; None for field-limited searches): worked out once per search.
+    identity: tuple[str, str] | None = None
     # Ids of the customers named exactly `raw`, newest first, by how many were asked for:
     # customers and dossiers both rank them first, and one lookup serves both.
     named: dict[int, list[int]] = field(default_factory=dict)
@@ -165,7 +167,8 @@ def parse(raw: str, *, names_only: bool) -> _Query:
         needles += words
         if digits and digits not in needles:
             needles.append(digits)
-    return _Query(raw=text, norm=norm, terms=terms, needles=needles)
+    identity = None if names_only else identity_lookup(norm)
+    return _Query(raw=text, norm=norm, terms=terms, needles=needles, identity=identity)
 
 
 def filter_choices(actor: Any) -> dict[str, list[tuple[Any, Any]]]:
@@ -225,16 +228,10 @@ def _common_filters(filters: dict[str, Any], prefix: str, created: str) -> Q:
 def _by_identity(query: _Query, names_only: bool) -> Q:
     """Identity numbers are not in the index (only their keyed hashes exist): match the
     indexed lookup columns, as customer_query_q does."""
-    q = Q(pk__in=[])
-    if names_only:
-        return q
-    norm = query.norm
-    if len(norm) == 18:
-        q |= Q(id_number_lookup=crypto.lookup_hash(f"resident_id:{norm}"))
-    elif _ID_TAIL.match(norm):
-        purpose = f"last{len(norm)}"  # the regex allows 4 to 6 characters
-        q |= Q(**{f"id_{purpose}_lookup": crypto.lookup_hash(norm, purpose=purpose)})
-    return q
+    if names_only or query.identity is None:
+        return Q(pk__in=[])
+    column, lookup = query.identity
+    return Q(**{column: lookup})
 
 
 class CustomerRow(NamedTuple):
@@ -312,12 +309,10 @@ def _score_customer(c: CustomerRow, query: _Query, limited: bool) -> _Rank:
     if c.name == raw:
         return 900, [_WHY_NAME]
     if not limited:
-        if len(norm) == 18 and c.id_number_lookup == crypto.lookup_hash(f"resident_id:{norm}"):
-            return 1000, [_WHY_ID_NUMBER]
-        if _ID_TAIL.match(norm):
-            purpose = f"last{len(norm)}"
-            if getattr(c, f"id_{purpose}_lookup") == crypto.lookup_hash(norm, purpose=purpose):
-                return 850, [_WHY_ID_NUMBER]
+        if query.identity is not None:
+            column, lookup = query.identity
+            if getattr(c, column) == lookup:  # whole number 1000, its last digits 850
+                return (1000 if column == "id_number_lookup" else 850), [_WHY_ID_NUMBER]
         if norm and norm in (c.mobile, c.uscc):
             return 1000, [_WHY_MOBILE if norm == c.mobile else _WHY_USCC]
         if _DIGITS.match(norm) and (norm in c.mobile or norm in re.sub(r"\D", "", c.phone)):

@@ -241,3 +241,22 @@ class TestCustomerUnmask:
             with pytest.raises(Forbidden):
                 customer_unmask(actor=actor, customer=bobs_customer)
         assert audit_actions(action="unmask") == []
+
+
+def test_identity_lookup_names_the_hash_column_of_a_whole_id_or_its_tail() -> None:
+    from dangan.core import crypto
+    from dangan.customers.models import identity_lookup
+
+    number = "11010519491231002X"
+    assert identity_lookup(number) == (
+        "id_number_lookup",
+        crypto.lookup_hash(f"resident_id:{number}"),
+    )
+    for tail in ("002X", "1002X", "31002X"):
+        purpose = f"last{len(tail)}"
+        assert identity_lookup(tail) == (
+            f"id_{purpose}_lookup",
+            crypto.lookup_hash(tail, purpose=purpose),
+        )
+    assert identity_lookup("02X") is None and identity_lookup("1234567") is None
+    assert identity_lookup("X002") is None  # X only as the check character
