@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -49,6 +50,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
     customers = list(page.object_list)
+    prefetch_related_objects(customers, "owner", "department")
     counts = selectors.dossier_counts(request.user, [c.pk for c in customers])
     return [
         {

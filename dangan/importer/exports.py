@@ -131,8 +131,9 @@ def _customer_columns(actor: User) -> Columns:
 def customers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], int]:
     policy.require(actor, perms.DATA_EXPORT)
     policy.require(actor, perms.CUSTOMER_VIEW)
-    customers = customer_selectors.with_dossier_count(
-        actor, customer_selectors.customer_list(actor, filters=filters)
+    listed = customer_selectors.customer_list(actor, filters=filters)
+    customers = customer_selectors.with_dossier_count(actor, listed).prefetch_related(
+        "owner", "department"
     )
     headers, row = _customer_columns(actor)
     return _export(actor, "customer", _("客户"), headers, customers.iterator(2000), row, filters)

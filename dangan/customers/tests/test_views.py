@@ -296,3 +296,34 @@ def test_it_offers_business_staff_only_filters_on_what_they_see(
     page = login(eve).get("/customers/").content.decode()
     assert 'name="tier"' not in page and 'name="owner"' not in page
     assert customer_list(eve, filters={"tier": "key"}).count() == 1  # ignored, not applied
+
+
+def test_the_list_reads_owners_and_departments_once_per_page(
+    alice: Any, bob: Any, dave: Any, bobs_customer: Any, daves_customer: Any
+) -> None:
+    """As many queries for a page of two customers as for one of four (owners and
+    departments are read for the page, not per row); the API, which shows their ids
+    only, reads no department."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from dangan.customers.services import customer_create
+
+    client = login(alice)
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as page:
+            assert client.get("/customers/").status_code == 200
+        return len(page.captured_queries)
+
+    page_queries()  # the first request also fills the menu's cache
+    two = page_queries()
+    customer_create(actor=bob, kind="individual", name="李四")
+    customer_create(actor=dave, kind="individual", name="王五")
+    assert page_queries() == two
+    api = APIClient()
+    api.force_authenticate(alice)
+    with CaptureQueriesContext(connection) as listed:
+        assert len(api.get("/api/v1/customers/").json()["results"]) == 4
+    assert not [q for q in listed.captured_queries if "accounts_department" in q["sql"]]
