@@ -12,7 +12,14 @@ from dangan.customers.models import Customer, RelatedPerson
 
 
 class CustomerFilterForm(forms.Form):
-    q = forms.CharField(label=_("关键字"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("关键字"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("姓名或拼音首字母、手机号、证件号后4至6位、档号")}
+        ),
+    )
     kind = forms.ChoiceField(
         label=_("客户类型"), required=False, choices=[("", _("全部")), *Customer.Kind.choices]
     )

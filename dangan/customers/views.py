@@ -30,6 +30,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if policy.customer_fields_for(request.user) is not None:
         for name in set(form.fields) - selectors.LIMITED_FILTERS:
             del form.fields[name]
+        form.fields["q"].widget.attrs["placeholder"] = _("客户名称或拼音首字母")
     filters = form.cleaned_data if form.is_valid() else {}
     customers = selectors.customer_list(request.user, filters=filters)
     page = Paginator(customers, 30).get_page(request.GET.get("page"))

@@ -289,12 +289,16 @@ def test_it_counts_only_the_dossiers_the_user_may_see(bob: Any, car_dossier: Any
 
 
 def test_it_offers_business_staff_only_filters_on_what_they_see(
-    eve: Any, bobs_customer: Any
+    eve: Any, bob: Any, bobs_customer: Any
 ) -> None:
     from dangan.customers.selectors import customer_list
 
     page = login(eve).get("/customers/").content.decode()
     assert 'name="tier"' not in page and 'name="owner"' not in page
+    # The box says what it finds: for business staff, names only.
+    assert 'placeholder="客户名称或拼音首字母"' in page
+    full = login(bob).get("/customers/").content.decode()
+    assert 'placeholder="姓名或拼音首字母、手机号、证件号后4至6位、档号"' in full
     assert customer_list(eve, filters={"tier": "key"}).count() == 1  # ignored, not applied
 
 
