@@ -123,7 +123,7 @@ def dossier_create(
     dossier.archive_number = numbering.allocate(archive_type.numbering, _number_context(dossier))
     dossier.save(force_insert=True)
     audit_record_many(actor=actor, events=[_created_event(dossier)])
-    transaction.on_commit(lambda: search_services.index_dossier(dossier.pk))
+    search_services.index_after_commit(search_services.index_dossier, dossier.pk)
     return dossier
 
 
@@ -161,7 +161,7 @@ def dossiers_create_bulk(
     bulk.insert(Dossier, fresh)
     audit_record_many(actor=actor, events=[_created_event(d) for d in fresh])
     ids = [d.pk for d in fresh]
-    transaction.on_commit(lambda: search_services.index_dossiers(ids))
+    search_services.index_after_commit(search_services.index_dossiers, ids)
     return results
 
 
@@ -194,7 +194,7 @@ def dossier_locate(*, actor: User, dossier: Dossier, location: dict[str, str]) -
         actor=actor, action="locate", obj=dossier, detail={"before": before, "after": cleaned}
     )
     # The room (库房) is indexed with the title: "档案室二" finds the dossiers kept there.
-    transaction.on_commit(lambda: search_services.index_dossier(dossier.pk))
+    search_services.index_after_commit(search_services.index_dossier, dossier.pk)
     return dossier
 
 
@@ -235,7 +235,7 @@ def dossier_change(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
         audit_record(
             actor=actor, action="change", obj=dossier, detail={"before": before, "after": after}
         )
-        transaction.on_commit(lambda: search_services.index_dossier(dossier.pk))
+        search_services.index_after_commit(search_services.index_dossier, dossier.pk)
     return dossier
 
 

@@ -234,7 +234,7 @@ def customer_create(*, actor: User, **fields: Any) -> Customer:
     except IntegrityError:
         raise ApplicationError(_("该证件号码已登记在其他客户名下"), field="id_number") from None
     audit_record_many(actor=actor, events=[_created_event(customer)])
-    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
+    search_services.index_after_commit(search_services.index_customer, customer.pk)
     return customer
 
 
@@ -277,7 +277,7 @@ def customers_create_bulk(
             for i, r in enumerate(results)
         ]
     audit_record_many(actor=actor, events=[_created_event(c) for c in fresh])
-    transaction.on_commit(lambda: search_services.index_new_customers(fresh))
+    search_services.index_after_commit(search_services.index_new_customers, fresh)
     return results
 
 
@@ -405,7 +405,7 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
     audit_record(
         actor=actor, action="change", obj=customer, detail={"before": before, "after": after}
     )
-    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
+    search_services.index_after_commit(search_services.index_customer, customer.pk)
     return customer
 
 
@@ -444,7 +444,7 @@ def related_person_add(
         obj=customer,
         detail={"related_person_added": {"relation": relation, "name": person.name}},
     )
-    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
+    search_services.index_after_commit(search_services.index_customer, customer.pk)
     return person
 
 
@@ -455,7 +455,7 @@ def related_person_remove(*, actor: User, person: RelatedPerson) -> None:
     person.delete()
     audit_record(actor=actor, action="change", obj=customer, detail=detail)
     # The customer is found by its related persons' names: drop the removed one's.
-    transaction.on_commit(lambda: search_services.index_customer(customer.pk))
+    search_services.index_after_commit(search_services.index_customer, customer.pk)
 
 
 def customer_unmask(*, actor: User, customer: Customer) -> dict[str, str]:

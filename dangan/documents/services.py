@@ -126,7 +126,7 @@ def document_add(
         )
         detail.update(sha256=blob.sha256, size=blob.size, name=original_name)
     audit_record(actor=actor, action="create", obj=document, detail=detail)
-    transaction.on_commit(lambda: search_services.index_document(document.pk))
+    search_services.index_after_commit(search_services.index_document, document.pk)
     return document
 
 
@@ -156,7 +156,7 @@ def attachment_add(
         obj=document,
         detail={"sha256": blob.sha256, "size": blob.size, "name": original_name},
     )
-    transaction.on_commit(lambda: search_services.index_document(document.pk))
+    search_services.index_after_commit(search_services.index_document, document.pk)
     return attachment
 
 

@@ -42,6 +42,7 @@ from dangan.customers import services as customer_services
 from dangan.customers.models import Customer
 from dangan.importer import pipeline, readers
 from dangan.importer.models import ColumnMapping, ImportBatch, ImportJob
+from dangan.search import services as search_services
 
 # Rows per transaction: BATCH_SIZE, or a tenth of a larger sheet up to MAX_BATCH_SIZE. Every
 # batch rewrites the index pages its rows touch, and the keyed ID hashes put those all
@@ -691,6 +692,7 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
             pipeline.parsed_sheet(job_file(job), job.original_name, parse) as sheet,
             bulk.page_cache(),
             bulk.deferred_checkpoints(),
+            search_services.index_in_background(),
         ):
             job.total_rows = sheet.total
             size = batch_size or batch_size_for(sheet.total)

@@ -1,12 +1,19 @@
 """Keeping the index current. The create/change services queue these with
-`transaction.on_commit` (STYLE convention 3), so the index row is written as soon as the
-change commits; `rebuild_index` (`dangan search rebuild`) recreates everything."""
+`index_after_commit` (`transaction.on_commit`, STYLE convention 3), so the index row is
+written as soon as the change commits; `rebuild_index` (`dangan search rebuild`)
+recreates everything. While an import runs on PostgreSQL the writes are handed to a
+thread of their own (`index_in_background`)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
@@ -18,6 +25,90 @@ from dangan.search import segment as seg
 from dangan.search.models import SearchEntry
 
 Kind = SearchEntry.Kind
+
+
+def index_after_commit(write: Callable[..., None], *args: Any) -> None:
+    """Run `write(*args)` once the current transaction commits: at once, or on the index
+    writer's thread while `index_in_background` is active in this thread."""
+    transaction.on_commit(functools.partial(_run_or_queue, write, args))
+
+
+def _run_or_queue(write: Callable[..., None], args: tuple[Any, ...]) -> None:
+    writer: _Writer | None = getattr(_background, "writer", None)
+    if writer is None:
+        write(*args)
+    else:
+        writer.submit(functools.partial(write, *args))
+
+
+_background = threading.local()
+
+
+class _Writer:
+    """One thread with its own connection that runs index writes in the order given.
+    At most QUEUED wait: a caller that gets further ahead waits for the writer."""
+
+    QUEUED = 2
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=self.QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="index-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (job := self._jobs.get()) is not None:
+                if self._error is None:
+                    try:
+                        job()
+                    except BaseException as exc:  # raised in the caller's thread
+                        self._error = exc
+        finally:
+            connections.close_all()  # this thread's own
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.raise_error()
+        self._jobs.put(job)
+
+    def close(self) -> None:
+        """Wait until every write given has run."""
+        self._jobs.put(None)
+        self._thread.join()
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+@contextlib.contextmanager
+def index_in_background() -> Iterator[None]:
+    """For the block (an import): the index writes queued by index_after_commit run on a
+    thread of their own, with its own connection, in order, while this thread goes on
+    with the next batch. PostgreSQL's work on them (the GIN and B-tree inserts, the
+    commit) then overlaps this thread's Python work instead of following it. The block
+    ends when every write has run; the first that failed is raised then, or at the next
+    write queued. The entries of a committed batch are thus written up to QUEUED batches
+    late.
+
+    Only on PostgreSQL (SQLite has one writer at a time) and outside a transaction: a
+    write queued inside one would commit on the other connection even if this one
+    rolled back."""
+    if (
+        connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or getattr(_background, "writer", None) is not None
+    ):
+        yield
+        return
+    writer = _Writer()
+    _background.writer = writer
+    try:
+        yield
+    finally:
+        _background.writer = None
+        writer.close()
+    writer.raise_error()
 
 
 def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, str]:
