@@ -602,6 +602,7 @@ def _create_rows(batch: _Batch, rows: list[_NewRow]) -> None:
             row.entry.update(status="error", errors=_errors_of(result))
             continue
         row.entry["status"] = "created"
+        row.entry["customer"] = result.pk
         if row.atype is not None:
             filing.append((row, result))
     if not filing:
@@ -670,6 +671,12 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
             counts[row.get("status", "error")] += 1
     committed: list[list[int]] = [[b.first_row, b.last_row] for b in kept]
     resume_after = kept[-1].last_row if kept else 0
+    if kept:
+        # The index entries of the last committed batches may not have been written
+        # before the process died (they follow the commit): write them all again.
+        search_services.reindex_customers(
+            [row["customer"] for done in kept for row in done.rows if "customer" in row]
+        )
     job.status = ImportJob.Status.RUNNING
     job.error = ""
     job.processed_rows = sum(b.last_row - b.first_row + 1 for b in kept)
@@ -823,6 +830,7 @@ def _run_batch(
                 # Customer changes and dossier stand or fall together.
                 with transaction.atomic():
                     entry["status"], notes = _update_row(batch, customer, data, row_type, custom)
+                entry["customer"] = customer.pk
                 if notes:
                     entry["notes"] = [str(n) for n in notes]
             except RowError as exc:
@@ -835,6 +843,9 @@ def _run_batch(
             batch_counts[entry["status"]] += 1
         if job.dry_run:
             transaction.set_rollback(True)
+            for entry in report:
+                if entry["status"] == "created":
+                    del entry["customer"]  # rolled back
         else:
             _record_batch(job, number, rows, report, batch_counts, committed=True)
     if job.dry_run:

@@ -164,6 +164,19 @@ def index_customer(customer_id: int) -> None:
             index.write(Kind.DOSSIER, dossier.pk, **_dossier_row(dossier))
 
 
+@transaction.atomic
+def reindex_customers(customer_ids: list[int]) -> None:
+    """Write again the entries of many customers and of their dossiers, in bulk (an
+    import resumed after its process died between a commit and the index write)."""
+    step = 2000
+    for start in range(0, len(customer_ids), step):
+        chunk = customer_ids[start : start + step]
+        customers = Customer.objects.filter(pk__in=chunk).prefetch_related("related_persons")
+        index.write_many(Kind.CUSTOMER, {c.pk: _customer_row(c) for c in customers})
+        dossiers = Dossier.objects.filter(customer_id__in=chunk).select_related("customer")
+        index.write_many(Kind.DOSSIER, {d.pk: _dossier_row(d) for d in dossiers})
+
+
 def index_dossier(dossier_id: int) -> None:
     dossier = Dossier.objects.select_related("customer").filter(pk=dossier_id).first()
     if dossier is None:
