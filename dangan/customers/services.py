@@ -240,12 +240,17 @@ def customer_create(*, actor: User, **fields: Any) -> Customer:
 
 @transaction.atomic
 def customers_create_bulk(
-    *, actor: User, rows: list[dict[str, Any]]
+    *, actor: User, rows: list[dict[str, Any]], looked_up: bool = False
 ) -> list[Customer | ApplicationError]:
     """Register many customers at once (imports): the same checks as customer_create,
     row by row, but the uniqueness checks, the inserts, the audit entries and the index
     writes are one statement each for the whole list. Returns, per row, the saved
-    customer or the error that refused it; refused rows leave nothing behind."""
+    customer or the error that refused it; refused rows leave nothing behind.
+
+    `looked_up`: the caller has just found, in this transaction, that no customer holds
+    these ID numbers or credit codes (the importer's per-batch lookup), so they are not
+    looked up again; repeats within the list are still refused, and one registered
+    meanwhile still is, by the unique indexes (the one-at-a-time fallback below)."""
     policy.require(actor, perms.CUSTOMER_CREATE)
     owners: dict[int, tuple[User, Department | None]] = {}
     results: list[Customer | ApplicationError] = []
@@ -260,7 +265,7 @@ def customers_create_bulk(
         results.append(customer)
         if number:
             numbers[index] = number
-    _refuse_taken_identities(actor, results)
+    _refuse_taken_identities(actor, results, look_up=not looked_up)
     fresh = [c for c in results if isinstance(c, Customer)]
     for index, number in numbers.items():
         built = results[index]
@@ -288,23 +293,37 @@ def _create_one(actor: User, row: dict[str, Any]) -> Customer | ApplicationError
         return exc
 
 
-def _refuse_taken_identities(actor: User, results: list[Customer | ApplicationError]) -> None:
+def _refuse_taken_identities(
+    actor: User, results: list[Customer | ApplicationError], *, look_up: bool = True
+) -> None:
     """Replace, in place, every customer whose ID number or USCC is already registered
-    (or appears earlier in the list) by the error customer_create would raise."""
-    lookups = {c.id_number_lookup for c in results if isinstance(c, Customer)} - {""}
-    codes = {c.uscc for c in results if isinstance(c, Customer)} - {""}
-    taken = {
-        (id_type, lookup): (pk, name)
-        for pk, id_type, lookup, name in Customer.objects.filter(
-            id_number_lookup__in=lookups
-        ).values_list("pk", "id_type", "id_number_lookup", "name")
-    }
-    taken_codes = set(Customer.objects.filter(uscc__in=codes).values_list("uscc", flat=True))
-    visible = set(
-        policy.customers_for(actor)
-        .filter(pk__in=[pk for pk, _name in taken.values()])
-        .values_list("pk", flat=True)
-    )
+    (or appears earlier in the list) by the error customer_create would raise; without
+    `look_up`, only those that appear earlier in the list."""
+    taken: dict[tuple[str, str], tuple[int, str]] = {}
+    taken_codes: set[str] = set()
+    visible: set[int] = set()
+    if look_up:
+        lookups = {c.id_number_lookup for c in results if isinstance(c, Customer)} - {""}
+        codes = {c.uscc for c in results if isinstance(c, Customer)} - {""}
+        if lookups:
+            taken = {
+                (id_type, lookup): (pk, name)
+                for pk, id_type, lookup, name in Customer.objects.filter(
+                    id_number_lookup__in=bulk.text_list(list(lookups))
+                ).values_list("pk", "id_type", "id_number_lookup", "name")
+            }
+        if codes:
+            taken_codes = set(
+                Customer.objects.filter(uscc__in=bulk.text_list(list(codes))).values_list(
+                    "uscc", flat=True
+                )
+            )
+        if taken:
+            visible = set(
+                policy.customers_for(actor)
+                .filter(pk__in=[pk for pk, _name in taken.values()])
+                .values_list("pk", flat=True)
+            )
     seen_ids: set[tuple[str, str]] = set()
     for index, customer in enumerate(results):
         if not isinstance(customer, Customer):

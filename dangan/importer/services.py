@@ -448,11 +448,11 @@ class _Batch:
         ]
         found: list[Customer] = []
         if lookups:
-            found += Customer.objects.filter(id_number_lookup__in=lookups)
+            found += Customer.objects.filter(id_number_lookup__in=bulk.text_list(lookups))
         if codes:
-            found += Customer.objects.filter(uscc__in=codes)
+            found += Customer.objects.filter(uscc__in=bulk.text_list(codes))
         if mobiles:
-            found += Customer.objects.filter(mobile__in=mobiles)
+            found += Customer.objects.filter(mobile__in=bulk.text_list(mobiles))
         if not found:
             return
         for c in found:
@@ -594,7 +594,7 @@ def _create_rows(batch: _Batch, rows: list[_NewRow]) -> None:
     if not rows:
         return
     results = customer_services.customers_create_bulk(
-        actor=batch.actor, rows=[row.data for row in rows]
+        actor=batch.actor, rows=[row.data for row in rows], looked_up=True
     )
     filing: list[tuple[_NewRow, Customer]] = []
     for row, result in zip(rows, results, strict=True):

@@ -133,3 +133,20 @@ def test_checkpoints_wait_for_the_end_of_the_block() -> None:
     with deferred_checkpoints():
         assert _pragma("wal_autocheckpoint") == 0
     assert _pragma("wal_autocheckpoint") == before != 0
+
+
+def test_text_list_is_one_parameter_matching_exactly_the_texts_given(bob: Any) -> None:
+    from django.db.models.expressions import RawSQL
+
+    from dangan.core.bulk import text_list
+    from dangan.customers.models import Customer
+
+    odd = ["O'Brien", '双"引号', "王五", "a,b", "{x}", "null", ""]
+    for name in odd[:-1]:
+        customer_create(actor=bob, kind="individual", name=name)
+    customer_create(actor=bob, kind="individual", name="不在其中")
+    listed = text_list(odd)
+    assert isinstance(listed, RawSQL) and len(listed.params) == 1
+    found = Customer.objects.filter(name__in=listed).values_list("name", flat=True)
+    assert sorted(found) == sorted(odd[:-1])
+    assert not Customer.objects.filter(name__in=text_list([])).exists()

@@ -100,6 +100,38 @@ def test_it_refuses_numbers_taken_before_or_earlier_in_the_list(
     assert Customer.objects.count() == 4
 
 
+def test_looked_up_rows_are_not_looked_up_again_but_still_refused_when_taken(
+    bob: Any, bobs_customer: Any
+) -> None:
+    """`looked_up` (the importer, which has just looked the batch's numbers up): no
+    lookup, yet a number registered meanwhile is refused by the unique index (the
+    one-at-a-time fallback) and a repeat within the list as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = [
+        {"kind": "individual", "name": "甲", "id_number": "110105198001010016"},
+        {"kind": "individual", "name": "乙", "id_number": "110105198001010016"},
+        {"kind": "organization", "name": "远大", "uscc": "91350100M000100Y43"},
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        results = customers_create_bulk(actor=bob, rows=rows, looked_up=True)
+    lookups = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in lookups if "id_number_lookup" in sql or "uscc" in sql]
+    assert isinstance(results[0], Customer) and isinstance(results[2], Customer)
+    assert isinstance(results[1], ApplicationError) and "重复" in str(results[1].message)
+    # As if bob's customer had been registered after the caller looked: the insert
+    # clashes, and the rows go in one at a time, the taken one refused.
+    clash = [
+        {"kind": "individual", "name": "丙", "id_number": "110105198001010024"},
+        {"kind": "individual", "name": "张三", "id_number": bobs_customer.id_number},
+    ]
+    results = customers_create_bulk(actor=bob, rows=clash, looked_up=True)
+    assert isinstance(results[0], Customer)
+    assert isinstance(results[1], ApplicationError) and results[1].field == "id_number"
+    assert Customer.objects.count() == 4  # bob's, 甲, 远大, 丙
+
+
 def test_it_refuses_users_who_may_not_create_customers(eve: Any) -> None:
     with pytest.raises(Forbidden):
         customers_create_bulk(actor=eve, rows=[{"kind": "individual", "name": "王五"}])
