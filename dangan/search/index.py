@@ -88,11 +88,10 @@ def fts_table(kind: str) -> str:
 
 GIN_SAMPLE = 20_000  # PostgreSQL: matches a GIN scan returns at most (see _gin_only)
 _PLANNER = ("enable_seqscan", "enable_indexscan", "gin_fuzzy_search_limit")
-_GIN_SETTINGS = ["off", "off", str(GIN_SAMPLE)]
 _SETTER = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PLANNER)
 
 
-def _gin_only(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def _gin_only(sql: str, params: list[Any], sample: int | None = None) -> list[tuple[Any, ...]]:
     """PostgreSQL: the rows of `sql`, planned as bitmap scans of an index, with GIN scans
     that stop at about GIN_SAMPLE matches.
 
@@ -101,21 +100,22 @@ def _gin_only(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     a walk of the (kind, object_id) index that stops at the limit; for a word that
     matches nothing there, it reads every entry (0.3-7 s at a million). Past GIN_SAMPLE
     matches the index hands over a sample of them: more than anyone reads through, and
-    the count is shown as "CAP+" either way.
+    the count is shown as "CAP+" either way. `sample` overrides GIN_SAMPLE (0: all).
 
     The settings are the transaction's own (set_config's is_local). Outside a
     transaction (a request) they and the query go as one string, which PostgreSQL runs
     as one transaction: one round trip, and the settings end with it. Inside a caller's
     transaction they are put back at once."""
+    settings = ["off", "off", str(GIN_SAMPLE if sample is None else sample)]
     with connection.cursor() as cursor:
         if not connection.in_atomic_block:
-            cursor.execute(f"{_SETTER}; {sql}", [*_GIN_SETTINGS, *params])
+            cursor.execute(f"{_SETTER}; {sql}", [*settings, *params])
             cursor.nextset()
             return list(cursor.fetchall())
         cursor.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in _PLANNER))
         before = list(cursor.fetchone())
         with transaction.atomic():  # a savepoint: on an error the settings go back with it
-            cursor.execute(_SETTER, _GIN_SETTINGS)
+            cursor.execute(_SETTER, settings)
             cursor.execute(sql, params)
             rows = list(cursor.fetchall())
             cursor.execute(_SETTER, before)
@@ -147,15 +147,29 @@ def candidates_many(kinds: Sequence[str], terms: Terms, limit: int) -> dict[str,
                 found[kind] = [row[0] for row in cursor.fetchall()]
         return found
     asked = [(kind, match) for kind, match in matches.items() if match]
+    for kind, object_id in _gin_only(*_union(asked, limit)):
+        found[kind].append(object_id)
+    # A sampled scan keeps each word's matches at random, so an AND of words that are
+    # all common (each in over GIN_SAMPLE entries per word) keeps only a part of their
+    # intersection — of a small one, perhaps none. Where such a query came back short of
+    # the limit, it is asked again without the sample.
+    short = [(k, m) for k, m in asked if "&" in m[1][0] and len(found[k]) < limit]
+    if short:
+        for kind, _sql in short:
+            found[kind] = []
+        for kind, object_id in _gin_only(*_union(short, limit), sample=0):
+            found[kind].append(object_id)
+    return {kind: sorted(ids, reverse=True) for kind, ids in found.items()}
+
+
+def _union(asked: list[tuple[str, tuple[str, list[Any]]]], limit: int) -> tuple[str, list[Any]]:
+    """PostgreSQL: one query of up to `limit` matches of each kind, as (kind, id) rows."""
     union = " UNION ALL ".join(
         # The kinds' SQL is built by _match from constants; values are parameters.
         f"(SELECT %s, object_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
         for _kind, (sql, _params) in asked
     )
-    params = [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
-    for kind, object_id in _gin_only(union, params):
-        found[kind].append(object_id)
-    return {kind: sorted(ids, reverse=True) for kind, ids in found.items()}
+    return union, [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
 
 
 def _match(kind: str, terms: Terms) -> tuple[str, list[Any]] | None:
