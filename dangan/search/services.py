@@ -88,8 +88,8 @@ def index_in_background() -> Iterator[None]:
     with the next batch. PostgreSQL's work on them (the GIN and B-tree inserts, the
     commit) then overlaps this thread's Python work instead of following it. The block
     ends when every write has run; the first that failed is raised then, or at the next
-    write queued. The entries of a committed batch are thus written up to QUEUED batches
-    late.
+    write queued. The entries of a committed batch are thus written up to QUEUED + 1
+    batches late (QUEUED waiting, one being written).
 
     Only on PostgreSQL (SQLite has one writer at a time) and outside a transaction: a
     write queued inside one would commit on the other connection even if this one
