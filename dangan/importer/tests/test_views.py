@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 import io
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,9 @@ from django.test import Client
 
 from dangan.core.identifiers import make_resident_id
 from dangan.customers.models import Customer
+from dangan.customers.services import customer_create
 from dangan.importer.models import ImportJob
+from dangan.importer.services import import_job_create, import_run
 from dangan.importer.tests.helpers import xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +127,16 @@ def test_the_api_resumes_a_failed_job(alice: Any, bob: Any, settings: Any) -> No
     response = api.post(f"/api/v1/imports/{job.pk}/resume/")
     assert response.status_code == 202
     assert response.json()["status"] == "pending"
+
+
+def test_the_report_links_a_row_to_the_customer_it_updated(alice: Any, tmp_path: Path) -> None:
+    number = make_resident_id(random.Random(21), birth=datetime.date(1971, 7, 7))  # noqa: S311
+    known = customer_create(actor=alice, kind="individual", name="李雷", id_number=number)
+    sheet = tmp_path / "更新.xlsx"
+    sheet.write_bytes(xlsx_bytes([["姓名", "身份证号", "手机"], ["李雷", number, "13800138000"]]))
+    job = import_run(job=import_job_create(actor=alice, path=sheet, dry_run=False))
+    assert [(row["status"], row["customer"]) for row in job.row_reports()] == [
+        ("updated", known.pk)
+    ]
+    page = _client(alice).get(f"/import/{job.pk}/").content.decode()
+    assert f'<a href="/customers/{known.pk}/">李雷</a>' in page
