@@ -8,7 +8,6 @@ query string is passed as a bound parameter, so user input never becomes SQL or 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,15 +196,6 @@ def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
     return RawSQL(*match)  # noqa: S611 - bound parameters, constant SQL
 
 
-def id_list(ids: Sequence[int]) -> RawSQL:
-    """A list of ids as one bound parameter, for `pk__in=`: the ORM prepares every value
-    of a plain list on its own (milliseconds for a thousand ids) and SQLite limits the
-    number of parameters; this compiles to one."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [[int(i) for i in ids]])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps([int(i) for i in ids])])
-
-
 def document_dossiers(ids: Sequence[int]) -> list[tuple[int, int]]:
     """(document id, dossier id) of the documents among `ids`, in one plain query."""
     if not ids:
@@ -213,7 +203,7 @@ def document_dossiers(ids: Sequence[int]) -> list[tuple[int, int]]:
     from dangan.documents.models import Document
 
     table = connection.ops.quote_name(Document._meta.db_table)
-    listed = id_list(ids)
+    listed = bulk.id_list(ids)
     sql = f"SELECT id, dossier_id FROM {table} WHERE id IN ({listed.sql})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, listed.params)
@@ -227,7 +217,7 @@ def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
     table = fts_table(kind)
     with connection.cursor() as cursor:
         # One statement for the whole batch (an import writes 2,000 rows at a time).
-        listed = id_list([row[0] for row in rows])
+        listed = bulk.id_list([row[0] for row in rows])
         cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({listed.sql})", listed.params)  # noqa: S608 - see fts_table
         cursor.executemany(
             f"INSERT INTO {table} (rowid, name_tokens, id_tokens, text_tokens) "  # noqa: S608
@@ -283,7 +273,7 @@ def write_many(kind: str, rows: dict[int, dict[str, str]]) -> None:
     as rows of values (no model instances: an import writes 2,000 at a time)."""
     if not rows:
         return
-    SearchEntry.objects.filter(kind=kind, object_id__in=id_list(list(rows))).delete()
+    SearchEntry.objects.filter(kind=kind, object_id__in=bulk.id_list(list(rows))).delete()
     now = timezone.now()
     values = [
         (kind, object_id, row["names"], row["ids"], row["text"], now)

@@ -27,7 +27,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Role
 from dangan.archives.models import Dossier
-from dangan.core import identifiers
+from dangan.core import bulk, identifiers
 from dangan.customers.models import Customer, identity_lookup
 from dangan.documents.models import Document
 from dangan.search import index
@@ -501,7 +501,7 @@ def _dossier_ids_exact(query: _Query) -> Callable[[int], list[int]]:
         found = _newest_where(Dossier, "archive_number = %s", [query.norm], limit)
         named = _named(query, limit)
         if named:
-            listed = index.id_list(named)
+            listed = bulk.id_list(named)
             of_named = _newest_where(
                 Dossier, f"customer_id IN ({listed.sql})", listed.params, limit
             )
@@ -600,10 +600,10 @@ def _hidden(
     check: Callable[..., set[int] | None], actor: Any, **options: Any
 ) -> Callable[[list[int]], set[int] | None]:
     """`check` (policy.customers_hidden, dossiers_hidden) for the actor, given the ids as
-    one parameter (index.id_list)."""
+    one parameter (bulk.id_list)."""
 
     def hidden(ids: list[int]) -> set[int] | None:
-        return check(actor, index.id_list(ids), **options)
+        return check(actor, bulk.id_list(ids), **options)
 
     return hidden
 
@@ -730,7 +730,7 @@ def _page(
     NARROW_DEPTH times further down, so the actor's own records are not hidden behind
     theirs.
 
-    Id lists go to the database as one parameter (index.id_list): the ORM would prepare
+    Id lists go to the database as one parameter (bulk.id_list): the ORM would prepare
     a thousand ids one by one, and the policy query is compiled once."""
     pool, capped = _pool(matches, query, CAP, first)
     if not pool:
@@ -784,7 +784,7 @@ def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
         hidden = matches.hidden(dossier_ids) if matches.hidden else None
         if hidden is None:
             allowed = set(
-                matches.dossiers.filter(pk__in=index.id_list(dossier_ids))
+                matches.dossiers.filter(pk__in=bulk.id_list(dossier_ids))
                 .order_by()
                 .values_list("pk", flat=True)
             )
@@ -799,7 +799,7 @@ def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
 def _rows(kind: str, qs: QuerySet[Any], ids: list[int]) -> dict[int, Any]:
     """The rows (_ROWS) of those of `ids` in `qs`, by id, in one query."""
     row, columns = _ROWS[kind]
-    found = qs.filter(pk__in=index.id_list(ids)).order_by().values_list(*columns)
+    found = qs.filter(pk__in=bulk.id_list(ids)).order_by().values_list(*columns)
     return {values[0]: row._make(values) for values in found}
 
 
@@ -807,9 +807,9 @@ def _rows(kind: str, qs: QuerySet[Any], ids: list[int]) -> dict[int, Any]:
 def _table_rows_sql(kind: str, vendor: str) -> str:
     """The SQL of _rows(kind, <the whole table>, ids), compiled by the ORM once per kind
     and database: building and compiling it took three times as long as SQLite took to
-    answer it. Its one parameter is the id list (index.id_list)."""
+    answer it. Its one parameter is the id list (bulk.id_list)."""
     _row, columns = _ROWS[kind]
-    listed = index.id_list([0])
+    listed = bulk.id_list([0])
     query = _TABLES[kind].objects.filter(pk__in=listed).order_by().values_list(*columns)
     sql, params = query.query.sql_with_params()
     if list(params) != listed.params:
@@ -821,7 +821,7 @@ def _table_rows(kind: str, ids: list[int]) -> dict[int, Any]:
     """_rows of the given ids from their table (ids the policy has passed already)."""
     row, _columns = _ROWS[kind]
     with connection.cursor() as cursor:
-        cursor.execute(_table_rows_sql(kind, connection.vendor), index.id_list(ids).params)
+        cursor.execute(_table_rows_sql(kind, connection.vendor), bulk.id_list(ids).params)
         values = cursor.fetchall()
     if kind == "dossier":  # JSON comes back as text from a plain cursor, on both databases
         fields = DossierRow._fields.index("fields")

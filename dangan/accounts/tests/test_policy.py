@@ -131,7 +131,7 @@ class TestConfidentialityAndGrants:
         self, world: dict[str, Any], secret_dossier: Any, templates: Any
     ) -> None:
         from dangan.archives.services import dossier_create
-        from dangan.search.index import id_list
+        from dangan.core.bulk import id_list
 
         plain = dossier_create(
             actor=world["dave"],

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from conftest import grant_in_force
+from dangan.core import bulk
 from dangan.customers.models import Customer
 from dangan.customers.services import customer_create
 from dangan.documents.services import document_add
@@ -25,11 +26,11 @@ pytestmark = pytest.mark.django_db
 def test_an_id_list_is_one_parameter_however_long(alice: Any) -> None:
     made = [customer_create(actor=alice, kind="individual", name=f"客户{i}") for i in range(3)]
     ids = [c.pk for c in made] + list(range(10**9, 10**9 + 40_000))  # past SQLite's limit
-    listed = index.id_list(ids)
+    listed = bulk.id_list(ids)
     assert len(listed.params) == 1
     found = set(Customer.objects.filter(pk__in=listed).values_list("pk", flat=True))
     assert found == {c.pk for c in made}
-    assert not Customer.objects.filter(pk__in=index.id_list([])).exists()
+    assert not Customer.objects.filter(pk__in=bulk.id_list([])).exists()
 
 
 def test_document_dossier_pairs(bob: Any, car_dossier: Any) -> None:
