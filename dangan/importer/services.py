@@ -674,7 +674,7 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
     if kept:
         # The index entries of the last committed batches may not have been written
         # before the process died (they follow the commit): write them all again.
-        search_services.reindex_customers(
+        search_services.index_customers(
             [row["customer"] for done in kept for row in done.rows if "customer" in row]
         )
     job.status = ImportJob.Status.RUNNING

@@ -153,26 +153,23 @@ def _document_row(document: Document) -> dict[str, str]:
 
 
 def index_customer(customer_id: int) -> None:
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        index.delete(Kind.CUSTOMER, customer_id)
-        return
-    with transaction.atomic():
-        index.write(Kind.CUSTOMER, customer.pk, **_customer_row(customer))
-        # A dossier is found by its customer's name too.
-        for dossier in Dossier.objects.filter(customer=customer).select_related("customer"):
-            index.write(Kind.DOSSIER, dossier.pk, **_dossier_row(dossier))
+    index_customers([customer_id])
 
 
 @transaction.atomic
-def reindex_customers(customer_ids: list[int]) -> None:
-    """Write again the entries of many customers and of their dossiers, in bulk (an
-    import resumed after its process died between a commit and the index write)."""
+def index_customers(customer_ids: list[int]) -> None:
+    """(Re)write the entries of these customers and of their dossiers (a dossier is found
+    by its customer's name too), in bulk; drop those of customers that are gone. One
+    customer after a change, or the committed batches of an import resumed after its
+    process died between a commit and the index write."""
     step = 2000
     for start in range(0, len(customer_ids), step):
         chunk = customer_ids[start : start + step]
         customers = Customer.objects.filter(pk__in=chunk).prefetch_related("related_persons")
-        index.write_many(Kind.CUSTOMER, {c.pk: _customer_row(c) for c in customers})
+        rows = {c.pk: _customer_row(c) for c in customers}
+        index.write_many(Kind.CUSTOMER, rows)
+        for gone in set(chunk) - rows.keys():
+            index.delete(Kind.CUSTOMER, gone)
         dossiers = Dossier.objects.filter(customer_id__in=chunk).select_related("customer")
         index.write_many(Kind.DOSSIER, {d.pk: _dossier_row(d) for d in dossiers})
 

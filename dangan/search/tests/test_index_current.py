@@ -113,3 +113,20 @@ def test_it_reindexes_a_dossier_when_it_is_moved_to_another_room(
     assert count(alice, "东区库房", "dossier") == 0
     committed(dossier_locate, actor=alice, dossier=car_dossier, location={"room": "东区库房"})
     assert first(alice, "东区库房", "dossier").startswith(car_dossier.archive_number)
+
+
+def test_index_customers_rewrites_customers_and_their_dossiers_and_drops_the_gone(
+    bob: Any, bobs_customer: Any, car_dossier: Any
+) -> None:
+    from dangan.search.models import SearchEntry
+    from dangan.search.services import index_customers
+
+    SearchEntry.objects.all().delete()
+    index_customers([bobs_customer.pk, 987654])  # 987654: no such customer
+    kinds = set(SearchEntry.objects.values_list("kind", "object_id"))
+    assert kinds == {("customer", bobs_customer.pk), ("dossier", car_dossier.pk)}
+    assert first(bob, "张三", "customer") == "张三"
+    assert first(bob, "张三", "dossier")
+    SearchEntry.objects.create(kind="customer", object_id=987654, name_tokens="幽灵")
+    index_customers([987654])
+    assert not SearchEntry.objects.filter(object_id=987654).exists()
