@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -43,25 +42,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "section": "customers",
-            "rows": _rows(request, page),
+            "rows": selectors.list_rows(request.user, list(page.object_list)),
             "limited": policy.customer_fields_for(request.user) is not None,
         },
     )
-
-
-def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
-    customers = list(page.object_list)
-    prefetch_related_objects(customers, "owner", "department")
-    counts = selectors.dossier_counts(request.user, [c.pk for c in customers])
-    return [
-        {
-            "customer": c,
-            "id_number": policy.shown_id_number(request.user, c) if c.id_number_encrypted else "",
-            "mobile": policy.shown_mobile(request.user, c.mobile),
-            "dossiers": counts.get(c.pk, 0),
-        }
-        for c in customers
-    ]
 
 
 @login_required
