@@ -589,8 +589,9 @@ def _update_row(
     return outcome, notes
 
 
-def _create_rows(batch: _Batch, rows: list[_NewRow]) -> None:
-    """Register the batch's new customers, then their dossiers, in bulk."""
+def _create_rows(batch: _Batch, rows: list[_NewRow], *, kept: bool) -> None:
+    """Register the batch's new customers, then their dossiers, in bulk; the report names
+    each new customer's id if the batch is `kept` (not a dry run, rolled back)."""
     if not rows:
         return
     results = customer_services.customers_create_bulk(
@@ -602,7 +603,8 @@ def _create_rows(batch: _Batch, rows: list[_NewRow]) -> None:
             row.entry.update(status="error", errors=_errors_of(result))
             continue
         row.entry["status"] = "created"
-        row.entry["customer"] = result.pk
+        if kept:
+            row.entry["customer"] = result.pk
         if row.atype is not None:
             filing.append((row, result))
     if not filing:
@@ -837,15 +839,12 @@ def _run_batch(
                 entry.update(status="error", errors=exc.errors)
             except ApplicationError as exc:
                 entry.update(status="error", errors=_errors_of(exc))
-        _create_rows(batch, new_rows)
+        _create_rows(batch, new_rows, kept=not job.dry_run)
         batch_counts = dict.fromkeys(counts, 0)
         for entry in report:
             batch_counts[entry["status"]] += 1
         if job.dry_run:
             transaction.set_rollback(True)
-            for entry in report:
-                if entry["status"] == "created":
-                    del entry["customer"]  # rolled back
         else:
             _record_batch(job, number, rows, report, batch_counts, committed=True)
     if job.dry_run:

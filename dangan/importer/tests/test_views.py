@@ -140,3 +140,11 @@ def test_the_report_links_a_row_to_the_customer_it_updated(alice: Any, tmp_path:
     ]
     page = _client(alice).get(f"/import/{job.pk}/").content.decode()
     assert f'<a href="/customers/{known.pk}/">李雷</a>' in page
+
+
+def test_a_dry_run_names_no_customer_it_did_not_keep(alice: Any, tmp_path: Path) -> None:
+    number = make_resident_id(random.Random(22), birth=datetime.date(1972, 2, 2))  # noqa: S311
+    sheet = tmp_path / "新.xlsx"
+    sheet.write_bytes(xlsx_bytes([["姓名", "身份证号"], ["韩梅梅", number]]))
+    job = import_run(job=import_job_create(actor=alice, path=sheet, dry_run=True))
+    assert [(row["status"], "customer" in row) for row in job.row_reports()] == [("created", False)]

@@ -119,11 +119,11 @@ def test_a_resumed_import_writes_the_entries_its_dead_run_may_have_lost(
     real = importer._create_rows
     calls: list[int] = []
 
-    def dies_in_the_second_batch(batch: Any, new_rows: Any) -> None:
+    def dies_in_the_second_batch(batch: Any, new_rows: Any, **options: Any) -> None:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("the process died")
-        real(batch, new_rows)
+        real(batch, new_rows, **options)
 
     monkeypatch.setattr(importer, "_create_rows", dies_in_the_second_batch)
     job = import_run(job=job, batch_size=6)
