@@ -91,9 +91,6 @@ class _Query:
     # The identity lookup column and hash `norm` stands for, if any (customers'
     # identity_lookup; None for field-limited searches): worked out once per search.
     identity: tuple[str, str] | None = None
-    # Ids of the customers named exactly `raw`, newest first, by how many were asked for:
-    # customers and dossiers both rank them first, and one lookup serves both.
-    named: dict[int, list[int]] = field(default_factory=dict)
 
 
 # A candidate's score and why it matched (lazy texts: most candidates are never shown).
@@ -428,85 +425,100 @@ def _narrowed(qs: QuerySet[Any], q: Q) -> QuerySet[Any]:
     return qs.filter(q) if q else qs
 
 
-def _newest_ids(qs: QuerySet[Any], limit: int) -> list[int]:
-    return list(qs.order_by("-pk").values_list("pk", flat=True)[:limit])
-
-
-def _newest_where(
-    model: type[Customer | Dossier], where: str, params: list[Any], limit: int
-) -> list[int]:
-    """_newest_ids of the rows of `model` meeting `where`, a condition on one indexed
-    column, as one plain statement: every search runs a few of these, and building and
-    compiling their querysets took longer than the database took to answer them."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"SELECT id FROM {table} WHERE {where} ORDER BY id DESC LIMIT %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _may_be_name(query: _Query) -> bool:
     """Digits alone (a phone, an ID or member number) are never looked up as a name."""
     return not query.raw.isdigit()
 
 
-def _named(query: _Query, limit: int) -> list[int]:
-    """The newest `limit` customers named exactly as the query (looked up once)."""
-    if not _may_be_name(query):
-        return []
-    if limit not in query.named:
-        query.named[limit] = _newest_where(Customer, "name = %s", [query.raw], limit)
-    return query.named[limit]
-
-
-def _numbers_q(query: _Query, limited: bool) -> Q | None:
+def _numbers_where(query: _Query, limited: bool) -> tuple[str, list[Any]] | None:
     """Exact customer hits by number, on indexed columns: identity hashes and mobile."""
     if limited:
         return None
-    q = _by_identity(query, limited)
+    where: list[str] = []
+    params: list[Any] = []
+    if query.identity is not None:
+        column, lookup = query.identity  # a column name of identity_lookup's, not input
+        where.append(f"{column} = %s")
+        params.append(lookup)
     if _DIGITS.match(query.norm):
-        q |= Q(mobile=query.norm)
-    return None if q == Q(pk__in=[]) else q
+        where.append("mobile = %s")
+        params.append(query.norm)
+    return (" OR ".join(where), params) if where else None
 
 
 def _customers_exact(query: _Query, limited: bool) -> Q:
     """Exact customer hits, all on indexed columns: identity hashes, name, mobile."""
-    exact = _numbers_q(query, limited) or Q(pk__in=[])
+    exact = _by_identity(query, limited)
+    if not limited and _DIGITS.match(query.norm):
+        exact |= Q(mobile=query.norm)
     if _may_be_name(query):
         exact |= Q(name=query.raw)
     return exact
 
 
-def _customer_ids_exact(query: _Query, limited: bool) -> Callable[[int], list[int]]:
-    numbers = _numbers_q(query, limited)
-
-    def lookup(limit: int) -> list[int]:
-        # A name is in the index too, so its exact hits are needed for ranking only (the
-        # first CANDIDATES); identity numbers are not, so their hits are counted here.
-        found = _named(query, min(limit, CANDIDATES))
-        if numbers is not None:
-            by_number = _newest_ids(Customer.objects.filter(numbers), limit)
-            found = sorted({*found, *by_number}, reverse=True)[:limit]
-        return found
-
-    return lookup
+# One lookup of exact hits: (kind, table, condition on indexed columns, its parameters,
+# how many of the newest).
+_Lookup = tuple[str, type[Customer | Dossier], str, list[Any], int]
 
 
-def _dossier_ids_exact(query: _Query) -> Callable[[int], list[int]]:
-    def lookup(limit: int) -> list[int]:
-        # Archive numbers and customer names are in the index too: these lookups only
-        # rank the exact hits first. Two indexed lookups, not one OR: an OR across a join
-        # (SQLite) or with an IN (subquery) (PostgreSQL) scans every dossier.
-        limit = min(limit, CANDIDATES)
-        found = _newest_where(Dossier, "archive_number = %s", [query.norm], limit)
-        named = _named(query, limit)
+def _exact_lookups(query: _Query, limited: bool, kinds: list[str], limit: int) -> list[_Lookup]:
+    """The lookups of the exact hits of `kinds`, up to `limit` each (see _exact_ids).
+
+    A name is in the index too, so its exact hits are needed for ranking only (the first
+    CANDIDATES); identity numbers are not, so their hits are counted from here. Archive
+    numbers and customer names are in the index as well: for dossiers these lookups only
+    rank the exact hits first. Each is a lookup on one indexed column (an OR across a
+    join, or with an IN (subquery), would scan every dossier)."""
+    lookups: list[_Lookup] = []
+    few = min(limit, CANDIDATES)
+    named = _may_be_name(query)
+    if "customer" in kinds:
         if named:
-            listed = bulk.id_list(named)
-            of_named = _newest_where(
-                Dossier, f"customer_id IN ({listed.sql})", listed.params, limit
+            lookups.append(("customer", Customer, "name = %s", [query.raw], few))
+        numbers = _numbers_where(query, limited)
+        if numbers is not None:
+            lookups.append(("customer", Customer, *numbers, limit))
+    if "dossier" in kinds:
+        lookups.append(("dossier", Dossier, "archive_number = %s", [query.norm], few))
+        if named:
+            customers = connection.ops.quote_name(Customer._meta.db_table)
+            of_named = (
+                f"customer_id IN (SELECT id FROM {customers} "  # noqa: S608 - model table
+                "WHERE name = %s ORDER BY id DESC LIMIT %s)"
             )
-            found = sorted({*found, *of_named}, reverse=True)[:limit]
-        return found
+            lookups.append(("dossier", Dossier, of_named, [query.raw, few], few))
+    return lookups
+
+
+def _exact_ids(query: _Query, limited: bool, kinds: list[str], limit: int) -> dict[str, list[int]]:
+    """The ids of the exact hits of each of `kinds` on the whole table (the policy check
+    comes after), newest first, up to `limit`: all of them in one statement, a UNION of
+    lookups on indexed columns (a search asks for them once per page; each was a round
+    trip of its own)."""
+    lookups = _exact_lookups(query, limited, kinds, limit)
+    found: dict[str, set[int]] = {kind: set() for kind in kinds}
+    if lookups:
+        parts: list[str] = []
+        params: list[Any] = []
+        for number, (_kind, model, where, values, newest) in enumerate(lookups):
+            table = connection.ops.quote_name(model._meta.db_table)
+            parts.append(
+                f"SELECT {number} AS n, id FROM (SELECT id FROM {table} WHERE {where} "  # noqa: S608
+                "ORDER BY id DESC LIMIT %s) AS e"
+            )
+            params += [*values, newest]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for number, pk in cursor.fetchall():
+                found[lookups[number][0]].add(pk)
+    # Dossiers: for ranking only, the first CANDIDATES.
+    cut = {"customer": limit, "dossier": min(limit, CANDIDATES)}
+    return {kind: sorted(ids, reverse=True)[: cut[kind]] for kind, ids in found.items()}
+
+
+def _exact_ids_of(query: _Query, limited: bool, kind: str) -> Callable[[int], list[int]]:
+    def lookup(limit: int) -> list[int]:
+        return _exact_ids(query, limited, [kind], limit)[kind]
 
     return lookup
 
@@ -543,7 +555,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 customers,
                 match,
                 exact,
-                _customer_ids_exact(query, limited),
+                _exact_ids_of(query, limited, "customer"),
                 hidden=None if filters else _hidden(policy.customers_hidden, actor),
             )
         )
@@ -562,7 +574,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 dossiers,
                 match,
                 exact,
-                _dossier_ids_exact(query),
+                _exact_ids_of(query, limited, "dossier"),
                 hidden=None if filters else _hidden(policy.dossiers_hidden, actor),
             )
         )
@@ -717,6 +729,7 @@ def _page(
     narrow: bool,
     score: Callable[[Any], _Rank],
     first: list[int] | None = None,
+    first_exact: list[int] | None = None,
 ) -> tuple[int, bool, list[tuple[int, list[str], Any]]]:
     """The count and the first PAGE of one kind, best first, in a few bounded queries.
 
@@ -732,7 +745,7 @@ def _page(
 
     Id lists go to the database as one parameter (bulk.id_list): the ORM would prepare
     a thousand ids one by one, and the policy query is compiled once."""
-    pool, capped = _pool(matches, query, CAP, first)
+    pool, capped = _pool(matches, query, CAP, first, first_exact)
     if not pool:
         return 0, False, []
     found = _visible_rows(matches, pool)
@@ -760,13 +773,19 @@ def _best(objects: list[Any], score: Callable[[Any], _Rank]) -> list[tuple[int, 
 
 
 def _pool(
-    matches: Matches, query: _Query, depth: int, ids: list[int] | None = None
+    matches: Matches,
+    query: _Query,
+    depth: int,
+    ids: list[int] | None = None,
+    exact: list[int] | None = None,
 ) -> tuple[list[int], bool]:
-    """Up to `depth` matches from the index (`ids` when already read) and up to `depth`
-    exact hits, exact hits first, then the newest; and whether there were more."""
+    """Up to `depth` matches from the index and up to `depth` exact hits (`ids` and
+    `exact` when already read: depth + 1 of them), exact hits first, then the newest; and
+    whether there were more."""
     if ids is None:
         ids = index.candidates(matches.kind, query.terms, depth)
-    exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
+    if exact is None:
+        exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
     capped = len(ids) >= depth or len(exact) > depth
     seen = set(exact[:depth])
     return exact[:depth] + [pk for pk in ids if pk not in seen], capped
@@ -851,10 +870,14 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
         return [texts.get(id(r)) or texts.setdefault(id(r), str(r)) for r in reasons]
 
     first = index.candidates_many([m.kind for m in found.kinds], query.terms, CAP)
+    with_exact = [m.kind for m in found.kinds if m.exact_ids is not None]
+    first_exact = _exact_ids(query, found.limited, with_exact, CAP + 1)
     for matches in found.kinds:
         score, show = _KINDS[matches.kind]
         scorer = functools.partial(score, query, found.limited)
-        count, more, rows = _page(matches, query, narrow, scorer, first[matches.kind])
+        count, more, rows = _page(
+            matches, query, narrow, scorer, first[matches.kind], first_exact.get(matches.kind)
+        )
         hits = [show(actor, obj, query, found.limited, (s, said(r))) for s, r, obj in rows]
         result.groups.append(Group(matches.kind, matches.label, count, hits, more))
     return result

@@ -122,6 +122,29 @@ def test_the_policy_querysets_are_built_only_when_asked(
     assert "alice" not in built and "bob" in built
 
 
+def test_the_exact_hits_of_every_kind_are_looked_up_in_one_statement(
+    alice: Any, bob: Any, bobs_customer: Any, car_dossier: Any
+) -> None:
+    """Exact name, number and archive-number hits (ranked first) come from one UNION of
+    indexed lookups for customers and dossiers, not a round trip each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rebuild_index()
+    for query in (bobs_customer.name, bobs_customer.mobile, car_dossier.archive_number):
+        with CaptureQueriesContext(connection) as queries:
+            result = search(alice, query)
+        lookups = [q["sql"] for q in queries.captured_queries if "ORDER BY id DESC" in q["sql"]]
+        assert len(lookups) == 1, (query, lookups)
+        first = {g.kind: g.hits[0].pk for g in result.groups if g.hits}
+        if query == car_dossier.archive_number:
+            assert first["dossier"] == car_dossier.pk
+        else:
+            assert first["customer"] == bobs_customer.pk, query
+        if query == bobs_customer.name:  # the customer's dossiers rank first too
+            assert first["dossier"] == car_dossier.pk
+
+
 def test_rows_read_with_the_sql_compiled_once_equal_the_orms(
     bob: Any, bobs_customer: Any, car_dossier: Any
 ) -> None:
