@@ -179,9 +179,13 @@ def _append(actor: User | None, events: list[Event]) -> list[tuple[Any, dict[str
             }
             entry["entry_hash"] = prev = _digest(entry)
             entries.append(entry)
-        keys = bulk.insert_rows(AuditEntry, _COLUMNS, [_ROW(entry) for entry in entries])
-        with connection.cursor() as cursor:
-            cursor.execute(_HEAD_UPDATE, [seq, prev])
+        # The head moves with the entries: on PostgreSQL in the same statement.
+        keys = bulk.insert_rows(
+            AuditEntry,
+            _COLUMNS,
+            [_ROW(entry) for entry in entries],
+            also=(_HEAD_UPDATE, [seq, prev]),
+        )
     return list(zip(keys, entries, strict=True))
 
 

@@ -167,11 +167,20 @@ COPY_FROM = 50
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    also: tuple[str, list[Any]] | None = None,
 ) -> list[Any]:
     """INSERT rows given as values, in the order of `fields` (attribute names: actor_id,
     not actor), which must be every column but the primary key; return the new primary
-    keys in row order. For bulk services that need no model instances."""
+    keys in row order. For bulk services that need no model instances.
+
+    `also`: one more data-modifying statement (an UPDATE, with its parameters) that must
+    happen with the insert. On PostgreSQL a single INSERT takes it as its WITH clause,
+    so both are one round trip (the audit trail's head, with every audited action);
+    otherwise it runs after the rows are in."""
     meta = model._meta
     pk = meta.pk
     if pk is None:
@@ -195,13 +204,31 @@ def insert_rows(
             prepared.append(values)
         rows = prepared
     if not rows:
-        return []
-    if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
-        return _copy(meta.db_table, str(pk.column), [str(f.column) for f in columns], rows)
+        keys: list[Any] = []
+    elif connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
+        keys = _copy(meta.db_table, str(pk.column), [str(f.column) for f in columns], rows)
+    else:
+        keys = _insert(meta.db_table, str(pk.column), [str(f.column) for f in columns], rows, also)
+        also = None  # sent with the INSERT
+    if also is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*also)
+    return keys
+
+
+def _insert(
+    table: str,
+    pk: str,
+    columns: list[str],
+    rows: Sequence[Sequence[Any]],
+    also: tuple[str, list[Any]] | None,
+) -> list[Any]:
+    """INSERT … RETURNING in statements of as many rows as the database takes; `also`
+    goes with the only one (PostgreSQL: as its WITH clause) or after the last."""
     quote = connection.ops.quote_name
     # Table and column names come from the model, quoted; values are all parameters.
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608
-        quote(meta.db_table), ", ".join(quote(str(f.column)) for f in columns)
+        quote(table), ", ".join(quote(name) for name in columns)
     )
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     step = _rows_per_statement(len(columns))
@@ -210,11 +237,17 @@ def insert_rows(
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
             params = [value for row in chunk for value in row]
-            sql = head + ", ".join([one] * len(chunk)) + f" RETURNING {quote(str(pk.column))}"
+            sql = head + ", ".join([one] * len(chunk)) + f" RETURNING {quote(pk)}"
+            if also is not None and len(rows) <= step and connection.vendor == "postgresql":
+                sql = f"WITH also AS ({also[0]}) {sql}"
+                params = [*also[1], *params]
+                also = None
             cursor.execute(sql, params)
             # Keys are handed out in VALUES order, ascending within one statement on both
             # databases; RETURNING's own row order is not promised, so sort.
             keys += sorted(row[0] for row in cursor.fetchall())
+        if also is not None:
+            cursor.execute(*also)
     return keys
 
 

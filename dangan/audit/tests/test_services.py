@@ -28,6 +28,24 @@ def test_it_chains_each_entry_to_the_previous(alice: Any) -> None:
     assert list(audit_verify()) == []
 
 
+def test_the_head_moves_with_the_entry_in_one_statement_on_postgresql(alice: Any) -> None:
+    """An audited action (every search is one) locks the head, then inserts its entry
+    and moves the head: on PostgreSQL both in one statement (a WITH clause), elsewhere
+    two. Either way the head names the last entry, and the chain verifies."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    audit_record(actor=alice, action="first")
+    with CaptureQueriesContext(connection) as queries:
+        entry = audit_record(actor=alice, action="search", detail={"q": "王伟"})
+    head = AuditHead.objects.get(pk=1)
+    assert (head.last_seq, head.last_hash) == (entry.seq, entry.entry_hash)
+    writes = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" not in q["sql"]]
+    writes = [sql for sql in writes if sql.split()[0] in ("INSERT", "UPDATE", "WITH")]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2), writes
+    assert list(audit_verify()) == []
+
+
 def test_it_detects_an_edited_entry(alice: Any) -> None:
     _trail(alice)
     victim = AuditEntry.objects.order_by("seq")[2]

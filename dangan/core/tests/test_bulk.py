@@ -37,7 +37,7 @@ def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order(
 
     from django.utils import timezone
 
-    from dangan.audit.models import AuditEntry
+    from dangan.audit.models import AuditEntry, AuditHead
     from dangan.core.bulk import COPY_FROM, insert_rows
 
     assert (count < COPY_FROM) == (count == 3)
@@ -52,7 +52,11 @@ def test_insert_rows_stores_values_as_the_orm_would_and_returns_keys_in_order(
         for i in range(count)
     ]  # fmt: skip
     rows = [[entry[c] for c in columns] for entry in entries]
-    keys = insert_rows(AuditEntry, columns, rows)
+    # With one more statement that must go with the rows (the audit head's update).
+    AuditHead.objects.get_or_create(pk=1)
+    head_moves = ("UPDATE audit_audithead SET last_seq = %s WHERE id = 1", [count])
+    keys = insert_rows(AuditEntry, columns, rows, also=head_moves)
+    assert AuditHead.objects.get(pk=1).last_seq == count
     stored = {e.pk: e for e in AuditEntry.objects.filter(pk__in=keys)}
     assert [stored[k].seq for k in keys] == [1000 + i for i in range(count)]
     assert stored[keys[2]].detail == {"n": 2, "q": '引号"', "d": None}
