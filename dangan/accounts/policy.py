@@ -206,23 +206,7 @@ def dossiers_hidden(actor: Actor, ids: Any, *, action: str = perms.DOSSIER_VIEW)
     above = levels_above_clearance(actor)
     if not above:
         return set()
-    return _ungranted(actor, action, _dossiers_at(above, ids))
-
-
-def dossiers_hidden_by_level(
-    actor: Actor, levels: dict[int, str], *, action: str = perms.DOSSIER_VIEW
-) -> set[int] | None:
-    """dossiers_hidden for dossiers whose confidentiality the caller has read already
-    ({dossier id: level}; the search reads it with its document candidates): no query,
-    but for the grants of those above the actor's clearance."""
-    if not (sees_all_customers(actor) and _reaches_dossiers(actor, action)):
-        return None
-    above = set(levels_above_clearance(actor))
-    return _ungranted(actor, action, {pk for pk, level in levels.items() if level in above})
-
-
-def _ungranted(actor: Actor, action: str, hidden: set[int]) -> set[int]:
-    """Those of `hidden` that no grant in force opens for `action`."""
+    hidden = _dossiers_at(above, ids)
     if hidden:  # seldom: only then are the grants worth a query
         granted = active_grants(actor, "dossier", action).filter(object_id__in=hidden)
         hidden -= set(granted.values_list("object_id", flat=True))

@@ -196,25 +196,18 @@ def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
     return RawSQL(*match)  # noqa: S611 - bound parameters, constant SQL
 
 
-def document_dossiers(ids: Sequence[int]) -> list[tuple[int, int, str]]:
-    """(document id, dossier id, the dossier's confidentiality) of the documents among
-    `ids`, in one plain query: what the policy needs to check them (documents are seen
-    through their dossiers)."""
+def document_dossiers(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(document id, dossier id) of the documents among `ids`, in one plain query."""
     if not ids:
         return []
-    from dangan.archives.models import Dossier
     from dangan.documents.models import Document
 
-    documents = connection.ops.quote_name(Document._meta.db_table)
-    dossiers = connection.ops.quote_name(Dossier._meta.db_table)
+    table = connection.ops.quote_name(Document._meta.db_table)
     listed = bulk.id_list(ids)
-    sql = (
-        f"SELECT doc.id, doc.dossier_id, d.confidentiality FROM {documents} doc "  # noqa: S608
-        f"JOIN {dossiers} d ON d.id = doc.dossier_id WHERE doc.id IN ({listed.sql})"
-    )
+    sql = f"SELECT id, dossier_id FROM {table} WHERE id IN ({listed.sql})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, listed.params)
-        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:

@@ -386,11 +386,9 @@ class Matches:
     # IN (subquery) leads SQLite to scan every visible dossier's documents.
     dossiers: QuerySet[Any] | None = None
     # Where the policy can tell without reading them (policy.customers_hidden and
-    # dossiers_hidden, no filters): which of the given ids the actor may not see, or
-    # None when the policy query must be asked after all. Documents: which of their
-    # dossiers, given as {dossier id: confidentiality} (policy.dossiers_hidden_by_level:
-    # read with the documents' dossier ids, in the same statement).
-    hidden: Callable[[Any], set[int] | None] | None = None
+    # dossiers_hidden, no filters): which of the given ids (documents: their dossiers')
+    # the actor may not see, or None when the policy query must be asked after all.
+    hidden: Callable[[list[int]], set[int] | None] | None = None
 
     @property
     def queryset(self) -> QuerySet[Any]:
@@ -604,9 +602,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 dossiers=dossiers,
                 hidden=None
                 if filters
-                else functools.partial(
-                    policy.dossiers_hidden_by_level, actor, action=perms.DOCUMENT_VIEW
-                ),
+                else _hidden(policy.dossiers_hidden, actor, action=perms.DOCUMENT_VIEW),
             )
         )
     return found
@@ -802,11 +798,9 @@ def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
     without reading them (`hidden`). Documents: None (a text is long, and documents are
     checked through their dossiers). _page reads the rows of the few it shows."""
     if matches.dossiers is not None:
-        found = index.document_dossiers(ids)
-        pairs = [(pk, dossier) for pk, dossier, _level in found]
+        pairs = index.document_dossiers(ids)
         dossier_ids = list({d for _pk, d in pairs})
-        levels = {dossier: level for _pk, dossier, level in found}
-        hidden = matches.hidden(levels) if matches.hidden else None
+        hidden = matches.hidden(dossier_ids) if matches.hidden else None
         if hidden is None:
             allowed = set(
                 matches.dossiers.filter(pk__in=bulk.id_list(dossier_ids))

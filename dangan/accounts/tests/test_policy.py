@@ -145,10 +145,6 @@ class TestConfidentialityAndGrants:
                 continue
             for action in (perms.DOSSIER_VIEW, perms.DOCUMENT_VIEW):
                 hidden = policy.dossiers_hidden(user, ids, action=action)
-                # The same, from levels read already (the search's document candidates).
-                levels = {d.pk: d.confidentiality for d in (secret_dossier, plain)}
-                by_level = policy.dossiers_hidden_by_level(user, levels, action=action)
-                assert by_level == hidden, persona
                 if not policy.sees_all_customers(user):
                     assert hidden is None, persona  # scoped: dossiers_for must be asked
                 if hidden is None:
@@ -160,12 +156,8 @@ class TestConfidentialityAndGrants:
         # The search hands the ids over as one parameter (an id-list subquery).
         assert policy.dossiers_hidden(alice, id_list(ids)) == {secret_dossier.pk}
         assert policy.dossiers_hidden(alice, []) == set()
-        levels = {secret_dossier.pk: secret_dossier.confidentiality}
-        assert policy.dossiers_hidden_by_level(alice, levels) == {secret_dossier.pk}
         grant_in_force(alice, secret_dossier)
         assert policy.dossiers_hidden(alice, ids) == set()
-        levels = {secret_dossier.pk: secret_dossier.confidentiality}
-        assert policy.dossiers_hidden_by_level(alice, levels) == set()
 
     def test_dossier_counts_of_listed_customers_agree_with_dossiers_for(
         self, world: dict[str, Any], secret_dossier: Any
