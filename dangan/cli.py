@@ -109,6 +109,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from dangan.circulation.tasks import schedule_reminders
+    from dangan.importer.services import import_index_pending
 
     def daily() -> None:
         # Reminders are sent at most once per loan and day, so queueing every few hours
@@ -119,6 +120,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             if stop.is_set():
                 return
 
+    # The search entries an import killed before writing them (and never resumed) owes.
+    import_index_pending()
     stop = threading.Event()
     threading.Thread(target=daily, name="dangan-reminders", daemon=True).start()
     try:

@@ -71,6 +71,11 @@ class ImportBatch(models.Model):
     last_row = models.PositiveIntegerField()
     committed = models.BooleanField(default=False)
     rows = models.JSONField(default=list)
+    # False from the commit of a committed batch until its rows' search entries are
+    # written: they follow the commit (on PostgreSQL from a thread of their own, a few
+    # batches behind), so a process killed in between leaves it False, and
+    # services.import_index_pending writes them.
+    indexed = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["job", "number"]

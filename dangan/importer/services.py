@@ -675,10 +675,8 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
     resume_after = kept[-1].last_row if kept else 0
     if kept:
         # The index entries of the last committed batches may not have been written
-        # before the process died (they follow the commit): write them all again.
-        search_services.index_customers(
-            [row["customer"] for done in kept for row in done.rows if "customer" in row]
-        )
+        # before the process died (they follow the commit).
+        _index_batches([done for done in kept if not done.indexed])
     job.status = ImportJob.Status.RUNNING
     job.error = ""
     job.processed_rows = sum(b.last_row - b.first_row + 1 for b in kept)
@@ -728,6 +726,32 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
     if progress:
         progress(job)
     return job
+
+
+def _batch_indexed(batch_id: int) -> None:
+    ImportBatch.objects.filter(pk=batch_id).update(indexed=True)
+
+
+def _index_batches(batches: list[ImportBatch]) -> None:
+    """Write the search entries of these committed batches' customers, and note it."""
+    customers = [row["customer"] for done in batches for row in done.rows if "customer" in row]
+    search_services.index_customers(customers)
+    ImportBatch.objects.filter(pk__in=[done.pk for done in batches]).update(indexed=True)
+
+
+def import_index_pending() -> int:
+    """Write the search entries that a dead import never wrote: those of the committed
+    batches of jobs not running (failed, or killed: running without progress for
+    STALE_AFTER) whose entries were still to follow their commit. `dangan worker` (which
+    `dangan serve` starts) calls it as it starts, so the customers of an import killed
+    and never resumed are found again. Returns how many batches it indexed."""
+    live = ImportJob.objects.filter(
+        status=ImportJob.Status.RUNNING, updated_at__gte=timezone.now() - STALE_AFTER
+    )
+    pending = list(ImportBatch.objects.filter(committed=True, indexed=False).exclude(job__in=live))
+    if pending:
+        _index_batches(pending)
+    return len(pending)
 
 
 def _after(
@@ -863,14 +887,17 @@ def _record_batch(
     *,
     committed: bool,
 ) -> None:
-    ImportBatch.objects.create(
+    batch = ImportBatch.objects.create(
         job=job,
         number=number,
         first_row=rows[0][0],
         last_row=rows[-1][0],
         committed=committed,
         rows=report,
+        indexed=not committed,
     )
+    if committed:  # after the rows' own index writes, queued before it
+        search_services.index_after_commit(_batch_indexed, batch.pk)
     job.processed_rows += len(rows)
     job.error_rows += batch_counts["error"]
     if committed:

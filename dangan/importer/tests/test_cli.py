@@ -32,3 +32,33 @@ def test_it_exports_from_the_command_line(tmp_path: Path, alice: Any, capsys: An
     assert main(["export", "customers", "-o", str(target), "--user", "alice"]) == 0
     assert target.stat().st_size > 0
     assert "已导出 0 行" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_writes_the_entries_a_killed_import_owes_as_it_starts(
+    tmp_path: Path, alice: Any, monkeypatch: Any
+) -> None:
+    """`dangan worker` (started by `dangan serve`) first writes the search entries of
+    committed batches that a dead, never resumed import still owed, then runs tasks."""
+    from django.core import management
+
+    from dangan.circulation import tasks
+    from dangan.importer.models import ImportBatch, ImportJob
+    from dangan.importer.services import import_job_create, import_run
+    from dangan.search import index
+    from dangan.search.tests.test_search import count
+
+    rows = [["姓名", "手机"], ["诸葛亮", "13900139000"], ["诸葛瑾", "13900139001"]]
+    path = tmp_path / "客户.xlsx"
+    path.write_bytes(xlsx_bytes(rows))
+    job = import_run(job=import_job_create(actor=alice, path=path, dry_run=False))
+    index.clear()  # killed after the commit, before the entries were written
+    ImportBatch.objects.filter(job=job).update(indexed=False)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED)
+    assert count(alice, "诸葛", "customer") == 0
+    ran: list[str] = []
+    monkeypatch.setattr(management, "call_command", lambda name, **options: ran.append(name))
+    monkeypatch.setattr(tasks, "schedule_reminders", lambda: None)  # not this test's
+    assert main(["worker"]) == 0
+    assert ran == ["db_worker"]
+    assert count(alice, "诸葛", "customer") == 2

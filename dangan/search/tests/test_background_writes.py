@@ -12,14 +12,16 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from dangan.core.identifiers import make_resident_id
 from dangan.customers.models import Customer
+from dangan.importer.models import ImportBatch
 from dangan.importer.services import import_job_create, import_run
 from dangan.importer.tests.helpers import xlsx_bytes
-from dangan.search import services
+from dangan.search import index, services
 from dangan.search.models import SearchEntry
-from dangan.search.tests.test_search import first
+from dangan.search.tests.test_search import count, first
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,7 +130,10 @@ def test_a_resumed_import_writes_the_entries_its_dead_run_may_have_lost(
     monkeypatch.setattr(importer, "_create_rows", dies_in_the_second_batch)
     job = import_run(job=job, batch_size=6)
     assert job.status == job.Status.FAILED and job.committed_rows == 6
-    SearchEntry.objects.all().delete()  # as if the first batch's index write never ran
+    assert ImportBatch.objects.get(job=job, committed=True).indexed
+    # As if the process died before the first batch's index write ran.
+    index.clear()
+    ImportBatch.objects.filter(job=job).update(indexed=False)
     monkeypatch.setattr(importer, "_create_rows", real)
     job = importer.import_job_resume(actor=alice, job=job)
     job = import_run(job=job, batch_size=6)
@@ -139,3 +144,42 @@ def test_a_resumed_import_writes_the_entries_its_dead_run_may_have_lost(
     assert sorted(row["customer"] for row in created) == sorted(
         Customer.objects.values_list("pk", flat=True)
     )
+    assert all(ImportBatch.objects.filter(job=job).values_list("indexed", flat=True))
+
+
+def test_the_entries_a_killed_import_owes_are_written_without_a_resume(
+    tmp_path: Path, alice: Any
+) -> None:
+    """A committed batch notes when its rows' entries are written (they follow its
+    commit). A process killed in between leaves the note unset: import_index_pending
+    (`dangan worker` calls it as it starts) writes them for jobs that no longer run, and
+    leaves a job that still runs alone."""
+    from dangan.importer import services as importer
+    from dangan.importer.models import ImportJob
+
+    rng = random.Random(13)  # noqa: S311
+    rows = [["姓名", "身份证号"]]
+    for i in range(8):
+        rows.append([f"欧阳{i}", make_resident_id(rng, birth=datetime.date(1971, 3, 1 + i))])
+    path = tmp_path / "客户.xlsx"
+    path.write_bytes(xlsx_bytes(rows))
+    job = import_run(job=import_job_create(actor=alice, path=path, dry_run=False), batch_size=4)
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert list(ImportBatch.objects.filter(job=job).values_list("indexed", flat=True)) == [
+        True,
+        True,
+    ]
+    assert importer.import_index_pending() == 0
+    # Killed after both commits, before the entries were written; still "running".
+    index.clear()
+    ImportBatch.objects.filter(job=job).update(indexed=False)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    assert importer.import_index_pending() == 0  # it may still be running: left alone
+    assert count(alice, "欧阳", "customer") == 0  # not found by a part of the name
+    ImportJob.objects.filter(pk=job.pk).update(
+        updated_at=timezone.now() - importer.STALE_AFTER - datetime.timedelta(seconds=1)
+    )
+    assert importer.import_index_pending() == 2
+    assert SearchEntry.objects.filter(kind=SearchEntry.Kind.CUSTOMER).count() == 8
+    assert count(alice, "欧阳", "customer") == 8
+    assert importer.import_index_pending() == 0
