@@ -104,6 +104,17 @@ def test_an_import_has_indexed_every_row_when_it_returns(tmp_path: Path, alice: 
     assert first(alice, "13900000029", "customer") == "欧阳十29"
 
 
+def _sheet(tmp_path: Path, surname: str, count: int) -> Path:
+    """A sheet of `count` new individuals named surname + number, with valid ID numbers."""
+    rng = random.Random(surname)  # noqa: S311
+    rows = [["姓名", "身份证号"]]
+    for i in range(count):
+        rows.append([f"{surname}{i}", make_resident_id(rng, birth=datetime.date(1970, 2, 1 + i))])
+    path = tmp_path / "客户.xlsx"
+    path.write_bytes(xlsx_bytes(rows))
+    return path
+
+
 def test_a_resumed_import_writes_the_entries_its_dead_run_may_have_lost(
     tmp_path: Path, alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,12 +122,7 @@ def test_a_resumed_import_writes_the_entries_its_dead_run_may_have_lost(
     between leaves that batch's customers unindexed. Resuming writes them again."""
     from dangan.importer import services as importer
 
-    rng = random.Random(12)  # noqa: S311
-    rows = [["姓名", "身份证号"]]
-    for i in range(12):
-        rows.append([f"司马{i}", make_resident_id(rng, birth=datetime.date(1970, 2, 1 + i))])
-    path = tmp_path / "客户.xlsx"
-    path.write_bytes(xlsx_bytes(rows))
+    path = _sheet(tmp_path, "司马", 12)
     job = import_job_create(actor=alice, path=path, dry_run=False)
     real = importer._create_rows
     calls: list[int] = []
@@ -157,12 +163,7 @@ def test_the_entries_a_killed_import_owes_are_written_without_a_resume(
     from dangan.importer import services as importer
     from dangan.importer.models import ImportJob
 
-    rng = random.Random(13)  # noqa: S311
-    rows = [["姓名", "身份证号"]]
-    for i in range(8):
-        rows.append([f"欧阳{i}", make_resident_id(rng, birth=datetime.date(1971, 3, 1 + i))])
-    path = tmp_path / "客户.xlsx"
-    path.write_bytes(xlsx_bytes(rows))
+    path = _sheet(tmp_path, "欧阳", 8)
     job = import_run(job=import_job_create(actor=alice, path=path, dry_run=False), batch_size=4)
     assert job.status == ImportJob.Status.DONE, job.error
     assert list(ImportBatch.objects.filter(job=job).values_list("indexed", flat=True)) == [
