@@ -467,8 +467,8 @@ def _exact_lookups(query: _Query, limited: bool, kinds: list[str], limit: int) -
     A name is in the index too, so its exact hits are needed for ranking only (the first
     CANDIDATES); identity numbers are not, so their hits are counted from here. Archive
     numbers and customer names are in the index as well: for dossiers these lookups only
-    rank the exact hits first. Each is a lookup on one indexed column (an OR across a
-    join, or with an IN (subquery), would scan every dossier)."""
+    rank the exact hits first. The lookups stay apart, each on indexed columns: one OR of
+    them across a join, or with an IN (subquery), would scan every dossier."""
     lookups: list[_Lookup] = []
     few = min(limit, CANDIDATES)
     named = _may_be_name(query)
