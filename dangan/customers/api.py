@@ -16,7 +16,7 @@ from dangan.audit.services import audit_record
 from dangan.core.api import id_param, paginated, resolve, text_param
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of
-from dangan.customers import selectors, services
+from dangan.customers import services
 from dangan.customers.models import Customer, RelatedPerson
 
 
@@ -127,9 +127,7 @@ class CustomerListApi(APIView):
         }
         for key in ("owner", "department"):
             filters[key] = id_param(request, key)
-        if filters.get("q"):
-            audit_record(actor=actor_of(request), action="search", detail={"q": filters["q"]})
-        customers = selectors.customer_list(request.user, filters=filters)
+        customers = services.customers_search(actor=actor_of(request), filters=filters)
         return paginated(self, request, customers, lambda c: customer_out(request.user, c))
 
     @extend_schema(request=CustomerInput, responses={201: CustomerOutput})

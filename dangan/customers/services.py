@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from dangan.accounts.models import Department, Role, User
 from dangan.audit.services import Event, audit_record, audit_record_many
 from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
+from dangan.customers import selectors
 from dangan.customers.models import Customer, RelatedPerson
 from dangan.search import services as search_services
 
@@ -215,6 +217,16 @@ def _created_event(customer: Customer) -> Event:
             "uscc_override": bool(customer.uscc_override_reason),
         },
     )
+
+
+def customers_search(*, actor: User, filters: dict[str, Any]) -> QuerySet[Customer]:
+    """The customers the actor may see that match `filters` (customer_list). A query in
+    the list's filter box is a search, and every search is in the audit trail (SPEC C7),
+    whether it comes from the page or the API."""
+    query = str(filters.get("q") or "").strip()
+    if query:
+        audit_record(actor=actor, action="search", detail={"q": query[:200]})
+    return selectors.customer_list(actor, filters=filters)
 
 
 @transaction.atomic

@@ -31,10 +31,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             del form.fields[name]
         form.fields["q"].widget.attrs["placeholder"] = _("客户名称或拼音首字母")
     filters = form.cleaned_data if form.is_valid() else {}
-    customers = selectors.customer_list(request.user, filters=filters)
+    customers = services.customers_search(actor=actor_of(request), filters=filters)
     page = Paginator(customers, 30).get_page(request.GET.get("page"))
-    if filters.get("q"):
-        audit_record(actor=actor_of(request), action="search", detail={"q": filters["q"][:200]})
     return render(
         request,
         "customers/list.html",

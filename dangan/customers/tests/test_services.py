@@ -260,3 +260,25 @@ def test_identity_lookup_names_the_hash_column_of_a_whole_id_or_its_tail() -> No
         )
     assert identity_lookup("02X") is None and identity_lookup("1234567") is None
     assert identity_lookup("X002") is None  # X only as the check character
+
+
+def test_a_list_query_is_a_search_in_the_audit_trail_once_cut_and_trimmed(
+    bob: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """customers_search (the list page and GET /api/v1/customers/ both call it) records a
+    query as one "search" entry; a list without a query records nothing."""
+    from dangan.audit.models import AuditEntry
+    from dangan.customers.services import customers_search
+
+    with django_capture_on_commit_callbacks(execute=True):  # its index entry
+        mine = customer_create(actor=bob, kind="individual", name="王建国")
+    before = AuditEntry.objects.filter(action="search").count()
+    assert list(customers_search(actor=bob, filters={})) == [mine]
+    assert AuditEntry.objects.filter(action="search").count() == before
+    found = customers_search(actor=bob, filters={"q": "  王建国  "})
+    assert list(found) == [mine]
+    long = "王" * 500
+    assert list(customers_search(actor=bob, filters={"q": long})) == []
+    entries = list(AuditEntry.objects.filter(action="search").order_by("seq"))[before:]
+    assert [e.detail["q"] for e in entries] == ["王建国", "王" * 200]
+    assert {e.actor_id for e in entries} == {bob.pk}
