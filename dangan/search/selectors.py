@@ -430,27 +430,22 @@ def _may_be_name(query: _Query) -> bool:
     return not query.raw.isdigit()
 
 
-def _numbers_where(query: _Query, limited: bool) -> tuple[str, list[Any]] | None:
-    """Exact customer hits by number, on indexed columns: identity hashes and mobile."""
+def _numbers(query: _Query, limited: bool) -> list[tuple[str, str]]:
+    """Exact customer hits by number, as (indexed column, value): the identity hash the
+    query stands for, and the mobile; none for field-limited searches."""
     if limited:
-        return None
-    where: list[str] = []
-    params: list[Any] = []
-    if query.identity is not None:
-        column, lookup = query.identity  # a column name of identity_lookup's, not input
-        where.append(f"{column} = %s")
-        params.append(lookup)
+        return []
+    numbers = [query.identity] if query.identity is not None else []
     if _DIGITS.match(query.norm):
-        where.append("mobile = %s")
-        params.append(query.norm)
-    return (" OR ".join(where), params) if where else None
+        numbers.append(("mobile", query.norm))
+    return numbers
 
 
 def _customers_exact(query: _Query, limited: bool) -> Q:
     """Exact customer hits, all on indexed columns: identity hashes, name, mobile."""
-    exact = _by_identity(query, limited)
-    if not limited and _DIGITS.match(query.norm):
-        exact |= Q(mobile=query.norm)
+    exact = Q(pk__in=[])
+    for column, value in _numbers(query, limited):
+        exact |= Q(**{column: value})
     if _may_be_name(query):
         exact |= Q(name=query.raw)
     return exact
@@ -475,9 +470,12 @@ def _exact_lookups(query: _Query, limited: bool, kinds: list[str], limit: int) -
     if "customer" in kinds:
         if named:
             lookups.append(("customer", Customer, "name = %s", [query.raw], few))
-        numbers = _numbers_where(query, limited)
-        if numbers is not None:
-            lookups.append(("customer", Customer, *numbers, limit))
+        numbers = _numbers(query, limited)
+        if numbers:
+            # Column names are identity_lookup's and "mobile", never input.
+            where = " OR ".join(f"{column} = %s" for column, _value in numbers)
+            values = [value for _column, value in numbers]
+            lookups.append(("customer", Customer, where, values, limit))
     if "dossier" in kinds:
         lookups.append(("dossier", Dossier, "archive_number = %s", [query.norm], few))
         if named:
