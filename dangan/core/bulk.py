@@ -208,8 +208,9 @@ def insert_rows(
     elif connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
         keys = _copy(meta.db_table, str(pk.column), [str(f.column) for f in columns], rows)
     else:
-        keys = _insert(meta.db_table, str(pk.column), [str(f.column) for f in columns], rows, also)
-        also = None  # sent with the INSERT
+        keys, also = _insert(
+            meta.db_table, str(pk.column), [str(f.column) for f in columns], rows, also
+        )
     if also is not None:
         with connection.cursor() as cursor:
             cursor.execute(*also)
@@ -222,9 +223,9 @@ def _insert(
     columns: list[str],
     rows: Sequence[Sequence[Any]],
     also: tuple[str, list[Any]] | None,
-) -> list[Any]:
-    """INSERT … RETURNING in statements of as many rows as the database takes; `also`
-    goes with the only one (PostgreSQL: as its WITH clause) or after the last."""
+) -> tuple[list[Any], tuple[str, list[Any]] | None]:
+    """INSERT … RETURNING in statements of as many rows as the database takes; the keys,
+    and `also` unless it went with the only statement (PostgreSQL: its WITH clause)."""
     quote = connection.ops.quote_name
     # Table and column names come from the model, quoted; values are all parameters.
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608
@@ -246,9 +247,7 @@ def _insert(
             # Keys are handed out in VALUES order, ascending within one statement on both
             # databases; RETURNING's own row order is not promised, so sort.
             keys += sorted(row[0] for row in cursor.fetchall())
-        if also is not None:
-            cursor.execute(*also)
-    return keys
+    return keys, also
 
 
 def _copy(table: str, pk: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
