@@ -734,6 +734,8 @@ def _batch_indexed(batch_id: int) -> None:
 
 def _index_batches(batches: list[ImportBatch]) -> None:
     """Write the search entries of these committed batches' customers, and note it."""
+    if not batches:
+        return
     customers = [row["customer"] for done in batches for row in done.rows if "customer" in row]
     search_services.index_customers(customers)
     ImportBatch.objects.filter(pk__in=[done.pk for done in batches]).update(indexed=True)
@@ -749,8 +751,7 @@ def import_index_pending() -> int:
         status=ImportJob.Status.RUNNING, updated_at__gte=timezone.now() - STALE_AFTER
     )
     pending = list(ImportBatch.objects.filter(committed=True, indexed=False).exclude(job__in=live))
-    if pending:
-        _index_batches(pending)
+    _index_batches(pending)
     return len(pending)
 
 
