@@ -130,6 +130,28 @@ def audit_record(
     return AuditEntry.from_db(connection.alias, ["id", *_COLUMNS], [pk, *_ROW(values)])
 
 
+SEARCH_QUERY_CHARS = 200  # of a search's query kept in its entry
+
+
+def filters_detail(filters: dict[str, Any]) -> dict[str, str]:
+    """The filters of a search or an export as an audit detail: those used, objects (an
+    owner, a department) by their id."""
+    return {k: str(getattr(v, "pk", v)) for k, v in filters.items() if v not in (None, "")}
+
+
+def audit_search(*, actor: User | None, query: str, filters: dict[str, Any]) -> None:
+    """Record a search (every search is, SPEC C7): its query, trimmed and cut, and the
+    other filters used. Nothing without a query: a filtered list is not a search."""
+    query = query.strip()
+    if not query:
+        return
+    detail: dict[str, Any] = {"q": query[:SEARCH_QUERY_CHARS]}
+    used = filters_detail({k: v for k, v in filters.items() if k != "q"})
+    if used:
+        detail["filters"] = used
+    audit_record(actor=actor, action="search", detail=detail)
+
+
 def audit_record_many(*, actor: User | None, events: list[Event]) -> None:
     """Append several entries of one actor under one lock of the head row, as one insert
     (bulk services: an import batch writes one entry per row at the cost of one)."""

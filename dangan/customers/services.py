@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
-from dangan.audit.services import Event, audit_record, audit_record_many
+from dangan.audit.services import Event, audit_record, audit_record_many, audit_search
 from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
 from dangan.customers import selectors
@@ -223,9 +223,7 @@ def customers_search(*, actor: User, filters: dict[str, Any]) -> QuerySet[Custom
     """The customers the actor may see that match `filters` (customer_list). A query in
     the list's filter box is a search, and every search is in the audit trail (SPEC C7),
     whether it comes from the page or the API."""
-    query = str(filters.get("q") or "").strip()
-    if query:
-        audit_record(actor=actor, action="search", detail={"q": query[:200]})
+    audit_search(actor=actor, query=str(filters.get("q") or ""), filters=filters)
     return selectors.customer_list(actor, filters=filters)
 
 

@@ -23,7 +23,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives import selectors as archive_selectors
 from dangan.archives.models import Dossier
-from dangan.audit.services import audit_record
+from dangan.audit.services import audit_record, filters_detail
 from dangan.core.errors import ApplicationError
 from dangan.customers import selectors as customer_selectors
 from dangan.customers.models import Customer
@@ -80,10 +80,6 @@ def _write(sheets: list[_Sheet]) -> tuple[IO[bytes], list[int]]:
 def _workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> tuple[IO[bytes], int]:
     out, counts = _write([_Sheet(title, headers, rows)])
     return out, counts[0]
-
-
-def _filters_detail(filters: dict[str, Any]) -> dict[str, str]:
-    return {k: str(getattr(v, "pk", v)) for k, v in filters.items() if v not in (None, "")}
 
 
 Columns = tuple[list[str], Callable[[Any], list[Any]]]
@@ -225,7 +221,7 @@ def search_xlsx(*, actor: User, raw: str, filters: dict[str, Any]) -> tuple[IO[b
         "q": found.query.raw,
         "rows": sum(counts),
         "sheets": {m.kind: n for m, n in zip(found.kinds, counts, strict=True)},
-        "filters": _filters_detail(found.filters),
+        "filters": filters_detail(found.filters),
     }
     if cut:
         detail["matches"] = cut  # more matches than exported
@@ -247,6 +243,6 @@ def _export(
         actor=actor,
         action="export",
         object_type=object_type,
-        detail={"format": "xlsx", "rows": count, "filters": _filters_detail(filters)},
+        detail={"format": "xlsx", "rows": count, "filters": filters_detail(filters)},
     )
     return out, count

@@ -17,7 +17,7 @@ from django.db import connection, connections, transaction
 
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
-from dangan.audit.services import audit_record
+from dangan.audit.services import audit_search
 from dangan.customers.models import Customer
 from dangan.documents.models import Document
 from dangan.search import index, selectors
@@ -229,13 +229,7 @@ def rebuild_index(batch: int = 2000) -> dict[str, int]:
 
 def search_run(*, actor: User, raw: str, filters: dict[str, Any]) -> selectors.SearchResult:
     """Run a search and record it in the audit trail (every search is, SPEC C7)."""
-    query = (raw or "").strip()[: selectors.MAX_QUERY]
-    if query:
-        detail: dict[str, Any] = {"q": query}
-        used = {k: str(v) for k, v in filters.items() if v}
-        if used:
-            detail["filters"] = used
-        audit_record(actor=actor, action="search", detail=detail)
+    audit_search(actor=actor, query=(raw or "").strip()[: selectors.MAX_QUERY], filters=filters)
     return selectors.search(actor, raw, filters)
 
 

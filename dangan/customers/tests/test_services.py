@@ -266,7 +266,8 @@ def test_a_list_query_is_a_search_in_the_audit_trail_once_cut_and_trimmed(
     bob: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     """customers_search (the list page and GET /api/v1/customers/ both call it) records a
-    query as one "search" entry; a list without a query records nothing."""
+    query as one "search" entry, with the filters used (audit_search, as the search box
+    does); a list without a query records nothing."""
     from dangan.audit.models import AuditEntry
     from dangan.customers.services import customers_search
 
@@ -275,10 +276,12 @@ def test_a_list_query_is_a_search_in_the_audit_trail_once_cut_and_trimmed(
     before = AuditEntry.objects.filter(action="search").count()
     assert list(customers_search(actor=bob, filters={})) == [mine]
     assert AuditEntry.objects.filter(action="search").count() == before
-    found = customers_search(actor=bob, filters={"q": "  王建国  "})
+    found = customers_search(actor=bob, filters={"q": "  王建国  ", "kind": "", "owner": bob})
     assert list(found) == [mine]
     long = "王" * 500
     assert list(customers_search(actor=bob, filters={"q": long})) == []
     entries = list(AuditEntry.objects.filter(action="search").order_by("seq"))[before:]
     assert [e.detail["q"] for e in entries] == ["王建国", "王" * 200]
+    # The filters used go with the query, as the search box's do (an owner by its id).
+    assert [e.detail.get("filters") for e in entries] == [{"owner": str(bob.pk)}, None]
     assert {e.actor_id for e in entries} == {bob.pk}

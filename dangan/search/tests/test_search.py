@@ -205,6 +205,13 @@ def test_it_records_every_search_in_the_audit_trail(bob: Any, world: Any) -> Non
     assert bob.is_authenticated
     assert api(bob).get("/search/", {"q": "0013"}).status_code in (200, 302)
     assert audit_actions().count("search") >= before + 1
+    # The query, trimmed, and the filters used (audit_search, as the customer list's).
+    assert api(bob).get("/api/v1/search/", {"q": " 张三 ", "status": "filed"}).status_code == 200
+    from dangan.audit.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(action="search").order_by("-seq").first()
+    assert entry is not None and entry.actor_id == bob.pk
+    assert entry.detail == {"q": "张三", "filters": {"status": "filed"}}
 
 
 def test_it_shows_the_page_with_highlights(bob: Any, world: Any, client: Any) -> None:
