@@ -121,7 +121,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 return
 
     # The search entries an import killed before writing them (and never resumed) owes.
-    import_index_pending()
+    # Failing that must not keep the tasks from running: it is tried again next start.
+    try:
+        import_index_pending()
+    except Exception as exc:  # any failure: said, and the worker goes on
+        print(
+            f"补写导入的检索索引失败,将在下次启动时重试 (indexing a dead import failed): {exc}",
+            file=sys.stderr,
+        )
     stop = threading.Event()
     threading.Thread(target=daily, name="dangan-reminders", daemon=True).start()
     try:

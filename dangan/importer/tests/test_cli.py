@@ -62,3 +62,23 @@ def test_the_worker_writes_the_entries_a_killed_import_owes_as_it_starts(
     assert main(["worker"]) == 0
     assert ran == ["db_worker"]
     assert count(alice, "诸葛", "customer") == 2
+
+
+def test_the_worker_still_runs_its_tasks_when_that_indexing_fails(
+    monkeypatch: Any, capsys: Any
+) -> None:
+    from django.core import management
+
+    from dangan.circulation import tasks
+    from dangan.importer import services
+
+    def fails() -> int:
+        raise RuntimeError("database unreachable")
+
+    ran: list[str] = []
+    monkeypatch.setattr(services, "import_index_pending", fails)
+    monkeypatch.setattr(management, "call_command", lambda name, **options: ran.append(name))
+    monkeypatch.setattr(tasks, "schedule_reminders", lambda: None)
+    assert main(["worker"]) == 0
+    assert ran == ["db_worker"]
+    assert "补写导入的检索索引失败" in capsys.readouterr().err
