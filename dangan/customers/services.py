@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -250,7 +251,11 @@ def customer_create(*, actor: User, **fields: Any) -> Customer:
 
 @transaction.atomic
 def customers_create_bulk(
-    *, actor: User, rows: list[dict[str, Any]], looked_up: bool = False
+    *,
+    actor: User,
+    rows: list[dict[str, Any]],
+    looked_up: bool = False,
+    ready: Callable[[], None] | None = None,
 ) -> list[Customer | ApplicationError]:
     """Register many customers at once (imports): the same checks as customer_create,
     row by row, but the uniqueness checks, the inserts, the audit entries and the index
@@ -260,7 +265,10 @@ def customers_create_bulk(
     `looked_up`: the caller has just found, in this transaction, that no customer holds
     these ID numbers or credit codes (the importer's per-batch lookup), so they are not
     looked up again; repeats within the list are still refused, and one registered
-    meanwhile still is, by the unique indexes (the one-at-a-time fallback below)."""
+    meanwhile still is, by the unique indexes (the one-at-a-time fallback below).
+
+    `ready`: called once the customers are built and checked, before anything is written
+    (an import batch waits there for the batch before it to commit)."""
     policy.require(actor, perms.CUSTOMER_CREATE)
     owners: dict[int, tuple[User, Department | None]] = {}
     results: list[Customer | ApplicationError] = []
@@ -281,6 +289,8 @@ def customers_create_bulk(
         built = results[index]
         if isinstance(built, Customer):
             _set_identity(built, number)
+    if ready is not None:
+        ready()
     try:
         with transaction.atomic():
             bulk.insert(Customer, fresh)

@@ -10,13 +10,18 @@ The sheet is read and its cells turned into values in a child process meanwhile
 
 from __future__ import annotations
 
+import collections
+import contextvars
+import dataclasses
 import datetime
 import functools
 import gc
 import hashlib
 import itertools
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -423,9 +428,16 @@ class _Batch:
     its ID numbers already belong to, which of those the actor may see, and which of
     them already have a dossier of a type."""
 
-    def __init__(self, actor: User, default_type: ArchiveType | None) -> None:
+    def __init__(
+        self,
+        actor: User,
+        default_type: ArchiveType | None,
+        gate: Callable[[], None] = lambda: None,
+    ) -> None:
         self.actor = actor
         self.default_type = default_type
+        # Called before the batch writes anything (see _in_lanes).
+        self.gate = gate
         self.types: dict[str, ArchiveType | None] = {}
         self.owners: dict[str, User | None] = {}
         self.known: dict[tuple[str, str], Customer] = {}
@@ -575,11 +587,14 @@ def _update_row(
     changes = _changes(customer, data)
     outcome = "unchanged"
     notes: list[str] = []
+    to_file = atype is not None and not batch.has_dossier(customer, atype)
+    if changes or to_file:
+        batch.gate()
     if changes:
         customer_services.customer_update(actor=actor, customer=customer, changes=changes)
         outcome = "updated"
         notes = [_label(key) for key in changes]
-    if atype is not None and not batch.has_dossier(customer, atype):
+    if atype is not None and to_file:
         archive_services.dossier_create(
             actor=actor, customer=customer, archive_type=atype, fields=custom
         )
@@ -595,7 +610,7 @@ def _create_rows(batch: _Batch, rows: list[_NewRow], *, kept: bool) -> None:
     if not rows:
         return
     results = customer_services.customers_create_bulk(
-        actor=batch.actor, rows=[row.data for row in rows], looked_up=True
+        actor=batch.actor, rows=[row.data for row in rows], looked_up=True, ready=batch.gate
     )
     filing: list[tuple[_NewRow, Customer]] = []
     for row, result in zip(rows, results, strict=True):
@@ -630,6 +645,7 @@ def _errors_of(exc: ApplicationError) -> list[dict[str, str]]:
 # --- the job ----------------------------------------------------------------------------
 
 Progress = Callable[[ImportJob], None]
+OUTCOMES = ("created", "updated", "unchanged", "error")  # of a row, counted per job
 
 
 def _actor(job: ImportJob) -> User:
@@ -667,7 +683,7 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
     actor = _actor(job)
     kept = list(job.batches.filter(committed=True).order_by("number")) if not job.dry_run else []
     ImportBatch.objects.filter(job=job).exclude(pk__in=[b.pk for b in kept]).delete()
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
+    counts = dict.fromkeys(OUTCOMES, 0)
     for done in kept:
         for row in done.rows:
             counts[row.get("status", "error")] += 1
@@ -705,12 +721,21 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
             size = batch_size or batch_size_for(sheet.total)
             seen: dict[str, int] = {}
             rows = _after(sheet.rows, resume_after, seen)
-            for number, batch in enumerate(_batches(rows, size), start=len(kept) + 1):
-                _run_batch(job, actor, atype, batch, number, seen, counts)
+
+            def finished(batch: list[tuple[int, Parsed]], batch_counts: dict[str, int]) -> None:
+                for key, value in batch_counts.items():
+                    counts[key] += value
                 if not job.dry_run:
                     committed.append([batch[0][0], batch[-1][0]])
                 if progress:
                     progress(job)
+
+            numbered = enumerate(_batches(rows, size), start=len(kept) + 1)
+            if _lanes_possible():
+                _in_lanes(job, actor, atype, numbered, seen, finished)
+            else:
+                for number, batch in numbered:
+                    finished(batch, _run_batch(job, actor, atype, batch, number, seen))
     except ApplicationError as exc:
         return _fail(job, str(exc.message), counts, committed)
     except Exception as exc:
@@ -815,6 +840,125 @@ def _fail(
     return job
 
 
+# --- two batches at once (PostgreSQL) ---------------------------------------------------
+
+LANES = 2  # batches in progress at once: one checking its rows while the other writes
+
+
+@dataclass
+class _Turn:
+    """How far a batch running in a lane has got, for the batch after it (_in_lanes)."""
+
+    # Its rows are in `seen`; it has committed or rolled back; it committed.
+    checked: threading.Event = dataclasses.field(default_factory=threading.Event)
+    ended: threading.Event = dataclasses.field(default_factory=threading.Event)
+    ok: bool = False
+
+    def end(self, *, ok: bool) -> None:
+        self.ok = ok
+        self.checked.set()
+        self.ended.set()
+
+
+class _Stopped(Exception):
+    """The batch before this one failed: this one writes nothing and is rolled back."""
+
+
+def _lanes_possible() -> bool:
+    """Batches run in lanes on PostgreSQL, outside a transaction (each lane's connection
+    commits on its own). SQLite has one writer at a time."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _in_lanes(
+    job: ImportJob,
+    actor: User,
+    atype: ArchiveType | None,
+    numbered: Iterable[tuple[int, list[tuple[int, Parsed]]]],
+    seen: dict[str, int],
+    done: Callable[[list[tuple[int, Parsed]], dict[str, int]], None],
+) -> None:
+    """Run the batches two at a time, each in a thread and transaction of its own, and
+    hand each one's counts to `done`, in order.
+
+    A batch spends about half its time in Python (checking its rows, encrypting, hashing,
+    building the customers, entries and index tokens) and half waiting for PostgreSQL
+    (the COPY into tables with a dozen indexes, the commit). In lanes, a batch does its
+    Python part while the one before it writes, so the two overlap instead of taking
+    turns. The order of a sequential import is kept:
+    - a batch checks its rows only once the batch before has checked its own (duplicates
+      within the sheet are found through `seen`, in row order);
+    - a batch writes nothing until the one before has committed (`_Batch.gate`), so the
+      batches commit one at a time, in order, and no two wait for each other's locks
+      (the audit trail's head, the numbering);
+    - if a batch fails, the one after it is stopped at its gate and rolled back: the
+      committed batches are always the first ones, which is what a resume relies on.
+    Reading before the batch before has committed is safe: it cannot hold a customer
+    this batch describes, or that row would be a duplicate in `seen`."""
+    writer = search_services.index_writer()
+    pending: collections.deque[tuple[Any, list[tuple[int, Parsed]]]] = collections.deque()
+    before: _Turn | None = None
+    with ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="import-batch") as lanes:
+        try:
+            for number, batch in numbered:
+                if len(pending) == LANES:
+                    future, ended = pending.popleft()
+                    done(ended, future.result())
+                turn = _Turn()
+                # The lane sees the caller's context: its language (row errors), the
+                # client address of the audit entries.
+                run = contextvars.copy_context().run
+                future = lanes.submit(
+                    run, _lane, writer, job, actor, atype, batch, number, seen, before, turn
+                )
+                pending.append((future, batch))
+                before = turn
+            while pending:
+                future, ended = pending.popleft()
+                done(ended, future.result())
+        except BaseException:
+            # A batch failed, or the sheet did: the batches still running finish (or are
+            # stopped at their gate), and those that committed are reported.
+            for future, ended in pending:
+                try:
+                    done(ended, future.result())
+                except Exception:  # noqa: S112 - the first failure is the one raised
+                    continue
+            raise
+
+
+def _lane(
+    writer: Any,
+    job: ImportJob,
+    actor: User,
+    atype: ArchiveType | None,
+    rows: list[tuple[int, Parsed]],
+    number: int,
+    seen: dict[str, int],
+    before: _Turn | None,
+    turn: _Turn,
+) -> dict[str, int]:
+    """One batch in a lane's thread, on the thread's own connection, closed after it."""
+    try:
+        with search_services.index_writes_to(writer):
+            return _run_batch(job, actor, atype, rows, number, seen, before=before, turn=turn)
+    finally:
+        connection.close()
+
+
+def _gate(before: _Turn | None) -> Callable[[], None]:
+    """What a batch calls before it writes: wait until the batch before it has ended;
+    _Stopped if that one failed."""
+
+    def wait() -> None:
+        if before is not None:
+            before.ended.wait()
+            if not before.ok:
+                raise _Stopped
+
+    return wait
+
+
 def _run_batch(
     job: ImportJob,
     actor: User,
@@ -822,20 +966,47 @@ def _run_batch(
     rows: list[tuple[int, Parsed]],
     number: int,
     seen: dict[str, int],
-    counts: dict[str, int],
-) -> None:
-    """One batch in one transaction; rolled back at the end in a dry run. A row refused
-    by a business rule is reported and skipped (a refused update rolls back its own
-    savepoint; new customers are validated before the bulk insert); anything else aborts
-    the whole batch."""
+    *,
+    before: _Turn | None = None,
+    turn: _Turn | None = None,
+) -> dict[str, int]:
+    """One batch in one transaction; rolled back at the end in a dry run; returns its
+    counts. A row refused by a business rule is reported and skipped (a refused update
+    rolls back its own savepoint; new customers are validated before the bulk insert);
+    anything else aborts the whole batch. In a lane (_in_lanes), `before` is how far the
+    batch before has got and `turn` tells the batch after how far this one has."""
+    try:
+        batch_counts = _batch(job, actor, atype, rows, number, seen, before, turn)
+    except BaseException:
+        if turn is not None:
+            turn.end(ok=False)
+        raise
+    if turn is not None:
+        turn.end(ok=True)
+    return batch_counts
+
+
+def _batch(
+    job: ImportJob,
+    actor: User,
+    atype: ArchiveType | None,
+    rows: list[tuple[int, Parsed]],
+    number: int,
+    seen: dict[str, int],
+    before: _Turn | None,
+    turn: _Turn | None,
+) -> dict[str, int]:
     # What is alive now outlives the batch (the process's modules, the segmenter's
     # dictionaries, the job): left in the collector's view, every full collection walks
     # all of it again, a tenth of an import's time. import_run unfreezes it at the end.
     gc.freeze()
     report: list[dict[str, Any]] = []
+    gate = _gate(before)
     with transaction.atomic():
-        batch = _Batch(actor, atype)
+        batch = _Batch(actor, atype, gate)
         batch.prefetch([data for _row_number, data in rows if isinstance(data, dict)])
+        if before is not None:
+            before.checked.wait()
         new_rows: list[_NewRow] = []
         for row_number, data in rows:
             entry: dict[str, Any] = {"row": row_number}
@@ -864,10 +1035,13 @@ def _run_batch(
                 entry.update(status="error", errors=exc.errors)
             except ApplicationError as exc:
                 entry.update(status="error", errors=_errors_of(exc))
+        if turn is not None:
+            turn.checked.set()
         _create_rows(batch, new_rows, kept=not job.dry_run)
-        batch_counts = dict.fromkeys(counts, 0)
+        batch_counts = dict.fromkeys(OUTCOMES, 0)
         for entry in report:
             batch_counts[entry["status"]] += 1
+        gate()
         if job.dry_run:
             transaction.set_rollback(True)
         else:
@@ -875,8 +1049,7 @@ def _run_batch(
     if job.dry_run:
         with transaction.atomic():
             _record_batch(job, number, rows, report, batch_counts, committed=False)
-    for key, value in batch_counts.items():
-        counts[key] += value
+    return batch_counts
 
 
 def _record_batch(

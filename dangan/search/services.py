@@ -111,6 +111,23 @@ def index_in_background() -> Iterator[None]:
     writer.raise_error()
 
 
+def index_writer() -> Any:
+    """The index writer of `index_in_background` active in this thread, or None: for
+    threads that work for the same block (an import's batch lanes), see index_writes_to."""
+    return getattr(_background, "writer", None)
+
+
+@contextlib.contextmanager
+def index_writes_to(writer: Any) -> Iterator[None]:
+    """In this thread, for the block: the index writes queued by index_after_commit go to
+    `writer` (index_writer() of another thread; None: they run at once)."""
+    _background.writer = writer
+    try:
+        yield
+    finally:
+        _background.writer = None
+
+
 def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, str]:
     related = [] if new else [p.name for p in customer.related_persons.all()]
     ids = seg.digit_tokens(customer.mobile) + seg.digit_tokens(customer.phone)
