@@ -2,19 +2,26 @@
 written, the job can be resumed, and the resumed job finishes the sheet.
 
 Runs the real `dangan` command in child processes on a SQLite file of its own (the
-kill is the point; the database under it is the embedded default)."""
+embedded default) and, when the suite runs on PostgreSQL, also on a throw-away
+PostgreSQL database: there two batches are in progress at once (services._in_lanes)
+when the process dies."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from dangan.core.identifiers import make_resident_id
 from dangan.importer.services import BATCH_SIZE
@@ -37,10 +44,48 @@ print(json.dumps({{"customers": Customer.objects.count(), "status": job.status,
 """
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+def _env(data_dir: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}
     env.update(DANGAN_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="dangan.settings")
+    if database_url:
+        env["DANGAN_DATABASE_URL"] = database_url
     return env
+
+
+@contextlib.contextmanager
+def _postgres_database() -> Iterator[str]:
+    """A throw-away database on the PostgreSQL server the suite runs on; its URL."""
+    import psycopg
+
+    server = connection.settings_dict
+    where = {
+        "host": server["HOST"] or "localhost",
+        "port": server["PORT"] or 5432,
+        "user": server["USER"],
+        "password": server["PASSWORD"] or None,
+    }
+    name = f"dangan_kill_{secrets.token_hex(4)}"
+    with psycopg.connect(dbname="postgres", autocommit=True, **where) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        auth = f"{where['user']}:{where['password']}" if where["password"] else where["user"]
+        yield f"postgres://{auth}@{where['host']}:{where['port']}/{name}"
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **where) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: Any) -> Iterator[str]:
+    """ "" (the data dir's SQLite file) or a throw-away PostgreSQL database's URL; the
+    latter only when the suite itself runs on PostgreSQL."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    if connection.vendor != "postgresql":
+        pytest.skip("the suite runs on SQLite")
+    with _postgres_database() as url:
+        yield url
 
 
 def _dangan(env: dict[str, str], *args: str) -> str:
@@ -71,8 +116,10 @@ def _state(env: dict[str, str], *, stale: bool = False) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_kill_9_mid_import_leaves_whole_batches_and_resumes(tmp_path: Path) -> None:
-    env = _env(tmp_path / "data")
+def test_kill_9_mid_import_leaves_whole_batches_and_resumes(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = _env(tmp_path / "data", database_url)
     _dangan(env, "init")
     _dangan(env, "user", "create", "clerk", "--role", "archivist", "--password", "Kill-test-2026")
     rng = random.Random(9)  # noqa: S311
