@@ -94,7 +94,7 @@ def test_batches_in_lanes_check_rows_in_sheet_order_and_commit_in_order(
     first = [h.pk for g in hit.groups if g.kind == "customer" for h in g.hits][:1]
     assert first == [Customer.objects.get(name="客户11").pk]
     if LANES:
-        assert [number for number, _name in lanes] == [1, 2, 3, 4]
+        assert sorted(number for number, _name in lanes) == [1, 2, 3, 4]
         assert all(name.startswith("import-batch") for _number, name in lanes)
         assert len({name for _number, name in lanes}) == services.LANES
     else:
@@ -156,4 +156,4 @@ def test_a_dry_run_in_lanes_writes_nothing_but_its_report(
     assert [b.committed for b in ImportBatch.objects.filter(job=job)] == [False] * 5
     assert [r["row"] for r in job.row_reports()] == list(range(2, 12))
     if LANES:
-        assert [number for number, _name in lanes] == [1, 2, 3, 4, 5]
+        assert sorted(number for number, _name in lanes) == [1, 2, 3, 4, 5]
