@@ -380,12 +380,36 @@ def _parse_or_error(values: list[Any], headers: list[str], *, mapping: dict[str,
 
 
 def _row_key(data: dict[str, Any]) -> str:
+    """What identifies the customer a row describes, the way _existing looks it up: the
+    ID number, else the credit code, else name and mobile."""
     if data.get("id_number"):
         id_type = data.get("id_type") or Customer.IdType.RESIDENT_ID
         return f"id:{id_type}:{identifiers.normalize(data['id_number'])}"
     if data.get("uscc"):
         return f"uscc:{identifiers.normalize(data['uscc'])}"
-    return f"nm:{data.get('name', '')}:{identifiers.normalize(data.get('mobile', ''))}"
+    return _name_mobile_key(data)
+
+
+# The field a duplicate row is reported on, by its key's first letters (_row_key).
+_KEY_FIELDS = {"id": "id_number", "us": "uscc", "nm": "mobile"}
+
+
+def _name_mobile_key(data: dict[str, Any]) -> str:
+    name = str(data.get("name", "")).strip()
+    return f"nm:{name}:{identifiers.normalize(data.get('mobile', ''))}"
+
+
+def _note(seen: dict[str, int], data: dict[str, Any], row_number: int) -> None:
+    """Note a row's keys in `seen` (key → first row). Besides its own key (_row_key), the
+    credit code and the name with mobile it carries: a later row without an ID number
+    (or without a credit code) that names them describes the same customer, and is a
+    duplicate of this row wherever the batches happen to split the sheet. (Looking it up
+    instead would find the customer only once this row's batch had committed.)"""
+    seen.setdefault(_row_key(data), row_number)
+    if data.get("uscc"):
+        seen.setdefault(f"uscc:{identifiers.normalize(data['uscc'])}", row_number)
+    if data.get("name") and data.get("mobile"):
+        seen.setdefault(_name_mobile_key(data), row_number)
 
 
 def _id_lookup(data: dict[str, Any]) -> tuple[str, str]:
@@ -790,7 +814,7 @@ def _after(
         if row_number > resume_after:
             yield row_number, data
         elif not isinstance(data, RowError):
-            seen.setdefault(_row_key(data), row_number)
+            _note(seen, data, row_number)
 
 
 def _batches(rows: Iterable[tuple[int, Parsed]], size: int) -> Iterator[list[tuple[int, Parsed]]]:
@@ -1060,9 +1084,9 @@ def _batch(
                 key = _row_key(data)
                 if key in seen:
                     raise ApplicationError(
-                        _("与第 %(row)s 行重复") % {"row": seen[key]}, field="id_number"
+                        _("与第 %(row)s 行重复") % {"row": seen[key]}, field=_KEY_FIELDS[key[:2]]
                     )
-                seen[key] = row_number
+                _note(seen, data, row_number)
                 entry["name"] = str(data.get("name", ""))
                 customer, row_type, custom = _prepare_row(batch, data)
                 if customer is None:

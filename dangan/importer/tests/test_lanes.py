@@ -157,3 +157,26 @@ def test_a_dry_run_in_lanes_writes_nothing_but_its_report(
     assert [r["row"] for r in job.row_reports()] == list(range(2, 12))
     if LANES:
         assert sorted(number for number, _name in lanes) == [1, 2, 3, 4, 5]
+
+
+def test_a_later_row_naming_a_customer_by_name_and_mobile_is_a_duplicate_in_any_batch(
+    tmp_path: Path, alice: Any, lanes: Any
+) -> None:
+    """A person listed twice, with the ID number and without: the second row describes
+    the customer the first registers, whether it falls in the same batch or a later one
+    (in lanes, a later batch checks its rows before the earlier one has committed)."""
+    rows = [_person(i) for i in range(6)]
+    rows[2] = ["王小明", make_resident_id(RNG), "13912345678"]
+    rows[3] = ["王小明", "", "13912345678"]  # the same batch as row 2 (batches of 2)
+    rows[5] = [" 王小明", "", "139 1234 5678"]  # a later batch
+    path = _sheet(tmp_path, rows, ["姓名", "身份证号", "手机"])
+    job = services.import_job_create(actor=alice, path=path, dry_run=False)
+    job = services.import_run(job=job, batch_size=2)
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert Customer.objects.filter(name="王小明").count() == 1
+    errors = {r["row"]: r["errors"][0] for r in job.row_reports() if r["status"] == "error"}
+    assert set(errors) == {5, 7}
+    assert all(
+        e["message"] == "与第 4 行重复" and e["field"] == "手机号码" for e in errors.values()
+    )
