@@ -104,26 +104,43 @@ def main() -> int:
             f"{label}: {job.processed_rows} rows in {elapsed:.2f} s = "
             f"{job.processed_rows / elapsed:,.0f} rows/s  {counts}  [{job.status}]  "
             f"CPU: importer {cpu:.2f} s, sheet reader {reader:.2f} s"
-            + (f", database server {server:.2f} s" if server else "")
+            + (f", database server (all processes) {server:.2f} s" if server else "")
         )
     return 0
 
 
 def _server_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend so far, read from /proc when
-    the server runs on this machine (0 on SQLite, whose work is the importer's own)."""
+    """CPU seconds of the whole PostgreSQL server so far (every process of it: the import
+    runs on several connections, see importer.services._in_lanes), read from /proc when
+    the server runs on this machine; 0 on SQLite, whose work is the importer's own. The
+    postmaster's own time and its finished children's, plus its live children's."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return 0.0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
+        backend = cursor.fetchone()[0]
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        postmaster = int(_stat(backend)[1])
+        fields = _stat(postmaster)
+        total = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    child = _stat(int(entry.name))
+                except OSError:
+                    continue
+                if int(child[1]) == postmaster:
+                    total += int(child[11]) + int(child[12])
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, ppid, … (utime is [11])."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def _children_cpu() -> float:

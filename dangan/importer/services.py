@@ -11,6 +11,7 @@ The sheet is read and its cells turned into values in a child process meanwhile
 from __future__ import annotations
 
 import collections
+import contextlib
 import contextvars
 import dataclasses
 import datetime
@@ -918,8 +919,11 @@ def _in_lanes(
       (the audit trail's head, the numbering);
     - if a batch fails, the one after it is stopped at its gate and rolled back: the
       committed batches are always the first ones, which is what a resume relies on.
-    Reading before the batch before has committed is safe: it cannot hold a customer
-    this batch describes, or that row would be a duplicate in `seen`."""
+    Reading before the batch before has committed is safe: a row of this batch that
+    names a customer a row before it describes (by ID number, credit code, or name and
+    mobile) is a duplicate in `seen` (_note). One case is left: a row before that changes
+    a registered customer's mobile, and a row here without an ID number that names the
+    customer with the old mobile still finds the customer as it was."""
     writer = search_services.index_writer()
     pending: collections.deque[tuple[Future[dict[str, int]], list[tuple[int, Parsed]]]]
     pending = collections.deque()
@@ -934,9 +938,10 @@ def _in_lanes(
             # The lane sees the caller's context: its language (row errors), the client
             # address of the audit entries.
             run = contextvars.copy_context().run
-            future = lanes.submit(
-                run, _lane, writer, job, actor, atype, batch, number, seen, before, turn
+            work = functools.partial(
+                _run_batch, job, actor, atype, batch, number, seen, before=before, turn=turn
             )
+            future = lanes.submit(run, _lane, writer, turn, work)
             pending.append((future, batch))
             before = turn
         while pending:
@@ -997,20 +1002,21 @@ class _LaneThreads:
             connections.close_all()  # this thread's own
 
 
-def _lane(
-    writer: Any,
-    job: ImportJob,
-    actor: User,
-    atype: ArchiveType | None,
-    rows: list[tuple[int, Parsed]],
-    number: int,
-    seen: dict[str, int],
-    before: _Turn | None,
-    turn: _Turn,
-) -> dict[str, int]:
-    """One batch in a lane's thread, on the thread's own connection."""
-    with search_services.index_writes_to(writer):
-        return _run_batch(job, actor, atype, rows, number, seen, before=before, turn=turn)
+def _lane(writer: Any, turn: _Turn, work: Callable[[], dict[str, int]]) -> dict[str, int]:
+    """One batch (`work`, a _run_batch) in a lane's thread, on the thread's own
+    connection; the batch after it is told how it ended."""
+    with search_services.index_writes_to(writer), _ending(turn):
+        return work()
+
+
+@contextlib.contextmanager
+def _ending(turn: _Turn) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        turn.end(ok=False)
+        raise
+    turn.end(ok=True)
 
 
 def _gate(before: _Turn | None) -> Callable[[], None]:
@@ -1041,28 +1047,7 @@ def _run_batch(
     counts. A row refused by a business rule is reported and skipped (a refused update
     rolls back its own savepoint; new customers are validated before the bulk insert);
     anything else aborts the whole batch. In a lane (_in_lanes), `before` is how far the
-    batch before has got and `turn` tells the batch after how far this one has."""
-    try:
-        batch_counts = _batch(job, actor, atype, rows, number, seen, before, turn)
-    except BaseException:
-        if turn is not None:
-            turn.end(ok=False)
-        raise
-    if turn is not None:
-        turn.end(ok=True)
-    return batch_counts
-
-
-def _batch(
-    job: ImportJob,
-    actor: User,
-    atype: ArchiveType | None,
-    rows: list[tuple[int, Parsed]],
-    number: int,
-    seen: dict[str, int],
-    before: _Turn | None,
-    turn: _Turn | None,
-) -> dict[str, int]:
+    batch before has got, and `turn` is told when this one has checked its rows."""
     # What is alive now outlives the batch (the process's modules, the segmenter's
     # dictionaries, the job): left in the collector's view, every full collection walks
     # all of it again, a tenth of an import's time. import_run unfreezes it at the end.

@@ -42,15 +42,17 @@ def _sheet(tmp_path: Path, rows: list[list[Any]], header: list[str]) -> Path:
 
 @pytest.fixture
 def lanes(monkeypatch: Any) -> list[tuple[int, str]]:
-    """(batch number, thread name) of every batch run in a lane."""
+    """(batch number, thread name) of every batch run in a lane (not in the caller's
+    thread)."""
     ran: list[tuple[int, str]] = []
-    real = services._lane
+    real = services._run_batch
 
-    def spy(*args: Any) -> Any:
-        ran.append((args[5], threading.current_thread().name))
-        return real(*args)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            ran.append((args[4], threading.current_thread().name))
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_lane", spy)
+    monkeypatch.setattr(services, "_run_batch", spy)
     return ran
 
 
