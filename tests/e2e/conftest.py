@@ -28,8 +28,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module, stopped when the module's tests are done. While
+    Playwright runs, this thread counts as running an asyncio event loop, and Django then
+    keeps database connections per context instead of per thread: a later test's
+    connection, opened in another context, was left open to the end of the run, and
+    PostgreSQL refused to drop the test database ("being accessed by other users")."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run ./scripts/test, which installs Debian's chromium")
     from playwright.sync_api import sync_playwright
