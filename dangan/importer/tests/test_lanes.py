@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import random
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,26 @@ def test_a_later_row_naming_a_customer_by_name_and_mobile_is_a_duplicate_in_any_
     assert all(
         e["message"] == "与第 4 行重复" and e["field"] == "手机号码" for e in errors.values()
     )
+
+
+def test_the_lanes_close_their_connections(tmp_path: Path, alice: Any, lanes: Any) -> None:
+    """The lanes and the index writer each have a connection of their own: none is left
+    open once the import has returned (a leaked one would keep the database busy)."""
+    path = _sheet(tmp_path, [_person(i) for i in range(6)], ["姓名", "身份证号", "手机"])
+    job = services.import_job_create(actor=alice, path=path, dry_run=False)
+    assert services.import_run(job=job, batch_size=2).status == ImportJob.Status.DONE
+    if not LANES:
+        return
+    assert len(lanes) == 3
+    others: list[Any] = []
+    for _attempt in range(40):  # a closed session's server process ends a moment later
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, state FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            others = cursor.fetchall()
+        if not others:
+            break
+        time.sleep(0.05)
+    assert others == []
