@@ -387,12 +387,16 @@ def _row_key(data: dict[str, Any]) -> str:
         id_type = data.get("id_type") or Customer.IdType.RESIDENT_ID
         return f"id:{id_type}:{identifiers.normalize(data['id_number'])}"
     if data.get("uscc"):
-        return f"uscc:{identifiers.normalize(data['uscc'])}"
+        return _uscc_key(data)
     return _name_mobile_key(data)
 
 
-# The field a duplicate row is reported on, by its key's first letters (_row_key).
-_KEY_FIELDS = {"id": "id_number", "us": "uscc", "nm": "mobile"}
+# The field a duplicate row is reported on, by the kind of its key (before the colon).
+_KEY_FIELDS = {"id": "id_number", "uscc": "uscc", "nm": "mobile"}
+
+
+def _uscc_key(data: dict[str, Any]) -> str:
+    return f"uscc:{identifiers.normalize(data['uscc'])}"
 
 
 def _name_mobile_key(data: dict[str, Any]) -> str:
@@ -408,7 +412,7 @@ def _note(seen: dict[str, int], data: dict[str, Any], row_number: int) -> None:
     instead would find the customer only once this row's batch had committed.)"""
     seen.setdefault(_row_key(data), row_number)
     if data.get("uscc"):
-        seen.setdefault(f"uscc:{identifiers.normalize(data['uscc'])}", row_number)
+        seen.setdefault(_uscc_key(data), row_number)
     if data.get("name") and data.get("mobile"):
         seen.setdefault(_name_mobile_key(data), row_number)
 
@@ -1002,7 +1006,9 @@ class _LaneThreads:
             connections.close_all()  # this thread's own
 
 
-def _lane(writer: Any, turn: _Turn, work: Callable[[], dict[str, int]]) -> dict[str, int]:
+def _lane(
+    writer: search_services.IndexWriter | None, turn: _Turn, work: Callable[[], dict[str, int]]
+) -> dict[str, int]:
     """One batch (`work`, a _run_batch) in a lane's thread, on the thread's own
     connection; the batch after it is told how it ended."""
     with search_services.index_writes_to(writer), _ending(turn):
@@ -1068,8 +1074,9 @@ def _run_batch(
                     raise data
                 key = _row_key(data)
                 if key in seen:
+                    field = _KEY_FIELDS[key.partition(":")[0]]
                     raise ApplicationError(
-                        _("与第 %(row)s 行重复") % {"row": seen[key]}, field=_KEY_FIELDS[key[:2]]
+                        _("与第 %(row)s 行重复") % {"row": seen[key]}, field=field
                     )
                 _note(seen, data, row_number)
                 entry["name"] = str(data.get("name", ""))

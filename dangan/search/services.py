@@ -34,7 +34,7 @@ def index_after_commit(write: Callable[..., None], *args: Any) -> None:
 
 
 def _run_or_queue(write: Callable[..., None], args: tuple[Any, ...]) -> None:
-    writer: _Writer | None = getattr(_background, "writer", None)
+    writer = index_writer()
     if writer is None:
         write(*args)
     else:
@@ -44,7 +44,7 @@ def _run_or_queue(write: Callable[..., None], args: tuple[Any, ...]) -> None:
 _background = threading.local()
 
 
-class _Writer:
+class IndexWriter:
     """One thread with its own connection that runs index writes in the order given.
     At most QUEUED wait: a caller that gets further ahead waits for the writer."""
 
@@ -101,7 +101,7 @@ def index_in_background() -> Iterator[None]:
     ):
         yield
         return
-    writer = _Writer()
+    writer = IndexWriter()
     _background.writer = writer
     try:
         yield
@@ -111,21 +111,23 @@ def index_in_background() -> Iterator[None]:
     writer.raise_error()
 
 
-def index_writer() -> Any:
+def index_writer() -> IndexWriter | None:
     """The index writer of `index_in_background` active in this thread, or None: for
     threads that work for the same block (an import's batch lanes), see index_writes_to."""
     return getattr(_background, "writer", None)
 
 
 @contextlib.contextmanager
-def index_writes_to(writer: Any) -> Iterator[None]:
+def index_writes_to(writer: IndexWriter | None) -> Iterator[None]:
     """In this thread, for the block: the index writes queued by index_after_commit go to
-    `writer` (index_writer() of another thread; None: they run at once)."""
+    `writer` (index_writer() of another thread; None: they run at once). The thread's own
+    writer, if it had one, is put back after."""
+    before = index_writer()
     _background.writer = writer
     try:
         yield
     finally:
-        _background.writer = None
+        _background.writer = before
 
 
 def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, str]:

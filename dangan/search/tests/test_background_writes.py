@@ -57,6 +57,32 @@ def test_writes_queued_after_commit_run_in_order_before_the_block_ends() -> None
         assert threads == {threading.get_ident()}
 
 
+def test_another_thread_writes_to_the_block_s_writer_and_its_own_comes_back() -> None:
+    """index_writes_to: a thread working for the block (an import's lanes) queues its
+    writes to the block's writer; the thread's own setting is back after."""
+    ran: list[int] = []
+    with services.index_in_background():
+        writer = services.index_writer()
+        assert (writer is not None) == _postgres()
+
+        def lane() -> None:
+            with services.index_writes_to(writer):
+                assert services.index_writer() is writer
+                with transaction.atomic():
+                    services.index_after_commit(ran.append, 1)
+            assert services.index_writer() is None
+
+        thread = threading.Thread(target=lane)
+        thread.start()
+        thread.join()
+        with services.index_writes_to(None):  # this thread, for a moment, writes at once
+            with transaction.atomic():
+                services.index_after_commit(ran.append, 2)
+            assert ran[-1:] == [2]
+        assert services.index_writer() is writer
+    assert sorted(ran) == [1, 2]
+
+
 def test_a_write_rolled_back_with_its_transaction_never_runs() -> None:
     ran: list[int] = []
     with services.index_in_background(), transaction.atomic():
