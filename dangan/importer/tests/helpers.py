@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +90,26 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+
+
+def fail_second_batch(monkeypatch: Any) -> Callable[[], None]:
+    """Make the import's second batch fail unexpectedly ("disk full"): its call of
+    customers_create_bulk, one per batch, raises (counted under a lock, as the lanes of
+    an import on PostgreSQL call it from two threads). Returns what puts the real one
+    back, for a resume."""
+    from dangan.importer import services
+
+    real = services.customer_services.customers_create_bulk
+    calls = [0]
+    lock = threading.Lock()
+
+    def flaky(**kwargs: Any) -> Any:
+        with lock:
+            calls[0] += 1
+            failing = calls[0] == 2
+        if failing:
+            raise RuntimeError("disk full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services.customer_services, "customers_create_bulk", flaky)
+    return lambda: monkeypatch.setattr(services.customer_services, "customers_create_bulk", real)

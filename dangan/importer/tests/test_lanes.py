@@ -21,7 +21,7 @@ from dangan.core.identifiers import make_mobile, make_resident_id
 from dangan.customers.models import Customer
 from dangan.importer import services
 from dangan.importer.models import ImportBatch, ImportJob
-from dangan.importer.tests.helpers import xlsx_bytes
+from dangan.importer.tests.helpers import fail_second_batch, xlsx_bytes
 from dangan.search.selectors import search
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,19 +108,7 @@ def test_a_failed_batch_stops_the_one_after_it_and_the_job_resumes(
     tmp_path: Path, alice: Any, monkeypatch: Any, lanes: Any
 ) -> None:
     path = _sheet(tmp_path, [_person(i) for i in range(1300)], ["姓名", "身份证号", "手机"])
-    real = services.customer_services.customers_create_bulk
-    calls = {"n": 0}
-    lock = threading.Lock()
-
-    def flaky(**kwargs: Any) -> Any:
-        with lock:
-            calls["n"] += 1
-            failing = calls["n"] == 2
-        if failing:
-            raise RuntimeError("disk full")
-        return real(**kwargs)
-
-    monkeypatch.setattr(services.customer_services, "customers_create_bulk", flaky)
+    restore = fail_second_batch(monkeypatch)
     job = services.import_job_create(actor=alice, path=path, dry_run=False)
     job = services.import_run(job=job, batch_size=500)
 
@@ -132,7 +120,7 @@ def test_a_failed_batch_stops_the_one_after_it_and_the_job_resumes(
     ]
     assert job.committed_rows == 500 and job.processed_rows == 500
 
-    monkeypatch.setattr(services.customer_services, "customers_create_bulk", real)
+    restore()
     job = services.import_job_resume(actor=alice, job=job)
     job = services.import_run(job=job, batch_size=500)
     assert job.status == ImportJob.Status.DONE, job.error

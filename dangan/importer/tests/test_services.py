@@ -15,7 +15,7 @@ from dangan.core.identifiers import make_mobile, make_resident_id
 from dangan.customers.models import Customer
 from dangan.importer import services
 from dangan.importer.models import ColumnMapping, ImportBatch, ImportJob
-from dangan.importer.tests.helpers import xlsx_bytes
+from dangan.importer.tests.helpers import fail_second_batch, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -170,16 +170,7 @@ def test_it_leaves_whole_batches_when_a_batch_fails_midway(
         for i in range(800)
     ]
     path = _write(tmp_path, "big.xlsx", xlsx_bytes(rows, title=None, hidden_first=False))
-    real = services.customer_services.customers_create_bulk
-    calls = {"n": 0}
-
-    def flaky(**kwargs: Any) -> Any:
-        calls["n"] += 1  # one call per batch of 500 rows: the second batch fails
-        if calls["n"] == 2:
-            raise RuntimeError("disk full")
-        return real(**kwargs)
-
-    monkeypatch.setattr(services.customer_services, "customers_create_bulk", flaky)
+    fail_second_batch(monkeypatch)  # batches of 500 rows
     job = _run(alice, path, dry_run=False)
     assert job.status == ImportJob.Status.FAILED
     assert "disk full" in job.error
@@ -199,19 +190,10 @@ def test_a_failed_job_resumes_after_its_last_committed_batch(
     ]
     people[650] = [people[10][0], people[10][1], ""]  # a copy of a row committed before
     path = _write(tmp_path, "big.xlsx", xlsx_bytes([HEADER[:3], *people], title=None))
-    real = services.customer_services.customers_create_bulk
-    calls = {"n": 0}
-
-    def flaky(**kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("disk full")
-        return real(**kwargs)
-
-    monkeypatch.setattr(services.customer_services, "customers_create_bulk", flaky)
+    restore = fail_second_batch(monkeypatch)
     job = _run(alice, path, dry_run=False)
     assert job.status == ImportJob.Status.FAILED and services.job_resumable(job)
-    monkeypatch.setattr(services.customer_services, "customers_create_bulk", real)
+    restore()
 
     job = services.import_job_resume(actor=alice, job=job)
     assert job.status == ImportJob.Status.PENDING
