@@ -291,8 +291,24 @@ def text_list(values: Sequence[str]) -> RawSQL:
 
 def _listed(values: list[Any], sql_type: Literal["bigint", "text"]) -> RawSQL:
     if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])  # noqa: S611 - a constant
+        # One array literal, a text cast on the server: psycopg's client-side binding
+        # quotes a Python list element by element (0.3 ms for 250 ids, and a search
+        # sends several lists).
+        literal = _array_literal(values) if sql_type == "text" else _int_array(values)
+        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [literal])  # noqa: S611 - a constant
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
+
+
+def _int_array(values: list[int]) -> str:
+    """PostgreSQL's array literal of integers: {1,2,3}."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _array_literal(values: list[str]) -> str:
+    """PostgreSQL's array literal of texts, each element quoted ("…", with backslash
+    escapes), so that commas, braces, quotes, NULL and the empty text stay themselves."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
 
 
 @contextlib.contextmanager

@@ -145,7 +145,7 @@ def test_text_list_is_one_parameter_matching_exactly_the_texts_given(bob: Any) -
     from dangan.core.bulk import text_list
     from dangan.customers.models import Customer
 
-    odd = ["O'Brien", '双"引号', "王五", "a,b", "{x}", "null", ""]
+    odd = ["O'Brien", '双"引号', "王五", "a,b", "{x}", "null", '反\\斜\\"杠', "空 格", ""]
     for name in odd[:-1]:
         customer_create(actor=bob, kind="individual", name=name)
     customer_create(actor=bob, kind="individual", name="不在其中")
