@@ -417,6 +417,22 @@ def _note(seen: dict[str, int], data: dict[str, Any], row_number: int) -> None:
         seen.setdefault(_name_mobile_key(data), row_number)
 
 
+def _note_found(seen: dict[str, int], customer: Customer, row_number: int) -> None:
+    """Note, for a row that names a registered customer, the customer's credit code and
+    name with mobile as they are stored: a later row without an ID number that names the
+    customer by them describes the same customer, even where this row changes them (a
+    new mobile). Otherwise that later row would register the customer a second time in
+    a sequential import (this row's change has committed, the old mobile finds nobody),
+    and in lanes (_in_lanes) would change the customer back (it still finds the
+    customer as it was). Not on a resume: the committed rows' customers have changed
+    already, and their stored keys are gone (_after notes the rows' own)."""
+    if customer.uscc:
+        seen.setdefault(_uscc_key({"uscc": customer.uscc}), row_number)
+    if customer.name and customer.mobile:
+        stored = {"name": customer.name, "mobile": customer.mobile}
+        seen.setdefault(_name_mobile_key(stored), row_number)
+
+
 def _id_lookup(data: dict[str, Any]) -> tuple[str, str]:
     id_type = data.get("id_type") or Customer.IdType.RESIDENT_ID
     return id_type, crypto.lookup_hash(f"{id_type}:{identifiers.normalize(data['id_number'])}")
@@ -925,9 +941,8 @@ def _in_lanes(
       committed batches are always the first ones, which is what a resume relies on.
     Reading before the batch before has committed is safe: a row of this batch that
     names a customer a row before it describes (by ID number, credit code, or name and
-    mobile) is a duplicate in `seen` (_note). One case is left: a row before that changes
-    a registered customer's mobile, and a row here without an ID number that names the
-    customer with the old mobile still finds the customer as it was."""
+    mobile, as the row gives them or as they were stored: _note, _note_found) is a
+    duplicate in `seen`, whatever that row has changed."""
     writer = search_services.index_writer()
     pending: collections.deque[tuple[Future[dict[str, int]], list[tuple[int, Parsed]]]]
     pending = collections.deque()
@@ -1084,6 +1099,7 @@ def _run_batch(
                 if customer is None:
                     new_rows.append(_NewRow(entry, data, row_type, custom))
                     continue
+                _note_found(seen, customer, row_number)
                 # Customer changes and dossier stand or fall together.
                 with transaction.atomic():
                     entry["status"], notes = _update_row(batch, customer, data, row_type, custom)

@@ -173,6 +173,34 @@ def test_a_later_row_naming_a_customer_by_name_and_mobile_is_a_duplicate_in_any_
     )
 
 
+@pytest.mark.parametrize("later", [5, 6])
+def test_a_later_row_naming_a_customer_by_the_mobile_an_earlier_row_changes_is_a_duplicate(
+    later: int, tmp_path: Path, alice: Any, bobs_customer: Any, lanes: Any
+) -> None:
+    """Row 3 finds bob's 张三 by the ID number and gives him a new mobile; a row of a
+    later batch names him by the mobile he had. Sequentially, row 3 has committed by
+    then and the old mobile finds nobody (a second 张三 would be registered); in lanes,
+    the next batch (row 5) is checked before row 3 commits and finds him as he was (his
+    mobile would go back). Either way it is row 3's customer: a duplicate, nothing
+    changes."""
+    rows = [_person(i) for i in range(6)]
+    rows[1] = ["张三", "11010519491231002X", "13800138001"]
+    rows[later - 2] = ["张三", "", "13800138000"]
+    path = _sheet(tmp_path, rows, ["姓名", "身份证号", "手机"])
+    job = services.import_job_create(actor=alice, path=path, dry_run=False)
+    job = services.import_run(job=job, batch_size=2)
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.report["counts"] == {"created": 4, "updated": 1, "unchanged": 0, "error": 1}
+    errors = {r["row"]: r["errors"][0] for r in job.row_reports() if r["status"] == "error"}
+    assert errors == {later: {"message": "与第 3 行重复", "field": "手机号码"}}
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.mobile == "13800138001"
+    assert Customer.objects.filter(name="张三").count() == 1
+    if LANES:
+        assert sorted(number for number, _name in lanes) == [1, 2, 3]
+
+
 def test_the_lanes_close_their_connections(tmp_path: Path, alice: Any, lanes: Any) -> None:
     """The lanes and the index writer each have a connection of their own: none is left
     open once the import has returned (a leaked one would keep the database busy)."""
