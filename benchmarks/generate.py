@@ -458,7 +458,27 @@ DOCUMENT_COLUMNS = (
     "id", "dossier", "checklist_item", "piece_number", "title", "responsible", "doc_date",
     "pages", "page_range", "carrier", "state", "remarks", "text", "created_at", "created_by",
 )  # fmt: skip
-ENTRY_COLUMNS = ("id", "kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at")
+ENTRY_COLUMNS = (
+    "id", "kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at",
+    "owner_id", "department_id", "dossier_id",
+)  # fmt: skip
+
+
+def _entry_values(row: dict[str, Any], stamp: Any) -> tuple[Any, ...]:
+    """An entry's columns after kind and object id (ENTRY_COLUMNS), from a row function's
+    row (search/services.py)."""
+    return (
+        row["names"], row["ids"], row["text"], stamp, row["owner"], row["department"],
+        row["dossier"],
+    )  # fmt: skip
+
+
+def _document_stand_in(title: str, text: str) -> SimpleNamespace:
+    """What _document_row reads of a document (its tokens only are used here)."""
+    nobody = SimpleNamespace(owner_id=None, department_id=None)
+    return SimpleNamespace(
+        title=title, text=text, dossier=SimpleNamespace(customer=nobody), dossier_id=None
+    )
 
 
 def identity_columns() -> tuple[str, ...]:
@@ -876,10 +896,16 @@ class Generator:
             ))
             # fmt: on
             customer_ns = SimpleNamespace(
-                name=name, mobile=mobile, phone=phone, uscc=uscc, related_persons=_NoRelated
+                name=name,
+                mobile=mobile,
+                phone=phone,
+                uscc=uscc,
+                related_persons=_NoRelated,
+                owner_id=owner.pk,
+                department_id=owner.department_id,
             )
             row = search_services._customer_row(customer_ns)
-            entries.append(("customer", pk, row["names"], row["ids"], row["text"], stamp))
+            entries.append(("customer", pk, *_entry_values(row, stamp)))
 
             # The dossier, opened a few minutes after the customer.
             raw_fields = self.custom_fields(code, i, rng, c, owner)
@@ -911,13 +937,15 @@ class Generator:
                 archive_number=number,
                 location_room=location[0],
                 title=title,
-                customer=SimpleNamespace(name=name),
+                customer=customer_ns,
+                pk=pk,
             )
             row = search_services._dossier_row(dossier_ns)
-            dossier_entries.append(("dossier", pk, row["names"], row["ids"], row["text"], d_stamp))
+            dossier_entries.append(("dossier", pk, *_entry_values(row, d_stamp)))
 
             # Its documents, titled from the checklist; one in --text-every has a text.
             department = setup.dept_names.get(owner.department_id, "")
+            scope = (owner.pk, owner.department_id)  # whose entries they are
             for piece, (item, doc_title) in enumerate(
                 self.documents_plan(code, c["kind"], fields), start=1
             ):
@@ -949,7 +977,9 @@ class Generator:
                     carrier, "valid", "", text, d_stamp, owner.pk,
                 ))
                 # fmt: on
-                document_entries.append(("document", doc_id, "", "", text_tokens, d_stamp))
+                document_entries.append(
+                    ("document", doc_id, "", "", text_tokens, d_stamp, *scope, pk)
+                )
 
         entries += dossier_entries + document_entries
         first_entry = self.next_entry
@@ -976,7 +1006,7 @@ class Generator:
     def document_text(self, title: str) -> str:
         from dangan.search import services as search_services
 
-        stand_in = SimpleNamespace(title=title, text="")
+        stand_in = _document_stand_in(title, "")
         text = search_services._document_row(stand_in)["text"]
         self.title_text[title] = text
         return text
@@ -1022,7 +1052,7 @@ class Generator:
             for sentence in sentences:
                 tokens.extend(self.pool.tokens[sentence])
             fast = " ".join(dict.fromkeys(tokens))
-            stand_in = SimpleNamespace(title=title, text="".join(sentences))
+            stand_in = _document_stand_in(title, "".join(sentences))
             slow = search_services._document_row(stand_in)["text"]
             if fast != slow:
                 sys.exit(f"pool tokens differ from _document_row for {title!r}")

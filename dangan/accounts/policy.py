@@ -8,6 +8,8 @@ unknown role scope or an anonymous user sees nothing.
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -99,20 +101,31 @@ def sees_all_customers(actor: Actor) -> bool:
     )
 
 
-def customer_filter(actor: Actor, prefix: str = "") -> Q:
-    """A Q restricting customers (or rows reached through `prefix`) to the actor's scope."""
+def customer_scope(actor: Actor) -> tuple[list[int], list[int]] | None:
+    """The customers the actor may see, as the account managers and the departments
+    whose customers they are (both empty: none); None for every customer. What
+    customer_filter states as a condition, for the search index (index.Scope)."""
     if sees_all_customers(actor):
-        return Q()
+        return None
     if not has_perm(actor, perms.CUSTOMER_VIEW) or not isinstance(actor, User):
-        return Q(pk__in=[])
+        return [], []
     scope = data_scope(actor)
     if scope == Role.Scope.DEPARTMENT and actor.department_id is not None:
-        return Q(**{f"{prefix}department_id": actor.department_id}) | Q(
-            **{f"{prefix}owner_id": actor.pk}
-        )
+        return [actor.pk], [actor.department_id]
     if scope in (Role.Scope.DEPARTMENT, Role.Scope.OWN):
-        return Q(**{f"{prefix}owner_id": actor.pk})
-    return Q(pk__in=[])
+        return [actor.pk], []
+    return [], []
+
+
+def customer_filter(actor: Actor, prefix: str = "") -> Q:
+    """A Q restricting customers (or rows reached through `prefix`) to the actor's scope."""
+    scope = customer_scope(actor)
+    if scope is None:
+        return Q()
+    owners, departments = scope
+    parts = [Q(**{f"{prefix}department_id": pk}) for pk in departments]
+    parts += [Q(**{f"{prefix}owner_id": pk}) for pk in owners]
+    return functools.reduce(operator.or_, parts) if parts else Q(pk__in=[])
 
 
 def customers_for(actor: Actor) -> QuerySet[Customer]:

@@ -8,7 +8,7 @@ query string is passed as a bound parameter, so user input never becomes SQL or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,35 @@ class Terms:
 
     def __bool__(self) -> bool:
         return bool(self.names or self.ids or self.words)
+
+
+@dataclass
+class Scope:
+    """Whose records a search asks the index for (SearchEntry.owner_id …), for an actor
+    who may see some customers only: the entries of these account managers' and these
+    departments' customers, those of the dossiers `dossiers` lists (SQL of a subquery of
+    ids and its parameters: the dossiers granted to the actor; not for customers), and
+    those written before the columns existed (NULL: anyone's). It narrows what the index
+    hands over; the policy layer still checks each record."""
+
+    owners: list[int]
+    departments: list[int]
+    dossiers: tuple[str, list[Any]] | None = None
+
+    def sql(self, kind: str, column: str = "{}") -> tuple[str, list[Any]]:
+        """The condition on the entries of `kind` (`column` formats the column names:
+        "e.{}" for an alias) and its parameters."""
+        name = column.format
+        parts = [f"{name('owner_id')} IS NULL"]
+        params: list[Any] = []
+        for column_name, ids in (("owner_id", self.owners), ("department_id", self.departments)):
+            if ids:
+                parts.append(f"{name(column_name)} IN ({', '.join(['%s'] * len(ids))})")
+                params += ids
+        if self.dossiers is not None and kind != SearchEntry.Kind.CUSTOMER:
+            parts.append(f"{name('dossier_id')} IN ({self.dossiers[0]})")
+            params += self.dossiers[1]
+        return "(" + " OR ".join(parts) + ")", params
 
 
 # Which columns can hold a match for each kind: a customer's entry has no text, a
@@ -121,28 +150,34 @@ def _gin_only(sql: str, params: list[Any], sample: int | None = None) -> list[tu
         return rows
 
 
-def candidates(kind: str, terms: Terms, limit: int) -> list[int]:
+def candidates(kind: str, terms: Terms, limit: int, scope: Scope | None = None) -> list[int]:
     """Up to `limit` object ids of `kind` whose entry matches, newest first. SQLite: the
     newest matches (FTS5 walks its rowids, the object ids, backwards and stops at the
     limit). PostgreSQL: the first `limit` matches the partial GIN index's bitmap scan
     meets, in table order, sorted here; "ORDER BY object_id DESC" would let the planner
     walk every entry of the kind for a word that matches nothing. Below the limit both
-    give the same ids. The caller filters them through the policy layer; a full list
-    means there may be more."""
-    return candidates_many([kind], terms, limit)[kind]
+    give the same ids. With a `scope`, only the entries it names. The caller filters
+    them through the policy layer; a full list means there may be more."""
+    return candidates_many([kind], terms, limit, {kind: scope})[kind]
 
 
-def candidates_many(kinds: Sequence[str], terms: Terms, limit: int) -> dict[str, list[int]]:
-    """candidates() of several kinds, in one query on PostgreSQL (a search asks for all
-    three kinds)."""
-    matches = {kind: _match(kind, terms) for kind in kinds}
+def candidates_many(
+    kinds: Sequence[str],
+    terms: Terms,
+    limit: int,
+    scopes: Mapping[str, Scope | None] | None = None,
+) -> dict[str, list[int]]:
+    """candidates() of several kinds (each in its scope, if any), in one query on
+    PostgreSQL (a search asks for all three kinds)."""
+    scopes = scopes or {}
+    matches = {kind: _match(kind, terms, scopes.get(kind)) for kind in kinds}
     found: dict[str, list[int]] = {kind: [] for kind in kinds}
     if not any(matches.values()):
         return found
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             for kind, (sql, params) in ((k, m) for k, m in matches.items() if m):
-                cursor.execute(f"{sql} ORDER BY rowid DESC LIMIT %s", [*params, limit])
+                cursor.execute(f"{sql} ORDER BY f.rowid DESC LIMIT %s", [*params, limit])
                 found[kind] = [row[0] for row in cursor.fetchall()]
         return found
     asked = [(kind, match) for kind, match in matches.items() if match]
@@ -171,19 +206,36 @@ def _union(asked: list[tuple[str, tuple[str, list[Any]]]], limit: int) -> tuple[
     return union, [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
 
 
-def _match(kind: str, terms: Terms) -> tuple[str, list[Any]] | None:
-    """The query of the ids of `kind` whose entry matches (None when nothing can)."""
+def _match(kind: str, terms: Terms, scope: Scope | None = None) -> tuple[str, list[Any]] | None:
+    """The query of the ids of `kind` whose entry matches (None when nothing can), of
+    the entries `scope` names if given."""
     if connection.vendor == "postgresql":
         query = _tsquery(terms, kind)
         sql = (
             "SELECT object_id FROM search_searchentry "
             "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s"
         )
-        return (sql, [query, kind]) if query else None
+        if not query:
+            return None
+        if scope is None:
+            return sql, [query, kind]
+        narrow, params = scope.sql(kind)
+        return f"{sql} AND {narrow}", [query, kind, *params]
     query = _fts5(terms, kind)
+    if not query:
+        return None
     table = fts_table(kind)
-    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s"  # noqa: S608 - see fts_table
-    return (sql, [query]) if query else None
+    sql = f"SELECT f.rowid FROM {table} AS f WHERE f.{table} MATCH %s"  # noqa: S608 - see fts_table
+    if scope is None:
+        return sql, [query]
+    # The entry of each match, by the unique (kind, object_id): FTS5 walks its matches
+    # newest first and the join keeps those in scope.
+    narrow, params = scope.sql(kind, "e.{}")
+    sql = (
+        f"SELECT f.rowid FROM {table} AS f JOIN search_searchentry AS e "  # noqa: S608
+        f"ON e.kind = %s AND e.object_id = f.rowid WHERE f.{table} MATCH %s AND {narrow}"
+    )
+    return sql, [kind, query, *params]
 
 
 def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
@@ -210,6 +262,11 @@ def document_dossiers(ids: Sequence[int]) -> list[tuple[int, int]]:
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
+def _whose(row: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """Whose record a row (write_many) is: owner, department, dossier."""
+    return row["owner"], row["department"], row["dossier"]
+
+
 def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
     """SQLite: (re)write the FTS rows of some objects of one kind."""
     if connection.vendor != "sqlite" or not rows:
@@ -226,9 +283,10 @@ def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
         )
 
 
-def write(kind: str, object_id: int, *, names: str, ids: str, text: str) -> None:
+def write(kind: str, object_id: int, **row: Any) -> None:
+    """Replace one object's entry (`row` as in write_many)."""
     with transaction.atomic():
-        write_many(kind, {object_id: {"names": names, "ids": ids, "text": text}})
+        write_many(kind, {object_id: row})
 
 
 def bulk_write(rows: list[SearchEntry]) -> None:
@@ -268,20 +326,19 @@ def clear() -> None:
     SearchEntry.objects.all().delete()
 
 
-def write_many(kind: str, rows: dict[int, dict[str, str]]) -> None:
+def write_many(kind: str, rows: dict[int, dict[str, Any]]) -> None:
     """Replace the entries of many objects of one kind: one delete, one insert (imports),
-    as rows of values (no model instances: an import writes 2,000 at a time)."""
+    as rows of values (no model instances: an import writes 2,000 at a time). A row
+    holds the tokens ("names", "ids", "text") and whose record it is ("owner",
+    "department", "dossier": SearchEntry.owner_id …)."""
     if not rows:
         return
     SearchEntry.objects.filter(kind=kind, object_id__in=bulk.id_list(list(rows))).delete()
     now = timezone.now()
     values = [
-        (kind, object_id, row["names"], row["ids"], row["text"], now)
+        (kind, object_id, row["names"], row["ids"], row["text"], now, *_whose(row))
         for object_id, row in rows.items()
     ]
-    bulk.insert_rows(
-        SearchEntry,
-        ("kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at"),
-        values,
-    )
+    columns = ("kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at")
+    bulk.insert_rows(SearchEntry, (*columns, "owner_id", "department_id", "dossier_id"), values)
     _fts_replace(kind, [(v[1], v[2], v[3], v[4]) for v in values])

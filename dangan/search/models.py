@@ -21,6 +21,16 @@ class SearchEntry(models.Model):
     name_tokens = models.TextField(blank=True)
     id_tokens = models.TextField(blank=True)
     text_tokens = models.TextField(blank=True)
+    # Whose record it is, for narrowing a search to the records an actor may see before
+    # the policy check (see index.Scope): the customer's account manager and department
+    # (a dossier's and a document's are their customer's), and the dossier (of a
+    # dossier: itself; of a document: the one it is filed in). Plain numbers, not keys:
+    # the index follows the records, never holds them. Kept current by the database
+    # (migration 0003's trigger on the customer); NULL in entries written before it,
+    # which a narrowed search takes as "anyone's" until `dangan search rebuild`.
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    department_id = models.BigIntegerField(null=True, blank=True)
+    dossier_id = models.BigIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -389,6 +389,10 @@ class Matches:
     # dossiers_hidden, no filters): which of the given ids (documents: their dossiers')
     # the actor may not see, or None when the policy query must be asked after all.
     hidden: Callable[[list[int]], set[int] | None] | None = None
+    # For an actor who may see some customers only: the entries to ask the index for
+    # (their customers', and the dossiers granted to them), so that the candidates are
+    # theirs rather than the newest of everyone's. The policy check still follows.
+    scope: index.Scope | None = None
 
     @property
     def queryset(self) -> QuerySet[Any]:
@@ -540,6 +544,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     query = parse(text, names_only=limited)
     found = Found(query=query, limited=limited, kinds=[], filters=filters)
     dossier_q = _dossier_filters(filters)
+    scope = policy.customer_scope(actor)
 
     if policy.has_perm(actor, perms.CUSTOMER_VIEW):
         customers = _lazy(functools.partial(_customers_in_scope, actor, filters, dossier_q))
@@ -555,6 +560,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "customer"),
                 hidden=None if filters else _hidden(policy.customers_hidden, actor),
+                scope=None if scope is None else index.Scope(*scope),
             )
         )
 
@@ -574,6 +580,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "dossier"),
                 hidden=None if filters else _hidden(policy.dossiers_hidden, actor),
+                scope=_index_scope(actor, scope, perms.DOSSIER_VIEW),
             )
         )
 
@@ -601,9 +608,22 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 hidden=None
                 if filters
                 else _hidden(policy.dossiers_hidden, actor, action=perms.DOCUMENT_VIEW),
+                scope=_index_scope(actor, scope, perms.DOCUMENT_VIEW),
             )
         )
     return found
+
+
+def _index_scope(
+    actor: Any, scope: tuple[list[int], list[int]] | None, action: str
+) -> index.Scope | None:
+    """The index scope of the dossiers or documents of the customers in `scope`
+    (policy.customer_scope), and of the dossiers granted to the actor for `action`."""
+    if scope is None:
+        return None
+    granted = policy.active_grants(actor, "dossier", action).values("object_id")
+    sql, params = granted.query.sql_with_params()
+    return index.Scope(*scope, dossiers=(str(sql), list(params)))
 
 
 def _hidden(
@@ -781,7 +801,7 @@ def _pool(
     `exact` when already read: depth + 1 of them), exact hits first, then the newest; and
     whether there were more."""
     if ids is None:
-        ids = index.candidates(matches.kind, query.terms, depth)
+        ids = index.candidates(matches.kind, query.terms, depth, matches.scope)
     if exact is None:
         exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
     capped = len(ids) >= depth or len(exact) > depth
@@ -867,7 +887,8 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
     def said(reasons: list[Any]) -> list[str]:
         return [texts.get(id(r)) or texts.setdefault(id(r), str(r)) for r in reasons]
 
-    first = index.candidates_many([m.kind for m in found.kinds], query.terms, CAP)
+    scopes = {m.kind: m.scope for m in found.kinds}
+    first = index.candidates_many(list(scopes), query.terms, CAP, scopes)
     with_exact = [m.kind for m in found.kinds if m.exact_ids is not None]
     first_exact = _exact_ids(query, found.limited, with_exact, CAP + 1)
     for matches in found.kinds:

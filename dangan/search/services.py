@@ -130,7 +130,7 @@ def index_writes_to(writer: IndexWriter | None) -> Iterator[None]:
         _background.writer = before
 
 
-def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, str]:
+def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, Any]:
     related = [] if new else [p.name for p in customer.related_persons.all()]
     ids = seg.digit_tokens(customer.mobile) + seg.digit_tokens(customer.phone)
     ids.append(seg.clean(customer.uscc))
@@ -138,10 +138,21 @@ def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, str]:
         "names": seg.join(seg.name_tokens(customer.name, *related)),
         "ids": seg.join(ids),
         "text": "",
+        **_scope(customer),
     }
 
 
-def _dossier_row(dossier: Dossier) -> dict[str, str]:
+def _scope(customer: Customer, dossier_id: int | None = None) -> dict[str, int | None]:
+    """Whose record an entry is (SearchEntry.owner_id …): its customer's account manager
+    and department, and its dossier."""
+    return {
+        "owner": customer.owner_id,
+        "department": customer.department_id,
+        "dossier": dossier_id,
+    }
+
+
+def _dossier_row(dossier: Dossier) -> dict[str, Any]:
     fields = dossier.fields or {}
     ids = [seg.clean(dossier.archive_number)]
     vin = seg.clean(str(fields.get("vin") or ""))
@@ -160,15 +171,23 @@ def _dossier_row(dossier: Dossier) -> dict[str, str]:
         "names": seg.join(seg.name_tokens(dossier.customer.name)),
         "ids": seg.join(ids),
         "text": seg.join(seg.text_tokens(dossier.title, room)),
+        **_scope(dossier.customer, dossier.pk),
     }
 
 
-def _document_row(document: Document) -> dict[str, str]:
+def _document_row(document: Document) -> dict[str, Any]:
+    """A document's entry (its dossier and the dossier's customer read with it:
+    _DOCUMENT_SCOPE)."""
     return {
         "names": "",
         "ids": "",
         "text": seg.join(seg.text_tokens(document.title, document.text)),
+        **_scope(document.dossier.customer, document.dossier_id),
     }
+
+
+# What _document_row reads besides the document's own title and text.
+_DOCUMENT_SCOPE = ("dossier__customer__owner_id", "dossier__customer__department_id")
 
 
 def index_customer(customer_id: int) -> None:
@@ -202,7 +221,7 @@ def index_dossier(dossier_id: int) -> None:
 
 
 def index_document(document_id: int) -> None:
-    document = Document.objects.filter(pk=document_id).first()
+    document = Document.objects.select_related("dossier__customer").filter(pk=document_id).first()
     if document is None:
         index.delete(Kind.DOCUMENT, document_id)
         return
@@ -216,6 +235,9 @@ def _entry(kind: str, object_id: int, row: dict[str, str]) -> SearchEntry:
         name_tokens=row["names"],
         id_tokens=row["ids"],
         text_tokens=row["text"],
+        owner_id=row["owner"],
+        department_id=row["department"],
+        dossier_id=row["dossier"],
     )
 
 
@@ -238,7 +260,11 @@ def rebuild_index(batch: int = 2000) -> dict[str, int]:
         add(_entry(Kind.CUSTOMER, customer.pk, _customer_row(customer)))
     for dossier in Dossier.objects.select_related("customer").order_by("pk").iterator(batch):
         add(_entry(Kind.DOSSIER, dossier.pk, _dossier_row(dossier)))
-    documents = Document.objects.order_by("pk").only("pk", "title", "text")
+    documents = (
+        Document.objects.select_related("dossier__customer")
+        .order_by("pk")
+        .only("pk", "title", "text", "dossier_id", *_DOCUMENT_SCOPE)
+    )
     for document in documents.iterator(batch):
         add(_entry(Kind.DOCUMENT, document.pk, _document_row(document)))
     index.bulk_write(rows)

@@ -287,6 +287,7 @@ def test_postgres_and_of_common_words_finds_their_whole_intersection(
     for pk in range(1, 3001):
         words = "甲词" if pk <= 40 else "乙词" if pk <= 80 else "甲词 乙词" if pk <= 100 else "丙词"
         rows[pk] = {"names": "", "ids": "", "text": words}
+        rows[pk].update(owner=None, department=None, dossier=None)
     index.write_many(SearchEntry.Kind.DOCUMENT, rows)
     with connection.cursor() as cursor:  # from the pending list into the index proper
         cursor.execute("SELECT gin_clean_pending_list('search_entry_tsv_document')")

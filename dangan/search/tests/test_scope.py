@@ -1,0 +1,140 @@
+"""Whose record each entry is (SearchEntry.owner_id, department_id, dossier_id): written
+with the entry, kept current by the database when a customer changes hands, and used to
+ask the index for an account manager's own records first (index.Scope). The policy
+layer still checks every candidate: the scope only decides which ones are read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import grant_in_force
+from dangan.archives.services import dossier_create
+from dangan.customers.models import Customer
+from dangan.customers.services import customer_create, customer_update
+from dangan.documents.services import document_add
+from dangan.handover.services import handover_departure
+from dangan.search import selectors
+from dangan.search.models import SearchEntry
+from dangan.search.selectors import search
+from dangan.search.services import rebuild_index
+
+pytestmark = pytest.mark.django_db
+
+
+def _group(result: Any, kind: str) -> Any:
+    return next(g for g in result.groups if g.kind == kind)
+
+
+def _scopes(customer: Customer) -> dict[str, set[tuple[Any, ...]]]:
+    """(owner, department, dossier) of the entries of a customer, its dossiers and their
+    documents, by kind."""
+    dossiers = list(customer.dossiers.values_list("pk", flat=True))
+    documents = list(
+        customer.dossiers.values_list("documents__pk", flat=True).exclude(documents__pk=None)
+    )
+    entries = {
+        "customer": SearchEntry.objects.filter(kind="customer", object_id=customer.pk),
+        "dossier": SearchEntry.objects.filter(kind="dossier", object_id__in=dossiers),
+        "document": SearchEntry.objects.filter(kind="document", object_id__in=documents),
+    }
+    return {
+        kind: set(rows.values_list("owner_id", "department_id", "dossier_id"))
+        for kind, rows in entries.items()
+    }
+
+
+def test_entries_say_whose_record_they_are(bob: Any, bobs_customer: Any, car_dossier: Any) -> None:
+    document = document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="委托书")
+    rebuild_index()
+    mine = (bob.pk, bob.department_id)
+    assert _scopes(bobs_customer) == {
+        "customer": {(*mine, None)},
+        "dossier": {(*mine, car_dossier.pk)},
+        "document": {(*mine, car_dossier.pk)},
+    }
+    assert document.dossier_id == car_dossier.pk
+
+
+def test_entries_follow_a_customer_to_a_new_owner_whatever_makes_the_change(
+    alice: Any, bob: Any, carol: Any, dave: Any, bobs_customer: Any, car_dossier: Any
+) -> None:
+    """The database keeps them current (migration 0003's trigger), in the transaction of
+    the change: an edit by the archivist, and a departure, which saves the customers
+    without asking the index to follow."""
+    document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="委托书")
+    rebuild_index()
+
+    customer_update(actor=alice, customer=bobs_customer, changes={"owner": dave})
+    bobs_customer.refresh_from_db()
+    daves = (dave.pk, bobs_customer.department_id)
+    assert daves[1] == dave.department_id != bob.department_id
+    assert _scopes(bobs_customer) == {
+        "customer": {(*daves, None)},
+        "dossier": {(*daves, car_dossier.pk)},
+        "document": {(*daves, car_dossier.pk)},
+    }
+    assert _group(search(dave, "委托书"), "document").count == 1
+    assert _group(search(bob, "委托书"), "document").count == 0
+
+    handover_departure(actor=alice, from_user=dave, to_user=bob)
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.owner == bob
+    assert {row[0] for rows in _scopes(bobs_customer).values() for row in rows} == {bob.pk}
+    assert _group(search(bob, "委托书"), "document").count == 1
+
+
+@pytest.fixture
+def crowd(alice: Any, bob: Any, monkeypatch: Any) -> list[Customer]:
+    """Three of bob's 王芳 between ten of the archivist's, five older and five newer: the
+    index hands over four at a time (SQLite the newest, PostgreSQL the first in table
+    order), and a narrow view reads no further down."""
+    monkeypatch.setattr(selectors, "CAP", 4)
+    monkeypatch.setattr(selectors, "NARROW_DEPTH", 1)
+
+    def archivists(names: str) -> None:
+        for n in names:
+            customer_create(actor=alice, kind="individual", name=f"王芳{n}")
+
+    archivists("甲乙丙丁戊")
+    own = [customer_create(actor=bob, kind="individual", name=f"王芳{n}") for n in "一二三"]
+    archivists("己庚辛壬癸")
+    rebuild_index()
+    return own
+
+
+def test_an_account_manager_is_handed_their_own_records_first(
+    bob: Any, crowd: list[Customer]
+) -> None:
+    """Before, the index handed over four of the archivist's, and bob found none of his
+    own, counted as none."""
+    customers = _group(search(bob, "王芳"), "customer")
+    assert sorted(h.pk for h in customers.hits) == sorted(c.pk for c in crowd)
+    assert customers.count == 3 and customers.more is False
+
+
+def test_entries_written_before_the_columns_are_anyones(bob: Any, crowd: list[Customer]) -> None:
+    """Entries of an index built before migration 0003 have no owner: they are asked for
+    like everyone's (the policy check keeps bob's), until `dangan search rebuild`."""
+    SearchEntry.objects.update(owner_id=None, department_id=None, dossier_id=None)
+    customers = _group(search(bob, "王芳"), "customer")
+    assert customers.count == 0  # the four handed over are the archivist's, as before
+    assert [h.pk for h in _group(search(bob, "王芳三"), "customer").hits] == [crowd[2].pk]
+
+
+def test_a_granted_dossier_of_someone_elses_customer_is_asked_for_too(
+    templates: Any, bob: Any, dave: Any, daves_customer: Any
+) -> None:
+    dossier = dossier_create(
+        actor=dave,
+        customer=daves_customer,
+        archive_type=templates["ENT-CREDIT"],
+        fields={"credit_rating": "A"},
+    )
+    rebuild_index()
+    assert _group(search(bob, "远大"), "dossier").count == 0
+    grant_in_force(bob, dossier)
+    dossiers = _group(search(bob, "远大"), "dossier")
+    assert [h.pk for h in dossiers.hits] == [dossier.pk]
+    assert _group(search(bob, "远大"), "customer").count == 0  # the grant is on the dossier
