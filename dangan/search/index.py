@@ -166,11 +166,14 @@ def candidates_many(
     terms: Terms,
     limit: int,
     scopes: Mapping[str, Scope | None] | None = None,
+    dossiers: dict[int, int] | None = None,
 ) -> dict[str, list[int]]:
     """candidates() of several kinds (each in its scope, if any), in one query on
-    PostgreSQL (a search asks for all three kinds)."""
+    PostgreSQL (a search asks for all three kinds). There, `dossiers` (if given)
+    receives the dossier of each document candidate whose entry names it, read with the
+    id (see document_dossiers)."""
     scopes = scopes or {}
-    matches = {kind: _match(kind, terms, scopes.get(kind)) for kind in kinds}
+    matches = {kind: _match(kind, terms, scopes.get(kind), _PG_COLUMNS) for kind in kinds}
     found: dict[str, list[int]] = {kind: [] for kind in kinds}
     if not any(matches.values()):
         return found
@@ -180,9 +183,15 @@ def candidates_many(
                 cursor.execute(f"{sql} ORDER BY f.rowid DESC LIMIT %s", [*params, limit])
                 found[kind] = [row[0] for row in cursor.fetchall()]
         return found
+
+    def take(rows: list[tuple[Any, ...]]) -> None:
+        for kind, object_id, dossier_id in rows:
+            found[kind].append(object_id)
+            if dossiers is not None and dossier_id is not None and kind == "document":
+                dossiers[object_id] = dossier_id
+
     asked = [(kind, match) for kind, match in matches.items() if match]
-    for kind, object_id in _gin_only(*_union(asked, limit)):
-        found[kind].append(object_id)
+    take(_gin_only(*_union(asked, limit)))
     # A sampled scan keeps each word's matches at random, so an AND of words that are
     # all common (each in over GIN_SAMPLE entries per word) keeps only a part of their
     # intersection — of a small one, perhaps none. Where such a query came back short of
@@ -191,8 +200,7 @@ def candidates_many(
     if short:
         for kind, _sql in short:
             found[kind] = []
-        for kind, object_id in _gin_only(*_union(short, limit), sample=0):
-            found[kind].append(object_id)
+        take(_gin_only(*_union(short, limit), sample=0))
     return {kind: sorted(ids, reverse=True) for kind, ids in found.items()}
 
 
@@ -200,19 +208,24 @@ def _union(asked: list[tuple[str, tuple[str, list[Any]]]], limit: int) -> tuple[
     """PostgreSQL: one query of up to `limit` matches of each kind, as (kind, id) rows."""
     union = " UNION ALL ".join(
         # The kinds' SQL is built by _match from constants; values are parameters.
-        f"(SELECT %s, object_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
+        f"(SELECT %s, object_id, dossier_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
         for _kind, (sql, _params) in asked
     )
     return union, [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
 
 
-def _match(kind: str, terms: Terms, scope: Scope | None = None) -> tuple[str, list[Any]] | None:
+_PG_COLUMNS = "object_id, dossier_id"  # what the candidates read of an entry (PostgreSQL)
+
+
+def _match(
+    kind: str, terms: Terms, scope: Scope | None = None, columns: str = "object_id"
+) -> tuple[str, list[Any]] | None:
     """The query of the ids of `kind` whose entry matches (None when nothing can), of
-    the entries `scope` names if given."""
+    the entries `scope` names if given; on PostgreSQL, of the entries' `columns`."""
     if connection.vendor == "postgresql":
         query = _tsquery(terms, kind)
         sql = (
-            "SELECT object_id FROM search_searchentry "
+            f"SELECT {columns} FROM search_searchentry "  # noqa: S608 - a constant
             "WHERE tsv @@ to_tsquery('simple', %s) AND kind = %s"
         )
         if not query:
@@ -248,18 +261,25 @@ def matching_ids(kind: str, terms: Terms) -> RawSQL | list[int]:
     return RawSQL(*match)  # noqa: S611 - bound parameters, constant SQL
 
 
-def document_dossiers(ids: Sequence[int]) -> list[tuple[int, int]]:
-    """(document id, dossier id) of the documents among `ids`, in one plain query."""
-    if not ids:
-        return []
+def document_dossiers(
+    ids: Sequence[int], known: Mapping[int, int] | None = None
+) -> list[tuple[int, int]]:
+    """(document id, dossier id) of the documents among `ids`: those in `known` (what
+    their entries say, candidates_many: a document never changes dossiers), the others
+    read in one plain query."""
+    known = known or {}
+    pairs = [(pk, known[pk]) for pk in ids if pk in known]
+    rest = [pk for pk in ids if pk not in known]
+    if not rest:
+        return pairs
     from dangan.documents.models import Document
 
     table = connection.ops.quote_name(Document._meta.db_table)
-    listed = bulk.id_list(ids)
+    listed = bulk.id_list(rest)
     sql = f"SELECT id, dossier_id FROM {table} WHERE id IN ({listed.sql})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, listed.params)
-        return [(row[0], row[1]) for row in cursor.fetchall()]
+        return pairs + [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def _whose(row: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -393,6 +393,8 @@ class Matches:
     # (their customers', and the dossiers granted to them), so that the candidates are
     # theirs rather than the newest of everyone's. The policy check still follows.
     scope: index.Scope | None = None
+    # Documents: the dossier of each candidate, where its entry said (candidates_many).
+    dossier_of: dict[int, int] = field(default_factory=dict)
 
     @property
     def queryset(self) -> QuerySet[Any]:
@@ -816,7 +818,7 @@ def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
     without reading them (`hidden`). Documents: None (a text is long, and documents are
     checked through their dossiers). _page reads the rows of the few it shows."""
     if matches.dossiers is not None:
-        pairs = index.document_dossiers(ids)
+        pairs = index.document_dossiers(ids, matches.dossier_of)
         dossier_ids = list({d for _pk, d in pairs})
         hidden = matches.hidden(dossier_ids) if matches.hidden else None
         if hidden is None:
@@ -888,7 +890,11 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
         return [texts.get(id(r)) or texts.setdefault(id(r), str(r)) for r in reasons]
 
     scopes = {m.kind: m.scope for m in found.kinds}
-    first = index.candidates_many(list(scopes), query.terms, CAP, scopes)
+    dossier_of: dict[int, int] = {}
+    first = index.candidates_many(list(scopes), query.terms, CAP, scopes, dossier_of)
+    for matches in found.kinds:
+        if matches.kind == "document":
+            matches.dossier_of = dossier_of
     with_exact = [m.kind for m in found.kinds if m.exact_ids is not None]
     first_exact = _exact_ids(query, found.limited, with_exact, CAP + 1)
     for matches in found.kinds:

@@ -138,3 +138,31 @@ def test_a_granted_dossier_of_someone_elses_customer_is_asked_for_too(
     dossiers = _group(search(bob, "远大"), "dossier")
     assert [h.pk for h in dossiers.hits] == [dossier.pk]
     assert _group(search(bob, "远大"), "customer").count == 0  # the grant is on the dossier
+
+
+def test_a_documents_dossier_comes_with_its_candidate(
+    bob: Any, car_dossier: Any, django_assert_num_queries: Any
+) -> None:
+    """PostgreSQL reads each document candidate's dossier from its entry (a document never
+    changes dossiers), so the policy check needs no query of the documents; SQLite reads
+    them in process (index.document_dossiers)."""
+    from django.db import connection
+
+    from dangan.search import index
+
+    document = document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="委托书")
+    rebuild_index()
+    dossier_of: dict[int, int] = {}
+    terms = selectors.parse("委托书", names_only=False).terms
+    found = index.candidates_many(["document"], terms, 10, None, dossier_of)
+    assert found == {"document": [document.pk]}
+    assert dossier_of == (
+        {document.pk: car_dossier.pk} if connection.vendor == "postgresql" else {}
+    )
+    with django_assert_num_queries(0):
+        assert index.document_dossiers([document.pk], {document.pk: car_dossier.pk}) == [
+            (document.pk, car_dossier.pk)
+        ]
+    with django_assert_num_queries(1):  # an entry written before the column: asked
+        assert index.document_dossiers([document.pk], {}) == [(document.pk, car_dossier.pk)]
+    assert _group(search(bob, "委托书"), "document").count == 1
