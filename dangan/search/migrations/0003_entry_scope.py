@@ -1,9 +1,9 @@
 """Whose record each entry is: owner, department and dossier (models.SearchEntry).
 
-A search by an account manager read the newest matches of everyone's records and kept
-their own: a few dozen of every 200, so the counts were lower bounds and a narrow view
-read five times further down. With the owner and department in the entry, the index
-hands over their own records in the first place (the policy still checks every one).
+A search by an account manager reads the newest matches of everyone's records and keeps
+their own. Where those held too few of theirs, it read five times further down through
+everyone's; with the owner and department in the entry, it reads further down through
+theirs (the policy still checks every one). A document's dossier comes with it too.
 
 The columns are added empty (no rewrite of a large index: existing entries are treated
 as anyone's until `dangan search rebuild`). A trigger keeps them current whenever a

@@ -1,7 +1,8 @@
 """Whose record each entry is (SearchEntry.owner_id, department_id, dossier_id): written
 with the entry, kept current by the database when a customer changes hands, and used to
-ask the index for an account manager's own records first (index.Scope). The policy
-layer still checks every candidate: the scope only decides which ones are read."""
+ask the index for an account manager's own records when the newest of everyone's held
+too few of them (index.Scope). The policy layer still checks every candidate: the scope
+only decides which ones are read."""
 
 from __future__ import annotations
 
@@ -104,10 +105,11 @@ def crowd(alice: Any, bob: Any, monkeypatch: Any) -> list[Customer]:
     return own
 
 
-def test_an_account_manager_is_handed_their_own_records_first(
+def test_an_account_manager_reads_further_down_through_their_own_records(
     bob: Any, crowd: list[Customer]
 ) -> None:
-    """Before, the index handed over four of the archivist's, and bob found none of his
+    """The first four the index hands over are the archivist's; reading further down
+    through everyone's (as before) found more of the archivist's, and bob none of his
     own, counted as none."""
     customers = _group(search(bob, "王芳"), "customer")
     assert sorted(h.pk for h in customers.hits) == sorted(c.pk for c in crowd)
