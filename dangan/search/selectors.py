@@ -392,7 +392,8 @@ class Matches:
     # For an actor who may see some customers only: the entries to ask the index for
     # (their customers', and the dossiers granted to them) when the newest of everyone's
     # held too few of theirs (see _page). The policy check still follows.
-    scope: index.Scope | None = None
+    # (Made when first asked: the grants' subquery costs a compilation.)
+    scope: Callable[[], index.Scope | None] = lambda: None
     # Documents: the dossier of each candidate, where its entry said (candidates_many).
     dossier_of: dict[int, int] = field(default_factory=dict)
 
@@ -562,7 +563,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "customer"),
                 hidden=None if filters else _hidden(policy.customers_hidden, actor),
-                scope=None if scope is None else index.Scope(*scope),
+                scope=functools.partial(_index_scope, actor, scope, None),
             )
         )
 
@@ -582,7 +583,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "dossier"),
                 hidden=None if filters else _hidden(policy.dossiers_hidden, actor),
-                scope=_index_scope(actor, scope, perms.DOSSIER_VIEW),
+                scope=functools.partial(_index_scope, actor, scope, perms.DOSSIER_VIEW),
             )
         )
 
@@ -610,19 +611,21 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 hidden=None
                 if filters
                 else _hidden(policy.dossiers_hidden, actor, action=perms.DOCUMENT_VIEW),
-                scope=_index_scope(actor, scope, perms.DOCUMENT_VIEW),
+                scope=functools.partial(_index_scope, actor, scope, perms.DOCUMENT_VIEW),
             )
         )
     return found
 
 
 def _index_scope(
-    actor: Any, scope: tuple[list[int], list[int]] | None, action: str
+    actor: Any, scope: tuple[list[int], list[int]] | None, action: str | None
 ) -> index.Scope | None:
-    """The index scope of the dossiers or documents of the customers in `scope`
-    (policy.customer_scope), and of the dossiers granted to the actor for `action`."""
+    """The index scope of the customers in `scope` (policy.customer_scope) or of their
+    dossiers or documents, and then of the dossiers granted to the actor for `action`."""
     if scope is None:
         return None
+    if action is None:
+        return index.Scope(*scope)
     granted = policy.active_grants(actor, "dossier", action).values("object_id")
     sql, params = granted.query.sql_with_params()
     return index.Scope(*scope, dossiers=(str(sql), list(params)))
@@ -760,9 +763,10 @@ def _page(
     or more is shown as
     "CAP+". When the actor's view is narrow (own or department customers, or filters)
     and those CAP were mostly other people's — fewer than a page left — it reads
-    NARROW_DEPTH times further down, of the entries in the actor's scope only
-    (Matches.scope: their customers', their granted dossiers', and those that say
-    nobody's), so the actor's own records are not hidden behind theirs.
+    further down, through the entries in the actor's scope (Matches.scope: their
+    customers', their granted dossiers', and those that say nobody's) where there is
+    one, else NARROW_DEPTH times as far through everyone's, so the actor's own records
+    are not hidden behind theirs.
 
     Id lists go to the database as one parameter (bulk.id_list): the ORM would prepare
     a thousand ids one by one, and the policy query is compiled once."""
@@ -771,9 +775,14 @@ def _page(
         return 0, False, []
     found = _visible_rows(matches, pool)
     if narrow and capped and len(found) < PAGE:
+        # Within the actor's scope the entries read are theirs (or say nobody's): CAP of
+        # them fill the page; through everyone's, NARROW_DEPTH times as many.
+        scope = matches.scope()
+        depth = CAP if scope is not None else CAP * NARROW_DEPTH
         known = set(pool)
-        pool, capped = _pool(matches, query, CAP * NARROW_DEPTH)
-        found.update(_visible_rows(matches, [pk for pk in pool if pk not in known]))
+        deeper, capped = _pool(matches, query, depth, scope=scope)
+        pool += [pk for pk in deeper if pk not in known]
+        found.update(_visible_rows(matches, [pk for pk in deeper if pk not in known]))
     visible = [pk for pk in pool if pk in found]
     if not visible:
         return 0, False, []
@@ -799,12 +808,13 @@ def _pool(
     depth: int,
     ids: list[int] | None = None,
     exact: list[int] | None = None,
+    scope: index.Scope | None = None,
 ) -> tuple[list[int], bool]:
     """Up to `depth` matches from the index and up to `depth` exact hits (`ids` and
     `exact` when already read: depth + 1 of them), exact hits first, then the newest; and
     whether there were more."""
     if ids is None:
-        ids = index.candidates(matches.kind, query.terms, depth, matches.scope)
+        ids = index.candidates(matches.kind, query.terms, depth, scope)
     if exact is None:
         exact = matches.exact_ids(depth + 1) if matches.exact_ids is not None else []
     capped = len(ids) >= depth or len(exact) > depth
