@@ -166,6 +166,7 @@ def candidates_many(
     terms: Terms,
     limit: int,
     scopes: Mapping[str, Scope | None] | None = None,
+    *,
     dossiers: dict[int, int] | None = None,
 ) -> dict[str, list[int]]:
     """candidates() of several kinds (each in its scope, if any), in one query on
@@ -187,7 +188,7 @@ def candidates_many(
     def take(rows: list[tuple[Any, ...]]) -> None:
         for kind, object_id, dossier_id in rows:
             found[kind].append(object_id)
-            if dossiers is not None and dossier_id is not None and kind == "document":
+            if dossiers is not None and dossier_id and kind == SearchEntry.Kind.DOCUMENT:
                 dossiers[object_id] = dossier_id
 
     asked = [(kind, match) for kind, match in matches.items() if match]
@@ -205,7 +206,8 @@ def candidates_many(
 
 
 def _union(asked: list[tuple[str, tuple[str, list[Any]]]], limit: int) -> tuple[str, list[Any]]:
-    """PostgreSQL: one query of up to `limit` matches of each kind, as (kind, id) rows."""
+    """PostgreSQL: one query of up to `limit` matches of each kind, as (kind, id, dossier)
+    rows."""
     union = " UNION ALL ".join(
         # The kinds' SQL is built by _match from constants; values are parameters.
         f"(SELECT %s, object_id, dossier_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608

@@ -907,7 +907,7 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
     # saved. The scope is for reading further down (_page).
     kinds = [m.kind for m in found.kinds]
     dossier_of: dict[int, int] = {}
-    first = index.candidates_many(kinds, query.terms, CAP, None, dossier_of)
+    first = index.candidates_many(kinds, query.terms, CAP, dossiers=dossier_of)
     for matches in found.kinds:
         if matches.kind == "document":
             matches.dossier_of = dossier_of

@@ -156,7 +156,7 @@ def test_a_documents_dossier_comes_with_its_candidate(
     rebuild_index()
     dossier_of: dict[int, int] = {}
     terms = selectors.parse("委托书", names_only=False).terms
-    found = index.candidates_many(["document"], terms, 10, None, dossier_of)
+    found = index.candidates_many(["document"], terms, 10, dossiers=dossier_of)
     assert found == {"document": [document.pk]}
     assert dossier_of == (
         {document.pk: car_dossier.pk} if connection.vendor == "postgresql" else {}
