@@ -43,18 +43,17 @@ class Scope:
     departments: list[int]
     dossiers: tuple[str, list[Any]] | None = None
 
-    def sql(self, kind: str, column: str = "{}") -> tuple[str, list[Any]]:
-        """The condition on the entries of `kind` (`column` formats the column names:
-        "e.{}" for an alias) and its parameters."""
-        name = column.format
-        parts = [f"{name('owner_id')} IS NULL"]
+    def sql(self, kind: str, alias: str = "") -> tuple[str, list[Any]]:
+        """The condition on the entries of `kind` (columns qualified by `alias`, "e."),
+        and its parameters."""
+        parts = [f"{alias}owner_id IS NULL"]
         params: list[Any] = []
-        for column_name, ids in (("owner_id", self.owners), ("department_id", self.departments)):
+        for column, ids in (("owner_id", self.owners), ("department_id", self.departments)):
             if ids:
-                parts.append(f"{name(column_name)} IN ({', '.join(['%s'] * len(ids))})")
+                parts.append(f"{alias}{column} IN ({', '.join(['%s'] * len(ids))})")
                 params += ids
         if self.dossiers is not None and kind != SearchEntry.Kind.CUSTOMER:
-            parts.append(f"{name('dossier_id')} IN ({self.dossiers[0]})")
+            parts.append(f"{alias}dossier_id IN ({self.dossiers[0]})")
             params += self.dossiers[1]
         return "(" + " OR ".join(parts) + ")", params
 
@@ -245,7 +244,7 @@ def _match(
         return sql, [query]
     # The entry of each match, by the unique (kind, object_id): FTS5 walks its matches
     # newest first and the join keeps those in scope.
-    narrow, params = scope.sql(kind, "e.{}")
+    narrow, params = scope.sql(kind, "e.")
     sql = (
         f"SELECT f.rowid FROM {table} AS f JOIN search_searchentry AS e "  # noqa: S608
         f"ON e.kind = %s AND e.object_id = f.rowid WHERE f.{table} MATCH %s AND {narrow}"
@@ -282,11 +281,6 @@ def document_dossiers(
     with connection.cursor() as cursor:
         cursor.execute(sql, listed.params)
         return pairs + [(row[0], row[1]) for row in cursor.fetchall()]
-
-
-def _whose(row: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """Whose record a row (write_many) is: owner, department, dossier."""
-    return row["owner"], row["department"], row["dossier"]
 
 
 def _fts_replace(kind: str, rows: list[tuple[int, str, str, str]]) -> None:
@@ -357,10 +351,23 @@ def write_many(kind: str, rows: dict[int, dict[str, Any]]) -> None:
         return
     SearchEntry.objects.filter(kind=kind, object_id__in=bulk.id_list(list(rows))).delete()
     now = timezone.now()
+    columns = (
+        "kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at",
+        "owner_id", "department_id", "dossier_id",
+    )  # fmt: skip
     values = [
-        (kind, object_id, row["names"], row["ids"], row["text"], now, *_whose(row))
+        (
+            kind,
+            object_id,
+            row["names"],
+            row["ids"],
+            row["text"],
+            now,
+            row["owner"],
+            row["department"],
+            row["dossier"],
+        )
         for object_id, row in rows.items()
     ]
-    columns = ("kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at")
-    bulk.insert_rows(SearchEntry, (*columns, "owner_id", "department_id", "dossier_id"), values)
+    bulk.insert_rows(SearchEntry, columns, values)
     _fts_replace(kind, [(v[1], v[2], v[3], v[4]) for v in values])

@@ -138,11 +138,11 @@ def _customer_row(customer: Customer, *, new: bool = False) -> dict[str, Any]:
         "names": seg.join(seg.name_tokens(customer.name, *related)),
         "ids": seg.join(ids),
         "text": "",
-        **_scope(customer),
+        **_whose(customer),
     }
 
 
-def _scope(customer: Customer, dossier_id: int | None = None) -> dict[str, int | None]:
+def _whose(customer: Customer, dossier_id: int | None = None) -> dict[str, int | None]:
     """Whose record an entry is (SearchEntry.owner_id …): its customer's account manager
     and department, and its dossier."""
     return {
@@ -171,7 +171,7 @@ def _dossier_row(dossier: Dossier) -> dict[str, Any]:
         "names": seg.join(seg.name_tokens(dossier.customer.name)),
         "ids": seg.join(ids),
         "text": seg.join(seg.text_tokens(dossier.title, room)),
-        **_scope(dossier.customer, dossier.pk),
+        **_whose(dossier.customer, dossier.pk),
     }
 
 
@@ -182,7 +182,7 @@ def _document_row(document: Document) -> dict[str, Any]:
         "names": "",
         "ids": "",
         "text": seg.join(seg.text_tokens(document.title, document.text)),
-        **_scope(document.dossier.customer, document.dossier_id),
+        **_whose(document.dossier.customer, document.dossier_id),
     }
 
 
