@@ -387,21 +387,20 @@ def _row_key(data: dict[str, Any]) -> str:
         id_type = data.get("id_type") or Customer.IdType.RESIDENT_ID
         return f"id:{id_type}:{identifiers.normalize(data['id_number'])}"
     if data.get("uscc"):
-        return _uscc_key(data)
-    return _name_mobile_key(data)
+        return _uscc_key(data["uscc"])
+    return _name_mobile_key(data.get("name", ""), data.get("mobile", ""))
 
 
 # The field a duplicate row is reported on, by the kind of its key (before the colon).
 _KEY_FIELDS = {"id": "id_number", "uscc": "uscc", "nm": "mobile"}
 
 
-def _uscc_key(data: dict[str, Any]) -> str:
-    return f"uscc:{identifiers.normalize(data['uscc'])}"
+def _uscc_key(uscc: str) -> str:
+    return f"uscc:{identifiers.normalize(uscc)}"
 
 
-def _name_mobile_key(data: dict[str, Any]) -> str:
-    name = str(data.get("name", "")).strip()
-    return f"nm:{name}:{identifiers.normalize(data.get('mobile', ''))}"
+def _name_mobile_key(name: Any, mobile: Any) -> str:
+    return f"nm:{str(name).strip()}:{identifiers.normalize(mobile)}"
 
 
 def _note(seen: dict[str, int], data: dict[str, Any], row_number: int) -> None:
@@ -412,9 +411,9 @@ def _note(seen: dict[str, int], data: dict[str, Any], row_number: int) -> None:
     instead would find the customer only once this row's batch had committed.)"""
     seen.setdefault(_row_key(data), row_number)
     if data.get("uscc"):
-        seen.setdefault(_uscc_key(data), row_number)
+        seen.setdefault(_uscc_key(data["uscc"]), row_number)
     if data.get("name") and data.get("mobile"):
-        seen.setdefault(_name_mobile_key(data), row_number)
+        seen.setdefault(_name_mobile_key(data["name"], data["mobile"]), row_number)
 
 
 def _note_found(seen: dict[str, int], customer: Customer, row_number: int) -> None:
@@ -427,10 +426,9 @@ def _note_found(seen: dict[str, int], customer: Customer, row_number: int) -> No
     customer as it was). Not on a resume: the committed rows' customers have changed
     already, and their stored keys are gone (_after notes the rows' own)."""
     if customer.uscc:
-        seen.setdefault(_uscc_key({"uscc": customer.uscc}), row_number)
+        seen.setdefault(_uscc_key(customer.uscc), row_number)
     if customer.name and customer.mobile:
-        stored = {"name": customer.name, "mobile": customer.mobile}
-        seen.setdefault(_name_mobile_key(stored), row_number)
+        seen.setdefault(_name_mobile_key(customer.name, customer.mobile), row_number)
 
 
 def _id_lookup(data: dict[str, Any]) -> tuple[str, str]:
@@ -633,18 +631,19 @@ def _update_row(
     changes = _changes(customer, data)
     outcome = "unchanged"
     notes: list[str] = []
-    to_file = atype is not None and not batch.has_dossier(customer, atype)
-    if changes or to_file:
+    # The type of the dossier to file, if the customer has none of it yet.
+    to_file = atype if atype is not None and not batch.has_dossier(customer, atype) else None
+    if changes or to_file is not None:
         batch.gate()
     if changes:
         customer_services.customer_update(actor=actor, customer=customer, changes=changes)
         outcome = "updated"
         notes = [_label(key) for key in changes]
-    if atype is not None and to_file:
+    if to_file is not None:
         archive_services.dossier_create(
-            actor=actor, customer=customer, archive_type=atype, fields=custom
+            actor=actor, customer=customer, archive_type=to_file, fields=custom
         )
-        notes.append(_t("已建档:%(type)s") % {"type": atype.name})
+        notes.append(_t("已建档:%(type)s") % {"type": to_file.name})
         if outcome == "unchanged":
             outcome = "updated"
     return outcome, notes
