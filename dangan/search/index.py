@@ -32,30 +32,43 @@ class Terms:
 
 @dataclass
 class Scope:
-    """Whose records a search asks the index for (SearchEntry.owner_id …), for an actor
-    who may see some customers only: the entries of these account managers' and these
-    departments' customers, those of the dossiers `dossiers` lists (SQL of a subquery of
-    ids and its parameters: the dossiers granted to the actor; not for customers), and
-    those written before the columns existed (NULL: anyone's). It narrows what the index
-    hands over; the policy layer still checks each record."""
+    """Whose records a search asks the index for (SearchEntry.owner_id …).
 
-    owners: list[int]
-    departments: list[int]
+    For an actor who may see some customers only (`owners` not None): the entries of
+    these account managers' and these departments' customers, those of the dossiers
+    `dossiers` lists (SQL of a subquery of ids and its parameters: the dossiers granted
+    to the actor; not for customers), and those written before the columns existed
+    (NULL: anyone's). For a search filtered by owner or department (`owner`,
+    `department`): only the entries of that owner's or department's customers (or
+    anyone's). It narrows what the index hands over; the policy layer and the filters
+    still check each record."""
+
+    owners: list[int] | None
+    departments: list[int] = field(default_factory=list)
     dossiers: tuple[str, list[Any]] | None = None
+    owner: int | None = None
+    department: int | None = None
 
     def sql(self, kind: str, alias: str = "") -> tuple[str, list[Any]]:
         """The condition on the entries of `kind` (columns qualified by `alias`, "e."),
         and its parameters."""
-        parts = [f"{alias}owner_id IS NULL"]
+        conditions: list[str] = []
         params: list[Any] = []
-        for column, ids in (("owner_id", self.owners), ("department_id", self.departments)):
-            if ids:
-                parts.append(f"{alias}{column} IN ({', '.join(['%s'] * len(ids))})")
-                params += ids
-        if self.dossiers is not None and kind != SearchEntry.Kind.CUSTOMER:
-            parts.append(f"{alias}dossier_id IN ({self.dossiers[0]})")
-            params += self.dossiers[1]
-        return "(" + " OR ".join(parts) + ")", params
+        if self.owners is not None:
+            parts = [f"{alias}owner_id IS NULL"]
+            for column, ids in (("owner_id", self.owners), ("department_id", self.departments)):
+                if ids:
+                    parts.append(f"{alias}{column} IN ({', '.join(['%s'] * len(ids))})")
+                    params += ids
+            if self.dossiers is not None and kind != SearchEntry.Kind.CUSTOMER:
+                parts.append(f"{alias}dossier_id IN ({self.dossiers[0]})")
+                params += self.dossiers[1]
+            conditions.append("(" + " OR ".join(parts) + ")")
+        for column, value in (("owner_id", self.owner), ("department_id", self.department)):
+            if value is not None:
+                conditions.append(f"({alias}{column} IS NULL OR {alias}{column} = %s)")
+                params.append(value)
+        return "(" + " AND ".join(conditions or ["1 = 1"]) + ")", params
 
 
 # Which columns can hold a match for each kind: a customer's entry has no text, a

@@ -389,9 +389,10 @@ class Matches:
     # dossiers_hidden, no filters): which of the given ids (documents: their dossiers')
     # the actor may not see, or None when the policy query must be asked after all.
     hidden: Callable[[list[int]], set[int] | None] | None = None
-    # For an actor who may see some customers only: the entries to ask the index for
-    # (their customers', and the dossiers granted to them) when the newest of everyone's
-    # held too few of theirs (see _page). The policy check still follows.
+    # For an actor who may see some customers only, or a search filtered by owner or
+    # department: the entries to ask the index for (the actor's customers', the dossiers
+    # granted to them; the filter's owner's or department's) when the newest of
+    # everyone's held too few of theirs (see _page). The policy check still follows.
     # (Made when first asked: the grants' subquery costs a compilation.)
     scope: Callable[[], index.Scope | None] = lambda: None
     # Documents: the dossier of each candidate, where its entry said (candidates_many).
@@ -563,7 +564,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "customer"),
                 hidden=None if filters else _hidden(policy.customers_hidden, actor),
-                scope=functools.partial(_index_scope, actor, scope, None),
+                scope=functools.partial(_index_scope, actor, scope, filters, None),
             )
         )
 
@@ -583,7 +584,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "dossier"),
                 hidden=None if filters else _hidden(policy.dossiers_hidden, actor),
-                scope=functools.partial(_index_scope, actor, scope, perms.DOSSIER_VIEW),
+                scope=functools.partial(_index_scope, actor, scope, filters, perms.DOSSIER_VIEW),
             )
         )
 
@@ -611,24 +612,33 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 hidden=None
                 if filters
                 else _hidden(policy.dossiers_hidden, actor, action=perms.DOCUMENT_VIEW),
-                scope=functools.partial(_index_scope, actor, scope, perms.DOCUMENT_VIEW),
+                scope=functools.partial(_index_scope, actor, scope, filters, perms.DOCUMENT_VIEW),
             )
         )
     return found
 
 
 def _index_scope(
-    actor: Any, scope: tuple[list[int], list[int]] | None, action: str | None
+    actor: Any,
+    scope: tuple[list[int], list[int]] | None,
+    filters: dict[str, Any],
+    action: str | None,
 ) -> index.Scope | None:
-    """The index scope of the customers in `scope` (policy.customer_scope) or of their
-    dossiers or documents, and then of the dossiers granted to the actor for `action`."""
+    """The index scope of the customers in `scope` (policy.customer_scope; None: all) or
+    of their dossiers or documents, and then of the dossiers granted to the actor for
+    `action`; narrowed to the owner and department the search is filtered by, if any.
+    None when the actor sees everyone's and no such filter narrows."""
+    owner, department = filters.get("owner"), filters.get("department")
     if scope is None:
-        return None
-    if action is None:
-        return index.Scope(*scope)
-    granted = policy.active_grants(actor, "dossier", action).values("object_id")
-    sql, params = granted.query.sql_with_params()
-    return index.Scope(*scope, dossiers=(str(sql), list(params)))
+        if owner is None and department is None:
+            return None
+        return index.Scope(None, owner=owner, department=department)
+    dossiers = None
+    if action is not None:
+        granted = policy.active_grants(actor, "dossier", action).values("object_id")
+        sql, params = granted.query.sql_with_params()
+        dossiers = (str(sql), list(params))
+    return index.Scope(*scope, dossiers=dossiers, owner=owner, department=department)
 
 
 def _hidden(
@@ -764,9 +774,10 @@ def _page(
     "CAP+". When the actor's view is narrow (own or department customers, or filters)
     and those CAP were mostly other people's — fewer than a page left — it reads
     further down, through the entries in the actor's scope (Matches.scope: their
-    customers', their granted dossiers', and those that say nobody's) where there is
-    one, else NARROW_DEPTH times as far through everyone's, so the actor's own records
-    are not hidden behind theirs.
+    customers', their granted dossiers', and those that say nobody's; of a filter's
+    owner or department) where there is one, else NARROW_DEPTH times as far through
+    everyone's, so the actor's own records, or the filter's, are not hidden behind
+    others'.
 
     Id lists go to the database as one parameter (bulk.id_list): the ORM would prepare
     a thousand ids one by one, and the policy query is compiled once."""
