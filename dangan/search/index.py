@@ -8,7 +8,7 @@ query string is passed as a bound parameter, so user input never becomes SQL or 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,22 +30,27 @@ class Terms:
         return bool(self.names or self.ids or self.words)
 
 
+# Whose record an entry is, as its candidate brings it (PostgreSQL): the customer's
+# owner and department, and the dossier (SearchEntry.owner_id, department_id, dossier_id).
+Whose = tuple[int | None, int | None, int | None]
+
+
 @dataclass
 class Scope:
     """Whose records a search asks the index for (SearchEntry.owner_id …).
 
     For an actor who may see some customers only (`owners` not None): the entries of
     these account managers' and these departments' customers, those of the dossiers
-    `dossiers` lists (SQL of a subquery of ids and its parameters: the dossiers granted
-    to the actor; not for customers), and those written before the columns existed
+    `dossiers` lists (the dossiers granted to the actor; not for customers), and those
+    written before the columns existed
     (NULL: anyone's). For a search filtered by owner or department (`owner`,
     `department`): only the entries of that owner's or department's customers (or
-    anyone's). It narrows what the index hands over; the policy layer and the filters
-    still check each record."""
+    anyone's). It narrows what the index hands over (sql), or which candidates are
+    checked (admits); the policy layer and the filters still check each record."""
 
     owners: list[int] | None
     departments: list[int] = field(default_factory=list)
-    dossiers: tuple[str, list[Any]] | None = None
+    dossiers: Collection[int] | None = None
     owner: int | None = None
     department: int | None = None
 
@@ -60,15 +65,29 @@ class Scope:
                 if ids:
                     parts.append(f"{alias}{column} IN ({', '.join(['%s'] * len(ids))})")
                     params += ids
-            if self.dossiers is not None and kind != SearchEntry.Kind.CUSTOMER:
-                parts.append(f"{alias}dossier_id IN ({self.dossiers[0]})")
-                params += self.dossiers[1]
+            if self.dossiers and kind != SearchEntry.Kind.CUSTOMER:
+                listed = bulk.id_list(list(self.dossiers))
+                parts.append(f"{alias}dossier_id IN ({listed.sql})")
+                params += listed.params
             conditions.append("(" + " OR ".join(parts) + ")")
         for column, value in (("owner_id", self.owner), ("department_id", self.department)):
             if value is not None:
                 conditions.append(f"({alias}{column} IS NULL OR {alias}{column} = %s)")
                 params.append(value)
         return "(" + " AND ".join(conditions or ["1 = 1"]) + ")", params
+
+    def admits(self, kind: str, whose: Whose) -> bool:
+        """Whether an entry of `kind` that says `whose` record it is meets sql()."""
+        owner, department, dossier = whose
+        for required, value in ((self.owner, owner), (self.department, department)):
+            if required is not None and value is not None and value != required:
+                return False
+        if self.owners is None or owner is None:
+            return True
+        if owner in self.owners or department in self.departments:
+            return True
+        granted = self.dossiers or ()
+        return kind != SearchEntry.Kind.CUSTOMER and dossier in granted
 
 
 # Which columns can hold a match for each kind: a customer's entry has no text, a
@@ -179,12 +198,13 @@ def candidates_many(
     limit: int,
     scopes: Mapping[str, Scope | None] | None = None,
     *,
-    dossiers: dict[int, int] | None = None,
+    whose: dict[str, dict[int, Whose]] | None = None,
 ) -> dict[str, list[int]]:
     """candidates() of several kinds (each in its scope, if any), in one query on
-    PostgreSQL (a search asks for all three kinds). There, `dossiers` (if given)
-    receives the dossier of each document candidate whose entry names it, read with the
-    id (see document_dossiers)."""
+    PostgreSQL (a search asks for all three kinds). There, `whose` (if given) receives,
+    by kind and id, whose record each candidate's entry says it is, read with the id: a
+    document's dossier for the policy check (see document_dossiers), and the owner and
+    department for Scope.admits."""
     scopes = scopes or {}
     matches = {kind: _match(kind, terms, scopes.get(kind), _PG_COLUMNS) for kind in kinds}
     found: dict[str, list[int]] = {kind: [] for kind in kinds}
@@ -198,10 +218,10 @@ def candidates_many(
         return found
 
     def take(rows: list[tuple[Any, ...]]) -> None:
-        for kind, object_id, dossier_id in rows:
+        for kind, object_id, *entry in rows:
             found[kind].append(object_id)
-            if dossiers is not None and dossier_id and kind == SearchEntry.Kind.DOCUMENT:
-                dossiers[object_id] = dossier_id
+            if whose is not None:
+                whose.setdefault(kind, {})[object_id] = (entry[0], entry[1], entry[2])
 
     asked = [(kind, match) for kind, match in matches.items() if match]
     take(_gin_only(*_union(asked, limit)))
@@ -218,17 +238,18 @@ def candidates_many(
 
 
 def _union(asked: list[tuple[str, tuple[str, list[Any]]]], limit: int) -> tuple[str, list[Any]]:
-    """PostgreSQL: one query of up to `limit` matches of each kind, as (kind, id, dossier)
-    rows."""
+    """PostgreSQL: one query of up to `limit` matches of each kind, as rows of the kind
+    and _PG_COLUMNS."""
     union = " UNION ALL ".join(
         # The kinds' SQL is built by _match from constants; values are parameters.
-        f"(SELECT %s, object_id, dossier_id FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
+        f"(SELECT %s, {_PG_COLUMNS} FROM ({sql} LIMIT %s) AS m)"  # noqa: S608
         for _kind, (sql, _params) in asked
     )
     return union, [v for kind, (_sql, p) in asked for v in (kind, *p, limit)]
 
 
-_PG_COLUMNS = "object_id, dossier_id"  # what the candidates read of an entry (PostgreSQL)
+# What the candidates read of an entry (PostgreSQL): the id, and whose record it is.
+_PG_COLUMNS = "object_id, owner_id, department_id, dossier_id"
 
 
 def _match(

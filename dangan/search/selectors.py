@@ -390,13 +390,15 @@ class Matches:
     # the actor may not see, or None when the policy query must be asked after all.
     hidden: Callable[[list[int]], set[int] | None] | None = None
     # For an actor who may see some customers only, or a search filtered by owner or
-    # department: the entries to ask the index for (the actor's customers', the dossiers
-    # granted to them; the filter's owner's or department's) when the newest of
-    # everyone's held too few of theirs (see _page). The policy check still follows.
-    # (Made when first asked: the grants' subquery costs a compilation.)
+    # department: whose records are theirs (the actor's customers', the dossiers granted
+    # to them; the filter's owner's or department's). Of the candidates, only those it
+    # admits are checked by the policy, and when the newest of everyone's held too few
+    # of them, the index is asked for theirs (see _page). The policy check still
+    # follows. (Made when first asked: the grants cost a query.)
     scope: Callable[[], index.Scope | None] = lambda: None
-    # Documents: the dossier of each candidate, where its entry said (candidates_many).
-    dossier_of: dict[int, int] = field(default_factory=dict)
+    # Whose record each candidate is, where its entry said (candidates_many): a
+    # document's dossier, and the owner and department for `scope`.
+    whose: dict[int, index.Whose] = field(default_factory=dict)
 
     @property
     def queryset(self) -> QuerySet[Any]:
@@ -549,6 +551,8 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     found = Found(query=query, limited=limited, kinds=[], filters=filters)
     dossier_q = _dossier_filters(filters)
     scope = policy.customer_scope(actor)
+    # The dossiers granted to the actor, asked once per search if a scope needs them.
+    granted = functools.cache(functools.partial(policy.granted_dossiers, actor))
 
     if policy.has_perm(actor, perms.CUSTOMER_VIEW):
         customers = _lazy(functools.partial(_customers_in_scope, actor, filters, dossier_q))
@@ -564,7 +568,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "customer"),
                 hidden=None if filters else _hidden(policy.customers_hidden, actor),
-                scope=functools.partial(_index_scope, actor, scope, filters, None),
+                scope=functools.partial(_index_scope, scope, filters, granted, None),
             )
         )
 
@@ -584,7 +588,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 exact,
                 _exact_ids_of(query, limited, "dossier"),
                 hidden=None if filters else _hidden(policy.dossiers_hidden, actor),
-                scope=functools.partial(_index_scope, actor, scope, filters, perms.DOSSIER_VIEW),
+                scope=functools.partial(_index_scope, scope, filters, granted, perms.DOSSIER_VIEW),
             )
         )
 
@@ -612,32 +616,29 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
                 hidden=None
                 if filters
                 else _hidden(policy.dossiers_hidden, actor, action=perms.DOCUMENT_VIEW),
-                scope=functools.partial(_index_scope, actor, scope, filters, perms.DOCUMENT_VIEW),
+                scope=functools.partial(_index_scope, scope, filters, granted, perms.DOCUMENT_VIEW),
             )
         )
     return found
 
 
 def _index_scope(
-    actor: Any,
     scope: tuple[list[int], list[int]] | None,
     filters: dict[str, Any],
+    granted: Callable[[], dict[str, frozenset[int]]],
     action: str | None,
 ) -> index.Scope | None:
     """The index scope of the customers in `scope` (policy.customer_scope; None: all) or
-    of their dossiers or documents, and then of the dossiers granted to the actor for
-    `action`; narrowed to the owner and department the search is filtered by, if any.
-    None when the actor sees everyone's and no such filter narrows."""
+    of their dossiers or documents, and then of the dossiers `granted` to the actor for
+    `action` (policy.granted_dossiers); narrowed to the owner and department the search
+    is filtered by, if any. None when the actor sees everyone's and no such filter
+    narrows."""
     owner, department = filters.get("owner"), filters.get("department")
     if scope is None:
         if owner is None and department is None:
             return None
         return index.Scope(None, owner=owner, department=department)
-    dossiers = None
-    if action is not None:
-        granted = policy.active_grants(actor, "dossier", action).values("object_id")
-        sql, params = granted.query.sql_with_params()
-        dossiers = (str(sql), list(params))
+    dossiers = granted().get(action, frozenset()) if action is not None else None
     return index.Scope(*scope, dossiers=dossiers, owner=owner, department=department)
 
 
@@ -784,7 +785,7 @@ def _page(
     pool, capped = _pool(matches, query, CAP, first, first_exact)
     if not pool:
         return 0, False, []
-    found = _visible_rows(matches, pool)
+    found = _visible_rows(matches, _admitted(matches, pool) if narrow else pool)
     if narrow and capped and len(found) < PAGE:
         # Within the actor's scope the entries read are theirs (or say nobody's): CAP of
         # them fill the page; through everyone's, NARROW_DEPTH times as many.
@@ -804,6 +805,22 @@ def _page(
         # from their table (checked already: no policy query again)
         found = _table_rows(matches.kind, wanted)
     return count, more, _best([found[pk] for pk in wanted if pk in found], score)
+
+
+def _admitted(matches: Matches, ids: list[int]) -> list[int]:
+    """Those of `ids` the actor's scope admits, by what their entries say (Matches.whose:
+    PostgreSQL's candidates; exact hits, and SQLite's, are all kept): for an account
+    manager, most of everyone's newest matches are other people's, and the policy need
+    not check them one by one. (An entry that still names a former owner could hide a
+    record from its new one until it is written again; the trigger of search 0003 keeps
+    that to an index write racing the change of hands.)"""
+    if not matches.whose:
+        return ids
+    scope = matches.scope()
+    if scope is None:
+        return ids
+    whose, kind = matches.whose, matches.kind
+    return [pk for pk in ids if pk not in whose or scope.admits(kind, whose[pk])]
 
 
 def _best(objects: list[Any], score: Callable[[Any], _Rank]) -> list[tuple[int, list[Any], Any]]:
@@ -839,8 +856,11 @@ def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
     cost less than a second query), or None where the policy tells the hidden ones
     without reading them (`hidden`). Documents: None (a text is long, and documents are
     checked through their dossiers). _page reads the rows of the few it shows."""
+    if not ids:
+        return {}
     if matches.dossiers is not None:
-        pairs = index.document_dossiers(ids, matches.dossier_of)
+        known = {pk: w[2] for pk, w in matches.whose.items() if w[2] is not None}
+        pairs = index.document_dossiers(ids, known)
         dossier_ids = list({d for _pk, d in pairs})
         hidden = matches.hidden(dossier_ids) if matches.hidden else None
         if hidden is None:
@@ -917,11 +937,10 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
     # name's candidates 5.7 → 16.9 ms at the reference scale) than checking the others
     # saved. The scope is for reading further down (_page).
     kinds = [m.kind for m in found.kinds]
-    dossier_of: dict[int, int] = {}
-    first = index.candidates_many(kinds, query.terms, CAP, dossiers=dossier_of)
+    whose: dict[str, dict[int, index.Whose]] = {}
+    first = index.candidates_many(kinds, query.terms, CAP, whose=whose)
     for matches in found.kinds:
-        if matches.kind == "document":
-            matches.dossier_of = dossier_of
+        matches.whose = whose.get(matches.kind, {})
     with_exact = [m.kind for m in found.kinds if m.exact_ids is not None]
     first_exact = _exact_ids(query, found.limited, with_exact, CAP + 1)
     for matches in found.kinds:
