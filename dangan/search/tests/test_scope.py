@@ -86,21 +86,27 @@ def test_entries_follow_a_customer_to_a_new_owner_whatever_makes_the_change(
     assert _group(search(bob, "委托书"), "document").count == 1
 
 
-@pytest.fixture
-def crowd(alice: Any, bob: Any, monkeypatch: Any) -> list[Customer]:
-    """Three of bob's 王芳 between ten of the archivist's, five older and five newer: the
-    index hands over four at a time (SQLite the newest, PostgreSQL the first in table
-    order), and a narrow view reads no further down."""
+def _bobs_between(monkeypatch: Any, other: Any, bob: Any, older: str, newer: str) -> list[Customer]:
+    """Three of bob's 王芳 between `other`'s (王芳 and each character of `older`, then of
+    `newer`); the index hands over four at a time (SQLite the newest, PostgreSQL the first
+    in table order), and a narrow view reads no further down than that."""
     monkeypatch.setattr(selectors, "CAP", 4)
     monkeypatch.setattr(selectors, "NARROW_DEPTH", 1)
 
-    def archivists(names: str) -> None:
+    def others(names: str) -> None:
         for n in names:
-            customer_create(actor=alice, kind="individual", name=f"王芳{n}")
+            customer_create(actor=other, kind="individual", name=f"王芳{n}")
 
-    archivists("甲乙丙丁戊")
-    own = [customer_create(actor=bob, kind="individual", name=f"王芳{n}") for n in "一二三"]
-    archivists("己庚辛壬癸")
+    others(older)
+    bobs = [customer_create(actor=bob, kind="individual", name=f"王芳{n}") for n in "一二三"]
+    others(newer)
+    return bobs
+
+
+@pytest.fixture
+def crowd(alice: Any, bob: Any, monkeypatch: Any) -> list[Customer]:
+    """Three of bob's 王芳 between ten of the archivist's, five older and five newer."""
+    own = _bobs_between(monkeypatch, alice, bob, "甲乙丙丁戊", "己庚辛壬癸")
     rebuild_index()
     return own
 
@@ -137,16 +143,7 @@ def test_a_filter_narrows_the_actors_own_scope_and_never_widens_it(
     newest four, PostgreSQL: the first four) found only her own; through her scope and
     the filter, bob's three. Filtered by dave, of another department, nothing, though
     the filter's entries alone hold his."""
-    monkeypatch.setattr(selectors, "CAP", 4)
-    monkeypatch.setattr(selectors, "NARROW_DEPTH", 1)
-
-    def carols(names: str) -> None:
-        for n in names:
-            customer_create(actor=carol, kind="individual", name=f"王芳{n}")
-
-    carols("甲乙丙丁")
-    bobs = [customer_create(actor=bob, kind="individual", name=f"王芳{n}") for n in "一二三"]
-    carols("戊己庚辛")
+    bobs = _bobs_between(monkeypatch, carol, bob, "甲乙丙丁", "戊己庚辛")
     customer_create(actor=dave, kind="individual", name="王芳子")
     rebuild_index()
     found = _group(search(carol, "王芳", {"owner": bob.pk}), "customer")
