@@ -551,11 +551,14 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     found = Found(query=query, limited=limited, kinds=[], filters=filters)
     dossier_q = _dossier_filters(filters)
     scope = policy.customer_scope(actor)
-    # The dossiers granted to the actor, asked once per search if a scope needs them.
+    # The dossiers granted to the actor, asked once per search if a scope or a policy
+    # queryset needs them.
     granted = functools.cache(functools.partial(policy.granted_dossiers, actor))
 
     if policy.has_perm(actor, perms.CUSTOMER_VIEW):
-        customers = _lazy(functools.partial(_customers_in_scope, actor, filters, dossier_q))
+        customers = _lazy(
+            functools.partial(_customers_in_scope, actor, filters, dossier_q, granted)
+        )
         matched = index.matching_ids(SearchEntry.Kind.CUSTOMER, query.terms)
         exact = _customers_exact(query, limited)
         match = Q(pk__in=matched) | _by_identity(query, limited)
@@ -573,7 +576,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         )
 
     if policy.has_perm(actor, perms.DOSSIER_VIEW):
-        dossiers = _lazy(functools.partial(_dossiers_in_scope, actor, filters, dossier_q))
+        dossiers = _lazy(functools.partial(_dossiers_in_scope, actor, filters, dossier_q, granted))
         # VINs, member numbers, units and names are in the index; only the archive number
         # (unique, indexed) is matched on its column as well, in case it was typed verbatim.
         matched = index.matching_ids(SearchEntry.Kind.DOSSIER, query.terms)
@@ -597,7 +600,12 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
         # the candidates' dossier ids, when the policy cannot tell without asking).
         dossiers = _lazy(
             functools.partial(
-                _dossiers_in_scope, actor, filters, dossier_q, action=perms.DOCUMENT_VIEW
+                _dossiers_in_scope,
+                actor,
+                filters,
+                dossier_q,
+                granted,
+                action=perms.DOCUMENT_VIEW,
             )
         )
         documents = _lazy(functools.partial(_documents_of, dossiers))
@@ -622,10 +630,15 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     return found
 
 
+# The dossiers granted to the actor, by the code they allow (policy.granted_dossiers,
+# read when first asked and then kept for the search).
+_Granted = Callable[[], dict[str, frozenset[int]]]
+
+
 def _index_scope(
     scope: tuple[list[int], list[int]] | None,
     filters: dict[str, Any],
-    granted: Callable[[], dict[str, frozenset[int]]],
+    granted: _Granted,
     action: str | None,
 ) -> index.Scope | None:
     """The index scope of the customers in `scope` (policy.customer_scope; None: all) or
@@ -662,22 +675,31 @@ def _lazy(build: Callable[[], QuerySet[Any]]) -> QuerySet[Any]:
     return cast("QuerySet[Any]", SimpleLazyObject(build))
 
 
-def _customers_in_scope(actor: Any, filters: dict[str, Any], dossier_q: Q) -> QuerySet[Customer]:
+def _customers_in_scope(
+    actor: Any, filters: dict[str, Any], dossier_q: Q, granted: _Granted
+) -> QuerySet[Customer]:
     """customers_for(actor), narrowed by the filters (the dossier ones through dossiers)."""
     customers = _narrowed(policy.customers_for(actor), _common_filters(filters, "", "created_at"))
     if dossier_q:
-        dossiers = policy.dossiers_for(actor).filter(dossier_q)
+        opened = granted().get(perms.DOSSIER_VIEW, frozenset())
+        dossiers = policy.dossiers_for(actor, granted=opened).filter(dossier_q)
         customers = customers.filter(pk__in=dossiers.values("customer_id"))
     return customers
 
 
 def _dossiers_in_scope(
-    actor: Any, filters: dict[str, Any], dossier_q: Q, *, action: str = perms.DOSSIER_VIEW
+    actor: Any,
+    filters: dict[str, Any],
+    dossier_q: Q,
+    granted: _Granted,
+    *,
+    action: str = perms.DOSSIER_VIEW,
 ) -> QuerySet[Dossier]:
     """dossiers_for(actor, action=action), narrowed by the filters, with what a dossier
     hit shows (its customer and archive type)."""
     scope_q = dossier_q & _common_filters(filters, "customer__", "created_at")
-    dossiers = _narrowed(policy.dossiers_for(actor, action=action), scope_q)
+    opened = granted().get(action, frozenset())
+    dossiers = _narrowed(policy.dossiers_for(actor, action=action, granted=opened), scope_q)
     return dossiers.select_related("customer", "archive_type")
 
 
