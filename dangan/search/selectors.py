@@ -551,9 +551,7 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     found = Found(query=query, limited=limited, kinds=[], filters=filters)
     dossier_q = _dossier_filters(filters)
     scope = policy.customer_scope(actor)
-    # The dossiers granted to the actor, asked once per search if a scope or a policy
-    # queryset needs them.
-    granted = functools.cache(functools.partial(policy.granted_dossiers, actor))
+    granted = _granted_once(actor)
 
     if policy.has_perm(actor, perms.CUSTOMER_VIEW):
         customers = _lazy(
@@ -630,9 +628,20 @@ def find(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Found:
     return found
 
 
-# The dossiers granted to the actor, by the code they allow (policy.granted_dossiers,
-# read when first asked and then kept for the search).
-_Granted = Callable[[], dict[str, frozenset[int]]]
+# The dossiers granted to the actor for a code (see _granted_once).
+_Granted = Callable[[str], frozenset[int]]
+
+
+def _granted_once(actor: Any) -> _Granted:
+    """The dossiers that grants in force open to the actor for a code: read when a scope
+    or a policy queryset first asks (policy.granted_dossiers, one query for every code),
+    then kept for the search."""
+    read = functools.cache(functools.partial(policy.granted_dossiers, actor))
+
+    def granted(code: str) -> frozenset[int]:
+        return read().get(code, frozenset())
+
+    return granted
 
 
 def _index_scope(
@@ -651,7 +660,7 @@ def _index_scope(
         if owner is None and department is None:
             return None
         return index.Scope(None, owner=owner, department=department)
-    dossiers = granted().get(action, frozenset()) if action is not None else None
+    dossiers = granted(action) if action is not None else None
     return index.Scope(*scope, dossiers=dossiers, owner=owner, department=department)
 
 
@@ -681,8 +690,8 @@ def _customers_in_scope(
     """customers_for(actor), narrowed by the filters (the dossier ones through dossiers)."""
     customers = _narrowed(policy.customers_for(actor), _common_filters(filters, "", "created_at"))
     if dossier_q:
-        opened = granted().get(perms.DOSSIER_VIEW, frozenset())
-        dossiers = policy.dossiers_for(actor, granted=opened).filter(dossier_q)
+        dossiers = policy.dossiers_for(actor, granted=granted(perms.DOSSIER_VIEW))
+        dossiers = dossiers.filter(dossier_q)
         customers = customers.filter(pk__in=dossiers.values("customer_id"))
     return customers
 
@@ -698,8 +707,8 @@ def _dossiers_in_scope(
     """dossiers_for(actor, action=action), narrowed by the filters, with what a dossier
     hit shows (its customer and archive type)."""
     scope_q = dossier_q & _common_filters(filters, "customer__", "created_at")
-    opened = granted().get(action, frozenset())
-    dossiers = _narrowed(policy.dossiers_for(actor, action=action, granted=opened), scope_q)
+    dossiers = policy.dossiers_for(actor, action=action, granted=granted(action))
+    dossiers = _narrowed(dossiers, scope_q)
     return dossiers.select_related("customer", "archive_type")
 
 
