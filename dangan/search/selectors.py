@@ -170,12 +170,16 @@ def parse(raw: str, *, names_only: bool) -> _Query:
 
 def filter_choices(actor: Any) -> dict[str, list[tuple[Any, Any]]]:
     """The (value, label) pairs the search filters offer the actor: active archive types,
-    dossier statuses, and the account managers the actor may assign (own scope: only
-    themselves). Only the columns shown are read (a type row holds its whole template)."""
+    dossier statuses, the account managers the actor may assign (own scope: only
+    themselves), and the departments, for an actor who sees every customer (anyone else
+    sees their own department's at most: a department would narrow nothing). Only the
+    columns shown are read (a type row holds its whole template)."""
+    from dangan.accounts.models import Department
     from dangan.archives.models import ArchiveType
 
     types = ArchiveType.objects.filter(is_active=True).order_by("code")
     owners = policy.assignable_owners(actor).order_by("username")
+    departments = Department.objects.order_by("code") if policy.sees_all_customers(actor) else None
     return {
         "archive_type": list(types.values_list("code", "name")),
         "status": list(Dossier.Status.choices),
@@ -185,6 +189,7 @@ def filter_choices(actor: Any) -> dict[str, list[tuple[Any, Any]]]:
             (pk, full or name)
             for pk, name, full in owners.values_list("pk", "username", "full_name")
         ],
+        "department": [] if departments is None else list(departments.values_list("pk", "name")),
     }
 
 

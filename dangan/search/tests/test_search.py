@@ -240,6 +240,27 @@ def test_the_page_keeps_the_chosen_filters_selected(bob: Any, world: Any, client
     assert form.count(" selected>") == 3
 
 
+def test_the_page_filters_by_department_for_those_who_see_every_department(
+    alice: Any, bob: Any, dave: Any, world: Any, client: Any
+) -> None:
+    """The archivist sees every customer: the page offers the departments, keeps the one
+    chosen selected, and shows only its customers. An account manager sees his own at
+    most, so no department is offered to him."""
+    daves = customer_create(actor=dave, kind="individual", name="张伟强")
+    rebuild_index()
+    client.force_login(alice)
+    page = client.get("/search/").content.decode()
+    assert 'id="search-department"' in page
+    assert f'<option value="{bob.department_id}">销售一部</option>' in page
+    chosen = client.get("/search/", {"q": "张伟", "department": dave.department_id})
+    page = chosen.content.decode()
+    assert f'<option value="{dave.department_id}" selected>销售二部</option>' in page
+    assert f'href="/customers/{daves.pk}/"' in page
+    assert f'href="/customers/{world["zw"].pk}/"' not in page  # 张伟 is bob's, of 销售一部
+    client.force_login(bob)
+    assert 'id="search-department"' not in client.get("/search/").content.decode()
+
+
 def test_the_page_ignores_owner_and_department_that_are_not_ids(
     bob: Any, world: Any, client: Any
 ) -> None:
