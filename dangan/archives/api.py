@@ -14,7 +14,6 @@ from dangan.accounts import policy
 from dangan.archives import services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
-from dangan.audit.services import audit_record
 from dangan.core.api import id_param, paginated, text_param
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
@@ -217,8 +216,7 @@ class DossierListApi(APIView):
 class DossierDetailApi(APIView):
     @extend_schema(responses=DossierOutput)
     def get(self, request: Request, pk: int) -> Response:
-        dossier = policy.access_dossier(request.user, pk)
-        audit_record(actor=actor_of(request), action="view", obj=dossier)
+        dossier = services.dossier_open(actor=actor_of(request), pk=pk)
         return Response(DossierOutput(dossier).data)
 
     @extend_schema(request=DossierPatchInput, responses=DossierOutput)

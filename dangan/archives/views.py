@@ -22,7 +22,6 @@ from dangan.archives.forms import (
     condition_text,
 )
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
-from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx
 from dangan.documents import services as document_services
@@ -95,8 +94,7 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @app_errors
 def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    dossier = policy.access_dossier(request.user, pk)
-    audit_record(actor=actor_of(request), action="view", obj=dossier)
+    dossier = services.dossier_open(actor=actor_of(request), pk=pk)
     return _render_dossier(request, dossier)
 
 

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
-from dangan.audit.services import audit_record
 from dangan.core.api import id_param, paginated, resolve, text_param
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of
@@ -144,8 +143,7 @@ class CustomerListApi(APIView):
 class CustomerDetailApi(APIView):
     @extend_schema(responses=CustomerOutput)
     def get(self, request: Request, pk: int) -> Response:
-        customer = policy.access_customer(request.user, pk)
-        audit_record(actor=actor_of(request), action="view", obj=customer)
+        customer = services.customer_open(actor=actor_of(request), pk=pk)
         return Response(customer_out(request.user, customer))
 
     @extend_schema(request=CustomerInput(partial=True), responses=CustomerOutput)

@@ -497,6 +497,14 @@ def related_person_remove(*, actor: User, person: RelatedPerson) -> None:
     search_services.index_after_commit(search_services.index_customer, customer.pk)
 
 
+def customer_open(*, actor: User, pk: Any) -> Customer:
+    """A customer's record, opened for reading by `actor`: refused as the policy says,
+    and on the record (STANDARDS 43: the audit covers who read personal information)."""
+    customer = policy.access_customer(actor, pk)
+    audit_record(actor=actor, action="view", obj=customer)
+    return customer
+
+
 def customer_unmask(*, actor: User, customer: Customer) -> dict[str, str]:
     """Reveal a customer's full identity number and phones, on purpose and on the record
     (STANDARDS 33: masked by default, unmasking permitted and logged)."""

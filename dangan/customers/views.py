@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.forms import DossierCreateForm
-from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, add_form_error, app_errors
 from dangan.customers import selectors, services
@@ -139,8 +138,7 @@ def _skip_for(customer: Customer) -> tuple[str, ...]:
 @login_required
 @app_errors
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = policy.access_customer(request.user, pk)
-    audit_record(actor=actor_of(request), action="view", obj=customer)
+    customer = services.customer_open(actor=actor_of(request), pk=pk)
     dossiers = (
         policy.dossiers_for(request.user).filter(customer=customer).select_related("archive_type")
     )
