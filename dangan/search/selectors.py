@@ -847,9 +847,9 @@ def _admitted(matches: Matches, ids: list[int]) -> list[int]:
     """Those of `ids` the actor's scope admits, by what their entries say (Matches.whose:
     PostgreSQL's candidates; exact hits, and SQLite's, are all kept): for an account
     manager, most of everyone's newest matches are other people's, and the policy need
-    not check them one by one. (An entry that still names a former owner could hide a
-    record from its new one until it is written again; the trigger of search 0003 keeps
-    that to an index write racing the change of hands.)"""
+    not check them one by one. (An entry that named a former owner would hide a record
+    from its new one: the trigger of search 0003 moves the entries with the customer,
+    and an index write reads the owner under a lock, search.services._owners_locked.)"""
     if not matches.whose:
         return ids
     scope = matches.scope()

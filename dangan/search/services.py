@@ -190,6 +190,29 @@ def _document_row(document: Document) -> dict[str, Any]:
 _DOCUMENT_SCOPE = ("dossier__customer__owner_id", "dossier__customer__department_id")
 
 
+# An entry names whose record it is (_whose), and a trigger moves the entries when a
+# customer changes hands. An index write could still name a former owner: it reads the
+# owner, the change commits (its trigger finding no entries yet, or the ones about to be
+# replaced), then the write commits what it read. So every write reads the owner in its
+# own transaction, through a lock on the customer row (PostgreSQL: FOR NO KEY UPDATE, in
+# key order, as a hand-over takes them): a change in progress is waited for and then
+# read, and one that comes later waits for the entries and moves them. SQLite's write
+# transactions take the database's write lock up front, so what they read is current.
+# (`rebuild_index` reads without locks: rows changed while it runs are written again by
+# their own index writes, which wait for its commit.)
+
+
+def _owners_locked(customer_ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
+    """Each customer's owner and department, read under the lock above."""
+    rows = (
+        Customer.objects.filter(pk__in=customer_ids)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", "owner_id", "department_id")
+    )
+    return {pk: (owner, department) for pk, owner, department in rows}
+
+
 def index_customer(customer_id: int) -> None:
     index_customers([customer_id])
 
@@ -203,7 +226,12 @@ def index_customers(customer_ids: list[int]) -> None:
     step = 2000
     for start in range(0, len(customer_ids), step):
         chunk = customer_ids[start : start + step]
-        customers = Customer.objects.filter(pk__in=chunk).prefetch_related("related_persons")
+        customers = (
+            Customer.objects.filter(pk__in=chunk)
+            .order_by("pk")
+            .select_for_update(no_key=True, of=("self",))
+            .prefetch_related("related_persons")
+        )
         rows = {c.pk: _customer_row(c) for c in customers}
         index.write_many(Kind.CUSTOMER, rows)
         for gone in set(chunk) - rows.keys():
@@ -212,16 +240,28 @@ def index_customers(customer_ids: list[int]) -> None:
         index.write_many(Kind.DOSSIER, {d.pk: _dossier_row(d) for d in dossiers})
 
 
+@transaction.atomic
 def index_dossier(dossier_id: int) -> None:
-    dossier = Dossier.objects.select_related("customer").filter(pk=dossier_id).first()
+    dossier = (
+        Dossier.objects.select_related("customer")
+        .select_for_update(no_key=True, of=("customer",))
+        .filter(pk=dossier_id)
+        .first()
+    )
     if dossier is None:
         index.delete(Kind.DOSSIER, dossier_id)
         return
     index.write(Kind.DOSSIER, dossier.pk, **_dossier_row(dossier))
 
 
+@transaction.atomic
 def index_document(document_id: int) -> None:
-    document = Document.objects.select_related("dossier__customer").filter(pk=document_id).first()
+    document = (
+        Document.objects.select_related("dossier__customer")
+        .select_for_update(no_key=True, of=("dossier__customer",))
+        .filter(pk=document_id)
+        .first()
+    )
     if document is None:
         index.delete(Kind.DOCUMENT, document_id)
         return
@@ -281,12 +321,24 @@ def search_run(*, actor: User, raw: str, filters: dict[str, Any]) -> selectors.S
 @transaction.atomic
 def index_dossiers(dossier_ids: list[int]) -> None:
     """Index many dossiers at once, as bulk services create them."""
-    dossiers = Dossier.objects.filter(pk__in=dossier_ids).select_related("customer")
+    dossiers = (
+        Dossier.objects.filter(pk__in=dossier_ids)
+        .select_related("customer")
+        .order_by("customer_id")
+        .select_for_update(no_key=True, of=("customer",))
+    )
     index.write_many(Kind.DOSSIER, {d.pk: _dossier_row(d) for d in dossiers})
 
 
 @transaction.atomic
 def index_new_customers(customers: list[Customer]) -> None:
     """Index customers a bulk service has just created, from the objects in hand (a new
-    customer has no related persons or dossiers yet, so nothing needs reading back)."""
-    index.write_many(Kind.CUSTOMER, {c.pk: _customer_row(c, new=True) for c in customers})
+    customer has no related persons or dossiers yet), but for whose they are: that is
+    read again, as it may have changed since (see _owners_locked)."""
+    whose = _owners_locked([c.pk for c in customers])
+    rows = {}
+    for customer in customers:
+        if customer.pk in whose:  # else deleted meanwhile: nothing to find
+            row = rows[customer.pk] = _customer_row(customer, new=True)
+            row["owner"], row["department"] = whose[customer.pk]
+    index.write_many(Kind.CUSTOMER, rows)
