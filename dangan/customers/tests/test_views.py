@@ -165,6 +165,15 @@ def test_it_shows_a_customer_and_records_the_view(bob: Any, bobs_customer: Any) 
     assert "view" in audit_actions(object_type="customer", object_id=str(bobs_customer.pk))
 
 
+def test_the_new_dossier_form_labels_its_fields_alike(
+    bob: Any, bobs_customer: Any, templates: Any
+) -> None:
+    html = login(bob).get(f"/customers/{bobs_customer.pk}/").content.decode()
+    labels = re.findall(r'<label for="id_(\w+)">([^<]*)', html)
+    assert ("archive_type", "档案类型 ") in labels  # required: the star follows, as for the others
+    assert [text for _name, text in labels if text.rstrip().endswith((":", "："))] == []
+
+
 def test_it_hides_another_departments_customer(dave: Any, bobs_customer: Any) -> None:
     response = login(dave).get(f"/customers/{bobs_customer.pk}/")
     assert response.status_code == 404
