@@ -220,6 +220,12 @@ def _created_event(customer: Customer) -> Event:
     )
 
 
+def customer_validate(*, actor: User, **fields: Any) -> None:
+    """Raise what customer_create would refuse in these fields, writing nothing (but for
+    the uniqueness of the ID number, which only the creation checks)."""
+    _customer_build(actor, **fields)
+
+
 def customers_search(*, actor: User, filters: dict[str, Any]) -> QuerySet[Customer]:
     """The customers the actor may see that match `filters` (customer_list). A query in
     the list's filter box is a search, and every search is in the audit trail (SPEC C7),

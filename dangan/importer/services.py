@@ -263,9 +263,13 @@ def import_job_commit(*, actor: User, job: ImportJob) -> ImportJob:
 
 
 class RowError(Exception):
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__(errors)
+    """A row refused with all it got wrong, and the name it gives (for the report). It
+    crosses from the sheet reader's process: pickled by its args."""
+
+    def __init__(self, errors: list[dict[str, str]], name: str = "") -> None:
+        super().__init__(errors, name)
         self.errors = errors
+        self.name = name
 
 
 def _label(field: str) -> str:
@@ -363,7 +367,7 @@ def _parse_row(values: list[Any], headers: list[str], mapping: dict[str, str]) -
             ) % {"value": text}
             errors.append({"field": _label(field), "message": message})
     if errors:
-        raise RowError(errors)
+        raise RowError(errors, str(data.get("name", "")))
     if custom:
         data["fields"] = custom
     return data
@@ -599,13 +603,30 @@ def _prepare_row(
             Customer.Kind.ORGANIZATION if data.get("uscc") else Customer.Kind.INDIVIDUAL
         )
         if atype is not None:
-            archive_services.dossier_validate(
-                actor=batch.actor,
-                customer=Customer(kind=data["kind"], name=data["name"].strip()),
-                archive_type=atype,
-                fields=custom,
-            )
+            try:
+                archive_services.dossier_validate(
+                    actor=batch.actor,
+                    customer=Customer(kind=data["kind"], name=data["name"].strip()),
+                    archive_type=atype,
+                    fields=custom,
+                )
+            except ApplicationError as refused:
+                raise _with_customer_errors(batch, data, atype, refused) from refused
     return customer, atype, custom
+
+
+def _with_customer_errors(
+    batch: _Batch, data: dict[str, Any], atype: ArchiveType, refused: ApplicationError
+) -> RowError:
+    """A new customer's row whose dossier is refused: what is wrong with the customer
+    too (a bad ID check digit, say), so that the clerk mends the row in one go. Only
+    for refused rows: a valid one is checked once, when it is created."""
+    errors: list[dict[str, str]] = []
+    try:
+        customer_services.customer_validate(actor=batch.actor, **data)
+    except ApplicationError as exc:
+        errors = _errors_of(exc)
+    return RowError(errors + _errors_of(refused, atype), data["name"])
 
 
 def _update_row(
@@ -681,10 +702,20 @@ def _create_rows(batch: _Batch, rows: list[_NewRow], *, kept: bool) -> None:
         row.entry["notes"] = [_t("已建档:%(type)s") % {"type": dossier.archive_type.name}]
 
 
-def _errors_of(exc: ApplicationError) -> list[dict[str, str]]:
+def _errors_of(exc: ApplicationError, atype: ArchiveType | None = None) -> list[dict[str, str]]:
+    """The report's errors of a refusal: each under its column's name, a dossier field
+    (`fields.vin`) under its label in `atype` (车架号)."""
+    labels = {f"fields.{spec['key']}": str(spec["label"]) for spec in _schema(atype)}
     if isinstance(exc, ValidationFailed):
-        return [{"field": _label(k), "message": str(m)} for k, m in exc.errors.items()]
-    return [{"field": _label(exc.field or ""), "message": str(exc.message)}]
+        return [
+            {"field": labels.get(k) or _label(k), "message": str(m)} for k, m in exc.errors.items()
+        ]
+    field = exc.field or ""
+    return [{"field": labels.get(field) or _label(field), "message": str(exc.message)}]
+
+
+def _schema(atype: ArchiveType | None) -> list[dict[str, Any]]:
+    return atype.field_schema() if atype is not None else []
 
 
 # --- the job ----------------------------------------------------------------------------
@@ -1083,9 +1114,12 @@ def _run_batch(
         for row_number, data in rows:
             entry: dict[str, Any] = {"row": row_number}
             report.append(entry)
+            row_type: ArchiveType | None = None
             try:
                 if isinstance(data, RowError):
+                    entry["name"] = data.name
                     raise data
+                entry["name"] = str(data.get("name", ""))
                 key = _row_key(data)
                 if key in seen:
                     field = _KEY_FIELDS[key.partition(":")[0]]
@@ -1093,7 +1127,6 @@ def _run_batch(
                         _("与第 %(row)s 行重复") % {"row": seen[key]}, field=field
                     )
                 _note(seen, data, row_number)
-                entry["name"] = str(data.get("name", ""))
                 customer, row_type, custom = _prepare_row(batch, data)
                 if customer is None:
                     new_rows.append(_NewRow(entry, data, row_type, custom))
@@ -1108,7 +1141,7 @@ def _run_batch(
             except RowError as exc:
                 entry.update(status="error", errors=exc.errors)
             except ApplicationError as exc:
-                entry.update(status="error", errors=_errors_of(exc))
+                entry.update(status="error", errors=_errors_of(exc, row_type))
         if turn is not None:
             turn.checked.set()
         _create_rows(batch, new_rows, kept=not job.dry_run)

@@ -93,6 +93,36 @@ def test_it_reports_each_bad_row_in_chinese_and_writes_nothing_on_a_dry_run(
     assert job.committed_rows == 0
 
 
+def test_the_report_names_the_person_of_every_refused_row(messy: Path, alice: Any) -> None:
+    job = _run(alice, messy, dry_run=True)
+    names = {r["row"]: r.get("name") for r in job.row_reports() if r["status"] == "error"}
+    # refused by a check digit, an unknown type, an existing customer, and while the
+    # sheet was read (the date)
+    assert names == {6: "钱坏号", 7: "孙未知", 8: "冒名", 9: "周日期"}
+
+
+def test_a_row_refused_for_its_dossier_also_says_what_is_wrong_with_the_customer(
+    tmp_path: Path, alice: Any, templates: Any
+) -> None:
+    number = _id(datetime.date(1980, 1, 1))
+    rows = [
+        HEADER,
+        ["钱坏号", _bad_check(number), "13500135000", "", "", "CAR-SALE", "", ""],
+        ["孙重复", number, "13400134000", "", "", "", "", ""],
+        ["孙重复", number, "13300133000", "", "", "", "", ""],
+    ]
+    job = _run(alice, _write(tmp_path, "c.xlsx", xlsx_bytes(rows)), dry_run=True)
+    reports = {r["row"]: r for r in job.row_reports()}  # the sheet's rows: title, header, …
+    errors = {e["field"]: e["message"] for e in reports[3]["errors"]}
+    assert "校验位" in errors["证件号码"]  # the customer's own error, first
+    assert next(iter(errors)) == "证件号码"
+    # the dossier's fields under their labels in the type, not as fields.vin
+    assert "必填" in errors["车架号"] and "必填" in errors["发动机号"]
+    assert not [field for field in errors if field.startswith("fields.")]
+    assert reports[4]["status"] == "created"
+    assert reports[5]["name"] == "孙重复" and "与第 4 行重复" in reports[5]["errors"][0]["message"]
+
+
 def test_it_imports_the_good_rows_and_reimporting_changes_nothing(messy: Path, alice: Any) -> None:
     job = _run(alice, messy, dry_run=False)
     assert job.status == ImportJob.Status.DONE, job.error
