@@ -54,11 +54,7 @@ class ConsoleLog:
         self.entries: list[tuple[str, str, str]] = []  # (type, text, url)
 
     def errors(self) -> list[tuple[str, str, str]]:
-        return [
-            entry
-            for entry in self.entries
-            if entry[0] == "error" and "favicon.ico" not in entry[2] + entry[1]
-        ]
+        return [entry for entry in self.entries if entry[0] == "error"]
 
 
 @pytest.fixture
