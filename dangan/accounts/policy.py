@@ -51,6 +51,15 @@ def roles_of(actor: Actor) -> list[Role]:
     return cached
 
 
+def holds_office(actor: Actor, role_code: str, department_id: int | None) -> bool:
+    """Whether the actor may sign a step of an approval chain that asks for this role,
+    in this department (None: any department's holder of the role). Both chains ask it:
+    borrowing's (circulation) and the intake statement's (档案袋情况说明)."""
+    if role_code not in {role.code for role in roles_of(actor)}:
+        return False
+    return department_id is None or department_id == getattr(actor, "department_id", None)
+
+
 def permissions_of(actor: Actor) -> frozenset[str]:
     roles = roles_of(actor)
     # Kept beside the roles they come from: a fresh list of roles (see roles_of, and

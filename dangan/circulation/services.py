@@ -290,18 +290,12 @@ def _decidable_step(actor: User, request: AccessRequest) -> ApprovalStep:
     step = request.steps.select_for_update().filter(status=ApprovalStep.Status.PENDING).first()
     if step is None:  # a pending request always has one; fail closed all the same
         raise InvalidTransition(_("该申请没有待审批的环节"))
-    if _holds(actor, step):
+    if policy.holds_office(actor, step.role, step.department_id):
         return step
     later = request.steps.filter(status=ApprovalStep.Status.WAITING)
-    if any(_holds(actor, s) for s in later):
+    if any(policy.holds_office(actor, s.role, s.department_id) for s in later):
         raise InvalidTransition(_("尚未轮到您审批,须先完成前序审批"))
     raise Forbidden(_("该申请当前不在您的审批环节"))
-
-
-def _holds(actor: User, step: ApprovalStep) -> bool:
-    if step.role not in {role.code for role in policy.roles_of(actor)}:
-        return False
-    return step.department_id is None or step.department_id == actor.department_id
 
 
 def _approve(

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
 from dangan.archives.models import ChecklistItem, Dossier
 from dangan.audit.services import audit_record, refusals_audited
@@ -281,9 +282,7 @@ def may_decide(actor: User, statement: ExceptionStatement) -> bool:
     step = statement.steps.filter(position=statement.current_step).first()
     if step is None or statement.status != ExceptionStatement.Status.PENDING:
         return False
-    if not actor.roles.filter(code=step.role_code).exists():
-        return False
-    return step.department_id is None or step.department_id == actor.department_id
+    return policy.holds_office(actor, step.role_code, step.department_id)
 
 
 def _decide(

@@ -223,3 +223,17 @@ class TestConfidentialityAndGrants:
         grant.save()
         with pytest.raises(NotFound):
             policy.access_dossier(dave, secret_dossier.pk)
+
+
+def test_holds_office_asks_the_role_and_the_department_of_a_chain_s_step(
+    carol: Any, dave: Any, alice: Any
+) -> None:
+    sales_one = carol.department_id  # carol manages 销售一部; dave is in 销售二部
+    assert policy.holds_office(carol, "dept_manager", sales_one)
+    assert policy.holds_office(carol, "dept_manager", None)  # any department's manager
+    assert not policy.holds_office(carol, "dept_manager", dave.department_id)
+    assert not policy.holds_office(carol, "archivist", None)
+    assert policy.holds_office(alice, "archivist", None)
+    assert not policy.holds_office(AnonymousUser(), "archivist", None)
+    carol.is_active = False
+    assert not policy.holds_office(carol, "dept_manager", sales_one)
