@@ -60,6 +60,15 @@ def holds_office(actor: Actor, role_code: str, department_id: int | None) -> boo
     return department_id is None or department_id == getattr(actor, "department_id", None)
 
 
+def office_holders(role_code: str, department_id: int | None) -> QuerySet[User]:
+    """The active users of whom holds_office(user, role_code, department_id) is true:
+    those to ask for a signature."""
+    users = User.objects.filter(is_active=True, roles__code=role_code)
+    if department_id is not None:
+        users = users.filter(department_id=department_id)
+    return users.distinct()
+
+
 def permissions_of(actor: Actor) -> frozenset[str]:
     roles = roles_of(actor)
     # Kept beside the roles they come from: a fresh list of roles (see roles_of, and

@@ -130,10 +130,8 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) ->
 
 
 def _approvers_of(step: ApprovalStep) -> list[User]:
-    users = User.objects.filter(is_active=True, roles__code=step.role)
-    if step.department_id is not None:
-        users = users.filter(department_id=step.department_id)
-    return list(users.exclude(pk=step.request.requester_id).distinct())
+    holders = policy.office_holders(step.role, step.department_id)
+    return list(holders.exclude(pk=step.request.requester_id))
 
 
 def _notify_approvers(step: ApprovalStep) -> None:

@@ -237,3 +237,19 @@ def test_holds_office_asks_the_role_and_the_department_of_a_chain_s_step(
     assert not policy.holds_office(AnonymousUser(), "archivist", None)
     carol.is_active = False
     assert not policy.holds_office(carol, "dept_manager", sales_one)
+
+
+def test_office_holders_are_those_who_hold_the_office(
+    bob: Any, carol: Any, dave: Any, alice: Any
+) -> None:
+    everyone = [bob, carol, dave, alice]
+    for role, department in (
+        ("dept_manager", carol.department_id),
+        ("dept_manager", dave.department_id),
+        ("dept_manager", None),
+        ("archivist", None),
+        ("account_manager", None),
+    ):
+        holders = set(policy.office_holders(role, department))
+        assert holders == {u for u in everyone if policy.holds_office(u, role, department)}
+    assert set(policy.office_holders("dept_manager", None)) == {carol}
