@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
 from dangan.archives.models import ChecklistItem, Dossier
 from dangan.audit.services import audit_record, refusals_audited
+from dangan.circulation.services import notify
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
 from dangan.documents.models import Document
 from dangan.intake import checks, penalties
@@ -274,7 +276,38 @@ def statement_submit(*, actor: User, finding: Finding, text: str) -> ExceptionSt
         obj=finding.dossier,
         detail={"finding": finding.pk, "statement": statement.pk},
     )
+    _notify_signers(statement)
     return statement
+
+
+def _notify_signers(statement: ExceptionStatement) -> None:
+    """Tell those who may sign the statement's current step that it waits for them (not
+    its submitter, nor the finding's responsible person: they may not sign it)."""
+    step = statement.steps.get(position=statement.current_step)
+    finding = statement.finding
+    barred = [pk for pk in (statement.submitted_by_id, finding.responsible_id) if pk]
+    for user in policy.office_holders(step.role_code, step.department_id).exclude(pk__in=barred):
+        notify(
+            user=user,
+            text=_("待审批:档案袋情况说明 %(number)s(%(step)s),%(user)s 提交")
+            % {
+                "number": finding.dossier.archive_number,
+                "step": step.label,
+                "user": statement.submitted_by,
+            },
+            link=reverse("intake:finding", kwargs={"pk": finding.pk}),
+        )
+
+
+def _notify_submitter(statement: ExceptionStatement) -> None:
+    """Tell the submitter how the statement ended."""
+    finding = statement.finding
+    notify(
+        user=statement.submitted_by,
+        text=_("您提交的档案袋情况说明 %(number)s %(status)s")
+        % {"number": finding.dossier.archive_number, "status": statement.get_status_display()},
+        link=reverse("intake:finding", kwargs={"pk": finding.pk}),
+    )
 
 
 def may_decide(actor: User, statement: ExceptionStatement) -> bool:
@@ -336,6 +369,10 @@ def statement_approve(
         obj=statement.finding.dossier,
         detail={"statement": statement.pk, "step": step.position, "final": last},
     )
+    if last:
+        _notify_submitter(statement)
+    else:
+        _notify_signers(statement)
     return statement
 
 
@@ -354,6 +391,7 @@ def statement_deny(
         obj=statement.finding.dossier,
         detail={"statement": statement.pk, "step": step.position},
     )
+    _notify_submitter(statement)
     return statement
 
 

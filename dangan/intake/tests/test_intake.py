@@ -254,6 +254,43 @@ def test_it_approves_an_exception_in_order(
     assert violations(month) == []
 
 
+def _notices(user: Any) -> list[tuple[str, str]]:
+    from dangan.circulation.models import Notification
+
+    return list(Notification.objects.filter(user=user).order_by("id").values_list("text", "link"))
+
+
+def test_each_signer_hears_when_a_statement_waits_for_them_and_the_submitter_how_it_ended(
+    car_dossier: Any, alice: Any, bob: Any, carol: Any
+) -> None:
+    service = _user("sue", "customer_service", "客服部", "孙悦")
+    boss = _user("gm", "director", "总经办", "周总")
+    other_manager = _user("dm2", "dept_manager", "销售二部", "吴经理")
+    finding = services.finding_record(
+        actor=alice, dossier=car_dossier, kind="missing", rule="行驶证复印件"
+    )
+    link = f"/intake/findings/{finding.pk}/"
+    statement = services.statement_submit(actor=bob, finding=finding, text="车管所延迟出证")
+    number = car_dossier.archive_number
+    # the first step is the manager of the finding's department: carol, not 销售二部's
+    assert [(t, lk) for t, lk in _notices(carol) if number in t and "待审批" in t] == [
+        (f"待审批:档案袋情况说明 {number}(部门经理确认情况属实),王建国 提交", link)
+    ]
+    assert _notices(other_manager) == [] and _notices(service) == [] and _notices(boss) == []
+    services.statement_approve(actor=carol, statement=statement)
+    assert len(_notices(service)) == 1 and _notices(boss) == []
+    services.statement_approve(actor=service, statement=statement)
+    assert len(_notices(boss)) == 1
+    assert _notices(bob) == []  # nothing to tell the submitter yet
+    services.statement_approve(actor=boss, statement=statement)
+    assert _notices(bob) == [(f"您提交的档案袋情况说明 {number} 已批准", link)]
+
+    again = services.finding_record(actor=alice, dossier=car_dossier, kind="missing", rule="保单")
+    denied = services.statement_submit(actor=bob, finding=again, text="保险公司未出单")
+    services.statement_deny(actor=carol, statement=denied, note="不属实")
+    assert _notices(bob)[-1][0] == f"您提交的档案袋情况说明 {number} 已驳回"
+
+
 # --- API and pages ------------------------------------------------------------------
 
 
