@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
@@ -139,7 +139,7 @@ def _notify_approvers(step: ApprovalStep) -> None:
     for user in _approvers_of(step):
         notify(
             user=user,
-            text=_g("待审批:%(user)s 申请%(kind)s档案 %(number)s(%(req)s)")
+            text=gettext("待审批:%(user)s 申请%(kind)s档案 %(number)s(%(req)s)")
             % {
                 "user": request.requester,
                 "kind": request.get_kind_display(),
@@ -153,7 +153,7 @@ def _notify_approvers(step: ApprovalStep) -> None:
 def _notify_requester(request: AccessRequest) -> None:
     notify(
         user=request.requester,
-        text=_g("您的%(kind)s申请 %(req)s %(status)s")
+        text=gettext("您的%(kind)s申请 %(req)s %(status)s")
         % {
             "kind": request.get_kind_display(),
             "req": request.number,
@@ -447,7 +447,8 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str = "") -> Grant:
         detail={"user": grant.user.username, "reason": (reason or "").strip()[:200]},
     )
     notify(
-        user=grant.user, text=_g("您对档案的%(a)s授权已被撤销") % {"a": grant.get_action_display()}
+        user=grant.user,
+        text=gettext("您对档案的%(a)s授权已被撤销") % {"a": grant.get_action_display()},
     )
     return grant
 
@@ -635,8 +636,8 @@ def reminders_send(*, now: datetime.datetime | None = None) -> int:
     mails: list[tuple[str, str]] = []
     for loan in due.select_related("dossier", "borrower").order_by("due_at"):
         late = (today - timezone.localdate(loan.due_at)).days
-        state = _g("今日到期") if late <= 0 else _g("已逾期 %(days)d 天") % {"days": late}
-        text = _g("借阅提醒:档案 %(number)s(借阅人 %(user)s)应于 %(due)s 归还,%(state)s") % {
+        state = gettext("今日到期") if late <= 0 else gettext("已逾期 %(days)d 天") % {"days": late}
+        text = gettext("借阅提醒:档案 %(number)s(借阅人 %(user)s)应于 %(due)s 归还,%(state)s") % {
             "number": loan.dossier.archive_number,
             "user": loan.borrower,
             "due": timezone.localtime(loan.due_at).strftime("%Y-%m-%d %H:%M"),
@@ -659,6 +660,6 @@ def reminders_send(*, now: datetime.datetime | None = None) -> int:
 def _send_mails(mails: list[tuple[str, str]]) -> None:
     for address, text in mails:
         try:
-            send_mail(_g("档案借阅到期提醒"), text, None, [address])
+            send_mail(gettext("档案借阅到期提醒"), text, None, [address])
         except Exception:  # a mail server problem must not stop the in-app reminders
             log.exception("reminder e-mail to %s failed", address)

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
@@ -361,9 +361,9 @@ def _parse_row(values: list[Any], headers: list[str], mapping: dict[str, str]) -
                 data[field] = text
         except (ValueError, InvalidOperation):
             message = (
-                _t("日期格式无法识别:“%(value)s”")
+                gettext("日期格式无法识别:“%(value)s”")
                 if field in _DATES
-                else _t("取值无效:“%(value)s”")
+                else gettext("取值无效:“%(value)s”")
             ) % {"value": text}
             errors.append({"field": _label(field), "message": message})
     if errors:
@@ -664,7 +664,7 @@ def _update_row(
         archive_services.dossier_create(
             actor=actor, customer=customer, archive_type=to_file, fields=custom
         )
-        notes.append(_t("已建档:%(type)s") % {"type": to_file.name})
+        notes.append(gettext("已建档:%(type)s") % {"type": to_file.name})
         if outcome == "unchanged":
             outcome = "updated"
     return outcome, notes
@@ -699,7 +699,7 @@ def _create_rows(batch: _Batch, rows: list[_NewRow], *, kept: bool) -> None:
             # Checked before the customer was created: reaching this is a bug or a race,
             # and the batch must not keep a customer without its dossier.
             raise RuntimeError(f"row {row.entry['row']}: {dossier.message}")
-        row.entry["notes"] = [_t("已建档:%(type)s") % {"type": dossier.archive_type.name}]
+        row.entry["notes"] = [gettext("已建档:%(type)s") % {"type": dossier.archive_type.name}]
 
 
 def _errors_of(exc: ApplicationError, atype: ArchiveType | None = None) -> list[dict[str, str]]:
