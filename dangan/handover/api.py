@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -146,7 +147,7 @@ class HandoverListApi(APIView):
         to_user = resolve(User, data.get("to_user"), "to_user", is_active=True)
         to_department = resolve(Department, data.get("to_department"), "to_department")
         if to_user is None and to_department is None:
-            raise ApplicationError("请指定接收人或接收部门(二选一)", field="to_user")
+            raise ApplicationError(_("请指定接收人或接收部门(二选一)"), field="to_user")
         created = services.handover_create(
             actor=actor,
             dossier_ids=data["dossiers"],

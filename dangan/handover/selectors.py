@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
@@ -14,7 +15,7 @@ from dangan.accounts.models import Role, User
 from dangan.core.errors import NotFound
 from dangan.handover.models import Custody, Handover, HandoverItem
 
-NOT_FOUND = "记录不存在或您无权查看"
+NOT_FOUND = _("记录不存在或您无权查看")
 
 
 def _base() -> QuerySet[Handover]:

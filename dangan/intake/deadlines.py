@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dangan.archives.checklist import Checklist, condition_holds, dossier_checklist
 from dangan.archives.fields import parse_date
@@ -31,11 +32,11 @@ DATE_MISSING = "date_missing"
 NOT_APPLICABLE = "not_applicable"
 
 STATE_LABELS = {
-    ON_TIME: "按期",
-    DUE_SOON: "即将到期",
-    OVERDUE: "已超期",
-    DATE_MISSING: "缺少业务日期",
-    NOT_APPLICABLE: "无期限要求",
+    ON_TIME: gettext_lazy("按期"),
+    DUE_SOON: gettext_lazy("即将到期"),
+    OVERDUE: gettext_lazy("已超期"),
+    DATE_MISSING: gettext_lazy("缺少业务日期"),
+    NOT_APPLICABLE: gettext_lazy("无期限要求"),
 }
 # "Due soon": this many working days or fewer remain.
 DUE_SOON_WORKING_DAYS = 1
@@ -52,7 +53,7 @@ class DeadlineResult:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.state, self.state)
+        return str(STATE_LABELS.get(self.state, self.state))
 
     @property
     def due_date(self) -> datetime.date | None:

@@ -268,3 +268,13 @@ def test_it_shows_other_pages_in_english(request: Any, persona: str, url: str) -
     response = client.get(url)
     assert response.status_code == 200
     assert CJK.findall(without_user_data(response.content.decode(), user)) == []
+
+
+@pytest.mark.django_db
+def test_it_shows_a_dossier_s_year_and_deadline_in_english(alice: Any, car_dossier: Any) -> None:
+    client = english_client()
+    client.force_login(alice)
+    html = client.get(f"/dossiers/{car_dossier.pk}/").content.decode()
+    assert f"Year {car_dossier.volume_year}" in html
+    assert "Business date missing" in html  # the deadline's badge: no delivery date yet
+    assert "年度" not in html and "缺少业务日期" not in html
