@@ -90,6 +90,16 @@ class NumberSequence(models.Model):
         return f"{self.key}: {self.last_value}"
 
 
+# The unit of each part of a location (Dossier.LOCATION_FIELDS) that is a plain number.
+_LOCATION_UNITS = (
+    None,
+    _("%(n)s柜"),
+    _("%(n)s层"),
+    _("%(n)s盒"),
+    _("%(n)s号"),
+)
+
+
 class Dossier(TimeStamped):
     class Status(models.TextChoices):
         FILED = "filed", _("在档")
@@ -155,11 +165,11 @@ class Dossier(TimeStamped):
 
     @property
     def location_parts(self) -> list[str]:
-        """Room › cabinet › shelf › box › position as a clerk reads it (档案室A › 03柜 …)."""
-        suffixes = ("", "柜", "层", "盒", "号")
+        """Room › cabinet › shelf › box › position as a clerk reads it (档案室A › 03柜 …):
+        a number gets its unit, in the reader's language; a name is shown as it is."""
         parts = []
-        for name, suffix in zip(self.LOCATION_FIELDS, suffixes, strict=True):
+        for name, unit in zip(self.LOCATION_FIELDS, _LOCATION_UNITS, strict=True):
             value = getattr(self, name)
             if value:
-                parts.append(value + suffix if value.isdigit() else value)
+                parts.append(str(unit) % {"n": value} if unit and value.isdigit() else value)
         return parts

@@ -271,10 +271,19 @@ def test_it_shows_other_pages_in_english(request: Any, persona: str, url: str) -
 
 
 @pytest.mark.django_db
-def test_it_shows_a_dossier_s_year_and_deadline_in_english(alice: Any, car_dossier: Any) -> None:
+def test_it_shows_a_dossier_s_year_deadline_and_place_in_english(
+    alice: Any, car_dossier: Any
+) -> None:
+    from dangan.archives.services import dossier_locate
+
+    place = {"room": "档案室A", "cabinet": "03", "shelf": "2", "box": "017", "position": "5"}
+    dossier_locate(actor=alice, dossier=car_dossier, location=place)
     client = english_client()
     client.force_login(alice)
     html = client.get(f"/dossiers/{car_dossier.pk}/").content.decode()
     assert f"Year {car_dossier.volume_year}" in html
     assert "Business date missing" in html  # the deadline's badge: no delivery date yet
     assert "年度" not in html and "缺少业务日期" not in html
+    # the room is the archive's own name; the numbered parts get their units in English
+    shown = re.findall(r"<span>([^<]*)</span>", html.split('id="location"')[1].split("</div>")[0])
+    assert shown == ["档案室A", "Cabinet 03", "Shelf 2", "Box 017", "No. 5"]
