@@ -13,7 +13,7 @@ from dangan.archives.api import (
     DossierDetailApi,
     DossierListApi,
 )
-from dangan.audit.api import AuditExportApi, AuditListApi
+from dangan.audit.api import AuditChainCheckApi, AuditExportApi, AuditListApi
 from dangan.circulation.api import (
     AccessRequestApproveApi,
     AccessRequestCancelApi,
@@ -91,6 +91,7 @@ urlpatterns = [
     path("files/<int:pk>/", AttachmentDownloadApi.as_view(), name="file"),
     path("audit/", AuditListApi.as_view(), name="audit"),
     path("audit/export.xlsx", AuditExportApi.as_view(), name="audit_export"),
+    path("audit/verify/", AuditChainCheckApi.as_view(), name="audit_verify"),
     path("access-requests/", AccessRequestListApi.as_view(), name="access_requests"),
     path("access-requests/<int:pk>/", AccessRequestDetailApi.as_view(), name="access_request"),
     path(

@@ -150,6 +150,7 @@ ROUTES: dict[str, list[Check]] = {
     "search:results": AUTHENTICATED,
     "api:search": AUTHENTICATED,
     "api:audit_export": [Check(needs=(P.AUDIT_EXPORT,))],
+    "api:audit_verify": [Check("POST", needs=(P.AUDIT_VIEW,))],
     # Use of the archive (issue 5). Whether a request may be made, seen or decided depends
     # on who asked and on the approval chain, not on a permission code: those routes are
     # checked against their owners and approvers in dangan/circulation/tests/test_api.py.

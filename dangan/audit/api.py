@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,6 +14,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.audit import exports, selectors
 from dangan.audit.models import AuditEntry
+from dangan.audit.services import audit_chain_check, chain_message
 from dangan.core.api import paginated
 
 
@@ -57,6 +60,29 @@ class AuditListApi(APIView):
         filters = selectors.audit_filters(request.query_params)
         entries = selectors.audit_list(request.user, filters=filters)
         return paginated(self, request, entries, lambda e: AuditEntryOutput(e).data)
+
+
+class ChainCheckOutput(serializers.Serializer[Any]):
+    intact = serializers.BooleanField()
+    seq = serializers.IntegerField(allow_null=True, help_text="the first entry found broken")
+    reason = serializers.CharField(allow_null=True, help_text="why, as a code")
+    message = serializers.CharField(help_text="the outcome in the reader's language")
+
+
+class AuditChainCheckApi(APIView):
+    """Recompute the hash chain now (STANDARDS 43: the trail cannot be altered unseen),
+    as the auditor's page does; the check is itself recorded with its outcome."""
+
+    @extend_schema(request=None, responses=ChainCheckOutput)
+    def post(self, request: Request) -> Response:
+        problem = audit_chain_check(actor=request.user)  # type: ignore[arg-type]
+        body = {
+            "intact": problem is None,
+            "seq": problem.seq if problem else None,
+            "reason": problem.reason if problem else None,
+            "message": chain_message(problem),
+        }
+        return Response(ChainCheckOutput(body).data)
 
 
 class AuditExportApi(APIView):

@@ -238,6 +238,49 @@ class ChainProblem:
     seq: int
     reason: str
 
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language."""
+        return str(CHAIN_REASONS.get(self.reason, self.reason))
+
+
+# audit_verify's reasons, for people (the auditor's page, the API's message).
+CHAIN_REASONS: dict[str, Any] = {
+    "missing or reordered entry": _("记录缺失或顺序被调换"),
+    "previous-hash link broken": _("与前一条记录的哈希链接断开"),
+    "entry content altered": _("记录内容被修改"),
+    "entries removed from the end of the trail": _("末尾的记录被删除"),
+}
+
+
+def chain_message(problem: ChainProblem | None) -> str:
+    """A chain check's outcome, as the auditor reads it."""
+    if problem is None:
+        return str(_("哈希链完整:所有审计记录均未被修改、删除、插入或调换顺序"))
+    return str(
+        _("哈希链在第 %(seq)s 条处断开(%(reason)s)")
+        % {"seq": problem.seq, "reason": problem.reason_text}
+    )
+
+
+def audit_chain_check(*, actor: User) -> ChainProblem | None:
+    """Recompute the hash chain on an auditor's demand (it reads every entry), and record
+    the check with its outcome; the first break, or None if the chain is whole."""
+    from dangan.accounts import permissions as perms
+    from dangan.accounts import policy
+
+    policy.require(actor, perms.AUDIT_VIEW)
+    problem = next(iter(audit_verify()), None)
+    audit_record(
+        actor=actor,
+        action="verify",
+        object_type="audit",
+        object_repr="哈希链",
+        outcome=AuditEntry.Outcome.SUCCESS if problem is None else AuditEntry.Outcome.FAILED,
+        detail={} if problem is None else {"seq": problem.seq, "reason": problem.reason},
+    )
+    return problem
+
 
 def audit_verify() -> Iterator[ChainProblem]:
     """Recompute the chain; yield the first break (and a head mismatch, if any)."""

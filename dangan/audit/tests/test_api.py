@@ -119,3 +119,25 @@ def test_it_refuses_the_api_export_to_others(bob: User) -> None:
     force_authenticate(request, user=bob)
     assert AuditExportApi.as_view()(request).status_code == 403
     assert audit_actions(action="export") == []
+
+
+def test_it_checks_the_chain_on_demand_and_records_the_check(
+    ada: User, trail: dict[str, AuditEntry]
+) -> None:
+    response = api(ada).post("/api/v1/audit/verify/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["intact"] is True and body["seq"] is None and "哈希链完整" in body["message"]
+    assert audit_actions(action="verify", outcome="success") == ["verify"]
+
+    AuditEntry.objects.filter(pk=trail["mar1"].pk).update(object_repr="改过了")
+    body = api(ada).post("/api/v1/audit/verify/").json()
+    assert body["intact"] is False
+    assert (body["seq"], body["reason"]) == (trail["mar1"].seq, "entry content altered")
+    assert audit_actions(action="verify", outcome="failed") == ["verify"]
+
+
+def test_it_refuses_the_chain_check_to_others(bob: User, sam: User) -> None:
+    for user in (bob, sam):
+        assert api(user).post("/api/v1/audit/verify/").status_code == 403
+    assert audit_actions(action="verify") == []
