@@ -156,11 +156,13 @@ ROUTES: dict[str, list[Check]] = {
     # checked against their owners and approvers in dangan/circulation/tests/test_api.py.
     "api:access_requests": [Check(), Check("POST")],  # own requests; a body check answers 400
     "api:access_request": [],
+    "api:access_request_slip": [],  # requester or archive room: circulation/tests/test_api.py
     "api:access_request_approve": [],
     "api:access_request_deny": [],
     "api:access_request_cancel": [],
     "api:approvals": AUTHENTICATED,  # the caller's own queue
     "api:loans": [Check(), Check("POST", needs=(P.CIRCULATION_LEND,))],  # GET: own or all
+    "api:borrow_register": [Check(needs=(P.CIRCULATION_MANAGE,))],
     "api:loan": [],
     "api:loan_renew": [],
     "api:loan_return": [],

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +21,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Grant, User
 from dangan.archives.models import Dossier
-from dangan.circulation import selectors, services
+from dangan.circulation import printing, selectors, services
 from dangan.circulation.models import (
     AccessRequest,
     ApprovalStep,
@@ -28,7 +30,7 @@ from dangan.circulation.models import (
     RequestKind,
 )
 from dangan.core.api import MAX_ID, paginated, resolve, text_param
-from dangan.core.errors import NotFound
+from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
 
 
@@ -144,6 +146,43 @@ class AccessRequestDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         found = selectors.access_request(actor_of(request), pk)
         return Response(AccessRequestOutput(found).data)
+
+
+PDF = "application/pdf"
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=PDF)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class AccessRequestSlipApi(APIView):
+    """The request's borrow slip (借阅单) as a PDF, as the page prints it (recorded)."""
+
+    @extend_schema(responses={(200, PDF): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        actor = actor_of(request)
+        found = selectors.access_request(actor, pk)
+        return _pdf(printing.request_slip_pdf(actor=actor, found=found), f"{found.number}.pdf")
+
+
+class BorrowRegisterApi(APIView):
+    """A year's borrowing register (借阅登记表) as a PDF, for the archive's managers
+    (recorded)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int, description="1900–2200; this year if absent")],
+        responses={(200, PDF): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        actor = actor_of(request)
+        policy.require(actor, perms.CIRCULATION_MANAGE)  # before reading the parameters
+        text = request.query_params.get("year", "").strip()
+        year = printing.register_year(text)
+        if text and str(year) != text:
+            raise ApplicationError(_("年份应为 1900–2200 之间的四位数字"), field="year")
+        return _pdf(printing.register_pdf(actor=actor, year=year), f"register-{year}.pdf")
 
 
 class AccessRequestApproveApi(APIView):

@@ -6,7 +6,6 @@ the services as ApplicationError and are shown in place on the form."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -22,8 +21,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Grant, User
 from dangan.archives.models import Dossier
-from dangan.audit.services import audit_record
-from dangan.circulation import selectors, services
+from dangan.circulation import printing, selectors, services
 from dangan.circulation.forms import (
     DecisionForm,
     LendForm,
@@ -37,7 +35,6 @@ from dangan.circulation.models import AccessRequest, Loan, RequestKind
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx
 from dangan.documents.models import Document
-from dangan.reports.pdf import Column, render_form_pdf, render_table_pdf
 
 SECTION = "circulation"
 
@@ -48,10 +45,6 @@ def _dossier_key(text: str) -> Any:
     text = (text or "").strip()
     found = Dossier.objects.filter(archive_number=text).values_list("pk", flat=True).first()
     return found if found is not None else text
-
-
-def _when(moment: datetime.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 # --- requests ------------------------------------------------------------------------
@@ -123,10 +116,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
     return render(request, "circulation/request_list.html", {"page": page, "section": SECTION})
 
 
-def _may_print_slip(actor: User, found: AccessRequest) -> bool:
-    return found.requester_id == actor.pk or policy.has_perm(actor, perms.CIRCULATION_MANAGE)
-
-
 def _render_request(
     request: HttpRequest, found: AccessRequest, *, form: DecisionForm | None = None
 ) -> HttpResponse:
@@ -151,7 +140,7 @@ def _render_request(
         and found.status == AccessRequest.Status.APPROVED
         and loan is None
         and policy.has_perm(actor, perms.CIRCULATION_LEND),
-        "can_print": _may_print_slip(actor, found),
+        "can_print": printing.may_print_slip(actor, found),
         "form": form or DecisionForm(),
         "section": SECTION,
     }
@@ -390,7 +379,7 @@ def loan_renew(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("已续借 %(d)s,应还时间 %(t)s")
-                % {"d": loan.dossier.archive_number, "t": _when(loan.due_at)},
+                % {"d": loan.dossier.archive_number, "t": printing.when(loan.due_at)},
             )
             return redirect("circulation:loans")
     return _render_loan(request, loan, renew_form=form)
@@ -490,126 +479,19 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def _watermark(actor: User, number: str) -> str:
-    return f"{actor.username} {_when(timezone.now())} {number}"
-
-
 @login_required
 @app_errors
 def request_slip(request: HttpRequest, pk: int) -> HttpResponse:
     """The 借阅单: for the archive's managers, and for the requester's own request."""
-    actor = actor_of(request)
-    found = selectors.access_request(actor, pk)
-    if not _may_print_slip(actor, found):
-        policy.require(actor, perms.CIRCULATION_MANAGE)
-    documents = [f"{d.piece_number}. {d.title}" for d in found.documents.all()]
-    steps = [
-        f"{s.position}. {s.get_status_display()} {s.approver or ''} {_when(s.decided_at)}"
-        + (f"({s.note})" if s.note else "")
-        for s in found.steps.all()
-    ]
-    loan = Loan.objects.filter(request=found).first()
-    fields = [
-        (_("申请人"), str(found.requester)),
-        (_("部门"), str(found.requester.department or "")),
-        (_("档号"), found.dossier.archive_number),
-        (_("案卷题名"), found.dossier.title),
-        (_("申请类型"), found.get_kind_display()),
-        (_("文件"), "\n".join(documents) or _("整卷")),
-        (_("用途"), found.purpose),
-        (_("期限"), f"{_when(found.created_at)} 至 {_when(found.until)}"),
-        (_("与客户关系"), found.get_relation_display()),
-        (_("状态"), found.get_status_display()),
-        (_("审批"), "\n".join(steps) or _("无需审批")),
-    ]
-    if loan is not None:
-        fields.append(
-            (
-                _("借出"),
-                f"{_when(loan.lent_at)} {_('经办人')} {loan.lent_by} · "
-                f"{_('应还')} {_when(loan.due_at)}"
-                + (f" · {_('已归还')} {_when(loan.returned_at)}" if loan.returned_at else ""),
-            )
-        )
-    content = render_form_pdf(
-        title=_("借阅单"),
-        number=found.number,
-        fields=fields,
-        signatures=[_("借阅人"), _("档案管理员")],
-        note=_("借阅档案须妥善保管,不得拆卷、涂改、转借;原始资料不外借;按期归还。"),
-        watermark=_watermark(actor, found.number),
-    )
-    audit_record(actor=actor, action="print", obj=found, detail={"what": "借阅单"})
+    found = selectors.access_request(actor_of(request), pk)
+    content = printing.request_slip_pdf(actor=actor_of(request), found=found)
     return _pdf(content, f"{found.number}.pdf")
-
-
-REGISTER_COLUMNS = [
-    Column("序号", 10),
-    Column("日期", 24),
-    Column("类型", 14),
-    Column("申请编号", 26),
-    Column("档号", 30),
-    Column("案卷题名", 40),
-    Column("借阅人", 18),
-    Column("部门", 18),
-    Column("用途", 30),
-    Column("应还/期限", 24),
-    Column("续借", 10),
-    Column("归还时间", 24),
-    Column("接收人", 16),
-    Column("完整", 10),
-    Column("审批人", 24),
-    Column("备注", 24),
-]
 
 
 @login_required
 @app_errors
 def register_pdf(request: HttpRequest) -> HttpResponse:
     """The 借阅登记表 of a year, the paper register this system replaces."""
-    actor = actor_of(request)
-    policy.require(actor, perms.CIRCULATION_MANAGE)
-    text = request.GET.get("year", "")
-    year = int(text) if text.isdigit() and 1900 <= int(text) <= 2200 else timezone.localdate().year
-    rows = selectors.register_rows(year)
-    complete = {True: _("是"), False: _("否"), None: ""}
-    table = [
-        [
-            str(i),
-            _when(row.at),
-            row.kind_label,
-            row.request_number,
-            row.archive_number,
-            row.dossier_title,
-            row.person,
-            row.department,
-            row.purpose,
-            _when(row.due_at),
-            str(row.renewals or ""),
-            _when(row.returned_at),
-            row.returned_to,
-            complete[row.complete],
-            row.approvers,
-            row.note,
-        ]
-        for i, row in enumerate(rows, start=1)
-    ]
-    now = _when(timezone.now())
-    content = render_table_pdf(
-        title=_("借阅登记表"),
-        subtitle=_("%(y)d 年度") % {"y": year},
-        meta=[(_("打印人"), str(actor)), (_("打印时间"), now)],
-        columns=REGISTER_COLUMNS,
-        rows=table,
-        landscape=True,
-        footer=_("借阅登记表 %(y)d") % {"y": year},
-        watermark=_watermark(actor, f"{year}"),
-    )
-    audit_record(
-        actor=actor,
-        action="print",
-        object_type="register",
-        object_repr=f"借阅登记表 {year}",
-        detail={"what": "借阅登记表", "year": year, "rows": len(rows)},
-    )
+    year = printing.register_year(request.GET.get("year", ""))
+    content = printing.register_pdf(actor=actor_of(request), year=year)
     return _pdf(content, f"register-{year}.pdf")

@@ -129,3 +129,30 @@ def test_it_marks_notifications_read(eve: Any, carol: Any, car_dossier: Any) -> 
     assert api(carol).get("/api/v1/notifications/?unread=1").json()["count"] == 0
     assert unread_count(carol) == 0 and unread_count(eve) == 0
     assert menu_counts(carol) == (1, 0) and menu_counts(eve) == (0, 0)
+
+
+def test_it_serves_the_borrow_slip_and_the_register_as_the_pages_do(
+    bob: Any, alice: Any, carol: Any, car_dossier: Any
+) -> None:
+    from django.utils import timezone
+
+    from dangan.circulation import services
+    from dangan.circulation.tests.test_views import pdf_text
+
+    found = services.request_create(
+        actor=bob, kind="borrow", dossier_id=car_dossier.pk, purpose="核对", until=later(days=3)
+    )
+    slip = api(bob).get(f"/api/v1/access-requests/{found.pk}/slip.pdf")  # his own request
+    assert slip.status_code == 200 and slip["Content-Type"] == "application/pdf"
+    assert found.number in pdf_text(slip.content)
+    # not involved in the request: not even told that it exists
+    assert api(carol).get(f"/api/v1/access-requests/{found.pk}/slip.pdf").status_code == 404
+
+    year = timezone.localdate().year
+    register = api(alice).get("/api/v1/loans/register.pdf", {"year": year})
+    assert register.status_code == 200 and register.content.startswith(b"%PDF")
+    assert "借阅登记表" in pdf_text(register.content)
+    assert api(bob).get("/api/v1/loans/register.pdf").status_code == 403
+    bad = api(alice).get("/api/v1/loans/register.pdf", {"year": "20x6"})
+    assert bad.status_code == 400 and "year" in bad.json()
+    assert audit_actions(action="print") == ["print", "print"]  # the refusals print nothing
