@@ -44,6 +44,7 @@ from dangan.handover.api import (
     HandoverDetailApi,
     HandoverListApi,
     HandoverSignApi,
+    HandoverSlipApi,
     HandoverVerifyApi,
 )
 from dangan.importer.api import (
@@ -127,6 +128,7 @@ urlpatterns = [
     path("handovers/", HandoverListApi.as_view(), name="handovers"),
     path("handovers/<int:pk>/", HandoverDetailApi.as_view(), name="handover"),
     path("handovers/<int:pk>/verify/", HandoverVerifyApi.as_view(), name="handover_verify"),
+    path("handovers/<int:pk>/slip.pdf", HandoverSlipApi.as_view(), name="handover_slip"),
     path("handovers/<int:pk>/sign/", HandoverSignApi.as_view(), name="handover_sign"),
     path("dossiers/<int:pk>/audit/", DossierAuditApi.as_view(), name="dossier_audit"),
     path("dossiers/<int:pk>/findings/", DossierFindingsApi.as_view(), name="dossier_findings"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -165,6 +167,20 @@ class HandoverDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         found = selectors.access_handover(actor_of(request), pk)
         return Response(HandoverDetailOutput(found).data)
+
+
+class HandoverSlipApi(APIView):
+    """The batch's hand-over slip (移交单) as a PDF, as the page prints it (recorded)."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        actor = actor_of(request)
+        found = selectors.access_handover(actor, pk)
+        response = HttpResponse(
+            services.slip_print(actor=actor, handover=found), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'inline; filename="{found.number}.pdf"'
+        return response
 
 
 class HandoverVerifyApi(APIView):

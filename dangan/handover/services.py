@@ -32,6 +32,7 @@ from dangan.customers.models import Customer
 from dangan.documents.models import Document
 from dangan.handover import selectors
 from dangan.handover.models import Custody, Handover, HandoverItem, HandoverLine
+from dangan.handover.slip import slip_pdf
 
 NUMBER_RULE = "YJ-{year}-{seq:4}"
 OTHER_CODE = "_OTHER"
@@ -620,5 +621,9 @@ def handover_departure(*, actor: User, from_user: User, to_user: User, note: str
     return result
 
 
-def slip_printed(*, actor: User, handover: Handover) -> None:
+def slip_print(*, actor: User, handover: Handover) -> bytes:
+    """The hand-over slip (移交单) of a batch the actor may see, as a PDF with their
+    watermark; printing it is on the record."""
+    content = slip_pdf(handover, printed_by=actor, at=timezone.now())
     audit_record(actor=actor, action="print", obj=handover, detail={"what": "移交单"})
+    return content

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,7 +24,6 @@ from dangan.documents.models import Document
 from dangan.handover import selectors, services
 from dangan.handover.forms import DepartureForm, HandoverForm
 from dangan.handover.models import Handover, HandoverItem, HandoverLine
-from dangan.handover.slip import slip_pdf
 
 BOXES = ("open", "sent", "received", "")
 
@@ -203,8 +201,7 @@ def handover_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def handover_slip(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     handover = selectors.access_handover(actor, pk)
-    content = slip_pdf(handover, printed_by=actor, at=timezone.now())
-    services.slip_printed(actor=actor, handover=handover)
+    content = services.slip_print(actor=actor, handover=handover)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{handover.number}.pdf"'
     return response

@@ -128,3 +128,18 @@ def test_it_answers_404_for_a_dossier_the_sender_cannot_see(
         content_type="application/json",
     )
     assert response.status_code == 404
+
+
+def test_it_serves_the_slip_to_the_batch_s_parties_only(
+    batch: Handover, bob: Any, dave: Any
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    response = client_for(bob).get(f"/api/v1/handovers/{batch.pk}/slip.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "客户档案移交单" in text and batch.number in text
+    assert client_for(dave).get(f"/api/v1/handovers/{batch.pk}/slip.pdf").status_code == 404
+    assert audit_actions(object_type="handover", action="print") == ["print"]
