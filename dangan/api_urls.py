@@ -41,6 +41,7 @@ from dangan.customers.api import (
 )
 from dangan.documents.api import AttachmentDownloadApi, DocumentDetailApi, DocumentListApi
 from dangan.handover.api import (
+    DepartureApi,
     HandoverDetailApi,
     HandoverListApi,
     HandoverSignApi,
@@ -126,6 +127,7 @@ urlpatterns = [
     path("notifications/", NotificationListApi.as_view(), name="notifications"),
     path("notifications/read/", NotificationReadApi.as_view(), name="notifications_read"),
     path("handovers/", HandoverListApi.as_view(), name="handovers"),
+    path("handovers/departure/", DepartureApi.as_view(), name="handover_departure"),
     path("handovers/<int:pk>/", HandoverDetailApi.as_view(), name="handover"),
     path("handovers/<int:pk>/verify/", HandoverVerifyApi.as_view(), name="handover_verify"),
     path("handovers/<int:pk>/slip.pdf", HandoverSlipApi.as_view(), name="handover_slip"),

@@ -208,6 +208,7 @@ ROUTES: dict[str, list[Check]] = {
     "api:handover": [],
     "api:handover_verify": [],
     "api:handover_slip": [],  # the batch's parties: dangan/handover/tests/test_api.py
+    "api:handover_departure": [Check("POST", needs=(P.HANDOVER_MANAGE,))],
     "api:handover_sign": [],
     # Rule checks and penalties (issue 4 §2–4). Findings and statements are reached through
     # their dossier; the 情况说明 chain names roles, not codes: both are checked against

@@ -169,6 +169,43 @@ class HandoverDetailApi(APIView):
         return Response(HandoverDetailOutput(found).data)
 
 
+class DepartureInput(serializers.Serializer[Any]):
+    from_user = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    to_user = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class DepartureOutput(serializers.Serializer[Any]):
+    customers = serializers.ListField(child=serializers.IntegerField())
+    reassigned = serializers.ListField(child=serializers.CharField())
+    handover = serializers.IntegerField(allow_null=True, help_text="the departure batch, if any")
+
+
+class DepartureApi(APIView):
+    """A leaving employee's customers go to the successor at once; the paper bags of
+    their dossiers travel in one departure batch (离职交接), as on the page."""
+
+    @extend_schema(request=DepartureInput, responses=DepartureOutput)
+    def post(self, request: Request) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.HANDOVER_MANAGE)
+        serializer = DepartureInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        done = services.handover_departure(
+            actor=actor,
+            from_user=resolve(User, data["from_user"], "from_user"),
+            to_user=resolve(User, data["to_user"], "to_user"),
+            note=data["note"],
+        )
+        body = {
+            "customers": done.customers,
+            "reassigned": done.reassigned,
+            "handover": done.handover.pk if done.handover else None,
+        }
+        return Response(DepartureOutput(body).data)
+
+
 class HandoverSlipApi(APIView):
     """The batch's hand-over slip (移交单) as a PDF, as the page prints it (recorded)."""
 

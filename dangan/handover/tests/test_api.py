@@ -143,3 +143,27 @@ def test_it_serves_the_slip_to_the_batch_s_parties_only(
     assert "客户档案移交单" in text and batch.number in text
     assert client_for(dave).get(f"/api/v1/handovers/{batch.pk}/slip.pdf").status_code == 404
     assert audit_actions(object_type="handover", action="print") == ["print"]
+
+
+def test_it_runs_a_departure_through_the_api(
+    bob: Any, carol: Any, dave: Any, car_dossier: Any
+) -> None:
+    from dangan.customers.models import Customer
+
+    url = "/api/v1/handovers/departure/"
+    body = {"from_user": bob.pk, "to_user": carol.pk, "note": "离职"}
+    assert client_for(bob).post(url, body, content_type="application/json").status_code == 403
+    bad = client_for(carol).post(url, {"from_user": "x"}, content_type="application/json")
+    assert bad.status_code == 400 and {"from_user", "to_user"} <= set(bad.json())
+    other = {"from_user": dave.pk, "to_user": carol.pk}  # another department's
+    refused = client_for(carol).post(url, other, content_type="application/json")
+    assert refused.status_code == 403
+    assert audit_actions(action="departure") == []
+
+    done = client_for(carol).post(url, body, content_type="application/json")
+    assert done.status_code == 200, done.json()
+    data = done.json()
+    assert data["customers"] == [car_dossier.customer_id] and data["handover"] is not None
+    assert Customer.objects.get(pk=car_dossier.customer_id).owner_id == carol.pk
+    assert Handover.objects.get(pk=data["handover"]).kind == Handover.Kind.DEPARTURE
+    assert audit_actions(action="departure") == ["departure"]
