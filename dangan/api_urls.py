@@ -62,6 +62,7 @@ from dangan.intake.api import (
     DossierFindingsApi,
     FindingListApi,
     FindingStatementApi,
+    OverdueApi,
     PenaltyStatementApi,
     PenaltyStatementXlsxApi,
     StatementApproveApi,
@@ -136,6 +137,7 @@ urlpatterns = [
     path("dossiers/<int:pk>/findings/", DossierFindingsApi.as_view(), name="dossier_findings"),
     path("documents/<int:pk>/check/", DocumentCheckApi.as_view(), name="document_check"),
     path("findings/", FindingListApi.as_view(), name="findings"),
+    path("intake/overdue/", OverdueApi.as_view(), name="intake_overdue"),
     path(
         "findings/<int:pk>/statements/",
         FindingStatementApi.as_view(),

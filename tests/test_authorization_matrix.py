@@ -237,6 +237,7 @@ ROUTES: dict[str, list[Check]] = {
         Check("PUT", needs=(P.INTAKE_AUDIT,), obj="document", scoped=True, data={"signed": True})
     ],
     "api:findings": [Check(needs=(P.DOSSIER_VIEW,))],
+    "api:intake_overdue": [Check(needs=(P.DOSSIER_VIEW,))],
     "api:finding_statements": [],
     "api:statement_approve": [],
     "api:statement_deny": [],

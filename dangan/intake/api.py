@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -63,6 +64,37 @@ def deadline_dict(result: deadlines.DeadlineResult) -> dict[str, Any]:
         "note": result.note,
         "submitted": result.submitted.isoformat() if result.submitted else None,
     }
+
+
+class OverdueApi(APIView):
+    """Dossiers of the last months past their filing deadline, or lacking the business
+    date their deadline needs, grouped by the customer's account manager; what the actor
+    may see only (the 超期未交 page)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.DOSSIER_VIEW)
+        groups = selectors.overdue_by_person(actor)
+        return Response(
+            {
+                "results": [
+                    {
+                        "owner": {"id": owner.pk, "name": str(owner)},
+                        "dossiers": [
+                            {
+                                "id": dossier.pk,
+                                "archive_number": dossier.archive_number,
+                                "title": dossier.title,
+                                "deadline": deadline_dict(result),
+                            }
+                            for dossier, result in dossiers
+                        ],
+                    }
+                    for owner, dossiers in groups
+                ]
+            }
+        )
 
 
 class DossierAuditApi(APIView):

@@ -337,8 +337,6 @@ def test_it_shows_findings_statement_overdue_and_calendar_pages(
 ) -> None:
     client.force_login(alice)
     assert client.post(f"/intake/dossiers/{car_dossier.pk}/audit/").status_code == 302
-    page = client.get(f"/dossiers/{car_dossier.pk}/") if False else None
-    assert page is None
     finding = Finding.objects.filter(dossier=car_dossier).first()
     assert finding is not None
     for url in (
@@ -355,3 +353,22 @@ def test_it_shows_findings_statement_overdue_and_calendar_pages(
     day = Holiday.objects.get(date=D(2026, 12, 31))
     assert client.post(f"/intake/calendar/{day.pk}/remove/").status_code == 302
     assert audit_actions(action__startswith="calendar_") == ["calendar_set", "calendar_remove"]
+
+
+def test_it_lists_the_overdue_by_account_manager_through_the_api(
+    car_dossier: Any, alice: Any, bob: Any, dave: Any, eve: Any
+) -> None:
+    from rest_framework.test import APIClient
+
+    def overdue(user: Any) -> Any:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.get("/api/v1/intake/overdue/")
+
+    (group,) = overdue(alice).json()["results"]  # the car dossier has no delivery date yet
+    assert group["owner"] == {"id": bob.pk, "name": str(bob)}
+    (row,) = group["dossiers"]
+    assert row["id"] == car_dossier.pk and row["deadline"]["state"] == "date_missing"
+    assert overdue(bob).json()["results"][0]["dossiers"][0]["id"] == car_dossier.pk
+    assert overdue(dave).json() == {"results": []}  # another department's: not even counted
+    assert overdue(eve).status_code == 403  # business staff see no dossiers
