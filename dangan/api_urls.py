@@ -57,6 +57,9 @@ from dangan.importer.api import (
     SearchExportApi,
 )
 from dangan.intake.api import (
+    CalendarApi,
+    CalendarDayApi,
+    CalendarLoadApi,
     DocumentCheckApi,
     DossierAuditApi,
     DossierFindingsApi,
@@ -138,6 +141,9 @@ urlpatterns = [
     path("documents/<int:pk>/check/", DocumentCheckApi.as_view(), name="document_check"),
     path("findings/", FindingListApi.as_view(), name="findings"),
     path("intake/overdue/", OverdueApi.as_view(), name="intake_overdue"),
+    path("intake/calendar/", CalendarApi.as_view(), name="intake_calendar"),
+    path("intake/calendar/load/", CalendarLoadApi.as_view(), name="intake_calendar_load"),
+    path("intake/calendar/<int:pk>/", CalendarDayApi.as_view(), name="intake_calendar_day"),
     path(
         "findings/<int:pk>/statements/",
         FindingStatementApi.as_view(),

@@ -238,6 +238,12 @@ ROUTES: dict[str, list[Check]] = {
     ],
     "api:findings": [Check(needs=(P.DOSSIER_VIEW,))],
     "api:intake_overdue": [Check(needs=(P.DOSSIER_VIEW,))],
+    "api:intake_calendar": [
+        Check(needs=(P.INTAKE_CALENDAR,)),
+        Check("POST", needs=(P.INTAKE_CALENDAR,)),
+    ],
+    "api:intake_calendar_load": [Check("POST", needs=(P.INTAKE_CALENDAR,))],
+    "api:intake_calendar_day": [],  # a day by id: dangan/intake/tests/test_intake.py
     "api:finding_statements": [],
     "api:statement_approve": [],
     "api:statement_deny": [],

@@ -19,10 +19,10 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.audit.services import audit_record
 from dangan.core.api import paginated
-from dangan.core.errors import ApplicationError
+from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
 from dangan.intake import deadlines, exports, selectors, services
-from dangan.intake.models import ExceptionStatement, Finding
+from dangan.intake.models import ExceptionStatement, Finding, Holiday
 from dangan.intake.penalties import month_bounds, penalty_statement
 
 
@@ -64,6 +64,85 @@ def deadline_dict(result: deadlines.DeadlineResult) -> dict[str, Any]:
         "note": result.note,
         "submitted": result.submitted.isoformat() if result.submitted else None,
     }
+
+
+class HolidayOutput(serializers.ModelSerializer[Holiday]):
+    class Meta:
+        model = Holiday
+        fields = ["id", "date", "kind", "name"]
+
+
+class HolidayInput(serializers.Serializer[Any]):
+    date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=Holiday.Kind.choices)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+
+
+class CalendarApi(APIView):
+    """The working-day calendar's exceptions to Monday–Friday (holidays, worked weekend
+    days), by which intake deadlines count working days."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int, description="2000–2100; this year if absent")],
+        responses=HolidayOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        policy.require(request.user, perms.INTAKE_CALENDAR)
+        year = _year(request.query_params.get("year", ""), 2000, 2100)
+        days = Holiday.objects.filter(date__year=year)
+        return Response({"year": year, "results": HolidayOutput(days, many=True).data})
+
+    @extend_schema(request=HolidayInput, responses={201: HolidayOutput})
+    def post(self, request: Request) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.INTAKE_CALENDAR)
+        serializer = HolidayInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        holiday = services.holiday_set(actor=actor, **serializer.validated_data)
+        return Response(HolidayOutput(holiday).data, status=status.HTTP_201_CREATED)
+
+
+class CalendarDayApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.INTAKE_CALENDAR)
+        holiday = Holiday.objects.filter(pk=pk).first()
+        if holiday is None:
+            raise NotFound(_("记录不存在或您无权查看"))
+        services.holiday_remove(actor=actor, holiday=holiday)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CalendarLoadInput(serializers.Serializer[Any]):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class CalendarLoadApi(APIView):
+    """Load the official holiday schedule the product ships for a year."""
+
+    @extend_schema(request=CalendarLoadInput)
+    def post(self, request: Request) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.INTAKE_CALENDAR)
+        serializer = CalendarLoadInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        year = serializer.validated_data["year"]
+        count = services.calendar_load(actor=actor, year=year)
+        return Response({"year": year, "dates": count})
+
+
+def _year(text: str, low: int, high: int) -> int:
+    """A year from the query string, this year if absent, else a field-named 400."""
+    text = text.strip()
+    if not text:
+        return timezone.localdate().year
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ApplicationError(
+            _("年份应为 %(low)s–%(high)s 之间的四位数字") % {"low": low, "high": high},
+            field="year",
+        )
+    return int(text)
 
 
 class OverdueApi(APIView):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
 from dangan.archives.models import ChecklistItem, Dossier
@@ -440,6 +441,8 @@ def penalties_assess(*, actor: User | None, month: str) -> list[Penalty]:
 
 @transaction.atomic
 def holiday_set(*, actor: User, date: datetime.date, kind: str, name: str = "") -> Holiday:
+    """Mark a date as a holiday or a worked weekend day (调休), replacing what it was."""
+    policy.require(actor, perms.INTAKE_CALENDAR)
     if kind not in Holiday.Kind.values:
         raise ApplicationError(_("请选择放假或调休上班"), field="kind")
     holiday, _created = Holiday.objects.update_or_create(
@@ -451,13 +454,17 @@ def holiday_set(*, actor: User, date: datetime.date, kind: str, name: str = "") 
 
 @transaction.atomic
 def holiday_remove(*, actor: User, holiday: Holiday) -> None:
+    policy.require(actor, perms.INTAKE_CALENDAR)
     audit_record(actor=actor, action="calendar_remove", obj=holiday)
     holiday.delete()
 
 
 @transaction.atomic
 def calendar_load(*, actor: User | None, year: int) -> int:
-    """Load the shipped official schedule of `year`; existing dates are overwritten."""
+    """Load the shipped official schedule of `year`; existing dates are overwritten.
+    Without an actor: the system's own load (migrations, `dangan init`)."""
+    if actor is not None:
+        policy.require(actor, perms.INTAKE_CALENDAR)
     rows = official_schedule(year)
     if not rows:
         raise ApplicationError(_("未内置 %(y)s 年的节假日安排") % {"y": year}, field="year")

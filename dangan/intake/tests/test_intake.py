@@ -372,3 +372,42 @@ def test_it_lists_the_overdue_by_account_manager_through_the_api(
     assert overdue(bob).json()["results"][0]["dossiers"][0]["id"] == car_dossier.pk
     assert overdue(dave).json() == {"results": []}  # another department's: not even counted
     assert overdue(eve).status_code == 403  # business staff see no dossiers
+
+
+def test_it_keeps_the_working_day_calendar_through_the_api(alice: Any, bob: Any) -> None:
+    from rest_framework.test import APIClient
+
+    def as_user(user: Any) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    clerk = as_user(alice)
+    made = clerk.post(
+        "/api/v1/intake/calendar/",
+        {"date": "2030-10-08", "kind": "holiday", "name": "国庆"},
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    listed = clerk.get("/api/v1/intake/calendar/", {"year": 2030}).json()
+    assert [(d["date"], d["kind"]) for d in listed["results"]] == [("2030-10-08", "holiday")]
+    assert Calendar().is_working_day(D(2030, 10, 8)) is False  # a Tuesday, now a holiday
+    bad = clerk.post("/api/v1/intake/calendar/", {"date": "2030-13-01", "kind": "x"}, format="json")
+    assert bad.status_code == 400 and {"date", "kind"} <= set(bad.json())
+    assert clerk.get("/api/v1/intake/calendar/", {"year": "20x0"}).status_code == 400
+    assert clerk.post("/api/v1/intake/calendar/load/", {"year": 1999}).status_code == 400
+    assert as_user(bob).get("/api/v1/intake/calendar/").status_code == 403
+    from dangan.core.errors import Forbidden
+
+    with pytest.raises(Forbidden):  # the service itself, whoever calls it
+        services.holiday_set(actor=bob, date=D(2030, 10, 9), kind="holiday")
+    assert as_user(bob).delete(f"/api/v1/intake/calendar/{made.json()['id']}/").status_code == 403
+    assert clerk.delete(f"/api/v1/intake/calendar/{made.json()['id']}/").status_code == 204
+    assert clerk.delete(f"/api/v1/intake/calendar/{made.json()['id']}/").status_code == 404
+    loaded = clerk.post("/api/v1/intake/calendar/load/", {"year": 2026}, format="json")
+    assert loaded.status_code == 200 and loaded.json()["dates"] > 0  # the shipped schedule
+    assert audit_actions(action__startswith="calendar_") == [
+        "calendar_set",
+        "calendar_remove",
+        "calendar_load",
+    ]
