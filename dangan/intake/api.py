@@ -19,7 +19,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.audit.services import audit_record
 from dangan.core.api import paginated
-from dangan.core.errors import ApplicationError, NotFound
+from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of
 from dangan.intake import deadlines, exports, selectors, services
 from dangan.intake.models import ExceptionStatement, Finding, Holiday
@@ -105,12 +105,7 @@ class CalendarApi(APIView):
 class CalendarDayApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        actor = actor_of(request)
-        policy.require(actor, perms.INTAKE_CALENDAR)
-        holiday = Holiday.objects.filter(pk=pk).first()
-        if holiday is None:
-            raise NotFound(_("记录不存在或您无权查看"))
-        services.holiday_remove(actor=actor, holiday=holiday)
+        services.holiday_remove(actor=actor_of(request), holiday_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -17,7 +17,7 @@ from dangan.accounts.models import Department, Role, User
 from dangan.archives.models import ChecklistItem, Dossier
 from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation.services import notify
-from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
+from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.documents.models import Document
 from dangan.intake import checks, penalties
 from dangan.intake.calendar import Calendar, official_schedule
@@ -453,10 +453,15 @@ def holiday_set(*, actor: User, date: datetime.date, kind: str, name: str = "") 
 
 
 @transaction.atomic
-def holiday_remove(*, actor: User, holiday: Holiday) -> None:
+def holiday_remove(*, actor: User, holiday_id: Any) -> Holiday:
+    """Drop a date's exception: it follows the Monday–Friday rule again."""
     policy.require(actor, perms.INTAKE_CALENDAR)
+    holiday = Holiday.objects.select_for_update().filter(pk=holiday_id).first()
+    if holiday is None:
+        raise NotFound(_("记录不存在或您无权查看"))
     audit_record(actor=actor, action="calendar_remove", obj=holiday)
     holiday.delete()
+    return holiday
 
 
 @transaction.atomic

@@ -335,11 +335,6 @@ def calendar_load(request: HttpRequest) -> HttpResponse:
 @require_POST
 @app_errors
 def calendar_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    policy.require(actor, perms.INTAKE_CALENDAR)
-    holiday = Holiday.objects.filter(pk=pk).first()
-    if holiday is None:
-        raise NotFound(_("记录不存在或您无权查看"))
-    services.holiday_remove(actor=actor, holiday=holiday)
+    holiday = services.holiday_remove(actor=actor_of(request), holiday_id=pk)
     messages.success(request, _("已删除"))
     return redirect(reverse("intake:calendar") + f"?year={holiday.date.year}")
