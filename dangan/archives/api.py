@@ -14,7 +14,7 @@ from dangan.accounts import policy
 from dangan.archives import services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
-from dangan.core.api import id_param, paginated, text_param
+from dangan.core.api import id_param, paginated, text_param, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
 
@@ -192,9 +192,7 @@ class DossierListApi(APIView):
     @extend_schema(request=DossierInput, responses={201: DossierOutput})
     def post(self, request: Request) -> Response:
         policy.require(request.user, perms.DOSSIER_CREATE)
-        serializer = DossierInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(DossierInput, request)
         try:
             customer = policy.access_customer(request.user, data["customer"])
         except NotFound:
@@ -224,9 +222,7 @@ class DossierDetailApi(APIView):
         dossier = policy.access_dossier(request.user, pk)
         if "archive_number" in request.data:
             raise ApplicationError(_("档号一经分配不可更改"), field="archive_number")
-        serializer = DossierPatchInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = dict(valid_input(DossierPatchInput, request))
         location = data.pop("location", None)
         if data:
             dossier = services.dossier_change(

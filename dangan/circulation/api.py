@@ -29,9 +29,9 @@ from dangan.circulation.models import (
     Notification,
     RequestKind,
 )
-from dangan.core.api import MAX_ID, paginated, resolve, text_param
-from dangan.core.errors import ApplicationError, NotFound
-from dangan.core.http import actor_of
+from dangan.core.api import MAX_ID, paginated, resolve, text_param, valid_input, year_param
+from dangan.core.errors import NotFound
+from dangan.core.http import PDF, actor_of, pdf_response
 
 
 class MomentField(serializers.Field):  # type: ignore[type-arg]
@@ -127,9 +127,7 @@ class AccessRequestListApi(APIView):
 
     @extend_schema(request=AccessRequestInput, responses={201: AccessRequestOutput})
     def post(self, request: Request) -> Response:
-        serializer = AccessRequestInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(AccessRequestInput, request)
         created = services.request_create(
             actor=actor_of(request),
             kind=data["kind"],
@@ -148,15 +146,6 @@ class AccessRequestDetailApi(APIView):
         return Response(AccessRequestOutput(found).data)
 
 
-PDF = "application/pdf"
-
-
-def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=PDF)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
 class AccessRequestSlipApi(APIView):
     """The request's borrow slip (借阅单) as a PDF, as the page prints it (recorded)."""
 
@@ -164,7 +153,9 @@ class AccessRequestSlipApi(APIView):
     def get(self, request: Request, pk: int) -> HttpResponse:
         actor = actor_of(request)
         found = selectors.access_request(actor, pk)
-        return _pdf(printing.request_slip_pdf(actor=actor, found=found), f"{found.number}.pdf")
+        return pdf_response(
+            printing.request_slip_pdf(actor=actor, found=found), f"{found.number}.pdf"
+        )
 
 
 class BorrowRegisterApi(APIView):
@@ -178,11 +169,8 @@ class BorrowRegisterApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         actor = actor_of(request)
         policy.require(actor, perms.CIRCULATION_MANAGE)  # before reading the parameters
-        text = request.query_params.get("year", "").strip()
-        year = printing.register_year(text)
-        if text and str(year) != text:
-            raise ApplicationError(_("年份应为 1900–2200 之间的四位数字"), field="year")
-        return _pdf(printing.register_pdf(actor=actor, year=year), f"register-{year}.pdf")
+        year = year_param(request, low=printing.FIRST_YEAR, high=printing.LAST_YEAR)
+        return pdf_response(printing.register_pdf(actor=actor, year=year), f"register-{year}.pdf")
 
 
 class AccessRequestApproveApi(APIView):
@@ -190,11 +178,8 @@ class AccessRequestApproveApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         found = selectors.access_request(actor, pk)
-        serializer = NoteInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        done = services.request_approve(
-            actor=actor, request=found, note=serializer.validated_data["note"]
-        )
+        data = valid_input(NoteInput, request)
+        done = services.request_approve(actor=actor, request=found, note=data["note"])
         return Response(_request_out(done))
 
 
@@ -203,11 +188,8 @@ class AccessRequestDenyApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         found = selectors.access_request(actor, pk)
-        serializer = NoteInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        done = services.request_deny(
-            actor=actor, request=found, note=serializer.validated_data["note"]
-        )
+        data = valid_input(NoteInput, request)
+        done = services.request_deny(actor=actor, request=found, note=data["note"])
         return Response(_request_out(done))
 
 
@@ -301,9 +283,7 @@ class LoanListApi(APIView):
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.CIRCULATION_LEND)
-        serializer = LoanInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(LoanInput, request)
         # The archive room holds every bag, whatever the lender's reading clearance.
         dossier = resolve(Dossier, data["dossier"], "dossier")
         borrower = resolve(User, data["borrower"], "borrower", is_active=True)
@@ -330,9 +310,8 @@ class LoanRenewApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.CIRCULATION_LEND)
         loan = selectors.access_loan(actor, pk)
-        serializer = RenewInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        loan = services.loan_renew(actor=actor, loan=loan, due=serializer.validated_data["due"])
+        data = valid_input(RenewInput, request)
+        loan = services.loan_renew(actor=actor, loan=loan, due=data["due"])
         return Response(_loan_out(loan))
 
 
@@ -342,9 +321,7 @@ class LoanReturnApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.CIRCULATION_LEND)
         loan = selectors.access_loan(actor, pk)
-        serializer = ReturnInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(ReturnInput, request)
         loan = services.loan_return(
             actor=actor,
             loan=loan,
@@ -399,11 +376,8 @@ class GrantRevokeApi(APIView):
         grant = Grant.objects.filter(pk=pk).first()
         if grant is None:
             raise NotFound(selectors.NOT_FOUND)
-        serializer = RevokeInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        grant = services.grant_revoke(
-            actor=actor, grant=grant, reason=serializer.validated_data["reason"]
-        )
+        reason = valid_input(RevokeInput, request)["reason"]
+        grant = services.grant_revoke(actor=actor, grant=grant, reason=reason)
         return Response(GrantOutput(grant).data)
 
 
@@ -432,9 +406,6 @@ class NotificationListApi(APIView):
 class NotificationReadApi(APIView):
     @extend_schema(request=NotificationReadInput, responses={200: None})
     def post(self, request: Request) -> Response:
-        serializer = NotificationReadInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        count = services.notifications_mark_read(
-            actor=actor_of(request), ids=serializer.validated_data.get("ids")
-        )
+        data = valid_input(NotificationReadInput, request)
+        count = services.notifications_mark_read(actor=actor_of(request), ids=data.get("ids"))
         return Response({"marked": count})

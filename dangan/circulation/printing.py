@@ -96,10 +96,14 @@ REGISTER_COLUMNS = [
 ]
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # of a register
+
+
 def register_year(text: str) -> int:
-    """The year asked for (as typed in a form or a query), else this year."""
+    """The year typed in the loans page's form, else this year (the API refuses a bad
+    one instead: core.api.year_param)."""
     text = text.strip()
-    if text.isdigit() and 1900 <= int(text) <= 2200:
+    if text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR:
         return int(text)
     return timezone.localdate().year
 

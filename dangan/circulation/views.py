@@ -33,7 +33,7 @@ from dangan.circulation.forms import (
 )
 from dangan.circulation.models import AccessRequest, Loan, RequestKind
 from dangan.core.errors import ApplicationError, NotFound
-from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx
+from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx, pdf_response
 from dangan.documents.models import Document
 
 SECTION = "circulation"
@@ -473,19 +473,13 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 # --- printing --------------------------------------------------------------------------
 
 
-def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
 @login_required
 @app_errors
 def request_slip(request: HttpRequest, pk: int) -> HttpResponse:
     """The 借阅单: for the archive's managers, and for the requester's own request."""
     found = selectors.access_request(actor_of(request), pk)
     content = printing.request_slip_pdf(actor=actor_of(request), found=found)
-    return _pdf(content, f"{found.number}.pdf")
+    return pdf_response(content, f"{found.number}.pdf")
 
 
 @login_required
@@ -494,4 +488,4 @@ def register_pdf(request: HttpRequest) -> HttpResponse:
     """The 借阅登记表 of a year, the paper register this system replaces."""
     year = printing.register_year(request.GET.get("year", ""))
     content = printing.register_pdf(actor=actor_of(request), year=year)
-    return _pdf(content, f"register-{year}.pdf")
+    return pdf_response(content, f"register-{year}.pdf")

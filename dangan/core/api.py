@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from dangan.core.errors import ApplicationError
@@ -33,6 +35,27 @@ def id_param(request: Request, key: str) -> int | None:
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
         raise ApplicationError(_("应为有效的编号"), field=key)
     return int(value)
+
+
+def valid_input(serializer_class: type[Serializer[Any]], request: Request, **kwargs: Any) -> Any:
+    """The request body checked by `serializer_class`: its validated data, or a field-named
+    400 (DRF's ValidationError)."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def year_param(request: Request, key: str = "year", *, low: int, high: int) -> int:
+    """An optional year from the query string, this year if absent; a value that is not a
+    year from `low` to `high` is a field-named 400."""
+    text = request.query_params.get(key, "").strip()
+    if not text:
+        return timezone.localdate().year
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ApplicationError(
+            _("年份应为 %(low)s–%(high)s 之间的四位数字") % {"low": low, "high": high}, field=key
+        )
+    return int(text)
 
 
 def text_param(request: Request, key: str, max_length: int = 100) -> str:

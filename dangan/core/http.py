@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -123,3 +123,14 @@ def actor_of(request: HttpRequest | Any) -> User:
 def is_htmx(request: HttpRequest) -> bool:
     """True for requests made by htmx (django-htmx sets request.htmx)."""
     return bool(getattr(request, "htmx", False))
+
+
+PDF = "application/pdf"
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    """A generated PDF (a slip, a register), shown in the browser's viewer; the pages and
+    the API answer alike."""
+    response = HttpResponse(content, content_type=PDF)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

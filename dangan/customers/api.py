@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
-from dangan.core.api import id_param, paginated, resolve, text_param
+from dangan.core.api import id_param, paginated, resolve, text_param, valid_input
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of
 from dangan.customers import services
@@ -132,11 +132,8 @@ class CustomerListApi(APIView):
     @extend_schema(request=CustomerInput, responses={201: CustomerOutput})
     def post(self, request: Request) -> Response:
         policy.require(request.user, perms.CUSTOMER_CREATE)
-        serializer = CustomerInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        customer = services.customer_create(
-            actor=actor_of(request), **_relations(dict(serializer.validated_data))
-        )
+        data = valid_input(CustomerInput, request)
+        customer = services.customer_create(actor=actor_of(request), **_relations(dict(data)))
         return Response(customer_out(request.user, customer), status=status.HTTP_201_CREATED)
 
 
@@ -149,9 +146,8 @@ class CustomerDetailApi(APIView):
     @extend_schema(request=CustomerInput(partial=True), responses=CustomerOutput)
     def patch(self, request: Request, pk: int) -> Response:
         customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
-        serializer = CustomerInput(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        changes = _relations(dict(serializer.validated_data))
+        data = valid_input(CustomerInput, request, partial=True)
+        changes = _relations(dict(data))
         changes.pop("kind", None)
         customer = services.customer_update(
             actor=actor_of(request), customer=customer, changes=changes
@@ -171,11 +167,8 @@ class RelatedPersonListApi(APIView):
     @extend_schema(request=RelatedPersonInput, responses={201: CustomerOutput})
     def post(self, request: Request, pk: int) -> Response:
         customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
-        serializer = RelatedPersonInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.related_person_add(
-            actor=actor_of(request), customer=customer, **serializer.validated_data
-        )
+        data = valid_input(RelatedPersonInput, request)
+        services.related_person_add(actor=actor_of(request), customer=customer, **data)
         return Response(customer_out(request.user, customer), status=status.HTTP_201_CREATED)
 
 

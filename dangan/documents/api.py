@@ -15,7 +15,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.models import ChecklistItem
 from dangan.audit.services import audit_record
-from dangan.core.api import id_param, paginated
+from dangan.core.api import id_param, paginated, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
 from dangan.documents import services
@@ -106,9 +106,7 @@ class DocumentListApi(APIView):
     @extend_schema(request={"multipart/form-data": DocumentInput}, responses={201: DocumentOutput})
     def post(self, request: Request) -> Response:
         policy.require(request.user, perms.DOCUMENT_UPLOAD)
-        serializer = DocumentInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(DocumentInput, request)
         try:
             dossier = policy.access_dossier(request.user, data["dossier"])
         except NotFound:

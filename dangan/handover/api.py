@@ -16,9 +16,9 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
-from dangan.core.api import MAX_ID, paginated, resolve, text_param
+from dangan.core.api import MAX_ID, paginated, resolve, text_param, valid_input
 from dangan.core.errors import ApplicationError
-from dangan.core.http import actor_of
+from dangan.core.http import PDF, actor_of, pdf_response
 from dangan.handover import selectors, services
 from dangan.handover.models import Handover, HandoverItem, HandoverLine
 
@@ -143,9 +143,7 @@ class HandoverListApi(APIView):
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.HANDOVER_SEND)
-        serializer = HandoverInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(HandoverInput, request)
         to_user = resolve(User, data.get("to_user"), "to_user", is_active=True)
         to_department = resolve(Department, data.get("to_department"), "to_department")
         if to_user is None and to_department is None:
@@ -189,9 +187,7 @@ class DepartureApi(APIView):
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.HANDOVER_MANAGE)
-        serializer = DepartureInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(DepartureInput, request)
         done = services.handover_departure(
             actor=actor,
             from_user=resolve(User, data["from_user"], "from_user"),
@@ -209,15 +205,11 @@ class DepartureApi(APIView):
 class HandoverSlipApi(APIView):
     """The batch's hand-over slip (移交单) as a PDF, as the page prints it (recorded)."""
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @extend_schema(responses={(200, PDF): OpenApiResponse(OpenApiTypes.BINARY)})
     def get(self, request: Request, pk: int) -> HttpResponse:
         actor = actor_of(request)
         found = selectors.access_handover(actor, pk)
-        response = HttpResponse(
-            services.slip_print(actor=actor, handover=found), content_type="application/pdf"
-        )
-        response["Content-Disposition"] = f'inline; filename="{found.number}.pdf"'
-        return response
+        return pdf_response(services.slip_print(actor=actor, handover=found), f"{found.number}.pdf")
 
 
 class HandoverVerifyApi(APIView):
@@ -225,11 +217,10 @@ class HandoverVerifyApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         found = selectors.access_handover(actor, pk)
-        serializer = VerifyInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = valid_input(VerifyInput, request)
         results = {
             entry["item"]: {line["code"]: (line["result"], line["note"]) for line in entry["lines"]}
-            for entry in serializer.validated_data["items"]
+            for entry in data["items"]
         }
         done = services.handover_verify(actor=actor, handover=found, results=results)
         return Response(_detail(actor, done))
@@ -240,9 +231,6 @@ class HandoverSignApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         found = selectors.access_handover(actor, pk)
-        serializer = SignInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        done = services.handover_sign(
-            actor=actor, handover=found, as_party=serializer.validated_data["as_party"]
-        )
+        data = valid_input(SignInput, request)
+        done = services.handover_sign(actor=actor, handover=found, as_party=data["as_party"])
         return Response(_detail(actor, done))

@@ -19,7 +19,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
 from dangan.core.errors import ApplicationError, NotFound
-from dangan.core.http import actor_of, add_form_error, app_errors, attempt, is_htmx
+from dangan.core.http import actor_of, add_form_error, app_errors, attempt, is_htmx, pdf_response
 from dangan.documents.models import Document
 from dangan.handover import selectors, services
 from dangan.handover.forms import DepartureForm, HandoverForm
@@ -202,9 +202,7 @@ def handover_slip(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     handover = selectors.access_handover(actor, pk)
     content = services.slip_print(actor=actor, handover=handover)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{handover.number}.pdf"'
-    return response
+    return pdf_response(content, f"{handover.number}.pdf")
 
 
 @login_required

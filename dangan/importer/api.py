@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.forms import DossierFilterForm
+from dangan.core.api import valid_input
 from dangan.core.http import actor_of
 from dangan.customers.forms import CustomerFilterForm
 from dangan.importer import exports, services
@@ -60,9 +61,7 @@ class ImportListApi(APIView):
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.DATA_IMPORT)
-        serializer = ImportInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = valid_input(ImportInput, request)
         job = services.import_job_create(
             actor=actor,
             upload=data["file"],

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.audit.services import audit_record
-from dangan.core.api import paginated
+from dangan.core.api import paginated, valid_input, year_param
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of
 from dangan.intake import deadlines, exports, selectors, services
@@ -88,7 +88,7 @@ class CalendarApi(APIView):
     )
     def get(self, request: Request) -> Response:
         policy.require(request.user, perms.INTAKE_CALENDAR)
-        year = _year(request.query_params.get("year", ""), 2000, 2100)
+        year = year_param(request, low=2000, high=2100)
         days = Holiday.objects.filter(date__year=year)
         return Response({"year": year, "results": HolidayOutput(days, many=True).data})
 
@@ -96,9 +96,7 @@ class CalendarApi(APIView):
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.INTAKE_CALENDAR)
-        serializer = HolidayInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        holiday = services.holiday_set(actor=actor, **serializer.validated_data)
+        holiday = services.holiday_set(actor=actor, **valid_input(HolidayInput, request))
         return Response(HolidayOutput(holiday).data, status=status.HTTP_201_CREATED)
 
 
@@ -120,24 +118,10 @@ class CalendarLoadApi(APIView):
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.INTAKE_CALENDAR)
-        serializer = CalendarLoadInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        year = serializer.validated_data["year"]
+        data = valid_input(CalendarLoadInput, request)
+        year = data["year"]
         count = services.calendar_load(actor=actor, year=year)
         return Response({"year": year, "dates": count})
-
-
-def _year(text: str, low: int, high: int) -> int:
-    """A year from the query string, this year if absent, else a field-named 400."""
-    text = text.strip()
-    if not text:
-        return timezone.localdate().year
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
-        raise ApplicationError(
-            _("年份应为 %(low)s–%(high)s 之间的四位数字") % {"low": low, "high": high},
-            field="year",
-        )
-    return int(text)
 
 
 class OverdueApi(APIView):
@@ -233,10 +217,8 @@ class DocumentCheckApi(APIView):
     def put(self, request: Request, pk: int) -> Response:
         document = policy.access_document(request.user, pk)
         policy.access_dossier(request.user, document.dossier_id, action=perms.INTAKE_AUDIT)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         check = services.document_check_save(
-            actor=actor_of(request), document=document, **data.validated_data
+            actor=actor_of(request), document=document, **valid_input(self.InputSerializer, request)
         )
         return Response(
             {
@@ -277,11 +259,8 @@ class FindingStatementApi(APIView):
     @extend_schema(request=InputSerializer, responses=StatementOutput)
     def post(self, request: Request, pk: int) -> Response:
         finding = selectors.access_finding(request.user, pk)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        statement = services.statement_submit(
-            actor=actor_of(request), finding=finding, text=data.validated_data["text"]
-        )
+        text = valid_input(self.InputSerializer, request)["text"]
+        statement = services.statement_submit(actor=actor_of(request), finding=finding, text=text)
         return Response(StatementOutput(statement).data, status=status.HTTP_201_CREATED)
 
 
@@ -293,10 +272,9 @@ class StatementApproveApi(APIView):
     @extend_schema(request=_Decision, responses=StatementOutput)
     def post(self, request: Request, pk: int) -> Response:
         statement = selectors.access_statement(request.user, pk)
-        data = _Decision(data=request.data)
-        data.is_valid(raise_exception=True)
+        note = valid_input(_Decision, request)["note"]
         statement = services.statement_approve(
-            actor=actor_of(request), statement=statement, note=data.validated_data["note"]
+            actor=actor_of(request), statement=statement, note=note
         )
         return Response(StatementOutput(statement).data)
 
@@ -305,11 +283,8 @@ class StatementDenyApi(APIView):
     @extend_schema(request=_Decision, responses=StatementOutput)
     def post(self, request: Request, pk: int) -> Response:
         statement = selectors.access_statement(request.user, pk)
-        data = _Decision(data=request.data)
-        data.is_valid(raise_exception=True)
-        statement = services.statement_deny(
-            actor=actor_of(request), statement=statement, note=data.validated_data["note"]
-        )
+        note = valid_input(_Decision, request)["note"]
+        statement = services.statement_deny(actor=actor_of(request), statement=statement, note=note)
         return Response(StatementOutput(statement).data)
 
 
