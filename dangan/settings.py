@@ -17,6 +17,7 @@ _SECRETS = config.load_secrets(DATA_DIR)
 SECRET_KEY = _SECRETS["secret_key"]
 FIELD_ENCRYPTION_KEY = _SECRETS["field_key"]
 LOOKUP_HASH_KEY = _SECRETS["lookup_key"]
+AUDIT_CHAIN_KEY = _SECRETS["audit_key"]
 
 DEBUG = os.environ.get("DANGAN_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("DANGAN_ALLOWED_HOSTS", "*").split(",") if h]
