@@ -9,7 +9,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import threading
+
     from dangan.accounts.models import User
+    from dangan.audit.services import ChainHead
     from dangan.importer.models import ImportJob
 
 RESERVED = {
@@ -131,11 +134,42 @@ def cmd_worker(args: argparse.Namespace) -> int:
         )
     stop = threading.Event()
     threading.Thread(target=daily, name="dangan-reminders", daemon=True).start()
+    threading.Thread(
+        target=_log_chain_head, args=(stop, args.anchor_minutes), name="dangan-anchor", daemon=True
+    ).start()
     try:
         call_command("db_worker", interval=args.interval, verbosity=0)
     finally:
         stop.set()
     return 0
+
+
+def _log_chain_head(stop: threading.Event, minutes: float) -> None:
+    """Write the audit chain's head to the log now and every `minutes` when it moved: the
+    log, kept apart from the database, then carries the head (`dangan verify --anchor`
+    takes a saved one; the log's line shows what the trail held at that time)."""
+    import datetime
+    import logging
+
+    from django.db import close_old_connections
+
+    from dangan.audit.services import chain_head
+
+    logger = logging.getLogger("dangan.audit.anchor")
+    last = None
+    while True:
+        try:
+            head = chain_head()
+            if head != last:
+                now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+                logger.info("%s audit chain head %s", now, head.describe())
+                last = head
+        except Exception as exc:  # logged; the next round tries again
+            logger.warning("audit chain head not read: %s", exc)
+        finally:
+            close_old_connections()
+        if stop.wait(minutes * 60):
+            return
 
 
 def cmd_reminders(args: argparse.Namespace) -> int:
@@ -190,11 +224,73 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from dangan.verify import verify_all
 
+    anchor = None
+    if args.anchor:
+        anchor = _read_anchor(args.anchor)
+        if anchor is None:
+            return 2
     problems = 0
-    for line, ok in verify_all():
+    for line, ok in verify_all(anchor=anchor):
         print(("OK    " if ok else "FAIL  ") + line)
         problems += 0 if ok else 1
+    if args.save_anchor:
+        if problems:
+            print("校验未通过,未保存链头 (anchor not saved)", file=sys.stderr)
+        else:
+            _write_anchor(args.save_anchor)
     return 1 if problems else 0
+
+
+def _read_anchor(path: str) -> ChainHead | None:
+    """A saved head, or None after saying what is wrong with the file."""
+    import json
+
+    from dangan.audit.services import ChainHead
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return ChainHead.from_dict(json.load(handle))
+    except (OSError, ValueError) as exc:
+        print(f"无法读取链头文件 (cannot read the anchor) {path}: {exc}", file=sys.stderr)
+        return None
+
+
+def _write_anchor(path: str) -> None:
+    """Write the audit chain's current head to `path` (replaced atomically)."""
+    import json
+
+    from dangan.audit.services import chain_head
+
+    head = chain_head()
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(head.as_dict(), handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
+    os.replace(temporary, path)
+    print(f"已保存审计链头 (anchor saved) {head.describe()} -> {path}")
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    """Check the chain, then save its head outside the database (or print it)."""
+    import json
+
+    from dangan.verify import verify_chain
+
+    failed = False
+    for line, ok in verify_chain():
+        if not ok:
+            print("FAIL  " + line, file=sys.stderr)
+            failed = True
+    if failed:
+        print("审计链校验未通过,未保存链头 (chain broken, anchor not saved)", file=sys.stderr)
+        return 1
+    if args.output:
+        _write_anchor(args.output)
+    else:
+        from dangan.audit.services import chain_head
+
+        print(json.dumps(chain_head().as_dict(), ensure_ascii=False))
+    return 0
 
 
 def cmd_search_rebuild(args: argparse.Namespace) -> int:
@@ -370,6 +466,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="后台任务进程:到期提醒等 (background tasks)")
     p.add_argument("--interval", type=float, default=5.0, help="轮询间隔(秒)")
     p.add_argument("--reminder-hours", type=float, default=6.0, help="每隔几小时排入到期提醒")
+    p.add_argument(
+        "--anchor-minutes",
+        type=float,
+        default=float(os.environ.get("DANGAN_AUDIT_ANCHOR_MINUTES", "60")),
+        help="每隔几分钟把审计链头写入日志 (log the audit chain head)",
+    )
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("reminders", help="立即发送借阅到期/逾期提醒")
@@ -406,6 +508,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=None, help="保留天数(默认取 DANGAN_AUDIT_RETENTION_DAYS)"
     )
     a.set_defaults(func=cmd_audit_prune)
+    a = asub.add_parser(
+        "anchor", help="校验审计链并把链头保存到数据库之外 (save the chain head outside the DB)"
+    )
+    a.add_argument("-o", "--output", default=None, help="保存到此文件(默认打印 JSON)")
+    a.set_defaults(func=cmd_audit_anchor)
 
     p = sub.add_parser("search", help="检索索引 (search index)")
     ssub = p.add_subparsers(dest="search_command", metavar="ACTION", required=True)
@@ -413,6 +520,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_search_rebuild)
 
     p = sub.add_parser("verify", help="校验文件完整性与审计链 (fixity + audit chain)")
+    p.add_argument(
+        "--anchor", default=None, metavar="FILE", help="对照此前保存的审计链头校验 (check against)"
+    )
+    p.add_argument(
+        "--save-anchor", default=None, metavar="FILE", help="校验通过后把当前链头保存到此文件"
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("import", help="导入 Excel/CSV 客户 (import customers)")

@@ -250,4 +250,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DANGAN_LOG_LEVEL", "WARNING")},
+    # The worker's periodic line with the audit chain's head: the log carries it, whatever
+    # the log level (see dangan.cli._log_chain_head).
+    "loggers": {"dangan.audit.anchor": {"level": "INFO"}},
 }

@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 class AuditEntry(models.Model):
     """One line of the append-only, hash-chained audit trail (等保 audit; SPEC C11).
 
-    `entry_hash` covers every other column plus the previous entry's hash, so editing,
-    deleting, inserting or reordering any entry breaks the chain at that point.
+    `entry_hash` covers every other column plus the previous entry's hash, keyed with the
+    instance's audit key (HMAC-SHA256, services.chain_digest), so editing, deleting,
+    inserting or reordering any entry breaks the chain at that point, and whoever can write
+    the database but has not the key cannot re-chain it.
     """
 
     class Outcome(models.TextChoices):
@@ -53,6 +55,11 @@ class AuditHead(models.Model):
     # last pruned entry's sequence number and hash.
     base_seq = models.BigIntegerField(default=0)
     base_hash = models.CharField(max_length=64, default="0" * 64)
+    # Entries from this sequence number on are keyed (HMAC under settings.AUDIT_CHAIN_KEY);
+    # those before it were written unkeyed by an older version. On an upgraded instance it
+    # names the "audit_keyed" entry that migration 0004 appended, whose keyed hash covers
+    # the last unkeyed one: audit_verify accepts no other value (see audit_verify).
+    keyed_from = models.BigIntegerField(default=1)
 
     def __str__(self) -> str:
         return f"head #{self.last_seq}"

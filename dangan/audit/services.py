@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import hmac
 import json
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +31,9 @@ _COLUMNS = tuple(f.attname for f in AuditEntry._meta.concrete_fields if not f.pr
 _ROW = operator.itemgetter(*_COLUMNS)
 
 
-def _digest(values: dict[str, Any]) -> str:
-    """The hash of one entry, given its columns by attribute name: all but entry_hash."""
+def _payload(values: dict[str, Any]) -> bytes:
+    """The canonical text an entry's hash covers: its columns by attribute name, all but
+    entry_hash (prev_hash included, which chains it to the entry before)."""
     payload = {
         "seq": values["seq"],
         # Always UTC: the database may hand the time back in another zone.
@@ -47,7 +50,7 @@ def _digest(values: dict[str, Any]) -> str:
         "detail": values["detail"],
         "prev": values["prev_hash"],
     }
-    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
+    return _CANONICAL.encode(payload).encode()
 
 
 # json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")), with the
@@ -55,7 +58,33 @@ def _digest(values: dict[str, Any]) -> str:
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _entry_digest(entry: AuditEntry) -> str:
+@functools.lru_cache(maxsize=4)
+def _keyed(key: str) -> Any:
+    """An HMAC-SHA256 under `key`, made once, copied for each entry."""
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
+
+
+def _digest(values: dict[str, Any]) -> str:
+    """The stored hash of one entry: HMAC-SHA256 of its canonical text under the audit key
+    (settings.AUDIT_CHAIN_KEY, kept in secrets.json, never in the database), so whoever
+    can write the database cannot recompute the chain after editing it."""
+    mac = _keyed(settings.AUDIT_CHAIN_KEY).copy()
+    mac.update(_payload(values))
+    return str(mac.hexdigest())
+
+
+def _legacy_digest(values: dict[str, Any]) -> str:
+    """The unkeyed SHA-256 of the entries written before the chain was keyed (an upgraded
+    instance: AuditHead.keyed_from says where the keyed part starts)."""
+    return hashlib.sha256(_payload(values)).hexdigest()
+
+
+def chain_digest(entry: AuditEntry) -> str:
+    """THE hash an entry stores: HMAC-SHA256 under this instance's audit key of every
+    column but entry_hash. Two instances (two keys) give different hashes for one entry.
+
+    Entries before AuditHead.keyed_from (written before an upgrade keyed the chain) store
+    the unkeyed SHA-256 instead; audit_verify checks those with _legacy_digest."""
     return _digest({column: getattr(entry, column) for column in _COLUMNS})
 
 
@@ -250,6 +279,10 @@ CHAIN_REASONS: dict[str, Any] = {
     "previous-hash link broken": _("与前一条记录的哈希链接断开"),
     "entry content altered": _("记录内容被修改"),
     "entries removed from the end of the trail": _("末尾的记录被删除"),
+    "entries removed after the saved anchor": _("已保存的链头之后的记录被删除"),
+    "entry differs from the saved anchor": _("记录与已保存的链头不一致"),
+    "pruning not recorded": _("起点被移动而没有对应的清理记录(伪造的清理)"),
+    "keying marker moved": _("密钥保护起点被移动"),
 }
 
 
@@ -282,26 +315,150 @@ def audit_chain_check(*, actor: User) -> ChainProblem | None:
     return problem
 
 
-def audit_verify() -> Iterator[ChainProblem]:
-    """Recompute the chain; yield the first break (and a head mismatch, if any)."""
-    head = AuditHead.objects.filter(pk=1).first()
-    prev = head.base_hash if head else GENESIS
-    expected_seq = (head.base_seq if head else 0) + 1
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
-        if entry.seq != expected_seq:
-            yield ChainProblem(expected_seq, "missing or reordered entry")
-            return
-        if entry.prev_hash != prev:
-            yield ChainProblem(entry.seq, "previous-hash link broken")
-            return
-        if _entry_digest(entry) != entry.entry_hash:
-            yield ChainProblem(entry.seq, "entry content altered")
-            return
-        prev = entry.entry_hash
-        expected_seq += 1
-    last = expected_seq - 1
-    if head is not None and (head.last_seq != last or head.last_hash != prev):
-        yield ChainProblem(last + 1, "entries removed from the end of the trail")
+KEYED_ACTION = "audit_keyed"  # the entry migration 0004 appends where keying starts
+
+
+def audit_verify(*, anchor: ChainHead | None = None) -> Iterator[ChainProblem]:
+    """Recompute the chain; yield its first problem, if any, then a head mismatch.
+
+    Beside every entry's keyed hash and link: the prune anchor (AuditHead.base_*) must be
+    named by a recorded, keyed prune (or the keying entry), so deleting the start of the
+    trail and moving the anchor is caught; AuditHead.keyed_from must be 1 (or before the
+    anchor) or name the keyed "audit_keyed" entry, so the unkeyed part cannot be widened;
+    and with `anchor` (a head saved outside the database, e.g. in a backup's manifest or
+    with `dangan audit anchor`) the trail must still hold that entry with that hash, which
+    catches entries cut from the end together with the head row."""
+    head = AuditHead.objects.filter(pk=1).first() or AuditHead(pk=1)
+    walk = _Walk(head, anchor.seq if anchor is not None else None)
+    problem = walk.run()
+    if problem is not None:
+        yield problem
+        return
+    if head.keyed_from > walk.last and head.keyed_from > head.base_seq + 1:
+        yield ChainProblem(head.keyed_from, "keying marker moved")
+        return
+    if head.base_seq > 0 and not walk.base_recorded:
+        yield ChainProblem(head.base_seq + 1, "pruning not recorded")
+        return
+    if head.last_seq != walk.last or head.last_hash != walk.prev:
+        yield ChainProblem(walk.last + 1, "entries removed from the end of the trail")
+        return
+    if anchor is not None:
+        yield from _against_anchor(anchor, head, walk)
+
+
+class _Walk:
+    """One pass over the entries in order: the first break, and what the checks after the
+    pass need (the last entry, whether the prune anchor is recorded, the anchor's hash)."""
+
+    def __init__(self, head: AuditHead, anchor_seq: int | None) -> None:
+        self.head = head
+        self.anchor_seq = anchor_seq
+        self.anchor_hash: str | None = None
+        self.prev = head.base_hash
+        self.last = head.base_seq
+        self.base_recorded = False
+
+    def run(self) -> ChainProblem | None:
+        head = self.head
+        for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+            seq = entry.seq
+            if seq != self.last + 1:
+                return ChainProblem(self.last + 1, "missing or reordered entry")
+            if entry.prev_hash != self.prev:
+                return ChainProblem(seq, "previous-hash link broken")
+            keyed = seq >= head.keyed_from
+            values = {column: getattr(entry, column) for column in _COLUMNS}
+            if (_digest(values) if keyed else _legacy_digest(values)) != entry.entry_hash:
+                return ChainProblem(seq, "entry content altered")
+            if seq == head.keyed_from and seq > head.base_seq + 1 and entry.action != KEYED_ACTION:
+                return ChainProblem(seq, "keying marker moved")
+            if entry.object_type == "audit" and entry.action in ("prune", KEYED_ACTION):
+                self.base_recorded = self.base_recorded or self._records_base(entry, keyed)
+            if seq == self.anchor_seq:
+                self.anchor_hash = entry.entry_hash
+            self.prev, self.last = entry.entry_hash, seq
+        return None
+
+    def _records_base(self, entry: AuditEntry, keyed: bool) -> bool:
+        """Whether `entry` is the record of the current prune anchor: the prune that set
+        it (older, unkeyed prunes recorded no hash), or the keying entry that noted it."""
+        detail, head = entry.detail or {}, self.head
+        if entry.action == KEYED_ACTION:
+            return bool(
+                detail.get("base_seq") == head.base_seq
+                and detail.get("base_hash") == head.base_hash
+            )
+        if detail.get("up_to_seq") != head.base_seq:
+            return False
+        return bool(
+            detail.get("up_to_hash") == head.base_hash or (not keyed and "up_to_hash" not in detail)
+        )
+
+
+def _against_anchor(anchor: ChainHead, head: AuditHead, walk: _Walk) -> Iterator[ChainProblem]:
+    """Compare the trail with a head saved outside the database."""
+    if anchor.seq > walk.last:
+        yield ChainProblem(walk.last + 1, "entries removed after the saved anchor")
+    elif anchor.seq == head.base_seq:
+        if anchor.hash != head.base_hash:
+            yield ChainProblem(anchor.seq, "entry differs from the saved anchor")
+    elif anchor.seq > head.base_seq and anchor.hash != walk.anchor_hash:
+        yield ChainProblem(anchor.seq, "entry differs from the saved anchor")
+    # An anchor older than the prune anchor names an entry pruned since (and recorded).
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The head of the trail at a moment: the last entry's sequence number, its (keyed)
+    hash and time. Saved outside the database (a backup's manifest, the log, an anchor
+    file), it lets `dangan verify --anchor` catch a trail cut back and re-headed."""
+
+    seq: int
+    hash: str
+    at: datetime.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": ANCHOR_FORMAT,
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at.astimezone(datetime.UTC).isoformat() if self.at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChainHead:
+        """Read an anchor back; ValueError if it is not one."""
+        if not isinstance(data, dict) or data.get("format") != ANCHOR_FORMAT:
+            raise ValueError("not a Dangan audit anchor")
+        seq, digest, at = data.get("seq"), data.get("hash"), data.get("at")
+        if type(seq) is not int or seq < 0 or not isinstance(digest, str) or len(digest) != 64:
+            raise ValueError("not a Dangan audit anchor")
+        return cls(seq, digest, datetime.datetime.fromisoformat(at) if at else None)
+
+    def describe(self) -> str:
+        at = self.at.astimezone(datetime.UTC).isoformat() if self.at else "-"
+        return f"#{self.seq} {self.hash} {at}"
+
+
+ANCHOR_FORMAT = "dangan-audit-anchor/1"
+
+
+def chain_head(*, using: str = "default") -> ChainHead:
+    """The current head of the audit chain (sequence number, hash, time of the last
+    entry), for whatever keeps it outside the database: each backup's manifest, the
+    worker's log line, `dangan audit anchor`. Read inside the snapshot a backup copies to
+    name exactly the trail that backup holds."""
+    head = AuditHead.objects.using(using).filter(pk=1).first()
+    if head is None:
+        return ChainHead(0, GENESIS, None)
+    at = (
+        AuditEntry.objects.using(using)
+        .filter(seq=head.last_seq)
+        .values_list("at", flat=True)
+        .first()
+    )
+    return ChainHead(head.last_seq, head.last_hash, at)
 
 
 @transaction.atomic
@@ -327,7 +484,12 @@ def audit_prune(*, before: datetime.datetime, minimum_days: int = 183) -> int:
         actor=None,
         action="prune",
         object_type="audit",
-        detail={"before": before.isoformat(), "up_to_seq": last.seq, "deleted": count},
+        detail={
+            "before": before.isoformat(),
+            "up_to_seq": last.seq,
+            "up_to_hash": last.entry_hash,
+            "deleted": count,
+        },
     )
     return count
 
