@@ -97,9 +97,9 @@ def fail_second_batch(monkeypatch: Any) -> Callable[[], None]:
     customers_create_bulk, one per batch, raises (counted under a lock, as the lanes of
     an import on PostgreSQL call it from two threads). Returns what puts the real one
     back, for a resume."""
-    from dangan.importer import services
+    from dangan.customers import services as customer_services
 
-    real = services.customer_services.customers_create_bulk
+    real = customer_services.customers_create_bulk
     calls = [0]
     lock = threading.Lock()
 
@@ -111,5 +111,5 @@ def fail_second_batch(monkeypatch: Any) -> Callable[[], None]:
             raise RuntimeError("disk full")
         return real(**kwargs)
 
-    monkeypatch.setattr(services.customer_services, "customers_create_bulk", flaky)
-    return lambda: monkeypatch.setattr(services.customer_services, "customers_create_bulk", real)
+    monkeypatch.setattr(customer_services, "customers_create_bulk", flaky)
+    return lambda: monkeypatch.setattr(customer_services, "customers_create_bulk", real)

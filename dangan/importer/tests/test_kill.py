@@ -3,7 +3,7 @@ written, the job can be resumed, and the resumed job finishes the sheet.
 
 Runs the real `dangan` command in child processes on a SQLite file of its own (the
 embedded default) and, when the suite runs on PostgreSQL, also on a throw-away
-PostgreSQL database: there two batches are in progress at once (services._in_lanes)
+PostgreSQL database: there two batches are in progress at once (services.lanes._in_lanes)
 when the process dies."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Imports outside a transaction, as the worker and the CLI run them: on PostgreSQL the
-batches then run two at a time (services._in_lanes); on SQLite one after the other. The
+batches then run two at a time (services.lanes._in_lanes); on SQLite one after the other. The
 outcome must be the same either way: rows checked in sheet order, batches committed in
 order, a failed batch followed by nothing."""
 
@@ -21,6 +21,7 @@ from dangan.core.identifiers import make_mobile, make_resident_id
 from dangan.customers.models import Customer
 from dangan.importer import services
 from dangan.importer.models import ImportBatch, ImportJob
+from dangan.importer.services import run
 from dangan.importer.tests.helpers import fail_second_batch, xlsx_bytes
 from dangan.search.selectors import search
 
@@ -46,14 +47,14 @@ def lanes(monkeypatch: Any) -> list[tuple[int, str]]:
     """(batch number, thread name) of every batch run in a lane (not in the caller's
     thread)."""
     ran: list[tuple[int, str]] = []
-    real = services._run_batch
+    real = run._run_batch
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         if threading.current_thread() is not threading.main_thread():
             ran.append((args[4], threading.current_thread().name))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_run_batch", spy)
+    monkeypatch.setattr(run, "_run_batch", spy)
     return ran
 
 

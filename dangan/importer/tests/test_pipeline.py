@@ -15,6 +15,7 @@ import pytest
 from dangan.core.errors import ApplicationError
 from dangan.importer import pipeline, services
 from dangan.importer.models import ImportJob
+from dangan.importer.services import run
 from dangan.importer.tests.helpers import gone, wait_gone, xlsx_bytes
 
 needs_fork = pytest.mark.skipif(not pipeline.child_available(), reason="needs fork (Linux)")
@@ -159,14 +160,14 @@ def test_an_import_reports_the_same_either_way(
 ) -> None:
     monkeypatch.setattr(pipeline, "child_available", lambda: in_child)
     parsed_by = tmp_path / "parsed-by"
-    parse = services._parse_or_error
+    parse = run._parse_or_error
 
     def noting_the_process(*args: Any, **kwargs: Any) -> Any:
         with parsed_by.open("a") as out:
             out.write(f"{os.getpid()}\n")
         return parse(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_parse_or_error", noting_the_process)
+    monkeypatch.setattr(run, "_parse_or_error", noting_the_process)
     rows = [
         ["姓名", "身份证号", "手机", "出生日期"],
         ["王建国", "11010519491231002X", "13900139000", "1949.12.31"],

@@ -15,6 +15,7 @@ from dangan.core.identifiers import make_mobile, make_resident_id
 from dangan.customers.models import Customer
 from dangan.importer import services
 from dangan.importer.models import ColumnMapping, ImportBatch, ImportJob
+from dangan.importer.services import run
 from dangan.importer.tests.helpers import fail_second_batch, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -308,7 +309,7 @@ def test_a_large_import_refreshes_the_planner_statistics_where_nobody_else_does(
     ]
     path = _write(tmp_path, "客户.xlsx", xlsx_bytes(rows, title=None, hidden_first=False))
     calls: list[bool] = []
-    monkeypatch.setattr(services, "STATISTICS_AFTER", 3)
+    monkeypatch.setattr(run, "STATISTICS_AFTER", 3)
     monkeypatch.setattr(bulk, "refresh_statistics", lambda: calls.append(True))
     job = _run(alice, path, dry_run=False)
     assert job.committed_rows == 3
@@ -322,8 +323,8 @@ def test_a_large_sheet_goes_in_larger_batches_a_tenth_of_it_each(
     assert services.batch_size_for(0) == services.BATCH_SIZE
     assert services.batch_size_for(50 * services.BATCH_SIZE) == 5 * services.BATCH_SIZE
     assert services.batch_size_for(10**7) == services.MAX_BATCH_SIZE
-    monkeypatch.setattr(services, "BATCH_SIZE", 5)
-    monkeypatch.setattr(services, "MAX_BATCH_SIZE", 40)
+    monkeypatch.setattr(run, "BATCH_SIZE", 5)
+    monkeypatch.setattr(run, "MAX_BATCH_SIZE", 40)
     rows = [HEADER[:3]] + [
         [f"客户{i}", _id(datetime.date(1971, 1, 1) + datetime.timedelta(days=i)), ""]
         for i in range(120)

@@ -147,10 +147,11 @@ def test_a_resumed_import_writes_the_entries_its_dead_run_may_have_lost(
     """The entries of a committed batch follow its commit; a process that dies in
     between leaves that batch's customers unindexed. Resuming writes them again."""
     from dangan.importer import services as importer
+    from dangan.importer.services import run
 
     path = _sheet(tmp_path, "司马", 12)
     job = import_job_create(actor=alice, path=path, dry_run=False)
-    real = importer._create_rows
+    real = run._create_rows
     calls: list[int] = []
 
     def dies_in_the_second_batch(batch: Any, new_rows: Any, **options: Any) -> None:
@@ -159,14 +160,14 @@ def test_a_resumed_import_writes_the_entries_its_dead_run_may_have_lost(
             raise RuntimeError("the process died")
         real(batch, new_rows, **options)
 
-    monkeypatch.setattr(importer, "_create_rows", dies_in_the_second_batch)
+    monkeypatch.setattr(run, "_create_rows", dies_in_the_second_batch)
     job = import_run(job=job, batch_size=6)
     assert job.status == job.Status.FAILED and job.committed_rows == 6
     assert ImportBatch.objects.get(job=job, committed=True).indexed
     # As if the process died before the first batch's index write ran.
     index.clear()
     ImportBatch.objects.filter(job=job).update(indexed=False)
-    monkeypatch.setattr(importer, "_create_rows", real)
+    monkeypatch.setattr(run, "_create_rows", real)
     job = importer.import_job_resume(actor=alice, job=job)
     job = import_run(job=job, batch_size=6)
     assert job.status == job.Status.DONE, job.error
