@@ -62,6 +62,7 @@ def ensure_default_roles() -> None:
     from django.apps import apps
 
     from dangan.accounts.models import Role
+    from dangan.archives.models import DossierTransition
     from dangan.circulation.models import ApprovalRule
 
     def run(module: str, function: str) -> None:
@@ -74,8 +75,11 @@ def ensure_default_roles() -> None:
         run("dangan.accounts.migrations.0006_handover_roles", "forwards")
         run("dangan.accounts.migrations.0007_intake_roles", "forwards")
         run("dangan.accounts.migrations.0008_import_export_roles", "forwards")
+        run("dangan.accounts.migrations.0009_lifecycle_roles", "forwards")
     if not ApprovalRule.objects.exists():
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")
+    if not DossierTransition.objects.exists():
+        run("dangan.archives.migrations.0005_dossier_transitions", "create_transitions")
 
 
 def _user(username: str, role: str, department: str = "", full_name: str = "") -> Any:

@@ -13,6 +13,7 @@ from dangan.archives.api import (
     DossierDetailApi,
     DossierListApi,
 )
+from dangan.archives.lifecycle_api import DossierTransitionApi
 from dangan.audit.api import AuditChainCheckApi, AuditExportApi, AuditListApi
 from dangan.circulation.api import (
     AccessRequestApproveApi,
@@ -94,6 +95,9 @@ urlpatterns = [
     path("dossiers/", DossierListApi.as_view(), name="dossiers"),
     path("dossiers/<int:pk>/", DossierDetailApi.as_view(), name="dossier"),
     path("dossiers/<int:pk>/checklist/", DossierChecklistApi.as_view(), name="dossier_checklist"),
+    path(
+        "dossiers/<int:pk>/transition/", DossierTransitionApi.as_view(), name="dossier_transition"
+    ),
     path("documents/", DocumentListApi.as_view(), name="documents"),
     path("documents/<int:pk>/", DocumentDetailApi.as_view(), name="document"),
     path("files/<int:pk>/", AttachmentDownloadApi.as_view(), name="file"),

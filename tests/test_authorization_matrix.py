@@ -107,6 +107,15 @@ ROUTES: dict[str, list[Check]] = {
     "archives:dossier_locate": [
         Check("POST", needs=(P.DOSSIER_LOCATE,), obj="dossier", scoped=True)
     ],
+    "archives:dossier_transition": [
+        Check(
+            "POST",
+            needs=(P.DOSSIER_STATUS,),
+            obj="dossier",
+            scoped=True,
+            data={"to": "terminated", "reason": "合同终止"},
+        )
+    ],
     "archives:type_list": [Check(any_of=TYPES)],
     "archives:type_detail": [Check(any_of=TYPES, obj="archive_type")],
     "archives:item_edit": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="item")],
@@ -141,6 +150,16 @@ ROUTES: dict[str, list[Check]] = {
         ),
     ],
     "api:dossier_checklist": [Check(obj="dossier", scoped=True)],
+    "api:dossier_transition": [
+        Check(obj="dossier", scoped=True),
+        Check(
+            "POST",
+            needs=(P.DOSSIER_STATUS,),
+            obj="dossier",
+            scoped=True,
+            data={"to": "terminated", "reason": "合同终止"},
+        ),
+    ],
     "api:documents": [Check(needs=(P.DOCUMENT_VIEW,))],
     "api:document": [Check(obj="document", scoped=True)],
     "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],

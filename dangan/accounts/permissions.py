@@ -12,6 +12,10 @@ DOSSIER_VIEW = "dossier.view"
 DOSSIER_CREATE = "dossier.create"
 DOSSIER_CHANGE = "dossier.change"
 DOSSIER_LOCATE = "dossier.locate"
+DOSSIER_STATUS = "dossier.status"
+DOSSIER_HOLD = "dossier.legal_hold"
+DOSSIER_APPRAISE = "dossier.appraise"
+DOSSIER_DISPOSE = "dossier.dispose"
 DOCUMENT_VIEW = "document.view"
 DOCUMENT_UPLOAD = "document.upload"
 FILE_DOWNLOAD = "file.download"
@@ -44,6 +48,10 @@ LABELS = {
     DOSSIER_CREATE: _("建档"),
     DOSSIER_CHANGE: _("修改档案"),
     DOSSIER_LOCATE: _("登记存放位置"),
+    DOSSIER_STATUS: _("登记档案状态(终止、迁出、恢复在档)"),
+    DOSSIER_HOLD: _("冻结与解冻档案"),
+    DOSSIER_APPRAISE: _("送鉴定与鉴定结论"),
+    DOSSIER_DISPOSE: _("销毁登记"),
     DOCUMENT_VIEW: _("查看文件"),
     DOCUMENT_UPLOAD: _("上传文件"),
     FILE_DOWNLOAD: _("下载扫描件"),

@@ -12,7 +12,7 @@ from django.db import transaction
 from dangan.accounts.models import User
 from dangan.archives import numbering
 from dangan.archives.fields import FIELD_TYPES
-from dangan.archives.models import ArchiveType, ChecklistItem
+from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.archives.services import validate_retention
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
@@ -34,6 +34,7 @@ _TYPE_KEYS = {
     "checklist",
     "consistency",
     "penalties",
+    "status_labels",
 }
 _ITEM_KEYS = {
     "code",
@@ -104,6 +105,12 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
                 (root, name) == ("customer", "kind") or (root == "fields" and name in field_keys)
             ):
                 raise fail(f"item {item['code']}: condition on unknown {path}")
+    labels = data.get("status_labels") or {}
+    if not isinstance(labels, dict) or not all(
+        key in Dossier.Status.values and isinstance(value, str) and 0 < len(value) <= 20
+        for key, value in labels.items()
+    ):
+        raise fail("status_labels must map dossier states to names of up to 20 characters")
     for rule in data.get("consistency") or []:
         for code in rule.get("documents") or []:
             if code not in codes:
@@ -155,6 +162,7 @@ def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadRes
         "fields": data.get("fields") or [],
         "consistency": data.get("consistency") or [],
         "penalties": data.get("penalties") or [],
+        "status_labels": data.get("status_labels") or {},
     }
     archive_type = ArchiveType.objects.filter(code=data["code"]).first()
     created = archive_type is None

@@ -31,6 +31,8 @@ class ArchiveType(TimeStamped):
     fields = models.JSONField(_("自定义字段"), default=list, blank=True)
     consistency = models.JSONField(_("一致性规则"), default=list, blank=True)
     penalties = models.JSONField(_("考核规则"), default=list, blank=True)
+    # What this type calls a state, where its trade has its own word (迁出 → 退房, 退会).
+    status_labels = models.JSONField(_("状态名称"), default=dict, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -105,8 +107,11 @@ class Dossier(TimeStamped):
         FILED = "filed", _("在档")
         ON_LOAN = "on_loan", _("借出")
         TERMINATED = "terminated", _("已终止")
+        MOVED_OUT = "moved_out", _("迁出")
+        APPRAISAL = "appraisal", _("待鉴定")
         PENDING_DISPOSAL = "pending_disposal", _("待销毁")
         DESTROYED = "destroyed", _("已销毁")
+        LEGAL_HOLD = "legal_hold", _("冻结")
 
     class Confidentiality(models.TextChoices):
         NORMAL = "normal", _("普通")
@@ -173,3 +178,61 @@ class Dossier(TimeStamped):
             if value:
                 parts.append(str(unit) % {"n": value} if unit and value.isdigit() else value)
         return parts
+
+
+class DossierTransition(models.Model):
+    """One allowed move of a dossier's status (the lifecycle's transition table, kept as
+    data: seeded by a migration, read by archives.lifecycle). `channel` says which path may
+    take it: a person through the dossier page or the API, the loan desk, or disposal."""
+
+    class Channel(models.TextChoices):
+        MANUAL = "manual", _("人工登记")
+        LOAN = "loan", _("借阅")
+        DISPOSAL = "disposal", _("鉴定销毁")
+
+    from_status = models.CharField(_("原状态"), max_length=20, choices=Dossier.Status.choices)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=Dossier.Status.choices)
+    channel = models.CharField(_("途径"), max_length=16, choices=Channel.choices)
+    permission = models.CharField(_("所需权限"), max_length=40)
+    label = models.CharField(_("操作名称"), max_length=40)
+    # Only back to the state the dossier was in before the current one (a legal hold
+    # returns to the state it froze; an appraisal that keeps the file, to where it was).
+    to_prior = models.BooleanField(_("仅回到原状态"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("档案状态转换")
+        verbose_name_plural = _("档案状态转换")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_status", "to_status"], name="dossier_transition_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class DossierStatusChange(models.Model):
+    """A move of a dossier's status as it happened: who, when, why, effective from when."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("原状态"), max_length=20, choices=Dossier.Status.choices)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=Dossier.Status.choices)
+    channel = models.CharField(_("途径"), max_length=16, choices=DossierTransition.Channel.choices)
+    reason = models.CharField(_("原因"), max_length=500)
+    effective = models.DateField(_("生效日期"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("档案状态记录")
+        verbose_name_plural = _("档案状态记录")
+        indexes = [models.Index(fields=["dossier", "-at"], name="status_change_dossier")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.from_status} → {self.to_status}"

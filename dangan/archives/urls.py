@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dangan.archives import views
+from dangan.archives import lifecycle_views, views
 
 app_name = "archives"
 urlpatterns = [
@@ -11,6 +11,11 @@ urlpatterns = [
     path("dossiers/<int:pk>/", views.dossier_detail, name="dossier"),
     path("dossiers/<int:pk>/documents/", views.document_upload, name="document_upload"),
     path("dossiers/<int:pk>/location/", views.dossier_locate, name="dossier_locate"),
+    path(
+        "dossiers/<int:pk>/transition/",
+        lifecycle_views.dossier_transition,
+        name="dossier_transition",
+    ),
     path("archive-types/", views.type_list, name="type_list"),
     path("archive-types/<int:pk>/", views.type_detail, name="type_detail"),
     path("archive-types/items/<int:pk>/", views.item_edit, name="item_edit"),

@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Grant, Role, User
-from dangan.archives import numbering
-from dangan.archives.models import Dossier
+from dangan.archives import lifecycle, numbering
+from dangan.archives.models import Dossier, DossierTransition
 from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation.models import (
     AccessRequest,
@@ -522,8 +522,16 @@ def loan_create(
             )
     except IntegrityError:
         raise ApplicationError(_("该档案已借出"), field="dossier") from None
-    dossier.status = Dossier.Status.ON_LOAN
-    dossier.save(update_fields=["status", "updated_at"])
+    dossier = lifecycle.dossier_transition(
+        actor=actor,
+        dossier=dossier,
+        to=Dossier.Status.ON_LOAN,
+        reason=str(
+            _("借阅人 %(user)s,申请 %(number)s")
+            % {"user": borrower.get_full_name() or borrower.username, "number": approved.number}
+        ),
+        channel=DossierTransition.Channel.LOAN,
+    )
     audit_record(
         actor=actor,
         action="lend",
@@ -597,8 +605,16 @@ def loan_return(
         ]
     )
     if dossier.status == Dossier.Status.ON_LOAN:
-        dossier.status = Dossier.Status.FILED
-        dossier.save(update_fields=["status", "updated_at"])
+        dossier = lifecycle.dossier_transition(
+            actor=actor,
+            dossier=dossier,
+            to=Dossier.Status.FILED,
+            reason=str(
+                _("借阅人 %(user)s 归还")
+                % {"user": loan.borrower.get_full_name() or loan.borrower.username}
+            ),
+            channel=DossierTransition.Channel.LOAN,
+        )
     audit_record(
         actor=actor,
         action="return",

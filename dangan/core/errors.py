@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.functional import Promise
 
 
@@ -19,6 +21,10 @@ class ApplicationError(Exception):
 
     def as_dict(self) -> dict[str, list[str]]:
         return {self.field or "non_field_errors": [str(self.message)]}
+
+    def body(self) -> dict[str, Any]:
+        """The API's answer: the field-named messages, and what a subclass adds to them."""
+        return dict(self.as_dict())
 
 
 class ValidationFailed(ApplicationError):
@@ -46,6 +52,23 @@ class Forbidden(ApplicationError):
 
 
 class InvalidTransition(ApplicationError):
-    """A workflow move that the transition table does not allow from the current state."""
+    """A workflow move that the transition table does not allow from the current state.
+    `allowed`, when given, names the states the table allows next (sent in the 409)."""
 
     status_code = 409
+
+    def __init__(
+        self,
+        message: str | Promise,
+        *,
+        field: str | None = None,
+        allowed: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.allowed = allowed
+
+    def body(self) -> dict[str, Any]:
+        answer = super().body()
+        if self.allowed is not None:
+            answer["allowed"] = list(self.allowed)
+        return answer

@@ -50,7 +50,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, NotFound | Forbidden) and context.get("request") is not None:
         record_denial(context["request"], exc)
     if isinstance(exc, ApplicationError):
-        return Response(exc.as_dict(), status=exc.status_code)
+        return Response(exc.body(), status=exc.status_code)
     if isinstance(exc, exceptions.ParseError):
         return Response(
             {"non_field_errors": [_("请求内容无法解析(需为 UTF-8 编码的 JSON 或表单)")]},

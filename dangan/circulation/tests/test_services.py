@@ -311,9 +311,17 @@ class TestLoans:
             services.loan_return(actor=alice, loan=loan, complete=True)
         with pytest.raises(InvalidTransition):
             services.loan_renew(actor=alice, loan=loan, due=later(days=3))
-        assert audit_actions(
+        actions = audit_actions(
             object_type="dossier", object_id=str(car_dossier.pk), outcome="success"
-        )[-3:] == ["lend", "renew", "return"]
+        )
+        # Lending and returning move the dossier through its transition table (issue 23).
+        assert actions[-5:] == ["transition", "lend", "renew", "transition", "return"]
+        assert [
+            (c.from_status, c.to_status, c.channel) for c in car_dossier.status_changes.all()
+        ] == [
+            ("on_loan", "filed", "loan"),
+            ("filed", "on_loan", "loan"),
+        ]
         refused = audit_actions(actor=alice, outcome__in=["failed", "denied"])
         assert refused == ["lend", "renew", "return", "return", "renew"]
 

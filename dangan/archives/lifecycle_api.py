@@ -1,0 +1,87 @@
+"""The dossier's status through the API: where it stands, where it may go, how it got
+there (GET), and a move (POST). The move is archives.lifecycle.dossier_transition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dangan.accounts import policy
+from dangan.archives import lifecycle
+from dangan.archives.models import Dossier, DossierStatusChange
+from dangan.core.api import valid_input
+from dangan.core.http import actor_of
+
+
+class StatusChangeOutput(serializers.ModelSerializer[DossierStatusChange]):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DossierStatusChange
+        fields = ["id", "from_status", "to_status", "channel", "reason", "effective", "actor", "at"]
+
+    def get_actor(self, obj: DossierStatusChange) -> str:
+        if obj.actor is None:
+            return ""
+        return obj.actor.get_full_name() or obj.actor.username
+
+
+class NextStateOutput(serializers.Serializer[Any]):
+    status = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF takes declared fields out
+    status_label = serializers.CharField()
+
+
+class LifecycleOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    archive_number = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    since = serializers.DateField()
+    allowed = NextStateOutput(many=True)
+    history = StatusChangeOutput(many=True)
+
+
+class TransitionInput(serializers.Serializer[Any]):
+    to = serializers.ChoiceField(choices=Dossier.Status.choices)
+    reason = serializers.CharField(max_length=lifecycle.REASON_MAX)
+    effective = serializers.DateField(required=False, allow_null=True)
+
+
+def _lifecycle(actor: Any, dossier: Dossier) -> dict[str, Any]:
+    return LifecycleOutput(
+        {
+            "id": dossier.pk,
+            "archive_number": dossier.archive_number,
+            "status": dossier.status,
+            "status_label": lifecycle.status_label(dossier.archive_type, dossier.status),
+            "since": lifecycle.status_since(dossier),
+            "allowed": lifecycle.allowed_next(actor, dossier),
+            "history": lifecycle.status_history(dossier),
+        }
+    ).data
+
+
+class DossierTransitionApi(APIView):
+    @extend_schema(responses=LifecycleOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk)
+        return Response(_lifecycle(request.user, dossier))
+
+    @extend_schema(request=TransitionInput, responses=LifecycleOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk)
+        data = valid_input(TransitionInput, request)
+        dossier = lifecycle.dossier_transition(
+            actor=actor_of(request),
+            dossier=dossier,
+            to=data["to"],
+            reason=data["reason"],
+            effective=data.get("effective"),
+        )
+        return Response(_lifecycle(request.user, dossier))
