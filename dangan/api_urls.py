@@ -73,6 +73,18 @@ from dangan.intake.api import (
     StatementDenyApi,
 )
 from dangan.search.api import SearchApi
+from dangan.service.api import (
+    ContactDoneApi,
+    ContactListApi,
+    NoticeAckApi,
+    NoticeListApi,
+    StatsApi,
+    StayListApi,
+    TicketDetailApi,
+    TicketListApi,
+    TicketTransitionApi,
+    TransactionListApi,
+)
 
 app_name = "api"
 urlpatterns = [
@@ -170,4 +182,14 @@ urlpatterns = [
     path("exports/search.xlsx", SearchExportApi.as_view(), name="export_search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("tickets/", TicketListApi.as_view(), name="tickets"),
+    path("tickets/stats/", StatsApi.as_view(), name="ticket_stats"),
+    path("tickets/<int:pk>/", TicketDetailApi.as_view(), name="ticket"),
+    path("tickets/<int:pk>/transition/", TicketTransitionApi.as_view(), name="ticket_transition"),
+    path("contacts/", ContactListApi.as_view(), name="contacts"),
+    path("contacts/<int:pk>/done/", ContactDoneApi.as_view(), name="contact_done"),
+    path("transactions/", TransactionListApi.as_view(), name="transactions"),
+    path("stays/", StayListApi.as_view(), name="stays"),
+    path("notices/", NoticeListApi.as_view(), name="notices"),
+    path("notices/<int:pk>/acknowledge/", NoticeAckApi.as_view(), name="notice_ack"),
 ]

@@ -113,12 +113,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from dangan.circulation.tasks import schedule_reminders
     from dangan.importer.services import import_index_pending
+    from dangan.service.tasks import schedule_service_reminders
 
     def daily() -> None:
         # Reminders are sent at most once per loan and day, so queueing every few hours
         # is harmless and survives restarts without any bookkeeping.
         while True:
             schedule_reminders()
+            schedule_service_reminders()
             stop.wait(args.reminder_hours * 3600)
             if stop.is_set():
                 return
@@ -175,8 +177,10 @@ def _log_chain_head(stop: threading.Event, minutes: float) -> None:
 def cmd_reminders(args: argparse.Namespace) -> int:
     """Send today's due/overdue reminders now, without a worker."""
     from dangan.circulation.services import reminders_send
+    from dangan.service.services import follow_ups_notify, tickets_overdue_notify
 
     print(f"已发送 {reminders_send()} 条到期/逾期提醒。")
+    print(f"已发送 {tickets_overdue_notify()} 条工单超期提醒、{follow_ups_notify()} 条跟进提醒。")
     return 0
 
 

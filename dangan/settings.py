@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dangan.intake",
     "dangan.search",
     "dangan.importer",
+    "dangan.service",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ urlpatterns = [
     path("handover/", include("dangan.handover.urls")),
     path("import/", include("dangan.importer.urls")),
     path("search/", include("dangan.search.urls")),
+    path("service/", include("dangan.service.urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

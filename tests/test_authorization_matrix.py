@@ -286,6 +286,38 @@ ROUTES: dict[str, list[Check]] = {
         Check(needs=(P.DATA_EXPORT,), any_of=(P.CUSTOMER_VIEW, P.DOSSIER_VIEW)),
         Check(needs=(P.DATA_EXPORT,), any_of=(P.CUSTOMER_VIEW, P.DOSSIER_VIEW), data={"q": "客户"}),
     ],
+    # Service records (SPEC C13): scoped by the customer they hang on. A ticket, a contact,
+    # a notice by id: checked against other departments in dangan/service/tests/.
+    "service:tickets": [Check(needs=(P.SERVICE_VIEW,))],
+    "service:ticket_new": [Check(needs=(P.SERVICE_RECORD,), obj="customer", scoped=True)],
+    "service:ticket": [],
+    "service:ticket_transition": [],
+    "service:ticket_assign": [],
+    "service:ticket_attach": [],
+    "service:contacts": [Check(needs=(P.SERVICE_VIEW,))],
+    "service:contact_done": [],
+    "service:transactions": [Check(needs=(P.SERVICE_VIEW,))],
+    "service:stays": [Check(needs=(P.SERVICE_VIEW,))],
+    "service:customer_panel": [Check(obj="customer", scoped=True)],
+    "service:notices": AUTHENTICATED,  # what one sent or received
+    "service:notice_new": [Check(needs=(P.NOTICE_SEND,))],
+    "service:notice": [],  # sender and recipients: dangan/service/tests/test_services.py
+    "service:notice_ack": [],
+    "service:stats": [Check(needs=(P.SERVICE_VIEW,))],
+    "service:export": [Check(needs=(P.SERVICE_VIEW, P.DATA_EXPORT))],
+    "api:tickets": [Check(needs=(P.SERVICE_VIEW,)), Check("POST", needs=(P.SERVICE_RECORD,))],
+    "api:ticket_stats": [Check(needs=(P.SERVICE_VIEW,))],
+    "api:ticket": [],
+    "api:ticket_transition": [],
+    "api:contacts": [Check(needs=(P.SERVICE_VIEW,)), Check("POST", needs=(P.SERVICE_RECORD,))],
+    "api:contact_done": [],
+    "api:transactions": [
+        Check(needs=(P.SERVICE_VIEW,)),
+        Check("POST", needs=(P.SERVICE_RECORD,)),
+    ],
+    "api:stays": [Check(needs=(P.SERVICE_VIEW,)), Check("POST", needs=(P.SERVICE_RECORD,))],
+    "api:notices": [Check(), Check("POST", needs=(P.NOTICE_SEND,))],
+    "api:notice_ack": [],
 }
 
 
@@ -391,8 +423,12 @@ def _object(world: dict[str, Any], check: Check, code: str, rel: str) -> Any:
 
 
 def _url(name: str, check: Check, obj: Any) -> str:
+    if name == "service:export":
+        return reverse(name, kwargs={"kind": "tickets"})
     if obj is None:
         return reverse(name)
+    if name == "service:ticket_new":
+        return f"{reverse(name)}?customer={obj.pk}"
     if check.obj == "related":
         return reverse(name, kwargs={"pk": obj.customer_id, "person_pk": obj.pk})
     if name == "archives:dossier_create":

@@ -64,6 +64,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "intake": perms.DOSSIER_VIEW in granted,
             "intake_statement": perms.INTAKE_STATEMENT in granted,
             "intake_calendar": perms.INTAKE_CALENDAR in granted,
+            "service": perms.SERVICE_VIEW in granted,
         },
         "user_roles": [role.name for role in policy.roles_of(user)],
     }

@@ -38,6 +38,9 @@ INTAKE_ASSESS = "intake.assess"
 INTAKE_CALENDAR = "intake.calendar"
 DATA_IMPORT = "data.import"
 DATA_EXPORT = "data.export"
+SERVICE_VIEW = "service.view"
+SERVICE_RECORD = "service.record"
+NOTICE_SEND = "notice.send"
 
 LABELS = {
     CUSTOMER_VIEW: _("查看客户"),
@@ -74,6 +77,9 @@ LABELS = {
     INTAKE_CALENDAR: _("管理工作日历(节假日与调休)"),
     DATA_IMPORT: _("导入 Excel/CSV 客户数据"),
     DATA_EXPORT: _("导出列表与检索结果 (Excel)"),
+    SERVICE_VIEW: _("查看服务记录(工单、联系、交易、入住)"),
+    SERVICE_RECORD: _("登记与处理服务记录"),
+    NOTICE_SEND: _("发送通知与报告(上行下达)"),
 }
 
 ROLE_CODES = (

@@ -354,6 +354,22 @@ def access_attachment(actor: Actor, attachment_id: Any) -> Attachment:
     return attachment
 
 
+def service_records_for(actor: Actor, model: type[_M]) -> QuerySet[_M]:
+    """Service records (tickets, contacts, transactions, stays) the actor may see: those
+    of the customers in the actor's scope, for holders of service.view (SPEC C13)."""
+    if not has_perm(actor, perms.SERVICE_VIEW) or not has_perm(actor, perms.CUSTOMER_VIEW):
+        return model._default_manager.none()
+    return model._default_manager.filter(customer_filter(actor, "customer__"))
+
+
+def access_service_record(
+    actor: Actor, model: type[_M], record_id: Any, *, action: str = perms.SERVICE_VIEW
+) -> _M:
+    record = _get_or_404(service_records_for(actor, model).select_related("customer"), record_id)
+    require(actor, action)
+    return record
+
+
 def assignable_owners(actor: Actor) -> QuerySet[User]:
     """Whom the actor may name as a customer's account manager."""
     if not isinstance(actor, User):

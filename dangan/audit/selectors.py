@@ -46,6 +46,10 @@ ACTION_LABELS: dict[str, Any] = {
     "token_create": _("签发令牌"),
     "token_revoke": _("吊销令牌"),
     "import_resume": _("继续导入"),
+    "transition": _("状态变更"),
+    "assign": _("指派"),
+    "follow_up": _("完成跟进"),
+    "acknowledge": _("签收"),
 }
 
 
