@@ -35,6 +35,15 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Counts kept for a minute per user (the home badge) must not leak between tests,
+    whose users reuse the same ids."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _chinese_after_each_test() -> Iterator[None]:
     """A test that switches to English (test_i18n, the language selector) must not leave
     the next test in the same worker reading English messages."""

@@ -49,6 +49,7 @@ from dangan.handover.api import (
     HandoverSlipApi,
     HandoverVerifyApi,
 )
+from dangan.home.api import DashboardApi, HomeApi, ReminderDoneApi, RemindersApi
 from dangan.importer.api import (
     CustomerExportApi,
     DossierExportApi,
@@ -192,4 +193,8 @@ urlpatterns = [
     path("stays/", StayListApi.as_view(), name="stays"),
     path("notices/", NoticeListApi.as_view(), name="notices"),
     path("notices/<int:pk>/acknowledge/", NoticeAckApi.as_view(), name="notice_ack"),
+    path("home/", HomeApi.as_view(), name="home"),
+    path("dashboard/", DashboardApi.as_view(), name="dashboard"),
+    path("reminders/", RemindersApi.as_view(), name="reminders"),
+    path("reminders/<str:key>/done/", ReminderDoneApi.as_view(), name="reminder_done"),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "dangan.search",
     "dangan.importer",
     "dangan.service",
+    "dangan.home",
 ]
 
 MIDDLEWARE = [

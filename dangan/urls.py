@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
 from dangan.accounts import views as account_views
+from dangan.home import views as home_views
 
 
 @require_GET
@@ -27,7 +28,8 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(url="/login/", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dangan.api_urls")),
-    path("", account_views.home, name="home"),
+    path("", home_views.home, name="home"),
+    path("home/", include("dangan.home.urls")),
     path("customers/", include("dangan.customers.urls")),
     path("intake/", include("dangan.intake.urls")),
     path("circulation/", include("dangan.circulation.urls")),

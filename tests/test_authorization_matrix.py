@@ -63,7 +63,17 @@ ROUTES: dict[str, list[Check]] = {
     "set_language": [],
     "api:schema": [],
     "api:docs": [],
-    "home": AUTHENTICATED,
+    "home": AUTHENTICATED,  # what waits for the caller: dangan/home/tests/
+    "home:dashboard": [Check(any_of=(P.CUSTOMER_VIEW, P.DOSSIER_VIEW))],
+    "home:dashboard_xlsx": [
+        Check(needs=(P.DATA_EXPORT,), any_of=(P.CUSTOMER_VIEW, P.DOSSIER_VIEW))
+    ],
+    "home:reminders": [Check(needs=(P.CUSTOMER_VIEW,))],
+    "home:reminder_done": [],  # a reminder by key: dangan/home/tests/
+    "api:home": AUTHENTICATED,
+    "api:dashboard": [Check(any_of=(P.CUSTOMER_VIEW, P.DOSSIER_VIEW))],
+    "api:reminders": [Check(needs=(P.CUSTOMER_VIEW,))],
+    "api:reminder_done": [],
     # The signed-in user's own account.
     "accounts:security": AUTHENTICATED,
     "accounts:password_change": AUTHENTICATED,

@@ -33,6 +33,19 @@ def _key_of(granted: frozenset[str]) -> str:
     return hashlib.sha256(",".join(sorted(granted)).encode()).hexdigest()[:16]
 
 
+def _work_waiting(user: Any) -> int:
+    from django.core.cache import cache
+
+    from dangan.home.work import waiting_count
+
+    key = f"dangan:work-waiting:{user.pk}"
+    count = cache.get(key)
+    if count is None:
+        count = waiting_count(user)
+        cache.set(key, count, 60)
+    return int(count)
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the menu may offer the signed-in user (the policy decides, not the template)."""
     user = getattr(request, "user", None)
@@ -65,6 +78,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "intake_statement": perms.INTAKE_STATEMENT in granted,
             "intake_calendar": perms.INTAKE_CALENDAR in granted,
             "service": perms.SERVICE_VIEW in granted,
+            "dashboard": bool(granted & {perms.CUSTOMER_VIEW, perms.DOSSIER_VIEW}),
+            # What waits on the home page, counted at most once a minute per person.
+            "work_waiting": lambda: _work_waiting(user),
         },
         "user_roles": [role.name for role in policy.roles_of(user)],
     }

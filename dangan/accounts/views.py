@@ -131,24 +131,6 @@ class LogoutView(auth_views.LogoutView):
         return super().post(request, *args, **kwargs)
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse | HttpResponseRedirect:
-    """Send each user to where their work is."""
-    if policy.has_perm(request.user, perms.CUSTOMER_VIEW):
-        return redirect("customers:list")
-    if policy.has_perm(request.user, perms.AUDIT_VIEW):
-        return redirect("audit:list")
-    if policy.permissions_of(request.user) & {
-        perms.USER_MANAGE,
-        perms.ROLE_MANAGE,
-        perms.SECURITY_MANAGE,
-    }:
-        return redirect("manage:home")
-    if policy.has_perm(request.user, perms.ARCHIVE_TYPE_MANAGE):
-        return redirect("archives:type_list")
-    return render(request, "home.html")
-
-
 # --- The signed-in user's security page ------------------------------------------------
 
 

@@ -1,0 +1,428 @@
+"""What waits for each person today (SPEC C9, issue 26): one list of kinds of work, each
+with a count, a link and its first items. Every kind asks the policy layer (or the
+selectors that do) for what the person may see, so no count includes another scope's
+records. A kind the person's roles cannot act on is left out, not shown as zero."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import User
+
+SHOWN = 5  # items listed under each kind; the count says how many there are
+WINDOW_DAYS = 62  # intake deadlines are looked for among dossiers this recent
+
+
+@dataclass
+class Item:
+    title: str
+    link: str
+    when: str = ""
+    note: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, "link": self.link, "when": self.when, "note": self.note}
+
+
+@dataclass
+class Work:
+    kind: str
+    label: Any  # a lazily translated name
+    count: int
+    link: str
+    urgent: bool = False
+    items: list[Item] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "label": str(self.label),
+            "count": self.count,
+            "link": self.link,
+            "urgent": self.urgent,
+            "items": [item.as_dict() for item in self.items],
+        }
+
+
+def _date(value: datetime.date | datetime.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def _intake(actor: User, today: datetime.date) -> Iterable[Work]:
+    """Bags (dossiers) whose filing deadline is today, and those past it."""
+    from dangan.archives.models import Dossier
+    from dangan.intake import deadlines
+    from dangan.intake.calendar import Calendar
+
+    if not policy.has_perm(actor, perms.DOSSIER_VIEW):
+        return []
+    scope = policy.dossiers_for(actor).filter(
+        created_at__date__gte=today - datetime.timedelta(days=WINDOW_DAYS),
+        status=Dossier.Status.FILED,
+    )
+    if _own_only(actor):
+        scope = scope.filter(customer__owner=actor)
+    dossiers = (
+        scope.exclude(archive_type__deadline={})
+        .select_related("archive_type", "customer")
+        .prefetch_related("archive_type__items", "documents")
+        .order_by("created_at")[:2000]
+    )
+    cal = Calendar()
+    due_today: list[Item] = []
+    late: list[Item] = []
+    for dossier in dossiers:
+        result = deadlines.dossier_deadline(dossier, cal=cal, today=today)
+        if result.submitted is not None or result.due_date is None:
+            continue
+        item = Item(
+            f"{dossier.archive_number} {dossier.customer.name if dossier.customer else ''}",
+            reverse("archives:dossier", kwargs={"pk": dossier.pk}),
+            _date(result.due_date),
+        )
+        if result.due_date == today:
+            due_today.append(item)
+        elif result.due_date < today:
+            late.append(item)
+    overdue_link = reverse("intake:overdue")
+    return [
+        Work(
+            "intake_due_today",
+            _("今天到期的档案袋"),
+            len(due_today),
+            overdue_link,
+            False,
+            due_today,
+        ),
+        Work("intake_overdue", _("超期未交的档案袋"), len(late), overdue_link, True, late),
+    ]
+
+
+def _own_only(actor: User) -> bool:
+    """Account managers see their own customers: their bags are their work. Wider roles
+    (department, all) see the whole scope's bags."""
+    return policy.data_scope(actor) == "own"
+
+
+def _handovers(actor: User, today: datetime.date) -> Iterable[Work]:
+    from dangan.handover.models import Handover
+    from dangan.handover.selectors import handovers_for
+
+    if not policy.has_perm(actor, perms.HANDOVER_RECEIVE):
+        return []
+    mine = Q(to_user=actor)
+    if actor.department_id is not None:
+        mine |= Q(to_user__isnull=True, to_department_id=actor.department_id)
+    waiting = (
+        handovers_for(actor)
+        .filter(mine, status__in=[Handover.Status.DRAFT, Handover.Status.VERIFYING])
+        .exclude(from_user=actor)
+        .order_by("created_at")
+    )
+    items = [
+        Item(
+            f"{h.number} {h.from_user}",
+            reverse("handover:detail", kwargs={"pk": h.pk}),
+            _date(h.created_at),
+        )
+        for h in waiting[:SHOWN]
+    ]
+    link = reverse("handover:list") + "?box=open"
+    return [Work("handovers_to_receive", _("待接收的移交"), waiting.count(), link, False, items)]
+
+
+def _findings(actor: User, today: datetime.date) -> Iterable[Work]:
+    from dangan.intake.models import Finding
+    from dangan.intake.selectors import findings_for, pending_for
+
+    if not policy.has_perm(actor, perms.DOSSIER_VIEW):
+        return []
+    found = (
+        findings_for(actor)
+        .filter(responsible=actor, status=Finding.Status.OPEN)
+        .select_related("dossier")
+        .order_by("found_at")
+    )
+    items = [
+        Item(
+            f"{f.dossier.archive_number} {f.rule}",
+            reverse("intake:finding", kwargs={"pk": f.pk}),
+            _date(f.found_at),
+        )
+        for f in found[:SHOWN]
+    ]
+    link = reverse("intake:findings") + f"?status=open&person={actor.pk}"
+    work = [Work("findings_to_fix", _("待整改的稽核问题"), found.count(), link, True, items)]
+    statements = pending_for(actor)
+    work.append(
+        Work(
+            "statements_to_approve",
+            _("待审批的情况说明"),
+            len(statements),
+            reverse("intake:findings"),
+            False,
+            [
+                Item(
+                    f"{s.finding.dossier.archive_number} {s.text[:30]}",
+                    reverse("intake:finding", kwargs={"pk": s.finding_id}),
+                    _date(s.submitted_at),
+                )
+                for s in statements[:SHOWN]
+            ],
+        )
+    )
+    return work
+
+
+def _circulation(actor: User, today: datetime.date) -> Iterable[Work]:
+    from dangan.circulation.models import AccessRequest, RequestKind
+    from dangan.circulation.selectors import approvals_for, loans_visible_to
+
+    work: list[Work] = []
+    approvals = approvals_for(actor).order_by("created_at")
+    work.append(
+        Work(
+            "requests_to_approve",
+            _("待审批的借阅申请"),
+            approvals.count(),
+            reverse("circulation:approvals"),
+            False,
+            [
+                Item(
+                    f"{r.number} {r.get_kind_display()} {r.dossier.archive_number}",
+                    reverse("circulation:request", kwargs={"pk": r.pk}),
+                    _date(r.created_at),
+                )
+                for r in approvals.select_related("dossier")[:SHOWN]
+            ],
+        )
+    )
+    lender = policy.has_perm(actor, perms.CIRCULATION_LEND)
+    if lender:
+        to_hand_out = (
+            AccessRequest.objects.filter(
+                kind=RequestKind.BORROW, status=AccessRequest.Status.APPROVED, loan__isnull=True
+            )
+            .select_related("dossier", "requester")
+            .order_by("decided_at")
+        )
+        work.append(
+            Work(
+                "loans_to_hand_out",
+                _("已批准待借出"),
+                to_hand_out.count(),
+                reverse("circulation:loans"),
+                False,
+                [
+                    Item(
+                        f"{r.dossier.archive_number} → {r.requester}",
+                        reverse("circulation:request", kwargs={"pk": r.pk}),
+                        _date(r.decided_at),
+                    )
+                    for r in to_hand_out[:SHOWN]
+                ],
+            )
+        )
+    loans = loans_visible_to(actor).filter(returned_at__isnull=True)
+    if not lender:
+        loans = loans.filter(borrower=actor)
+    end_of_day = timezone.make_aware(datetime.datetime.combine(today, datetime.time.max))
+    now = timezone.now()
+    overdue = loans.filter(due_at__lt=now).order_by("due_at")
+    due = loans.filter(due_at__gte=now, due_at__lte=end_of_day).order_by("due_at")
+    for kind, label, found, urgent in (
+        ("loans_due", _("今天到期的借阅"), due, False),
+        ("loans_overdue", _("逾期未还的借阅"), overdue, True),
+    ):
+        work.append(
+            Work(
+                kind,
+                label,
+                found.count(),
+                reverse("circulation:loans"),
+                urgent,
+                [_loan_item(loan) for loan in found[:SHOWN]],
+            )
+        )
+    return work
+
+
+def _loan_item(loan: Any) -> Item:
+    return Item(
+        f"{loan.dossier.archive_number} · {loan.borrower}",
+        reverse("circulation:loan", kwargs={"pk": loan.pk}),
+        _date(loan.due_at),
+    )
+
+
+def _service(actor: User, today: datetime.date) -> Iterable[Work]:
+    from dangan.service.models import Contact, NoticeReceipt, Ticket
+
+    work: list[Work] = []
+    if policy.has_perm(actor, perms.SERVICE_VIEW):
+        tickets = policy.service_records_for(actor, Ticket).filter(status__in=Ticket.OPEN)
+        mine = tickets.filter(handler=actor).order_by("deadline")
+        work.append(
+            Work(
+                "tickets_to_handle",
+                _("待处理的工单"),
+                mine.count(),
+                reverse("service:tickets"),
+                False,
+                [_ticket_item(t) for t in mine.select_related("customer")[:SHOWN]],
+            )
+        )
+        if policy.data_scope(actor) != "own":
+            late = tickets.filter(deadline__lt=today).order_by("deadline")
+            work.append(
+                Work(
+                    "tickets_overdue",
+                    _("超期的工单"),
+                    late.count(),
+                    reverse("service:tickets") + "?overdue=1",
+                    True,
+                    [_ticket_item(t) for t in late.select_related("customer")[:SHOWN]],
+                )
+            )
+        follow = (
+            policy.service_records_for(actor, Contact)
+            .filter(created_by=actor, follow_up__lte=today, follow_up_done_at__isnull=True)
+            .select_related("customer")
+            .order_by("follow_up")
+        )
+        work.append(
+            Work(
+                "follow_ups",
+                _("待跟进的客户联系"),
+                follow.count(),
+                reverse("service:contacts") + "?pending=1",
+                False,
+                [
+                    Item(
+                        f"{c.customer.name} {c.summary[:30]}",
+                        reverse("service:contacts") + f"?customer={c.customer_id}",
+                        _date(c.follow_up),
+                    )
+                    for c in follow[:SHOWN]
+                ],
+            )
+        )
+    unread = NoticeReceipt.objects.filter(user=actor, acknowledged_at__isnull=True).select_related(
+        "notice"
+    )
+    work.append(
+        Work(
+            "notices_to_acknowledge",
+            _("待签收的通知"),
+            unread.count(),
+            reverse("service:notices"),
+            False,
+            [
+                Item(
+                    r.notice.title,
+                    reverse("service:notice", kwargs={"pk": r.notice_id}),
+                    _date(r.notice.created_at),
+                )
+                for r in unread[:SHOWN]
+            ],
+        )
+    )
+    return work
+
+
+def _ticket_item(ticket: Any) -> Item:
+    return Item(
+        f"{ticket.number} {ticket.customer.name} {ticket.description[:20]}",
+        reverse("service:ticket", kwargs={"pk": ticket.pk}),
+        _date(ticket.deadline),
+    )
+
+
+def _reminders(actor: User, today: datetime.date) -> Iterable[Work]:
+    from dangan.home.reminders import reminders_for
+
+    if not policy.has_perm(actor, perms.CUSTOMER_VIEW):
+        return []
+    due = [r for r in reminders_for(actor, start=today, days=0) if not r.done]
+    return [
+        Work(
+            "reminders",
+            _("今天的客户关怀与跟进提醒"),
+            len(due),
+            reverse("home:reminders"),
+            False,
+            [Item(r.title, r.link, r.date.isoformat(), str(r.label)) for r in due[:SHOWN]],
+        )
+    ]
+
+
+def _security(actor: User, today: datetime.date) -> Iterable[Work]:
+    from dangan.accounts.models import Lockout
+    from dangan.audit.models import AuditEntry
+
+    work: list[Work] = []
+    if policy.has_perm(actor, perms.SECURITY_MANAGE):
+        locked = Lockout.objects.filter(until__gt=timezone.now(), lifted_at__isnull=True)
+        work.append(
+            Work(
+                "lockouts",
+                _("被锁定的账号与地址"),
+                locked.count(),
+                reverse("accounts:lockouts"),
+                False,
+                [
+                    Item(f"{lock.key}", reverse("accounts:lockouts"), _date(lock.until))
+                    for lock in locked[:SHOWN]
+                ],
+            )
+        )
+    if policy.has_perm(actor, perms.AUDIT_VIEW):
+        since = timezone.now() - datetime.timedelta(days=7)
+        denied = AuditEntry.objects.filter(outcome="denied", at__gte=since)
+        work.append(
+            Work(
+                "denied_access",
+                _("近 7 天被拒绝的访问"),
+                denied.count(),
+                reverse("audit:list") + "?outcome=denied",
+                False,
+            )
+        )
+    return work
+
+
+SOURCES: tuple[Callable[[User, datetime.date], Iterable[Work]], ...] = (
+    _intake,
+    _handovers,
+    _findings,
+    _circulation,
+    _service,
+    _reminders,
+    _security,
+)
+
+
+def work_for(actor: User, *, today: datetime.date | None = None) -> list[Work]:
+    """Every kind of work the actor's roles can act on, urgent first, then by count."""
+    today = today or timezone.localdate()
+    found = [work for source in SOURCES for work in source(actor, today)]
+    return sorted(found, key=lambda w: (not (w.urgent and w.count), w.count == 0))
+
+
+def waiting_count(actor: User) -> int:
+    """How many things wait for the actor (the navigation's badge)."""
+    return sum(work.count for work in work_for(actor))
