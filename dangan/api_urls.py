@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dangan.accounts.api import MeApi
@@ -90,6 +90,7 @@ from dangan.service.api import (
 app_name = "api"
 urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),
+    path("", include("dangan.paper.api_urls")),
     path("customers/", CustomerListApi.as_view(), name="customers"),
     path("customers/<int:pk>/", CustomerDetailApi.as_view(), name="customer"),
     path("customers/<int:pk>/unmask/", CustomerUnmaskApi.as_view(), name="customer_unmask"),

@@ -170,6 +170,13 @@ ROUTES: dict[str, list[Check]] = {
             data={"to": "terminated", "reason": "合同终止"},
         ),
     ],
+    # The paper of a dossier (issue 25): whoever may see the dossier may print it.
+    "api:dossier_print_cover": [Check(obj="dossier", scoped=True)],
+    "api:dossier_print_contents": [Check(obj="dossier", scoped=True)],
+    "api:dossier_print_catalogue": [Check(obj="dossier", scoped=True)],
+    "api:dossier_print_notes": [Check(obj="dossier", scoped=True)],
+    "api:dossier_print_label": [Check(obj="dossier", scoped=True)],
+    "api:dossiers_print": [],  # a selection by ids: dangan/paper/tests/test_prints.py
     "api:documents": [Check(needs=(P.DOCUMENT_VIEW,))],
     "api:document": [Check(obj="document", scoped=True)],
     "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],

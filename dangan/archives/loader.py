@@ -11,6 +11,7 @@ from django.db import transaction
 
 from dangan.accounts.models import User
 from dangan.archives import numbering
+from dangan.archives.cover import clean_cover
 from dangan.archives.fields import FIELD_TYPES
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.archives.services import validate_retention
@@ -35,6 +36,7 @@ _TYPE_KEYS = {
     "consistency",
     "penalties",
     "status_labels",
+    "cover",
 }
 _ITEM_KEYS = {
     "code",
@@ -89,6 +91,11 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
         if not spec.get("key") or not spec.get("label"):
             raise fail("every field needs key and label")
         field_keys.add(spec["key"])
+    try:
+        labels = {str(spec["key"]): str(spec["label"]) for spec in data.get("fields") or []}
+        data["cover"] = clean_cover(data.get("cover"), labels)
+    except ApplicationError as exc:
+        raise fail(str(exc.message)) from None
     codes = set()
     for item in data["checklist"]:
         unknown = set(item) - _ITEM_KEYS
@@ -163,6 +170,7 @@ def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadRes
         "consistency": data.get("consistency") or [],
         "penalties": data.get("penalties") or [],
         "status_labels": data.get("status_labels") or {},
+        "cover": data.get("cover") or [],
     }
     archive_type = ArchiveType.objects.filter(code=data["code"]).first()
     created = archive_type is None

@@ -33,6 +33,8 @@ class ArchiveType(TimeStamped):
     penalties = models.JSONField(_("考核规则"), default=list, blank=True)
     # What this type calls a state, where its trade has its own word (迁出 → 退房, 退会).
     status_labels = models.JSONField(_("状态名称"), default=dict, blank=True)
+    # What the bag's face carries (archives.cover): [{"key": "fields.vin", "label": ""}, ...].
+    cover = models.JSONField(_("档案袋封面字段"), default=list, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

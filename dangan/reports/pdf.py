@@ -2,13 +2,14 @@
 
 Built on reportlab, with nothing to ship or install beyond PyPI wheels:
 
-* Chinese is set in reportlab's built-in CID font ``STSong-Light`` (Adobe-GB1, encoding
-  UniGB-UCS2-H). It is not embedded: the viewer or printer uses its own Song/Sans CJK font, as
-  every Chinese-locale Windows/macOS machine, Acrobat, browsers' PDF viewers and poppler with a CJK
-  font installed do. The text stays selectable and extractable (the codes are Unicode).
-* Latin letters, digits and Western punctuation are set in Helvetica (one of the 14 standard PDF
-  fonts): the CID font's Latin widths do not match the glyphs a viewer substitutes, which made
-  e.g. "JY" overlap; Helvetica's metrics are the same everywhere.
+* All text, Chinese and Latin alike, is set in one TrueType font, WenQuanYi Micro Hei
+  (文泉驿微米黑), embedded as a subset (/FontFile2) of the glyphs each document uses: a PDF
+  looks the same on any viewer or printer, with or without a CJK font of its own, and nothing
+  relies on the standard 14 fonts. The font comes from the PyPI package
+  ``paperang-p2-fonts-cjk`` (its ``wqy-microhei.ttc`` is byte for byte Debian's
+  ``fonts-wqy-microhei`` 0.2.0-beta-3.1); Debian's file is used when the package is missing.
+  reportlab embeds TrueType outlines only, which rules out Noto CJK (CFF outlines). Text stays
+  selectable and extractable (a ToUnicode map is written).
 
 All text given to these functions is plain text: it is escaped here, never read as markup.
 """
@@ -19,9 +20,13 @@ import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
+import segno
+from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -29,7 +34,7 @@ from reportlab.lib.pagesizes import landscape as to_landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -43,16 +48,29 @@ from reportlab.platypus import (
 
 __all__ = [
     "FONT_NAME",
+    "Barcode",
     "Column",
+    "QRCode",
+    "TickBox",
     "draw_text",
     "draw_watermark",
+    "font_name",
+    "paragraph",
     "render_form_pdf",
+    "render_story_pdf",
     "render_table_pdf",
+    "signature_block",
+    "table_style",
     "text_width",
 ]
 
-FONT_NAME = "STSong-Light"
-LATIN_FONT = "Helvetica"
+FONT_NAME = "WenQuanYiMicroHei"
+# Where the font file may be: the PyPI package's copy first, then Debian's packages.
+FONT_FILES = (
+    "paperang_p2_fonts_cjk:fonts/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
 
 MARGIN_X = 15 * mm
 MARGIN_TOP = 22 * mm
@@ -76,66 +94,161 @@ class Column:
     width: float
 
 
+def font_file() -> Path:
+    """The TrueType collection the PDFs embed (see the module's docstring)."""
+    for candidate in FONT_FILES:
+        package, sep, inner = candidate.partition(":")
+        if sep:
+            try:
+                path = Path(str(resources.files(package).joinpath(inner)))
+            except ModuleNotFoundError:
+                continue
+        else:
+            path = Path(candidate)
+        if path.is_file():
+            return path
+    raise RuntimeError(
+        "No CJK TrueType font for PDFs: install the package paperang-p2-fonts-cjk "
+        "(pip) or fonts-wqy-microhei (apt)"
+    )
+
+
 @functools.cache
 def _font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT_NAME))
+    """Register the embedded font once per process (subfont 0 of the collection: the
+    proportional Micro Hei, not its monospaced twin)."""
+    pdfmetrics.registerFont(TTFont(FONT_NAME, str(font_file()), subfontIndex=0))
     return FONT_NAME
 
 
 def _style(
     name: str, size: float = BODY_SIZE, align: Literal[0, 1, 2, 4] = TA_LEFT, **kw: Any
 ) -> ParagraphStyle:
+    kw.setdefault("leading", size * 1.35)
     return ParagraphStyle(
         name,
         fontName=_font(),
         fontSize=size,
-        leading=size * 1.35,
         alignment=align,
         wordWrap="CJK",  # break anywhere in Chinese; Latin words are still kept whole
         **kw,
     )
 
 
-def _is_latin(char: str) -> bool:
-    """Whether the Latin font draws this character (printable Windows-1252, i.e. Helvetica's)."""
-    if char < " ":
-        return False
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _runs(text: str) -> list[tuple[str, str]]:
-    """Split text into (font name, text) runs: Latin characters in Helvetica, the rest in CJK."""
-    runs: list[tuple[str, str]] = []
-    for char in text:
-        font = LATIN_FONT if _is_latin(char) else _font()
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + char)
-        else:
-            runs.append((font, char))
-    return runs
+    """Text as (font name, text) runs. One embedded font draws Chinese and Latin alike, so
+    there is one run; the shape stays for a second font (e.g. a bold face) later."""
+    return [(_font(), text)] if text else []
 
 
 def _markup(text: str) -> str:
-    """Paragraph markup for plain text: escaped, Latin runs in Helvetica, line breaks kept."""
-    lines = []
-    for line in text.split("\n"):
-        parts = []
-        for font, run in _runs(line):
-            if font == LATIN_FONT:
-                parts.append(f'<font face="{LATIN_FONT}">{escape(run)}</font>')
-            else:
-                parts.append(escape(run))
-        lines.append("".join(parts))
-    return "<br/>".join(lines)
+    """Paragraph markup for plain text: escaped, line breaks kept."""
+    return "<br/>".join(escape(line) for line in text.split("\n"))
 
 
 def _para(text: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of plain text (never read as markup)."""
     return Paragraph(_markup(text), style)
+
+
+def _table_style(commands: Sequence[Any]) -> TableStyle:
+    """A table style whose cells name the embedded font (a table sets its cells' font even
+    when they hold paragraphs: the default would put Helvetica in the PDF)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), _font()), *commands])
+
+
+def table_style(commands: Sequence[Any]) -> TableStyle:
+    """A TableStyle for tables given to render_story_pdf (see _table_style)."""
+    return _table_style(commands)
+
+
+def font_name() -> str:
+    """The embedded font's name, registered on first use (for callers that draw themselves)."""
+    return _font()
+
+
+def paragraph(
+    text: str, size: float = BODY_SIZE, align: Literal[0, 1, 2, 4] = TA_LEFT, **kw: Any
+) -> Paragraph:
+    """A paragraph of plain text in the embedded font (never read as markup)."""
+    return _para(text, _style(f"p{size}-{align}", size, align, **kw))
+
+
+class QRCode(Flowable):
+    """A QR code of ``payload`` as vector squares, ``size`` wide and high (quiet zone of
+    two modules included): sharp on any printer, and what it encodes can be read back from
+    the page (the tests rebuild the matrix from the squares)."""
+
+    BORDER = 2
+
+    def __init__(self, payload: str, size: float) -> None:
+        super().__init__()
+        self.payload = payload
+        self.qr = segno.make(payload, error="m", micro=False)
+        self.width = self.height = size
+
+    def draw(self) -> None:
+        matrix = self.qr.matrix
+        count = len(matrix) + 2 * self.BORDER
+        module = self.width / count
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        for row_index, row in enumerate(matrix):
+            y = self.height - (row_index + self.BORDER + 1) * module
+            for col_index, dark in enumerate(row):
+                if dark:
+                    x = (col_index + self.BORDER) * module
+                    canvas.rect(x, y, module, module, stroke=0, fill=1)
+        canvas.restoreState()
+
+
+class Barcode(Flowable):
+    """A Code 128 barcode of ``value`` (printable ASCII; a scanner types it back), at most
+    ``width`` wide and ``height`` high, without reportlab's own human-readable line (it would
+    need a standard font): callers print the number as text themselves."""
+
+    def __init__(self, value: str, width: float, height: float) -> None:
+        super().__init__()
+        self.value = value
+        self.code = Code128(value, barHeight=height, barWidth=0.33 * mm, humanReadable=False)
+        natural = float(self.code.width)
+        if natural > width:  # narrower bars, never below 0.19 mm (scanners still read it)
+            bar = max(0.19 * mm, 0.33 * mm * width / natural)
+            self.code = Code128(value, barHeight=height, barWidth=bar, humanReadable=False)
+        self.width = float(self.code.width)
+        self.height = height
+
+    @staticmethod
+    def encodable(value: str) -> bool:
+        return bool(value) and all(" " <= char <= "~" for char in value)
+
+    def draw(self) -> None:
+        self.code.drawOn(self.canv, 0, 0)
+
+
+class TickBox(Flowable):
+    """A square to tick by hand, ticked already when ``checked``."""
+
+    def __init__(self, checked: bool, size: float = 4 * mm) -> None:
+        super().__init__()
+        self.checked = checked
+        self.width = self.height = size
+
+    def draw(self) -> None:
+        canvas = self.canv
+        size = self.width
+        canvas.saveState()
+        canvas.setLineWidth(0.7)
+        canvas.rect(0, 0, size, size, stroke=1, fill=0)
+        if self.checked:
+            canvas.setLineWidth(1.2)
+            path = canvas.beginPath()
+            path.moveTo(size * 0.18, size * 0.52)
+            path.lineTo(size * 0.42, size * 0.22)
+            path.lineTo(size * 0.85, size * 0.85)
+            canvas.drawPath(path, stroke=1, fill=0)
+        canvas.restoreState()
 
 
 def text_width(text: str, size: float) -> float:
@@ -268,12 +381,34 @@ def _build(
         title=title,
         author="Dangan 客户档案管理系统",
         creator="Dangan",
+        # The canvas's first font is the embedded one: no /Helvetica resource on any page.
+        initialFontName=_font(),
     )
     decorations = _PageDecorations(
         pagesize=pagesize, header=header, footer=footer, watermark=watermark
     )
     doc.build(story, canvasmaker=decorations.canvas_class())
     return buffer.getvalue()
+
+
+def render_story_pdf(
+    story: list[Flowable],
+    *,
+    title: str,
+    landscape: bool = False,
+    header: str = "",
+    footer: str = "",
+    watermark: str = "",
+) -> bytes:
+    """An A4 document of the caller's flowables, with the page decorations of the others."""
+    return _build(
+        story, title=title, landscape=landscape, header=header, footer=footer, watermark=watermark
+    )
+
+
+def signature_block(signatures: Sequence[str], available: float) -> Flowable:
+    """Signature lines, each with a date blank, two to a row."""
+    return _signature_block(signatures, available)
 
 
 def _signature_block(signatures: Sequence[str], available: float) -> Flowable:
@@ -289,7 +424,7 @@ def _signature_block(signatures: Sequence[str], available: float) -> Flowable:
         cells.append(row)
     table = Table(cells, colWidths=[available / per_row] * per_row)
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 6 * mm),
@@ -363,7 +498,7 @@ def render_table_pdf(
     ]
     if not rows:
         style.append(("SPAN", (0, 1), (-1, 1)))
-    table.setStyle(TableStyle(style))
+    table.setStyle(_table_style(style))
     story.append(table)
     if signatures:
         story.append(_signature_block(signatures, available))
@@ -399,7 +534,7 @@ def render_form_pdf(
     label_width = 32 * mm
     table = Table(data, colWidths=[label_width, available - label_width])
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("GRID", (0, 0), (-1, -1), 0.6, GRID_COLOR),
                 ("BACKGROUND", (0, 0), (0, -1), LABEL_FILL),

@@ -120,3 +120,16 @@ def test_borrow_slip_is_one_page() -> None:
         assert expected in text
     assert "日期：" in text and "年" in text and "月" in text
     assert text.count("JY-2026-0007") > 3  # the tiled watermark
+
+
+def test_it_embeds_every_font_of_the_slips_and_registers_latin_included() -> None:
+    """No standard-14 font (Helvetica) and no unembedded CID font: each font on each page
+    has its file in the PDF, so the slip looks the same on any viewer."""
+    from dangan.paper.tests.pdfcheck import fonts_of
+
+    slip = render_form_pdf(title="借阅单", number="JY-2026-0007", fields=[("档号", "DA-2026-0001")])
+    for pdf in (slip, _register(watermark=WATERMARK)):
+        fonts = fonts_of(pdf)
+        assert fonts and all(embedded for _name, embedded in fonts), fonts
+        assert not any("Helvetica" in name for name, _embedded in fonts)
+        assert "JY-2026-0007" in _texts(slip)[0]
