@@ -40,6 +40,17 @@ from dangan.customers.api import (
     RelatedPersonDetailApi,
     RelatedPersonListApi,
 )
+from dangan.disposal.api import (
+    AppraiseApi,
+    ApproveApi,
+    DenyApi,
+    DestroyApi,
+    DueApi,
+    ListDetailApi,
+    ListsApi,
+    RegisterApi,
+    RegisterPdfApi,
+)
 from dangan.documents.api import AttachmentDownloadApi, DocumentDetailApi, DocumentListApi
 from dangan.handover.api import (
     DepartureApi,
@@ -198,4 +209,13 @@ urlpatterns = [
     path("dashboard/", DashboardApi.as_view(), name="dashboard"),
     path("reminders/", RemindersApi.as_view(), name="reminders"),
     path("reminders/<str:key>/done/", ReminderDoneApi.as_view(), name="reminder_done"),
+    path("disposal/due/", DueApi.as_view(), name="disposal_due"),
+    path("disposal/register/", RegisterApi.as_view(), name="disposal_register"),
+    path("disposal/register.pdf", RegisterPdfApi.as_view(), name="disposal_register_pdf"),
+    path("disposal-lists/", ListsApi.as_view(), name="disposal_lists"),
+    path("disposal-lists/<int:pk>/", ListDetailApi.as_view(), name="disposal_list"),
+    path("disposal-lists/<int:pk>/appraise/", AppraiseApi.as_view(), name="disposal_appraise"),
+    path("disposal-lists/<int:pk>/approve/", ApproveApi.as_view(), name="disposal_approve"),
+    path("disposal-lists/<int:pk>/deny/", DenyApi.as_view(), name="disposal_deny"),
+    path("disposal-lists/<int:pk>/destroy/", DestroyApi.as_view(), name="disposal_destroy"),
 ]

@@ -411,6 +411,20 @@ def cmd_import_resume(args: argparse.Namespace) -> int:
     return _import_report(import_run(job=job, progress=_import_progress))
 
 
+def cmd_disposal_due(args: argparse.Namespace) -> int:
+    """List the dossiers whose retention has ended (到期档案), oldest expiry first."""
+    from dangan.accounts import permissions as perms
+    from dangan.disposal.selectors import due_list
+
+    actor = _cli_actor(args.user, perms.DISPOSAL_PROPOSE)
+    found = due_list(actor)
+    for due in found:
+        d = due.dossier
+        print(f"{due.expires.isoformat()}  {d.archive_number}  {d.archive_type.code}  {d.title}")
+    print(f"共 {len(found)} 卷保管期满 ({len(found)} due)")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the customer or dossier list, or the matches of a search (as the user sees
     them), to an Excel file."""
@@ -517,6 +531,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("-o", "--output", default=None, help="保存到此文件(默认打印 JSON)")
     a.set_defaults(func=cmd_audit_anchor)
+
+    p = sub.add_parser("disposal", help="鉴定与销毁 (retention and disposal)")
+    dsub = p.add_subparsers(dest="what", required=True)
+    d = dsub.add_parser("due", help="列出保管期满的档案 (dossiers past their retention)")
+    d.add_argument("--user", default=None, help="以此用户身份(默认:首个可编制销毁清单的用户)")
+    d.set_defaults(func=cmd_disposal_due)
 
     p = sub.add_parser("search", help="检索索引 (search index)")
     ssub = p.add_subparsers(dest="search_command", metavar="ACTION", required=True)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "dangan.service",
     "dangan.home",
     "dangan.paper",
+    "dangan.disposal",
 ]
 
 MIDDLEWARE = [

@@ -37,6 +37,7 @@ urlpatterns = [
     path("import/", include("dangan.importer.urls")),
     path("search/", include("dangan.search.urls")),
     path("service/", include("dangan.service.urls")),
+    path("disposal/", include("dangan.disposal.urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

@@ -335,6 +335,27 @@ ROUTES: dict[str, list[Check]] = {
     "api:stays": [Check(needs=(P.SERVICE_VIEW,)), Check("POST", needs=(P.SERVICE_RECORD,))],
     "api:notices": [Check(), Check("POST", needs=(P.NOTICE_SEND,))],
     "api:notice_ack": [],
+    # Retention and disposal (issue 24). A list is seen by those who take part in it (the
+    # archive room, department managers, approvers, supervisors): its steps are checked
+    # against each party in dangan/disposal/tests/.
+    "disposal:due": [Check(needs=(P.DISPOSAL_PROPOSE,))],
+    "disposal:lists": [],
+    "disposal:list": [],
+    "disposal:appraise": [],
+    "disposal:approve": [],
+    "disposal:destroy": [],
+    "disposal:register": [Check(needs=(P.DISPOSAL_REGISTER,))],
+    "disposal:register_pdf": [Check(needs=(P.DISPOSAL_REGISTER,))],
+    "disposal:register_xlsx": [Check(needs=(P.DISPOSAL_REGISTER, P.DATA_EXPORT))],
+    "api:disposal_due": [Check(needs=(P.DISPOSAL_PROPOSE,))],
+    "api:disposal_register": [Check(needs=(P.DISPOSAL_REGISTER,))],
+    "api:disposal_register_pdf": [Check(needs=(P.DISPOSAL_REGISTER,))],
+    "api:disposal_lists": [Check("POST", needs=(P.DISPOSAL_PROPOSE,))],
+    "api:disposal_list": [],
+    "api:disposal_appraise": [],
+    "api:disposal_approve": [],
+    "api:disposal_deny": [],
+    "api:disposal_destroy": [],
 }
 
 

@@ -81,6 +81,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "dashboard": bool(granted & {perms.CUSTOMER_VIEW, perms.DOSSIER_VIEW}),
             # What waits on the home page, counted at most once a minute per person.
             "work_waiting": lambda: _work_waiting(user),
+            "disposal": bool(
+                granted
+                & {perms.DISPOSAL_PROPOSE, perms.DISPOSAL_SUPERVISE, perms.DISPOSAL_REGISTER}
+            ),
         },
         "user_roles": [role.name for role in policy.roles_of(user)],
     }

@@ -16,6 +16,9 @@ DOSSIER_STATUS = "dossier.status"
 DOSSIER_HOLD = "dossier.legal_hold"
 DOSSIER_APPRAISE = "dossier.appraise"
 DOSSIER_DISPOSE = "dossier.dispose"
+DISPOSAL_PROPOSE = "disposal.propose"
+DISPOSAL_SUPERVISE = "disposal.supervise"
+DISPOSAL_REGISTER = "disposal.register"
 DOCUMENT_VIEW = "document.view"
 DOCUMENT_UPLOAD = "document.upload"
 FILE_DOWNLOAD = "file.download"
@@ -55,6 +58,9 @@ LABELS = {
     DOSSIER_HOLD: _("冻结与解冻档案"),
     DOSSIER_APPRAISE: _("送鉴定与鉴定结论"),
     DOSSIER_DISPOSE: _("销毁登记"),
+    DISPOSAL_PROPOSE: _("编制销毁清单、档案室鉴定"),
+    DISPOSAL_SUPERVISE: _("监销(销毁签字)"),
+    DISPOSAL_REGISTER: _("查阅销毁清册"),
     DOCUMENT_VIEW: _("查看文件"),
     DOCUMENT_UPLOAD: _("上传文件"),
     FILE_DOWNLOAD: _("下载扫描件"),

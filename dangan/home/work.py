@@ -405,6 +405,75 @@ def _security(actor: User, today: datetime.date) -> Iterable[Work]:
     return work
 
 
+def _disposal(actor: User, today: datetime.date) -> Iterable[Work]:
+    """Dossiers past their retention (for the archive room), and destruction lists waiting
+    for the person's appraisal, approval or supervision."""
+    from dangan.disposal import services as disposal
+    from dangan.disposal.models import ApprovalStep, DisposalList
+    from dangan.disposal.selectors import due_list
+
+    work: list[Work] = []
+    if policy.has_perm(actor, perms.DISPOSAL_PROPOSE):
+        due = due_list(actor, today=today)
+        work.append(
+            Work(
+                "disposal_due",
+                _("保管期满待鉴定的档案"),
+                len(due),
+                reverse("disposal:due"),
+                False,
+                [
+                    Item(
+                        d.dossier.archive_number,
+                        reverse("archives:dossier", kwargs={"pk": d.dossier.pk}),
+                        d.expires.isoformat(),
+                    )
+                    for d in due[:SHOWN]
+                ],
+            )
+        )
+    if not disposal.may_take_part(actor):
+        return work
+    roles = {role.code for role in policy.roles_of(actor)}
+    waiting = []
+    for found in DisposalList.objects.filter(status__in=disposal.OPEN).prefetch_related("steps"):
+        step = next((s for s in found.steps.all() if s.status == ApprovalStep.Status.WAITING), None)
+        if (
+            (
+                found.status == DisposalList.Status.APPROVAL
+                and step is not None
+                and step.role in roles
+            )
+            or (
+                found.status == DisposalList.Status.HOLD
+                and policy.has_perm(actor, perms.DISPOSAL_SUPERVISE)
+                and found.hold_until is not None
+                and found.hold_until <= today
+            )
+            or (found.status == DisposalList.Status.APPRAISAL and "dept_manager" in roles)
+        ):
+            waiting.append(found)
+    work.append(
+        Work(
+            "disposal_lists",
+            _("待您鉴定、审批或监销的销毁清单"),
+            len(waiting),
+            reverse("disposal:lists"),
+            False,
+            [
+                Item(
+                    f.number,
+                    reverse("disposal:list", kwargs={"pk": f.pk}),
+                    _date(f.created_at),
+                    str(f.get_status_display()),
+                )
+                for f in waiting[:SHOWN]
+            ],
+        )
+    )
+    return work
+
+
 SOURCES: tuple[Callable[[User, datetime.date], Iterable[Work]], ...] = (
     _intake,
     _handovers,
@@ -412,6 +481,7 @@ SOURCES: tuple[Callable[[User, datetime.date], Iterable[Work]], ...] = (
     _circulation,
     _service,
     _reminders,
+    _disposal,
     _security,
 )
 

@@ -1,0 +1,107 @@
+"""When a dossier's retention ends: the type's period (Y 永久, D30 定期30年, D10 定期10年,
+or a number of years) counted from the trigger its disposal rule declares (every shipped
+type: the effective date of its termination or move-out), or later where an appraisal
+extended it."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.archives.models import Dossier, DossierStatusChange
+
+CLOSED = (Dossier.Status.TERMINATED, Dossier.Status.MOVED_OUT)
+# Moves back into terminated or moved out from these (a kept appraisal, a released hold)
+# do not restart the clock: only the termination or the move-out itself does.
+RETURNS = (Dossier.Status.APPRAISAL, Dossier.Status.PENDING_DISPOSAL, Dossier.Status.LEGAL_HOLD)
+
+
+def years_of(code: str) -> int | None:
+    """The retention's years; None for permanent (永久)."""
+    code = (code or "").strip().upper()
+    if code in ("", "Y"):
+        return None
+    digits = code[1:] if code.startswith("D") else code
+    return int(digits) if digits.isdigit() else None
+
+
+def label_of(code: str) -> str:
+    years = years_of(code)
+    if years is None:
+        return _("永久")
+    return _("定期%(n)s年") % {"n": years}
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def with_closed_on(dossiers: QuerySet[Dossier]) -> QuerySet[Dossier]:
+    """Annotate `closed_on`: the effective date of the latest move into terminated or
+    moved out (the retention's start for every shipped type)."""
+    latest = (
+        DossierStatusChange.objects.filter(dossier=OuterRef("pk"), to_status__in=CLOSED)
+        .exclude(from_status__in=RETURNS)
+        .order_by("-at", "-id")
+        .values("effective")[:1]
+    )
+    return dossiers.annotate(closed_on=Subquery(latest))
+
+
+def _started(dossier: Any) -> datetime.date | None:
+    from dangan.disposal.models import DisposalRule
+
+    rule = DisposalRule.objects.filter(archive_type_id=dossier.archive_type_id).first()
+    if rule is not None and rule.trigger == DisposalRule.Trigger.FILED:
+        filed: datetime.date = timezone.localdate(dossier.created_at)
+        return filed
+    closed: datetime.date | None = getattr(dossier, "closed_on", None)
+    if closed is None:
+        closed = (
+            DossierStatusChange.objects.filter(dossier=dossier, to_status__in=CLOSED)
+            .exclude(from_status__in=RETURNS)
+            .order_by("-at", "-id")
+            .values_list("effective", flat=True)
+            .first()
+        )
+    return closed
+
+
+def expires_on(dossier: Any) -> datetime.date | None:
+    """The last day the dossier must be kept; None while the clock has not started or
+    for permanent dossiers."""
+    from dangan.disposal.models import Extension
+
+    years = years_of(dossier.retention or dossier.archive_type.retention)
+    if years is None:
+        return None
+    start = _started(dossier)
+    if start is None:
+        return None
+    end = add_years(start, years)
+    extended = (
+        Extension.objects.filter(dossier=dossier)
+        .order_by("-until")
+        .values_list("until", flat=True)
+        .first()
+    )
+    return max(end, extended) if extended else end
+
+
+def describe(dossier: Any) -> str:
+    """ "定期30年 · 保管至 2056-03-01", as the dossier page shows it."""
+    code = dossier.retention or dossier.archive_type.retention
+    label = label_of(code)
+    if years_of(code) is None:
+        return label
+    end = expires_on(dossier)
+    if end is None:
+        return _("%(label)s · 自终止或迁出之日起计") % {"label": label}
+    return _("%(label)s · 保管至 %(date)s") % {"label": label, "date": end.isoformat()}

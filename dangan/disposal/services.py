@@ -1,0 +1,659 @@
+"""The life of a destruction list: propose → appraise (two parties) → approve (the
+configured chain) → hold → destroy (under a supervisor) → register. One service per step;
+each checks its actor, moves the dossiers through the transition table (channel
+"disposal") and writes the audit trail in its transaction. Refused steps are audited."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
+from dangan.accounts.models import User
+from dangan.archives import numbering
+from dangan.archives.lifecycle import Channel, dossier_transition
+from dangan.archives.models import Dossier
+from dangan.audit.services import audit_record, refusals_audited
+from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
+from dangan.disposal import retention
+from dangan.disposal.models import (
+    Appraisal,
+    ApprovalStep,
+    ApprovalStepRule,
+    DisposalItem,
+    DisposalList,
+    DisposalRule,
+    Extension,
+    RegisterEntry,
+)
+
+NUMBER_RULE = "XH-{year}-{seq:4}"
+Decision = DisposalItem.Decision
+Party = Appraisal.Party
+OPEN = (DisposalList.Status.APPRAISAL, DisposalList.Status.APPROVAL, DisposalList.Status.HOLD)
+METHODS = ("粉碎", "焚毁", "化浆", "电子删除")
+ERASED = "[已销毁]"
+
+
+def _dossiers_for_list(actor: User, ids: Sequence[int], kind: str) -> list[Dossier]:
+    if not ids:
+        raise ApplicationError(_("请选择至少一卷档案"), field="dossiers")
+    found = []
+    today = timezone.localdate()
+    for pk in dict.fromkeys(ids):
+        dossier = policy.access_dossier(actor, pk)
+        label = dossier.archive_number
+        if DisposalItem.objects.filter(dossier=dossier, disposal_list__status__in=OPEN).exists():
+            raise InvalidTransition(
+                _("%(n)s 已在另一份未完成的销毁清单中") % {"n": label}, field="dossiers"
+            )
+        if dossier.status == Dossier.Status.LEGAL_HOLD:
+            raise InvalidTransition(_("%(n)s 已冻结,不能销毁") % {"n": label}, field="dossiers")
+        if dossier.status == Dossier.Status.ON_LOAN:
+            raise InvalidTransition(
+                _("%(n)s 已借出,不能列入销毁清单") % {"n": label}, field="dossiers"
+            )
+        if _open_change_request(dossier):
+            raise InvalidTransition(
+                _("%(n)s 有待审批的修改申请,不能列入销毁清单") % {"n": label}, field="dossiers"
+            )
+        if kind == DisposalList.Kind.EXPIRED:
+            code = dossier.retention or dossier.archive_type.retention
+            if retention.years_of(code) is None:
+                raise ApplicationError(
+                    _("%(n)s 为永久保管,不能销毁") % {"n": label}, field="dossiers"
+                )
+            ends = retention.expires_on(dossier)
+            if ends is None or ends >= today:
+                raise ApplicationError(
+                    _("%(n)s 保管期限未满(%(date)s)")
+                    % {"n": label, "date": ends.isoformat() if ends else _("尚未起算")},
+                    field="dossiers",
+                )
+        found.append(dossier)
+    return found
+
+
+def _open_change_request(dossier: Dossier) -> bool:
+    """A change waiting for approval keeps the dossier off a destruction list (when the
+    change-request app is installed)."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model.__name__ == "ChangeRequest" and hasattr(model, "status"):
+            fields = {f.name for f in model._meta.get_fields()}
+            if {"object_type", "object_id"} <= fields:
+                return bool(
+                    model._default_manager.filter(
+                        object_type="dossier", object_id=dossier.pk, status="pending"
+                    ).exists()
+                )
+    return False
+
+
+@refusals_audited("disposal_propose", "dossiers")
+@transaction.atomic
+def list_propose(
+    *,
+    actor: User,
+    dossiers: Sequence[int],
+    reason: str = "",
+    kind: str = DisposalList.Kind.EXPIRED,
+) -> DisposalList:
+    """The archivist lists expired dossiers (or, for a deletion request, a customer's
+    dossiers before their time, with a reason) for appraisal."""
+    policy.require(actor, perms.DISPOSAL_PROPOSE)
+    if kind not in DisposalList.Kind.values:
+        raise ApplicationError(_("清单类型无效"), field="kind")
+    reason = reason.strip()
+    if kind == DisposalList.Kind.DELETION and not reason:
+        raise ApplicationError(_("提前删除须说明理由"), field="reason")
+    chosen = _dossiers_for_list(actor, dossiers, kind)
+    today = timezone.localdate()
+    found = DisposalList.objects.create(
+        number=numbering.allocate(NUMBER_RULE, numbering.NumberContext(code="XH", date=today)),
+        kind=kind,
+        reason=reason[:2000],
+        proposer=actor,
+    )
+    for dossier in chosen:
+        DisposalItem.objects.create(
+            disposal_list=found,
+            dossier=dossier,
+            prior_status=dossier.status,
+            expires=retention.expires_on(dossier),
+        )
+        dossier_transition(
+            actor=actor,
+            dossier=dossier,
+            to=Dossier.Status.APPRAISAL,
+            reason=str(_("列入销毁清单 %(n)s") % {"n": found.number}),
+            channel=Channel.DISPOSAL,
+        )
+    audit_record(
+        actor=actor,
+        action="disposal_propose",
+        obj=found,
+        detail={"kind": kind, "dossiers": [d.pk for d in chosen], "reason": found.reason},
+    )
+    return found
+
+
+def may_take_part(actor: User) -> bool:
+    """Lists are seen by those who take part: the archive room, the business departments'
+    managers, the approvers, the supervisors and the register's readers."""
+    codes = {perms.DISPOSAL_PROPOSE, perms.DISPOSAL_SUPERVISE, perms.DISPOSAL_REGISTER}
+    roles = {role.code for role in policy.roles_of(actor)}
+    approver_roles = set(ApprovalStepRule.objects.values_list("role", flat=True))
+    return bool(policy.permissions_of(actor) & codes or roles & ({"dept_manager"} | approver_roles))
+
+
+def access_list(actor: User, list_id: Any) -> DisposalList:
+    if not may_take_part(actor):
+        raise NotFound(_("记录不存在或您无权查看"))
+    try:
+        key = int(list_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("记录不存在或您无权查看")) from None
+    found = DisposalList.objects.filter(pk=key).first()
+    if found is None:
+        raise NotFound(_("记录不存在或您无权查看"))
+    return found
+
+
+def _lock(actor: User, list_id: Any) -> DisposalList:
+    found = access_list(actor, list_id)
+    return DisposalList.objects.select_for_update().get(pk=found.pk)
+
+
+def _department_of(item: DisposalItem) -> int | None:
+    customer = item.dossier.customer
+    return customer.department_id if customer is not None else None
+
+
+def parties_of(actor: User, item: DisposalItem) -> list[str]:
+    """Which appraisal parties the actor may sign for on this item."""
+    found: list[str] = []
+    if policy.has_perm(actor, perms.DISPOSAL_PROPOSE):
+        found.append(Party.ARCHIVE)
+    if policy.holds_office(actor, "dept_manager", _department_of(item)):
+        found.append(Party.BUSINESS)
+    return found
+
+
+@refusals_audited("disposal_appraise", "list_id")
+@transaction.atomic
+def list_appraise(
+    *,
+    actor: User,
+    list_id: Any,
+    decision: str,
+    note: str = "",
+    items: Sequence[int] | None = None,
+    years: int | None = None,
+    party: str = "",
+) -> DisposalList:
+    """One party's appraisal (鉴定) of the list's items (all of them when `items` is not
+    given): destroy, keep, or extend by `years` with a reason. When both parties have
+    appraised every item, the list goes on to approval (or ends, if nothing is to go)."""
+    found = _lock(actor, list_id)
+    if found.status != DisposalList.Status.APPRAISAL:
+        raise InvalidTransition(_("清单已不在鉴定阶段"), field="decision")
+    if decision not in (Decision.DESTROY, Decision.KEEP, Decision.EXTEND):
+        raise ApplicationError(_("鉴定结论应为 destroy、keep 或 extend"), field="decision")
+    note = note.strip()
+    if decision == Decision.EXTEND:
+        if years is None or not 1 <= years <= 50:
+            raise ApplicationError(_("延长年限应为 1–50 年"), field="years")
+        if not note:
+            raise ApplicationError(_("延长保管须说明理由"), field="note")
+    chosen = list(found.items.select_related("dossier__customer"))
+    if items is not None:
+        wanted = set(items)
+        chosen = [item for item in chosen if item.pk in wanted or item.dossier_id in wanted]
+        if not chosen:
+            raise ApplicationError(_("所选条目不在该清单中"), field="items")
+    signed = 0
+    for item in chosen:
+        sides = [party] if party else parties_of(actor, item)
+        sides = [side for side in sides if side in parties_of(actor, item)]
+        for side in sides:
+            if item.appraisals.filter(party=side).exists():
+                continue
+            Appraisal.objects.create(
+                item=item,
+                party=side,
+                decision=decision,
+                years=years,
+                note=note[:500],
+                appraiser=actor,
+            )
+            signed += 1
+    if not signed:
+        raise Forbidden(_("您不是这些条目的鉴定人,或已鉴定过"))
+    audit_record(
+        actor=actor,
+        action="disposal_appraise",
+        obj=found,
+        detail={
+            "decision": decision,
+            "items": [i.pk for i in chosen],
+            "years": years,
+            "note": note,
+        },
+    )
+    _conclude_appraisal(actor, found)
+    return found
+
+
+def _conclude_appraisal(actor: User, found: DisposalList) -> None:
+    items = list(found.items.select_related("dossier").prefetch_related("appraisals"))
+    if any({a.party for a in item.appraisals.all()} != set(Party.values) for item in items):
+        return
+    for item in items:
+        decisions = {a.decision for a in item.appraisals.all()}
+        if decisions == {Decision.DESTROY}:
+            item.decision = Decision.DESTROY
+        elif Decision.EXTEND in decisions:
+            item.decision = Decision.EXTEND
+            item.extend_years = max(a.years or 0 for a in item.appraisals.all())
+        else:
+            item.decision = Decision.KEEP
+        item.save(update_fields=["decision", "extend_years"])
+        if item.decision != Decision.DESTROY:
+            _back(actor, item, _("鉴定:继续保存"))
+        if item.decision == Decision.EXTEND and item.extend_years:
+            # Counted from the appraisal, not from an expiry long past: "keep five more years".
+            base = max(item.expires or timezone.localdate(), timezone.localdate())
+            reasons = "; ".join(a.note for a in item.appraisals.all() if a.note)
+            Extension.objects.create(
+                dossier=item.dossier,
+                until=retention.add_years(base, item.extend_years),
+                reason=reasons[:500],
+                decided_by=actor,
+            )
+    if any(item.decision == Decision.DESTROY for item in items):
+        found.status = DisposalList.Status.APPROVAL
+        for position, rule in enumerate(ApprovalStepRule.objects.order_by("position"), start=1):
+            ApprovalStep.objects.create(disposal_list=found, position=position, role=rule.role)
+        _notify_approvers(found)
+    else:
+        found.status = DisposalList.Status.CLOSED
+    found.save(update_fields=["status"])
+
+
+def _back(actor: User, item: DisposalItem, reason: Any) -> None:
+    dossier = Dossier.objects.get(pk=item.dossier_id)
+    if dossier.status in (Dossier.Status.APPRAISAL, Dossier.Status.PENDING_DISPOSAL):
+        if dossier.status == Dossier.Status.PENDING_DISPOSAL:
+            dossier = dossier_transition(
+                actor=actor,
+                dossier=dossier,
+                to=Dossier.Status.APPRAISAL,
+                reason=str(reason),
+                channel=Channel.DISPOSAL,
+            )
+        dossier_transition(
+            actor=actor,
+            dossier=dossier,
+            to=item.prior_status,
+            reason=str(reason),
+            channel=Channel.DISPOSAL,
+        )
+
+
+def _waiting_step(found: DisposalList) -> ApprovalStep | None:
+    return found.steps.filter(status=ApprovalStep.Status.WAITING).order_by("position").first()
+
+
+def _notify_approvers(found: DisposalList) -> None:
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    from dangan.circulation.services import notify
+
+    step = _waiting_step(found)
+    if step is None:
+        return
+    for user in policy.office_holders(step.role, None):
+        notify(
+            user=user,
+            text=gettext("销毁清单 %(n)s 待您审批") % {"n": found.number},
+            link=reverse("disposal:list", kwargs={"pk": found.pk}),
+        )
+
+
+@refusals_audited("disposal_approve", "list_id")
+@transaction.atomic
+def list_approve(*, actor: User, list_id: Any, note: str = "") -> DisposalList:
+    """The current step's holder approves; after the last step the items to destroy
+    wait out the longest hold their types declare, kept apart as 待销毁."""
+    found = _lock(actor, list_id)
+    step = _waiting_step(found)
+    if found.status != DisposalList.Status.APPROVAL or step is None:
+        raise InvalidTransition(_("清单不在审批阶段"), field="list")
+    if not policy.holds_office(actor, step.role, None):
+        raise Forbidden(_("您不是当前审批步骤的审批人"))
+    if actor.pk == found.proposer_id:
+        raise Forbidden(_("申报人不能审批自己的销毁清单"))
+    step.status, step.approver, step.note, step.decided_at = (
+        ApprovalStep.Status.APPROVED,
+        actor,
+        note.strip()[:500],
+        timezone.now(),
+    )
+    step.save(update_fields=["status", "approver", "note", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="disposal_approve",
+        obj=found,
+        detail={"step": step.position, "note": step.note},
+    )
+    if _waiting_step(found) is not None:
+        _notify_approvers(found)
+        return found
+    today = timezone.localdate()
+    months = 1
+    for item in found.items.filter(decision=Decision.DESTROY).select_related("dossier"):
+        months = max(months, hold_months(item.dossier.archive_type))
+        dossier_transition(
+            actor=actor,
+            dossier=item.dossier,
+            to=Dossier.Status.PENDING_DISPOSAL,
+            reason=str(_("销毁清单 %(n)s 已批准,保留期内单独存放") % {"n": found.number}),
+            channel=Channel.DISPOSAL,
+        )
+    found.status = DisposalList.Status.HOLD
+    found.approved_at = timezone.now()
+    found.hold_until = _add_months(today, months)
+    found.save(update_fields=["status", "approved_at", "hold_until"])
+    return found
+
+
+# The hold each shipped type declares when the company has set none (seed 003 第29条: six
+# months; 003 会馆, the hotel and club guests: one month).
+DEFAULT_HOLD_MONTHS = {"HOTEL-GUEST": 1}
+
+
+def hold_months(archive_type: Any) -> int:
+    rule = DisposalRule.objects.filter(archive_type=archive_type).first()
+    if rule is not None:
+        return rule.hold_months
+    return DEFAULT_HOLD_MONTHS.get(archive_type.code, 6)
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return datetime.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    return day  # pragma: no cover
+
+
+@refusals_audited("disposal_deny", "list_id")
+@transaction.atomic
+def list_deny(*, actor: User, list_id: Any, note: str) -> DisposalList:
+    found = _lock(actor, list_id)
+    step = _waiting_step(found)
+    if found.status != DisposalList.Status.APPROVAL or step is None:
+        raise InvalidTransition(_("清单不在审批阶段"), field="list")
+    if not policy.holds_office(actor, step.role, None):
+        raise Forbidden(_("您不是当前审批步骤的审批人"))
+    if not note.strip():
+        raise ApplicationError(_("驳回须说明理由"), field="note")
+    step.status, step.approver, step.note, step.decided_at = (
+        ApprovalStep.Status.DENIED,
+        actor,
+        note.strip()[:500],
+        timezone.now(),
+    )
+    step.save(update_fields=["status", "approver", "note", "decided_at"])
+    for item in found.items.filter(decision=Decision.DESTROY):
+        _back(actor, item, _("销毁清单被驳回"))
+    found.status = DisposalList.Status.DENIED
+    found.save(update_fields=["status"])
+    audit_record(actor=actor, action="disposal_deny", obj=found, detail={"note": step.note})
+    return found
+
+
+def _backups_until(moment: datetime.datetime) -> datetime.date:
+    """When the last backup that may still hold a destroyed item ages out: the kept
+    backups (DANGAN_BACKUP_KEEP) times the schedule's interval (weekly by default)."""
+    keep = int(getattr(settings, "BACKUP_KEEP", 0) or 8)
+    schedule = str(getattr(settings, "BACKUP_SCHEDULE", "weekly") or "weekly")
+    interval = 1 if schedule == "daily" else 7
+    return timezone.localtime(moment).date() + datetime.timedelta(days=keep * interval)
+
+
+@refusals_audited("disposal_destroy", "list_id")
+@transaction.atomic
+def list_destroy(*, actor: User, list_id: Any, method: str, note: str = "") -> DisposalList:
+    """The supervisor (监销人) signs the destruction after the hold: the scans' bytes leave
+    storage where no live document uses them, the personal data is erased, a tombstone
+    stays, and each dossier is entered in the register."""
+    policy.require(actor, perms.DISPOSAL_SUPERVISE)
+    found = _lock(actor, list_id)
+    if found.status != DisposalList.Status.HOLD:
+        raise InvalidTransition(_("清单不在待销毁阶段"), field="list")
+    if actor.pk == found.proposer_id:
+        raise Forbidden(_("申报人不能担任监销人"))
+    today = timezone.localdate()
+    if found.hold_until is not None and today < found.hold_until:
+        raise InvalidTransition(
+            _("保留期至 %(date)s,期满后方可销毁") % {"date": found.hold_until.isoformat()},
+            field="list",
+        )
+    if method not in METHODS:
+        raise ApplicationError(_("销毁方式应为:%(m)s") % {"m": "、".join(METHODS)}, field="method")
+    items = list(
+        found.items.filter(decision=Decision.DESTROY).select_related("dossier__archive_type")
+    )
+    for item in items:
+        status = Dossier.objects.filter(pk=item.dossier_id).values_list("status", flat=True).get()
+        if status != Dossier.Status.PENDING_DISPOSAL:
+            raise InvalidTransition(
+                _("%(n)s 当前状态为“%(s)s”(如已冻结),不能销毁")
+                % {"n": item.dossier.archive_number, "s": Dossier.Status(status).label},
+                field="list",
+            )
+    now = timezone.now()
+    found.status, found.supervisor, found.destroyed_at, found.method = (
+        DisposalList.Status.DESTROYED,
+        actor,
+        now,
+        method,
+    )
+    found.save(update_fields=["status", "supervisor", "destroyed_at", "method"])
+    appraisers = _names(
+        User.objects.filter(
+            pk__in=Appraisal.objects.filter(item__disposal_list=found).values("appraiser")
+        )
+    )
+    approvers = _names(User.objects.filter(pk__in=found.steps.values("approver")))
+    for item in items:
+        _destroy_one(actor, found, item, appraisers=appraisers, approvers=approvers, note=note)
+    audit_record(
+        actor=actor,
+        action="disposal_destroy",
+        obj=found,
+        detail={
+            "method": method,
+            "dossiers": [i.dossier_id for i in items],
+            "note": note.strip()[:500],
+        },
+    )
+    return found
+
+
+def _names(users: Iterable[User]) -> str:
+    return "、".join(sorted(str(u) for u in users))[:300]
+
+
+def _destroy_one(
+    actor: User,
+    found: DisposalList,
+    item: DisposalItem,
+    *,
+    appraisers: str,
+    approvers: str,
+    note: str,
+) -> None:
+    from dangan.documents.models import Document
+
+    dossier = item.dossier
+    documents = Document.objects.filter(dossier=dossier)
+    entry = RegisterEntry.objects.create(
+        list_number=found.number,
+        archive_number=dossier.archive_number,
+        title=_masked_title(dossier)[:300],
+        archive_type=dossier.archive_type.name,
+        pieces=documents.count(),
+        years=str(dossier.volume_year or ""),
+        retention=retention.label_of(dossier.retention or dossier.archive_type.retention),
+        appraisers=appraisers,
+        approvers=approvers,
+        proposer=str(found.proposer)[:100],
+        supervisor=str(actor)[:100],
+        approved_on=timezone.localtime(found.approved_at or timezone.now()).date(),
+        destroyed_at=found.destroyed_at or timezone.now(),
+        method=found.method,
+        backups_until=_backups_until(found.destroyed_at or timezone.now()),
+        kind=found.kind,
+    )
+    _erase(dossier)
+    dossier_transition(
+        actor=actor,
+        dossier=Dossier.objects.get(pk=dossier.pk),
+        to=Dossier.Status.DESTROYED,
+        reason=str(_("按销毁清单 %(n)s 监销销毁") % {"n": found.number}),
+        channel=Channel.DISPOSAL,
+    )
+    audit_record(
+        actor=actor,
+        action="disposal_register",
+        obj=entry,
+        object_repr=f"{found.number} {entry.archive_number}",
+        detail={
+            "archive_number": entry.archive_number,
+            "pieces": entry.pieces,
+            "method": entry.method,
+        },
+    )
+
+
+def _masked_title(dossier: Dossier) -> str:
+    """The register keeps the file's title (案卷题名) for good, but not the person's full
+    name in it: 张三 汽车销售档案 → 张* 汽车销售档案."""
+    title = dossier.title
+    customer = dossier.customer
+    if customer is not None and customer.name and customer.kind == "individual":
+        name = customer.name
+        title = title.replace(name, name[0] + "*" * (len(name) - 1))
+    return title
+
+
+def _erase(dossier: Dossier) -> None:
+    """Remove the scans' bytes (where no live document uses them) and the personal data
+    of the dossier, its documents and — when nothing of theirs is kept — its customer.
+    The rows stay as a tombstone with the archive number."""
+    from dangan.documents.models import Attachment, Blob, Document
+    from dangan.search import services as search_services
+
+    documents = Document.objects.filter(dossier=dossier)
+    blobs = set(Attachment.objects.filter(document__in=documents).values_list("blob_id", flat=True))
+    Attachment.objects.filter(document__in=documents).delete()
+    for sha in blobs:
+        if Attachment.objects.filter(blob_id=sha).exists():
+            continue  # another live document holds the same bytes
+        blob = Blob.objects.get(pk=sha)
+        name = blob.storage_name
+        blob.delete()
+        transaction.on_commit(functools.partial(default_storage.delete, name))
+    documents.update(title=ERASED, text="", responsible="", remarks="")
+    Dossier.objects.filter(pk=dossier.pk).update(title=ERASED, fields={})
+    customer = dossier.customer
+    if customer is not None:
+        live = Dossier.objects.filter(customer=customer).exclude(pk=dossier.pk)
+        live = live.exclude(status__in=[Dossier.Status.DESTROYED])
+        if not live.exists():
+            _erase_customer(customer)
+            search_services.index_after_commit(search_services.index_customer, customer.pk)
+    search_services.index_after_commit(search_services.index_dossier, dossier.pk)
+    for pk in documents.values_list("pk", flat=True):
+        search_services.index_after_commit(search_services.index_document, pk)
+
+
+def _erase_customer(customer: Any) -> None:
+    """Overwrite a customer's personal data (ciphertext and lookup hashes included): what
+    remains is a numbered tombstone (PIPL 第47条)."""
+    from dangan.customers.models import Customer, RelatedPerson
+
+    Customer.objects.filter(pk=customer.pk).update(
+        name=ERASED,
+        birth_date=None,
+        gender="",
+        id_number_encrypted="",
+        id_number_lookup="",
+        id_last4_lookup="",
+        id_last5_lookup="",
+        id_last6_lookup="",
+        mobile="",
+        phone="",
+        address="",
+        email="",
+        uscc="",
+        legal_representative="",
+        remarks="",
+    )
+    RelatedPerson.objects.filter(customer=customer).delete()
+
+
+def deletion_request(*, actor: User, customer_id: Any, reason: str) -> DisposalList:
+    """A customer's records asked to be deleted before their retention ends (003 会馆,
+    000, PIPL 第47条): every live dossier of the customer on a deletion list, which then
+    goes through the same appraisal, approval, hold and register."""
+    customer = policy.access_customer(actor, customer_id)
+    ids = list(
+        Dossier.objects.filter(customer=customer)
+        .exclude(status=Dossier.Status.DESTROYED)
+        .values_list("pk", flat=True)
+    )
+    return list_propose(actor=actor, dossiers=ids, reason=reason, kind=DisposalList.Kind.DELETION)
+
+
+def due_notify(*, today: datetime.date | None = None) -> int:
+    """Once a month, tell the archivists how many dossiers are due for appraisal."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    from dangan.circulation.services import notify
+    from dangan.disposal.selectors import due_list
+
+    today = today or timezone.localdate()
+    sent = 0
+    for user in User.objects.filter(is_active=True, roles__permissions__isnull=False).distinct():
+        if not policy.has_perm(user, perms.DISPOSAL_PROPOSE):
+            continue
+        count = len(due_list(user, today=today))
+        if not count:
+            continue
+        made = notify(
+            user=user,
+            text=gettext("本月有 %(n)s 卷档案保管期满,待鉴定") % {"n": count},
+            link=reverse("disposal:due"),
+            key=f"disposal-due:{user.pk}:{today:%Y-%m}",
+        )
+        sent += made is not None
+    return sent
