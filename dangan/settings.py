@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "dangan.importer",
     "dangan.service",
     "dangan.home",
+    "dangan.locations",
     "dangan.paper",
     "dangan.disposal",
 ]

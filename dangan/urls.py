@@ -38,6 +38,8 @@ urlpatterns = [
     path("search/", include("dangan.search.urls")),
     path("service/", include("dangan.service.urls")),
     path("disposal/", include("dangan.disposal.urls")),
+    path("locations/", include("dangan.locations.urls")),
+    path("inventory/", include("dangan.paper.urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

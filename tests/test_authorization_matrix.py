@@ -177,6 +177,37 @@ ROUTES: dict[str, list[Check]] = {
     "api:dossier_print_notes": [Check(obj="dossier", scoped=True)],
     "api:dossier_print_label": [Check(obj="dossier", scoped=True)],
     "api:dossiers_print": [],  # a selection by ids: dangan/paper/tests/test_prints.py
+    # The archive room's places and inventory rounds (issue 25): places are seen by whoever
+    # sees dossiers, set up, printed and counted by the room. A round is checked against the
+    # room and others in dangan/paper/tests/test_inventory.py.
+    "locations:list": [Check(needs=(P.DOSSIER_VIEW,))],
+    "locations:detail": [Check(needs=(P.DOSSIER_VIEW,), obj="location")],
+    "locations:dossier_place": [
+        Check("POST", needs=(P.DOSSIER_LOCATE,), obj="dossier", scoped=True)
+    ],
+    "api:locations": [
+        Check(needs=(P.DOSSIER_VIEW,)),
+        Check("POST", needs=(P.DOSSIER_LOCATE,)),  # an empty body answers 400
+    ],
+    "api:location": [Check(needs=(P.DOSSIER_VIEW,), obj="location")],
+    "api:location_print_cabinet": [Check(needs=(P.DOSSIER_VIEW, P.DOSSIER_LOCATE), obj="location")],
+    "api:location_print_storage": [Check(needs=(P.DOSSIER_VIEW, P.DOSSIER_LOCATE), obj="location")],
+    "api:location_print_labels": [Check(needs=(P.DOSSIER_VIEW, P.DOSSIER_LOCATE), obj="location")],
+    "api:closed_catalogue": [],  # a year, not an id: dangan/paper/tests/test_inventory.py
+    "paper:inventory_list": [Check(needs=(P.DOSSIER_LOCATE,))],
+    "paper:inventory_start": [Check("POST", needs=(P.DOSSIER_LOCATE,))],
+    "paper:inventory": [],
+    "paper:inventory_close": [],
+    "paper:inventory_correct": [],
+    "api:inventories": [
+        Check(needs=(P.DOSSIER_LOCATE,)),
+        Check("POST", needs=(P.DOSSIER_LOCATE,)),  # an empty body answers 400
+    ],
+    "api:inventory": [],
+    "api:inventory_scan": [],
+    "api:inventory_close": [],
+    "api:inventory_correct": [],
+    "api:inventory_report": [],
     "api:documents": [Check(needs=(P.DOCUMENT_VIEW,))],
     "api:document": [Check(obj="document", scoped=True)],
     "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],
@@ -444,6 +475,12 @@ def _object(world: dict[str, Any], check: Check, code: str, rel: str) -> Any:
         bag = world["own"][code] if rel == "own" else world["shared"][rel]
         found = bag[check.obj]
         return found() if callable(found) else found  # related persons are made afresh
+    if check.obj == "location":
+        from dangan.locations.models import Location
+
+        return Location.objects.get_or_create(
+            parent=None, name="矩阵库房", defaults={"kind": "room", "sort_key": "矩阵库房"}
+        )[0]
     if check.obj == "archive_type":
         return world["templates"]["CAR-SALE"]
     if check.obj == "item":

@@ -75,6 +75,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "roles": perms.ROLE_MANAGE in granted,
             "security": perms.SECURITY_MANAGE in granted,
             "intake": perms.DOSSIER_VIEW in granted,
+            "locations": perms.DOSSIER_LOCATE in granted,
             "intake_statement": perms.INTAKE_STATEMENT in granted,
             "intake_calendar": perms.INTAKE_CALENDAR in granted,
             "service": perms.SERVICE_VIEW in granted,

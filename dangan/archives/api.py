@@ -118,10 +118,12 @@ class DossierOutput(serializers.ModelSerializer[Dossier]):
             "created_at",
         ]
 
-    def get_location(self, obj: Dossier) -> dict[str, str]:
-        return {
+    def get_location(self, obj: Dossier) -> dict[str, Any]:
+        place: dict[str, Any] = {
             name.removeprefix("location_"): getattr(obj, name) for name in Dossier.LOCATION_FIELDS
         }
+        place["node"] = obj.location_node_id  # the archive room's place (/api/v1/locations/)
+        return place
 
 
 class LocationInput(serializers.Serializer[Any]):
@@ -130,6 +132,8 @@ class LocationInput(serializers.Serializer[Any]):
     shelf = serializers.CharField(required=False, allow_blank=True, max_length=40)
     box = serializers.CharField(required=False, allow_blank=True, max_length=40)
     position = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    # Or a place of the archive room's tree: its texts follow from it.
+    node = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
 def _check_custom_values(value: dict[str, Any]) -> dict[str, Any]:

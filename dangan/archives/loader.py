@@ -17,6 +17,7 @@ from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.archives.services import validate_retention
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
+from dangan.locations.natural import placement_key
 
 SEED_DIR = Path(__file__).resolve().parent / "seed_templates"
 
@@ -179,9 +180,12 @@ def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadRes
     if archive_type is None:
         archive_type = ArchiveType.objects.create(code=data["code"], **values)
     else:
+        old_placement = list(archive_type.placement or [])
         for key, value in values.items():
             setattr(archive_type, key, value)
         archive_type.save()
+        if old_placement != list(archive_type.placement or []):
+            _resort(archive_type)
     existing = {item.code: item for item in archive_type.items.all()}
     fresh = []
     for position, entry in enumerate(data["checklist"], start=1):
@@ -201,6 +205,14 @@ def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadRes
         detail={"created": created, "items": len(data["checklist"])},
     )
     return LoadResult(data["code"], data["name"], created, not created, len(data["checklist"]))
+
+
+def _resort(archive_type: ArchiveType) -> None:
+    """New placement fields: the type's dossiers get their sort keys again."""
+    dossiers = list(archive_type.dossiers.only("id", "fields"))
+    for dossier in dossiers:
+        dossier.placement_key = placement_key(archive_type.placement, dossier.fields or {})
+    Dossier.objects.bulk_update(dossiers, ["placement_key"], batch_size=2000)
 
 
 def _item_values(item: dict[str, Any], position: int) -> dict[str, Any]:

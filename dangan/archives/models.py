@@ -144,6 +144,20 @@ class Dossier(TimeStamped):
     location_shelf = models.CharField(_("架/层"), max_length=40, blank=True)
     location_box = models.CharField(_("盒"), max_length=40, blank=True)
     location_position = models.CharField(_("位置"), max_length=40, blank=True)
+    # The type's placement fields in natural order (1号楼 < 4号楼 < 14号楼; 3-903 < 3-1203):
+    # the order of a type's list when the type says how bags are placed.
+    # Nullable so that adding it is a plain ADD COLUMN on SQLite: a NOT NULL column makes
+    # Django rebuild the table, which the search trigger on dossiers does not survive.
+    placement_key = models.CharField(max_length=250, null=True, blank=True, editable=False)  # noqa: DJ001
+    # The place of the archive room's tree (dangan.locations) the texts above name, if any.
+    location_node = models.ForeignKey(
+        "locations.Location",
+        verbose_name=_("存放位置节点"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dossiers",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -157,6 +171,7 @@ class Dossier(TimeStamped):
             # Which of a few hundred dossiers lie above a reader's clearance (the search's
             # counts, policy.dossiers_hidden): probes of this index, not of the rows.
             models.Index(fields=["confidentiality", "id"], name="dossier_confidentiality"),
+            models.Index(fields=["archive_type", "placement_key"], name="dossier_placement"),
         ]
 
     def __str__(self) -> str:

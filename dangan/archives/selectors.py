@@ -4,7 +4,6 @@ import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
 
 from dangan.accounts import policy
 from dangan.archives.checklist import Checklist
@@ -61,6 +60,6 @@ def dossier_list(actor: Any, *, filters: dict[str, Any]) -> QuerySet[Dossier]:
             Q(archive_number__icontains=q) | Q(title__icontains=q) | Q(customer__name__icontains=q)
         )
     if archive_type and archive_type.placement:
-        keys = [KeyTextTransform(key, "fields") for key in archive_type.placement]
-        return qs.order_by(*keys, "archive_number")
+        # Natural order of the placement fields (locations.natural): 1号楼 before 14号楼.
+        return qs.order_by("placement_key", "archive_number")
     return qs.order_by("-created_at", "-id")

@@ -19,6 +19,7 @@ from dangan.audit.services import Event, audit_record, audit_record_many
 from dangan.core import bulk
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.customers.models import Customer
+from dangan.locations.natural import placement_key
 from dangan.search import services as search_services
 
 RETENTION_CODES = ("Y", "D30", "D10")
@@ -55,6 +56,7 @@ def _dossier_build(
     if confidentiality not in Dossier.Confidentiality.values:
         raise ApplicationError(_("密级无效"), field="confidentiality")
     cleaned = clean_custom_fields(archive_type.field_schema(), fields or {})
+    place, node = _placement(location or {})
     today = timezone.localdate()
     year = volume_year or today.year
     if not 1900 <= year <= today.year + 1:
@@ -68,8 +70,21 @@ def _dossier_build(
         volume_year=year,
         fields=cleaned,
         created_by=actor,
-        **_clean_location(location or {}),
+        **place,
+        location_node=node,
+        placement_key=placement_key(archive_type.placement, cleaned),
     )
+
+
+def _placement(location: dict[str, Any]) -> tuple[dict[str, str], Any]:
+    """The five texts and the archive room's place of a new dossier, the place's capacity
+    checked (dangan.locations)."""
+    from dangan.locations.services import placement_for_new
+
+    if location.get("node") not in (None, ""):
+        return placement_for_new(location["node"])
+    place = _clean_location({k: v for k, v in location.items() if k != "node"})
+    return place, placement_for_new(None, place)[1] if any(place.values()) else None
 
 
 def dossier_validate(
@@ -186,24 +201,12 @@ def _clean_location(location: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
-@transaction.atomic
 def dossier_locate(*, actor: User, dossier: Dossier, location: dict[str, str]) -> Dossier:
-    """Record where the paper bag sits: room → cabinet → shelf → box → position."""
-    dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOSSIER_LOCATE)
-    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
-    cleaned = _clean_location(location)
-    before = {name: getattr(dossier, name) for name in Dossier.LOCATION_FIELDS}
-    if before == cleaned:
-        return dossier
-    for name, value in cleaned.items():
-        setattr(dossier, name, value)
-    dossier.save(update_fields=[*Dossier.LOCATION_FIELDS, "updated_at"])
-    audit_record(
-        actor=actor, action="locate", obj=dossier, detail={"before": before, "after": cleaned}
-    )
-    # The room (库房) is indexed with the title: "档案室二" finds the dossiers kept there.
-    search_services.index_after_commit(search_services.index_dossier, dossier.pk)
-    return dossier
+    """Record where the paper bag sits: room → cabinet → shelf → box → position (the
+    archive room's tree, its capacities and the history of moves: dangan.locations)."""
+    from dangan.locations.services import dossier_relocate
+
+    return dossier_relocate(actor=actor, dossier=dossier, location=dict(location))
 
 
 @transaction.atomic
@@ -238,6 +241,7 @@ def dossier_change(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
         if cleaned != dossier.fields:
             before["fields"], after["fields"] = dossier.fields, cleaned
             dossier.fields = cleaned
+            dossier.placement_key = placement_key(dossier.archive_type.placement, cleaned)
     if before:
         dossier.save()
         audit_record(

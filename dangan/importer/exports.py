@@ -137,6 +137,8 @@ def customers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], 
 
 def _dossier_columns(actor: User) -> Columns:
     headers = [_("档号"), _("题名"), _("客户"), _("档案类型"), _("年度"), _("状态"), _("密级")]
+    # Where the paper is (issue 25): the five parts as the API names them.
+    headers += [_("库房"), _("柜"), _("架/层"), _("盒"), _("位置")]
 
     def row(d: Dossier) -> list[Any]:
         return [
@@ -147,6 +149,7 @@ def _dossier_columns(actor: User) -> Columns:
             d.volume_year,
             d.get_status_display(),
             d.get_confidentiality_display(),
+            *(getattr(d, name) for name in Dossier.LOCATION_FIELDS),
         ]
 
     return headers, row

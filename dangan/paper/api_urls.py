@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
+from dangan.locations import api as locations_api
 from dangan.paper import api
 from dangan.paper.printing import DOSSIER_FORMS
+
+LOCATION_FORMS = ("cabinet", "storage", "labels")
 
 urlpatterns = [
     # One named route per form, so that each can be declared and checked by role.
@@ -22,5 +25,35 @@ urlpatterns = [
         "dossiers/print/<str:form>.pdf",
         api.DossierSelectionPrintApi.as_view(),
         name="dossiers_print",
+    ),
+    path("locations/", locations_api.LocationListApi.as_view(), name="locations"),
+    path("locations/<int:pk>/", locations_api.LocationDetailApi.as_view(), name="location"),
+    *(
+        path(
+            f"locations/<int:pk>/print/{form}.pdf",
+            locations_api.LocationPrintApi.as_view(),
+            {"form": form},
+            name=f"location_print_{form}",
+        )
+        for form in LOCATION_FORMS
+    ),
+    path("inventories/", api.InventoryListApi.as_view(), name="inventories"),
+    path("inventories/<int:pk>/", api.InventoryDetailApi.as_view(), name="inventory"),
+    path("inventories/<int:pk>/scan/", api.InventoryScanApi.as_view(), name="inventory_scan"),
+    path("inventories/<int:pk>/close/", api.InventoryCloseApi.as_view(), name="inventory_close"),
+    path(
+        "inventories/<int:pk>/correct/",
+        api.InventoryCorrectApi.as_view(),
+        name="inventory_correct",
+    ),
+    path(
+        "inventories/<int:pk>/report.pdf",
+        api.InventoryReportApi.as_view(),
+        name="inventory_report",
+    ),
+    path(
+        "catalogues/<int:year>/closed.pdf",
+        locations_api.ClosedCatalogueApi.as_view(),
+        name="closed_catalogue",
     ),
 ]

@@ -56,11 +56,13 @@ def when(moment: datetime.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def printed_by(actor: User) -> str:
+    """Who prints, and when: "李秀英 2026-12-07 09:30"."""
+    return f"{actor.get_full_name() or actor.username} {when(timezone.now())}"
+
+
 def printed_line(actor: User) -> str:
-    return _("打印:%(u)s %(t)s") % {
-        "u": actor.get_full_name() or actor.username,
-        "t": when(timezone.now()),
-    }
+    return _("打印:%(who)s") % {"who": printed_by(actor)}
 
 
 def _value(value: Any) -> str:
@@ -418,9 +420,13 @@ STOCK_14 = LabelStock("A4 14-up 99.1×38.1 mm (L7163)", 2, 7, 99.1, 38.1, 15.15,
 
 @dataclass(frozen=True)
 class LabelText:
+    """A label: its large first line, two smaller ones, a barcode, and the QR code's
+    subject (the archive number unless given, e.g. a place's LOC-<id>)."""
+
     number: str
     lines: tuple[str, ...]
     barcode: str
+    payload: str = ""
 
 
 def _fit(text: str, size: float, width: float) -> float:
@@ -433,7 +439,7 @@ def _draw_label(canvas: Canvas, stock: LabelStock, x: float, y: float, label: La
     width, height = stock.width * mm, stock.height * mm
     pad = 2.5 * mm
     qr_size = height - 2 * pad
-    QRCode(qr_payload(label.number), qr_size).drawOn(canvas, x + pad, y + pad)
+    QRCode(qr_payload(label.payload or label.number), qr_size).drawOn(canvas, x + pad, y + pad)
     left = x + pad + qr_size + 2 * mm
     room = x + width - pad - left
     top = y + height - pad

@@ -1,0 +1,137 @@
+"""Inventory rounds (盘点, seed 003 #4 定期核对 帐物相符): which dossiers a place (or a list)
+should hold, what was scanned, and the discrepancies the round leaves to resolve."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangan.core.models import TimeStamped
+
+
+class InventoryRound(TimeStamped):
+    class Status(models.TextChoices):
+        OPEN = "open", _("进行中")
+        CLOSED = "closed", _("已结束")
+
+    location = models.ForeignKey(
+        "locations.Location",
+        verbose_name=_("盘点范围"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inventory_rounds",
+    )
+    scope_text = models.CharField(_("范围"), max_length=250)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default="open")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # At closing: the counts and items of each outcome, and the signed report's bytes (its
+    # SHA-256 is in the closing audit entry, so the chain vouches for it).
+    result = models.JSONField(default=dict, blank=True)
+    report = models.BinaryField(null=True, blank=True, editable=False)
+    report_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("盘点")
+        verbose_name_plural = _("盘点")
+
+    def __str__(self) -> str:
+        return f"PD-{self.pk} {self.scope_text}"
+
+    @property
+    def number(self) -> str:
+        return f"PD-{timezone.localtime(self.created_at).year}-{self.pk:04d}"
+
+
+class RoundItem(models.Model):
+    """A dossier the round expects to find (taken when the round starts)."""
+
+    round = models.ForeignKey(InventoryRound, on_delete=models.CASCADE, related_name="items")
+    dossier = models.ForeignKey("archives.Dossier", on_delete=models.PROTECT, related_name="+")
+    found_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "dossier"], name="round_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}:{self.dossier_id}"
+
+
+class Scan(models.Model):
+    """One label read during a round (a repeated label is refused, not stored)."""
+
+    class Outcome(models.TextChoices):
+        FOUND = "found", _("在位")
+        MISPLACED = "misplaced", _("错位")
+        UNKNOWN = "unknown", _("未知标签")
+
+    round = models.ForeignKey(InventoryRound, on_delete=models.CASCADE, related_name="scans")
+    text = models.CharField(max_length=200)
+    archive_number = models.CharField(max_length=64)
+    dossier = models.ForeignKey(
+        "archives.Dossier", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    scanned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scanned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scanned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "archive_number"], name="scan_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return self.archive_number
+
+
+class Discrepancy(models.Model):
+    """A task the closed round leaves: find a missing bag, put a misplaced one back (or
+    record where it is), identify an unknown label."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", _("缺失")
+        MISPLACED = "misplaced", _("错位")
+        UNKNOWN = "unknown", _("未知标签")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        RESOLVED = "resolved", _("已处理")
+
+    round = models.ForeignKey(
+        InventoryRound, on_delete=models.CASCADE, related_name="discrepancies"
+    )
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    dossier = models.ForeignKey(
+        "archives.Dossier", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(_("内容"), max_length=250)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default="open")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(_("处理结果"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("盘点差异")
+        verbose_name_plural = _("盘点差异")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.text}"
