@@ -196,6 +196,14 @@ def cmd_templates_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_locations_link(args: argparse.Namespace) -> int:
+    from dangan.locations.services import tree_from_texts
+
+    created, linked = tree_from_texts(actor=None)
+    print(f"新建位置 {created} 个,关联档案 {linked} 份 (places created, dossiers linked)")
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from dangan.accounts.services import user_create
 
@@ -501,6 +509,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dir", default=None, help="模板目录 (default: bundled seed templates)")
     t.add_argument("--update", action="store_true", help="覆盖已存在的模板设置")
     t.set_defaults(func=cmd_templates_load)
+
+    p = sub.add_parser("locations", help="库房与存放位置 (the archive room's places)")
+    lsub = p.add_subparsers(dest="subcommand", required=True)
+    lk = lsub.add_parser(
+        "link", help="按档案已登记的位置文字建立库房位置并关联 (tree from the texts)"
+    )
+    lk.set_defaults(func=cmd_locations_link)
 
     p = sub.add_parser("user", help="用户 (users)")
     usub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)

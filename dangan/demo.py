@@ -741,4 +741,8 @@ def demo_load(*, seed: int = 2026, per_type: int = 6) -> DemoSummary:
             # Two dossiers in three are complete; the rest miss one to three items.
             _documents(gen, dossier, owner, base, complete=counter % 3 != 2)
             counter += 1
+    # The archive room's tree from the places named above (库房 › 柜 › 层 › 盒).
+    from dangan.locations.services import tree_from_texts
+
+    tree_from_texts(actor=clerk)
     return demo_summary(created=True)

@@ -182,6 +182,7 @@ ROUTES: dict[str, list[Check]] = {
     # room and others in dangan/paper/tests/test_inventory.py.
     "locations:list": [Check(needs=(P.DOSSIER_VIEW,))],
     "locations:detail": [Check(needs=(P.DOSSIER_VIEW,), obj="location")],
+    "locations:link": [Check("POST", needs=(P.DOSSIER_LOCATE,))],
     "locations:dossier_place": [
         Check("POST", needs=(P.DOSSIER_LOCATE,), obj="dossier", scoped=True)
     ],

@@ -265,3 +265,55 @@ def access_location(actor: User, pk: Any) -> Location:
     if found is None:
         raise NotFound(_("存放位置不存在"))
     return found
+
+
+LINK_LEVELS = ("room", "cabinet", "shelf", "box")  # positions stay text: one bag each
+
+
+@transaction.atomic
+def tree_from_texts(*, actor: User | None) -> tuple[int, int]:
+    """Set up the tree from the places dossiers already name in text (free-text locations
+    from before the tree, imports): the rooms, cabinets, shelves and boxes they name are
+    created where missing, and each such dossier is put on its deepest one (no capacity
+    is set, so none is refused). Returns (places created, dossiers linked). `actor` None:
+    the command line, as the system."""
+    if actor is not None:
+        policy.require(actor, perms.DOSSIER_LOCATE)
+    nodes: dict[tuple[str, ...], Location] = {}
+    created = 0
+    linked: list[Dossier] = []
+    waiting = (
+        Dossier.objects.filter(location_node__isnull=True)
+        .exclude(location_room="")
+        .exclude(status__in=ABSENT)
+        .only("id", *Dossier.LOCATION_FIELDS)
+    )
+    for dossier in waiting.iterator(2000):
+        node: Location | None = None
+        path: tuple[str, ...] = ()
+        for kind in LINK_LEVELS:
+            name = getattr(dossier, Location.FIELD_OF_KIND[kind])
+            if not name:
+                continue
+            path = (*path, f"{kind}:{name}")
+            found = nodes.get(path)
+            if found is None:
+                found = Location.objects.filter(parent=node, name=name).first()
+                if found is None:
+                    found = Location.objects.create(
+                        parent=node, kind=kind, name=name, sort_key=natural_key(name)
+                    )
+                    created += 1
+                nodes[path] = found
+            node = found
+        dossier.location_node = node
+        linked.append(dossier)
+    Dossier.objects.bulk_update(linked, ["location_node"], batch_size=2000)
+    audit_record(
+        actor=actor,
+        action="location_link",
+        object_type="location",
+        object_repr="tree_from_texts",
+        detail={"created": created, "linked": len(linked)},
+    )
+    return created, len(linked)

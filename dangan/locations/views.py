@@ -48,6 +48,21 @@ def location_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+@app_errors
+def location_link(request: HttpRequest) -> HttpResponse:
+    """Set the tree up from the places dossiers already name in text."""
+    actor = actor_of(request)
+    policy.require(actor, perms.DOSSIER_LOCATE)
+    created, linked = services.tree_from_texts(actor=actor)
+    messages.success(
+        request,
+        _("新建位置 %(c)s 个,关联档案 %(n)s 份") % {"c": created, "n": linked},
+    )
+    return redirect("locations:list")
+
+
+@login_required
 @app_errors
 def location_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)

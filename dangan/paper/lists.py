@@ -96,14 +96,14 @@ def cabinet_list_pdf(*, actor: User, node: Location) -> bytes:
         for index, d in enumerate(dossiers, start=1)
     ]
     columns = [
-        Column(_("序号"), 10),
-        Column(_("档号"), 30),
-        Column(_("客户"), 30),
-        Column(_("案卷题名"), 50),
-        Column(_("位置"), 30),
+        Column(_("序号"), 9),
+        Column(_("档号"), 44),
+        Column(_("客户"), 26),
+        Column(_("案卷题名"), 42),
+        Column(_("位置"), 17),
         Column(_("件数"), 10),
-        Column(_("状态"), 14),
-        Column(_("核对"), 12),
+        Column(_("状态"), 13),
+        Column(_("核对"), 10),
     ]
     content = render_table_pdf(
         title=_("档案柜文件清单"),
@@ -152,8 +152,8 @@ def storage_list_pdf(*, actor: User, node: Location) -> bytes:
         )
     columns = [
         Column(_("序号"), 10),
-        Column(_("档号"), 28),
-        Column(_("资料名称"), 52),
+        Column(_("档号"), 44),
+        Column(_("资料名称"), 56),
         Column(_("档案类型"), 26),
         Column(_("件数"), 10),
         Column(_("页数"), 10),
@@ -244,14 +244,14 @@ def closed_catalogue_pdf(*, actor: User, year: int) -> bytes:
     ]
     columns = [
         Column(_("序号"), 10),
-        Column(_("档号"), 28),
+        Column(_("档号"), 44),
         Column(_("客户"), 36),
         Column(_("档案类型"), 28),
         Column(_("年度"), 12),
         Column(_("状态"), 16),
         Column(_("终止/迁出日期"), 24),
         Column(_("存放位置"), 46),
-        Column(_("保管期限"), 14),
+        Column(_("保管期限"), 18),
     ]
     content = render_table_pdf(
         title=_("终止及迁出档案目录"),

@@ -189,3 +189,22 @@ def test_it_lists_a_placed_type_in_natural_house_order(
         )
     listed = dossier_list(alice, filters={"archive_type": templates["PROPERTY"]})
     assert [d.fields["building"] for d in listed] == ["1号楼", "4号楼", "14号楼"]
+
+
+def test_it_builds_the_tree_from_the_places_dossiers_name_in_text(
+    alice: Any, car_dossier: Any
+) -> None:
+    from dangan.archives.services import dossier_locate
+
+    dossier_locate(
+        actor=alice,
+        dossier=car_dossier,
+        location={"room": "档案室B", "cabinet": "01", "shelf": "1", "box": "031", "position": "4"},
+    )
+    created, linked = services.tree_from_texts(actor=alice)
+    assert (created, linked) == (4, 1)
+    car_dossier.refresh_from_db()
+    assert services.path_text(car_dossier.location_node) == "档案室B › 01柜 › 1层 › 031盒"
+    assert car_dossier.location_position == "4"
+    assert services.tree_from_texts(actor=alice) == (0, 0)  # again: nothing left to do
+    assert audit_actions(action="location_link") == ["location_link", "location_link"]
