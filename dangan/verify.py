@@ -1,23 +1,38 @@
-"""`dangan verify`: fixity of every stored file and the audit hash chain."""
+"""`dangan verify`: fixity of every stored file and the audit hash chain; the same check
+on the worker's schedule (DANGAN_FIXITY_SCHEDULE), recorded and reported."""
 
 from __future__ import annotations
 
+import datetime
+import os
 from collections.abc import Iterator
 
-from dangan.audit.services import ChainHead, audit_verify, chain_head
-from dangan.documents.models import Blob
-from dangan.documents.storage import blob_fixity
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.audit.models import AuditEntry
+from dangan.audit.services import ChainHead, audit_record, audit_verify, chain_head
+from dangan.documents.fixity import FixityReport, fixity_check
+
+FIXITY_ACTION = "fixity"
 
 
 def verify_all(*, anchor: ChainHead | None = None) -> Iterator[tuple[str, bool]]:
-    checked = bad = 0
-    for blob in Blob.objects.order_by("sha256").iterator(chunk_size=500):
-        checked += 1
-        if not blob_fixity(blob):
-            bad += 1
-            yield (f"文件损坏或缺失 (fixity) sha256={blob.sha256}", False)
-    yield (f"文件完整性: 已校验 {checked} 个文件, {bad} 个异常", bad == 0)
+    report = fixity_check()
+    yield from fixity_lines(report)
     yield from verify_chain(anchor=anchor)
+
+
+def fixity_lines(report: FixityReport) -> Iterator[tuple[str, bool]]:
+    for sha256, state in report.bad:
+        what = "缺失 (missing)" if state == "missing" else "损坏 (damaged)"
+        yield (f"文件{what} (fixity) sha256={sha256}", False)
+    mib = report.bytes / 1024 / 1024
+    yield (
+        f"文件完整性: 已校验 {report.checked} 个文件 ({mib:.0f} MiB, {report.seconds:.1f} s),"
+        f" {len(report.bad)} 个异常",
+        report.ok,
+    )
 
 
 def verify_chain(*, anchor: ChainHead | None = None) -> Iterator[tuple[str, bool]]:
@@ -31,3 +46,70 @@ def verify_chain(*, anchor: ChainHead | None = None) -> Iterator[tuple[str, bool
         if anchor is not None:
             yield (f"审计链与保存的链头一致 (matches anchor {anchor.describe()})", True)
     yield (f"审计链头 (audit head): {chain_head().describe()}", True)
+
+
+# --- the scheduled check --------------------------------------------------------------
+
+
+def fixity_schedule() -> str:
+    """DANGAN_FIXITY_SCHEDULE: "weekly" (the default: Sunday from 03:00), "daily" (from
+    03:00) or "off"."""
+    return os.environ.get("DANGAN_FIXITY_SCHEDULE", "weekly").strip().lower() or "weekly"
+
+
+def fixity_due(*, now: datetime.datetime | None = None, schedule: str | None = None) -> bool:
+    """Whether a scheduled check is owed: none has run since the last scheduled time (a
+    machine that was off then catches up when it starts)."""
+    schedule = schedule or fixity_schedule()
+    if schedule == "off":
+        return False
+    now = timezone.localtime(now or timezone.now())
+    slot = now.replace(hour=3, minute=0, second=0, microsecond=0)
+    if schedule == "weekly":
+        slot -= datetime.timedelta(days=(now.weekday() + 1) % 7)  # back to Sunday
+    if slot > now:
+        slot -= datetime.timedelta(days=7 if schedule == "weekly" else 1)
+    return not AuditEntry.objects.filter(action=FIXITY_ACTION, at__gte=slot).exists()
+
+
+def fixity_run() -> bool:
+    """Run the whole check (files and audit chain), record it in the audit trail and tell
+    the system administrators when anything failed. True when all is well."""
+    from dangan.documents.services import blob_damage_notify
+
+    report = fixity_check()
+    problems = list(audit_verify())
+    ok = report.ok and not problems
+    audit_record(
+        actor=None,
+        action=FIXITY_ACTION,
+        object_type="storage",
+        object_repr="文件完整性与审计链",
+        outcome=AuditEntry.Outcome.SUCCESS if ok else AuditEntry.Outcome.FAILED,
+        detail={
+            "checked": report.checked,
+            "bytes": report.bytes,
+            "seconds": round(report.seconds, 1),
+            "bad": [{"sha256": sha, "state": state} for sha, state in report.bad[:100]],
+            "bad_count": len(report.bad),
+            "chain": "intact" if not problems else f"{problems[0].seq}: {problems[0].reason}",
+        },
+    )
+    for sha256, state in report.bad[:20]:
+        blob_damage_notify(sha256=sha256, reason=state)
+    if problems:
+        _chain_notify(problems[0].seq, problems[0].reason_text)
+    return ok
+
+
+def _chain_notify(seq: int, reason: str) -> None:
+    from dangan.accounts import policy
+    from dangan.circulation.services import notify
+
+    day = timezone.localdate().isoformat()
+    text = _(
+        "审计日志哈希链在第 %(seq)s 条处断开(%(reason)s)。"
+        "请运行 dangan verify 并检查数据库是否被篡改。"
+    ) % {"seq": seq, "reason": reason}
+    for admin in policy.office_holders("sysadmin", None):
+        notify(user=admin, text=text, key=f"chain:{seq}:{day}:{admin.pk}")

@@ -16,6 +16,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.models import ChecklistItem, Dossier
+from dangan.audit.models import AuditEntry
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
 from dangan.documents import storage, watermark
@@ -186,8 +187,11 @@ def attachment_download(*, actor: User, attachment_id: object) -> Copy:
     text = watermark.watermark_text(
         username=actor.username, at=timezone.now(), request_number=request_number
     )
-    with storage.blob_open(attachment.blob) as handle:
-        original = handle.read()
+    try:
+        original = storage.blob_read(attachment.blob)
+    except storage.BlobUnreadable as exc:
+        _unreadable(actor, attachment, exc)
+        raise
     try:
         data, content_type = watermark.watermark(original, attachment.blob.content_type, text)
     except watermark.WatermarkError as exc:
@@ -199,3 +203,36 @@ def attachment_download(*, actor: User, attachment_id: object) -> Copy:
         detail={"attachment": attachment.pk, "sha256": attachment.blob_id, "watermark": text},
     )
     return Copy(attachment, data, content_type, text)
+
+
+def _unreadable(actor: User, attachment: Attachment, exc: storage.BlobUnreadable) -> None:
+    """A scan that failed its check on the way out: the refused download is recorded and
+    the system administrators are told (once a day per file), so it is restored from a
+    backup before anyone else needs it."""
+    audit_record(
+        actor=actor,
+        action="download",
+        obj=attachment.document,
+        outcome=AuditEntry.Outcome.FAILED,
+        detail={"attachment": attachment.pk, "sha256": attachment.blob_id, "reason": exc.reason},
+    )
+    exc.audited = True
+    blob_damage_notify(sha256=attachment.blob_id, reason=exc.reason)
+
+
+def blob_damage_notify(*, sha256: str, reason: str) -> int:
+    """Tell every system administrator that a stored file is missing or damaged: once per
+    file, reason and day. Returns how many notifications were new."""
+    from dangan.circulation.services import notify
+
+    text = (
+        _("存储文件缺失:sha256=%(sha)s。请从最近的备份恢复该文件,然后运行 dangan verify。")
+        if reason == "missing"
+        else _("存储文件已损坏:sha256=%(sha)s。请从最近的备份恢复该文件,然后运行 dangan verify。")
+    ) % {"sha": sha256}
+    day = timezone.localdate().isoformat()
+    sent = 0
+    for admin in policy.office_holders("sysadmin", None):
+        key = f"blob:{reason}:{sha256[:16]}:{day}:{admin.pk}"
+        sent += notify(user=admin, text=str(text), key=key) is not None
+    return sent

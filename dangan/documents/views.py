@@ -6,12 +6,12 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.encoding import escape_uri_path
 
 from dangan.core.errors import ApplicationError, Forbidden, NotFound
 from dangan.core.http import actor_of, app_errors
-from dangan.documents import services
+from dangan.documents import services, storage
 
 
 def copy_response(copy: services.Copy, *, as_attachment: bool) -> HttpResponse:
@@ -35,6 +35,14 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         copy = services.attachment_download(actor=actor_of(request), attachment_id=pk)
     except (NotFound, Forbidden):
         raise
+    except storage.BlobUnreadable as exc:
+        # Never the damaged bytes, never a server error: a page that says what happened.
+        return render(
+            request,
+            "documents/file_unreadable.html",
+            {"reason": exc.reason, "message": exc.message},
+            status=exc.status_code,
+        )
     except ApplicationError as exc:
         # e.g. an encrypted PDF that cannot carry a watermark: no copy leaves unmarked.
         messages.error(request, str(exc.message))
