@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dangan.accounts.api import MeApi
 from dangan.archives.api import (
@@ -194,7 +194,7 @@ urlpatterns = [
     path("exports/dossiers.xlsx", DossierExportApi.as_view(), name="export_dossiers"),
     path("exports/search.xlsx", SearchExportApi.as_view(), name="export_search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("tickets/", TicketListApi.as_view(), name="tickets"),
     path("tickets/stats/", StatsApi.as_view(), name="ticket_stats"),
     path("tickets/<int:pk>/", TicketDetailApi.as_view(), name="ticket"),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dangan.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dangan.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,6 +211,27 @@ SESSION_SAVE_EVERY_REQUEST = False
 DANGAN_SESSION_TOUCH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+# Behind HTTPS: DANGAN_SECURE_COOKIES=1 sends the session, CSRF and language cookies only
+# over HTTPS; DANGAN_HSTS_SECONDS tells browsers to use nothing but HTTPS for that long.
+DANGAN_SECURE_COOKIES = os.environ.get("DANGAN_SECURE_COOKIES", "") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = DANGAN_SECURE_COOKIES
+DANGAN_HSTS_SECONDS = config.env_int("DANGAN_HSTS_SECONDS", 0)
+# Every page's Content-Security-Policy (dangan.core.middleware.SecurityHeadersMiddleware):
+# scripts only from this server (no inline script, no eval). Inline style attributes are
+# still allowed. DANGAN_CSP replaces it; an empty value sends none.
+DANGAN_CSP = os.environ.get(
+    "DANGAN_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# The reverse proxies in front (addresses or CIDRs, comma-separated): the client address
+# recorded and rate-limited is read from X-Forwarded-For from the right, skipping these.
+# DANGAN_TRUST_X_FORWARDED_FOR=1 (older) trusts one proxy whatever its address.
+DANGAN_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("DANGAN_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+DANGAN_TRUST_X_FORWARDED_FOR = os.environ.get("DANGAN_TRUST_X_FORWARDED_FOR", "") == "1"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

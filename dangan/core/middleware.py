@@ -48,3 +48,32 @@ class IdleTimeoutMiddleware:
             if now - int(session.get("_touched", 0)) >= self.every:
                 session["_touched"] = now  # modified → saved with a fresh expiry
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers every page, API answer and export gets (static files are answered before,
+    by WhiteNoise, and keep their long cache):
+
+    - Cache-Control: no-store: what carries personal data stays out of every cache (the
+      browser's disk, a proxy's), whatever the view set, unless it already says no-store;
+    - Content-Security-Policy (DANGAN_CSP): scripts from this server only, no inline
+      script, nothing framing the pages;
+    - Strict-Transport-Security when DANGAN_HSTS_SECONDS is set (browsers heed it over
+      HTTPS only, so it is sent whatever the proxy in front tells us about the scheme).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.csp = str(getattr(settings, "DANGAN_CSP", ""))
+        hsts = int(getattr(settings, "DANGAN_HSTS_SECONDS", 0))
+        self.hsts = f"max-age={hsts}" if hsts > 0 else ""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "no-store" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"
+        if self.csp:
+            response.headers.setdefault("Content-Security-Policy", self.csp)
+        if self.hsts:
+            response.headers.setdefault("Strict-Transport-Security", self.hsts)
+        return response

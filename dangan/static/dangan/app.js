@@ -1,0 +1,39 @@
+// Dangan's page behaviour, in one file (no inline script: the Content-Security-Policy
+// allows scripts from this server only). Each part acts only where its markup is.
+(function () {
+  "use strict";
+
+  // A <select data-autosubmit> sends its form when changed (language, token owner).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.submit();
+  });
+
+  // "补交" on a missing checklist row picks that document type in the upload form.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-pick]");
+    if (!link) return;
+    var select = document.querySelector("#upload select[name=checklist_item]");
+    if (select) { select.value = link.dataset.pick; select.focus(); }
+  });
+
+  // The customer form shows only the fieldset that fits the chosen kind.
+  function customerKind() {
+    var form = document.getElementById("customer-form");
+    if (!form) return;
+    function sync() {
+      var checked = form.querySelector("input[name=kind]:checked");
+      var kind = checked ? checked.value : "individual";
+      form.querySelectorAll("fieldset[data-kind]").forEach(function (fs) {
+        fs.hidden = fs.dataset.kind !== kind;
+      });
+    }
+    form.addEventListener("change", sync);
+    sync();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", customerKind);
+  } else {
+    customerKind();
+  }
+})();
