@@ -36,6 +36,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from dangan.core.bulk import refresh_statistics
 
     call_command("migrate", interactive=False, verbosity=0)
+    _restrict_data_dir(deep=True)
     _index_existing_data()
     refresh_statistics()
     if User.objects.filter(is_superuser=True).exists():
@@ -52,6 +53,18 @@ def cmd_init(args: argparse.Namespace) -> int:
     user.save(update_fields=["is_staff", "is_superuser"])
     print(f"已创建系统管理员 (admin created): {user.username} / {password}")
     return 0
+
+
+def _restrict_data_dir(*, deep: bool) -> None:
+    """The data dir private to this user (0700, files 0600), however an older version or
+    a copy by hand left it."""
+    from django.conf import settings
+
+    from dangan.config import restrict_permissions
+
+    changed = restrict_permissions(settings.DATA_DIR, deep=deep)
+    if changed:
+        print(f"已收紧数据目录权限 (data dir made private): {changed} 项")
 
 
 def _index_existing_data() -> None:
@@ -83,6 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    _restrict_data_dir(deep=False)
     import subprocess
 
     from dangan.server import run
@@ -266,7 +280,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if anchor is None:
             return 2
     problems = 0
-    for line, ok in verify_all(anchor=anchor):
+    for line, ok in verify_all(anchor=anchor, repair=args.repair):
         print(("OK    " if ok else "FAIL  ") + line)
         problems += 0 if ok else 1
     if args.save_anchor:
@@ -589,6 +603,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--save-anchor", default=None, metavar="FILE", help="校验通过后把当前链头保存到此文件"
     )
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="删除孤立文件(中断的上传留下的、无记录引用的文件),并记入审计日志",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("import", help="导入 Excel/CSV 客户 (import customers)")
@@ -630,6 +649,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    # Every file a command creates (database, scans, keys, exports) is for the user
+    # running Dangan only (#22).
+    os.umask(0o077)
     _setup()
     from dangan.core.errors import ApplicationError
 

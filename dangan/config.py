@@ -11,8 +11,44 @@ from pathlib import Path
 
 def data_dir() -> Path:
     path = Path(os.environ.get("DANGAN_DATA_DIR") or "./var").resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+def restrict_permissions(directory: Path, *, deep: bool) -> int:
+    """Make the data dir private to the user running Dangan: folders 0700, files 0600
+    (#22: the database, the keys and the scans were world-readable). The data dir itself
+    at 0700 already keeps other users out of everything below it; `deep` also walks every
+    file (`dangan init`: once, after an upgrade), otherwise only the top level is set
+    (`dangan serve`, quick whatever the number of files). The collected static files
+    are public assets and are left alone. Returns how many modes were changed."""
+    changed = 0
+
+    def fix(path: Path, mode: int) -> None:
+        nonlocal changed
+        try:
+            if path.is_symlink() or (path.stat().st_mode & 0o777) == mode:
+                return
+            path.chmod(mode)
+            changed += 1
+        except OSError:
+            pass  # not ours (a mount point): said by `dangan verify`, not fatal
+
+    fix(directory, 0o700)
+    for entry in directory.iterdir():
+        if entry.name == "static":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            fix(entry, 0o700)
+            if deep:
+                for root, dirs, files in os.walk(entry):
+                    for name in dirs:
+                        fix(Path(root) / name, 0o700)
+                    for name in files:
+                        fix(Path(root) / name, 0o600)
+        else:
+            fix(entry, 0o600)
+    return changed
 
 
 def load_secrets(directory: Path) -> dict[str, str]:

@@ -115,6 +115,9 @@ def _database() -> dict[str, object]:
             # requests by CONN_MAX_AGE: the upper levels of the big indexes stay in memory.
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                # Deleted content is overwritten, not left in free pages (ID numbers of
+                # a removed row must not stay readable in the file, #22).
+                " PRAGMA secure_delete=ON;"
             ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
@@ -198,6 +201,14 @@ STORAGES = _storages()
 # Upload limits (bytes). Files over the limit are refused with a clear message.
 DANGAN_MAX_UPLOAD_BYTES = config.env_int("DANGAN_MAX_UPLOAD_MB", 50) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Nothing readable by other local users (#22): stored files 0600, folders 0700 (and the
+# processes run with umask 077: dangan.cli, dangan.wsgi). Uploads larger than
+# FILE_UPLOAD_MAX_MEMORY_SIZE are spooled in the data dir, where `dangan verify` finds
+# what a killed request left behind.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+(DATA_DIR / "tmp").mkdir(mode=0o700, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Audit entries are kept permanently unless a retention is set (at least 183 days,

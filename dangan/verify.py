@@ -17,10 +17,36 @@ from dangan.documents.fixity import FixityReport, fixity_check
 FIXITY_ACTION = "fixity"
 
 
-def verify_all(*, anchor: ChainHead | None = None) -> Iterator[tuple[str, bool]]:
+def verify_all(
+    *, anchor: ChainHead | None = None, repair: bool = False
+) -> Iterator[tuple[str, bool]]:
     report = fixity_check()
     yield from fixity_lines(report)
+    yield from orphan_lines(repair=repair)
     yield from verify_chain(anchor=anchor)
+
+
+_ORPHAN_KINDS = {
+    "file": "无记录的文件 (no row)",
+    "blob": "无引用的存储文件 (unreferenced)",
+    "temp": "残留临时文件 (temporary)",
+}
+
+
+def orphan_lines(*, repair: bool) -> Iterator[tuple[str, bool]]:
+    """Orphan files (a killed upload's): each listed; with `repair` removed (audited)."""
+    from dangan.documents.orphans import find_orphans, orphans_remove
+
+    orphans = find_orphans()
+    for orphan in orphans:
+        yield (f"孤立文件 {_ORPHAN_KINDS[orphan.kind]}: {orphan.name} ({orphan.size} B)", repair)
+    if not orphans:
+        yield ("孤立文件: 无 (no orphan files)", True)
+    elif repair:
+        removed = orphans_remove(orphans)
+        yield (f"已删除 {removed} 个孤立文件,已记入审计日志 (orphans removed)", True)
+    else:
+        yield (f"孤立文件: {len(orphans)} 个;运行 dangan verify --repair 删除", False)
 
 
 def fixity_lines(report: FixityReport) -> Iterator[tuple[str, bool]]:

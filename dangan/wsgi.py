@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+# Whatever the server creates (database files, scans, temporary uploads) is for the
+# user running Dangan only (#22), however the server was started.
+os.umask(0o077)
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangan.settings")
 application = get_wsgi_application()

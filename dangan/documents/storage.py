@@ -7,10 +7,14 @@ metadata on the Attachment.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import filetype
@@ -77,20 +81,56 @@ def spool(chunks: Iterable[bytes], *, max_bytes: int | None = None) -> Spooled:
 
 def blob_store(spooled: Spooled) -> Blob:
     """Store the bytes once. Written before the database row: a crash in between leaves
-    an unreferenced file (harmless, found by `dangan verify`), never a row without bytes."""
+    an unreferenced file (listed by `dangan verify`, removed by `--repair`), never a row
+    without bytes. On local storage the bytes go to a temporary file that is renamed into
+    place, so a killed upload never leaves a partial file under a content address; a file
+    found there already is only adopted if it still hashes to its name."""
     blob = Blob(sha256=spooled.sha256, size=spooled.size, content_type=spooled.content_type)
     existing = Blob.objects.filter(sha256=spooled.sha256).first()
-    if existing is not None and default_storage.exists(existing.storage_name):
-        return existing
-    if not default_storage.exists(blob.storage_name):
+    if not default_storage.exists(blob.storage_name) or blob_fixity_state(blob) != "ok":
         spooled.handle.seek(0)
-        saved = default_storage.save(blob.storage_name, File(spooled.handle))
-        if saved != blob.storage_name:  # pragma: no cover - storage renamed a collision
-            default_storage.delete(saved)
-            raise ApplicationError(_("文件存储失败,请重试"), field="file")
+        _write(spooled, blob.storage_name)
     if existing is None:
         Blob.objects.bulk_create([blob], ignore_conflicts=True)
     return Blob.objects.get(sha256=spooled.sha256)
+
+
+TEMP_DIR = "blobs/tmp"  # under the storage: uploads being written (see _write)
+
+
+def _write(spooled: Spooled, name: str) -> None:
+    try:
+        target = Path(default_storage.path(name))
+    except NotImplementedError:  # object storage: a put is all or nothing
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        saved = default_storage.save(name, File(spooled.handle))
+        if saved != name:  # pragma: no cover - storage renamed a collision
+            default_storage.delete(saved)
+            raise ApplicationError(_("文件存储失败,请重试"), field="file") from None
+        return
+    temp_dir = Path(default_storage.path(TEMP_DIR))
+    _private_dirs(temp_dir)
+    fd, temp = tempfile.mkstemp(dir=temp_dir, suffix=".part")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(spooled.handle, out, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        _private_dirs(target.parent)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _private_dirs(path: Path) -> None:
+    """mkdir -p with every folder it creates 0700 (Path.mkdir gives parents the default)."""
+    if path.is_dir():
+        return
+    _private_dirs(path.parent)
+    with contextlib.suppress(FileExistsError):  # made meanwhile by another upload
+        path.mkdir(mode=0o700)
 
 
 def blob_open(blob: Blob) -> IO[bytes]:
