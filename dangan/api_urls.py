@@ -66,7 +66,9 @@ from dangan.importer.api import (
     DossierExportApi,
     ImportDetailApi,
     ImportListApi,
+    ImportRefusedApi,
     ImportResumeApi,
+    ImportSampleApi,
     SearchExportApi,
 )
 from dangan.intake.api import (
@@ -190,6 +192,8 @@ urlpatterns = [
     path("imports/", ImportListApi.as_view(), name="imports"),
     path("imports/<int:pk>/", ImportDetailApi.as_view(), name="import"),
     path("imports/<int:pk>/resume/", ImportResumeApi.as_view(), name="import-resume"),
+    path("imports/<int:pk>/refused/", ImportRefusedApi.as_view(), name="import-refused"),
+    path("imports/sample/", ImportSampleApi.as_view(), name="import-sample"),
     path("exports/customers.xlsx", CustomerExportApi.as_view(), name="export_customers"),
     path("exports/dossiers.xlsx", DossierExportApi.as_view(), name="export_dossiers"),
     path("exports/search.xlsx", SearchExportApi.as_view(), name="export_search"),

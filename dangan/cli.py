@@ -126,7 +126,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from dangan.circulation.tasks import schedule_reminders
-    from dangan.importer.services import import_index_pending
+    from dangan.importer.services import files_purge, import_index_pending
     from dangan.service.tasks import schedule_service_reminders
 
     def daily() -> None:
@@ -139,10 +139,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
             if stop.is_set():
                 return
 
-    # The search entries an import killed before writing them (and never resumed) owes.
-    # Failing that must not keep the tasks from running: it is tried again next start.
+    # The search entries an import killed before writing them (and never resumed) owes,
+    # and the import sheets no job needs any more. Failing that must not keep the tasks
+    # from running: it is tried again next start.
     try:
         import_index_pending()
+        files_purge()
     except Exception as exc:  # any failure: said, and the worker goes on
         print(
             f"补写导入的检索索引失败,将在下次启动时重试 (indexing a dead import failed): {exc}",
@@ -403,7 +405,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from dangan.accounts import permissions as perms
-    from dangan.importer.services import import_job_create, import_run
+    from dangan.importer.services import import_job_create, import_run, parse_map
 
     actor = _cli_actor(args.user, perms.DATA_IMPORT)
     job = import_job_create(
@@ -411,8 +413,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         path=Path(args.file),
         archive_type=args.archive_type or "",
         dry_run=args.dry_run,
+        overrides=parse_map(args.map or []),
     )
+    _import_columns(job)
     return _import_report(import_run(job=job, progress=_import_progress))
+
+
+def _import_columns(job: ImportJob) -> None:
+    """Say which columns are not imported, and how to map them."""
+    from dangan.importer.services import unused_columns
+
+    unused = unused_columns(job.mapping)
+    if unused:
+        names = "、".join(h or "(无表头)" for h in unused)
+        print(f'未导入的列: {names}(可用 --map "表头=字段" 指定导入为哪个字段)', flush=True)
 
 
 def _import_progress(job: ImportJob) -> None:
@@ -436,6 +450,12 @@ def _import_report(job: ImportJob) -> int:
         f"{mode}完成: 新建 {counts.get('created', 0)},更新 {counts.get('updated', 0)},"
         f"无变化 {counts.get('unchanged', 0)},错误 {counts.get('error', 0)}"
     )
+    skipped = job.report.get("skipped") or {}
+    if skipped:
+        print(
+            f"跳过 {sum(skipped.values())} 行: 空行 {skipped.get('blank', 0)},"
+            f"合计行 {skipped.get('total', 0)}(不是客户,未导入也不算错误)"
+        )
     if job.status == Job.Status.FAILED:
         print(f"导入中断: {job.error};已写入的行: {job.report.get('committed')}", file=sys.stderr)
         return 1
@@ -616,6 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("file")
     i.add_argument("--archive-type", default=None, help="同时为每位客户建此类型的档案")
     i.add_argument("--dry-run", action="store_true", help="只校验并报告,不写入")
+    i.add_argument(
+        "--map",
+        action="append",
+        metavar="表头=字段",
+        help="把某列导入为某字段(字段代码或名称,如 手机号(选填)=mobile);可重复;“表头=”不导入该列",
+    )
     i.add_argument("--user", default=None, help="以此用户身份导入(默认:首个有导入权限的用户)")
     i.set_defaults(func=cmd_import)
     r = isub.add_parser("resume", help="继续一个失败或中断的导入任务 (resume a job)")

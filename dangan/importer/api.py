@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.forms import DossierFilterForm
+from dangan.core import xlsx
 from dangan.core.api import valid_input
 from dangan.core.http import actor_of
 from dangan.customers.forms import CustomerFilterForm
@@ -38,6 +39,8 @@ def job_out(job: ImportJob, *, rows: bool = True) -> dict[str, Any]:
             "errors": job.error_rows,
             "percent": job.percent,
         },
+        "columns": job.mapping,
+        "unused_columns": services.unused_columns(job.mapping),
         "summary": job.report,
         "error": job.error,
         "resumable": services.job_resumable(job),
@@ -52,6 +55,12 @@ class ImportInput(serializers.Serializer[Any]):
     file = serializers.FileField()
     dry_run = serializers.BooleanField(required=False, default=True)
     archive_type = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    map = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        default=list,
+        help_text="表头=字段 (e.g. 手机号(选填)=mobile); 表头= leaves a column out",
+    )
 
 
 class ImportListApi(APIView):
@@ -67,6 +76,7 @@ class ImportListApi(APIView):
             upload=data["file"],
             archive_type=data.get("archive_type", ""),
             dry_run=data["dry_run"],
+            overrides=services.parse_map(data["map"]),
         )
         import_job_enqueue(job)
         return Response(job_out(job, rows=False), status=status.HTTP_202_ACCEPTED)
@@ -89,6 +99,28 @@ class ImportResumeApi(APIView):
         return Response(job_out(job, rows=False), status=status.HTTP_202_ACCEPTED)
 
 
+class ImportRefusedApi(APIView):
+    @extend_schema(responses={(200, exports.XLSX_TYPE): bytes})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        """The job's refused rows: the sheet's columns and 错误原因, to mend and import."""
+        job = services.job_for(actor_of(request), pk)
+        out, _count = services.refused_xlsx(actor=actor_of(request), job=job)
+        return xlsx.response(out, f"import-{job.pk}-refused.xlsx")
+
+
+class ImportSampleApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("archive_type", str)],
+        responses={(200, exports.XLSX_TYPE): bytes},
+    )
+    def get(self, request: Request) -> FileResponse:
+        """A sample sheet to fill in: the headers, an example row, the type's fields."""
+        content, name = services.sample_sheet(
+            actor=actor_of(request), archive_type=request.query_params.get("archive_type", "")
+        )
+        return xlsx.response(content, name)
+
+
 def customer_filters(request: HttpRequest | Request) -> dict[str, Any]:
     """The customer list's own filter form, so an export is exactly the list one sees."""
     form = CustomerFilterForm(request.GET, owners=policy.assignable_owners(request.user))
@@ -101,7 +133,7 @@ def dossier_filters(request: HttpRequest | Request) -> dict[str, Any]:
 
 
 def _xlsx(out: Any, name: str) -> FileResponse:
-    return FileResponse(out, as_attachment=True, filename=name, content_type=exports.XLSX_TYPE)
+    return xlsx.response(out, name)
 
 
 class CustomerExportApi(APIView):

@@ -5,81 +5,49 @@ filters or query and row count)."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives import selectors as archive_selectors
+from dangan.archives import services as archive_services
 from dangan.archives.models import Dossier
 from dangan.audit.services import audit_record, filters_detail
+from dangan.core import xlsx
 from dangan.core.errors import ApplicationError
 from dangan.customers import selectors as customer_selectors
 from dangan.customers.models import Customer
 from dangan.documents.models import Document
 from dangan.search import selectors as search_selectors
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_ROWS = 1_000_000
+XLSX_TYPE = xlsx.XLSX_TYPE
+MAX_ROWS = xlsx.MAX_ROWS
 # Per kind: a search export is a working list, not a way round the list exports' scope.
 SEARCH_MAX_ROWS = 10_000
 
 
-def _cell(ws: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
-    """Text cells are always text: a name typed as `=HYPERLINK(…)` must not run in Excel."""
-    if value is None:
-        value = ""
-    if isinstance(value, str):
-        cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        cell.data_type = "s"
-        return cell
-    return WriteOnlyCell(ws, value=value)
-
-
-@dataclass
-class _Sheet:
-    title: str
-    headers: list[str]
-    rows: Iterable[list[Any]]
-    note: str = ""  # a last row after the data, e.g. to say that rows were left out
-
-
-def _write(sheets: list[_Sheet]) -> tuple[IO[bytes], list[int]]:
-    """The workbook of `sheets`, and how many data rows each got."""
-    workbook = Workbook(write_only=True)
-    counts = []
-    for sheet in sheets:
-        ws = workbook.create_sheet(sheet.title)
-        ws.append([_cell(ws, h) for h in sheet.headers])
-        count = 0
-        for row in sheet.rows:
-            if count >= MAX_ROWS:
-                break
-            ws.append([_cell(ws, v) for v in row])
-            count += 1
-        if sheet.note:
-            ws.append([_cell(ws, sheet.note)])
-        counts.append(count)
-    out = tempfile.TemporaryFile()  # noqa: SIM115 — handed to the response, which closes it
-    workbook.save(out)
-    out.seek(0)
-    return out, counts
-
-
 def _workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> tuple[IO[bytes], int]:
-    out, counts = _write([_Sheet(title, headers, rows)])
+    out, counts = xlsx.workbook_file([xlsx.Sheet(title, headers, rows)], max_rows=MAX_ROWS)
     return out, counts[0]
+
+
+def retention_label(code: str) -> str:
+    """保管期限 as people read it: 永久, 定期30年 (the codes Y, D30, or a number of years)."""
+    if not code:
+        return ""
+    try:
+        years = archive_services.retention_years(code)
+    except ValueError:
+        return code
+    if years is None:
+        return _("永久")
+    return _("定期%(years)s年") % {"years": years}
 
 
 Columns = tuple[list[str], Callable[[Any], list[Any]]]
@@ -96,6 +64,7 @@ def _customer_columns(actor: User) -> Columns:
             _("证件号/信用代码"),
             _("手机"),
             _("等级"),
+            _("阶段"),
             _("客户经理"),
             _("部门"),
             _("档案"),
@@ -115,6 +84,7 @@ def _customer_columns(actor: User) -> Columns:
             identity,
             policy.shown_mobile(actor, c.mobile),
             c.get_tier_display() if c.tier else "",
+            c.get_stage_display() if c.stage else "",
             str(c.owner),
             str(c.department or ""),
             getattr(c, "dossier_count", 0),
@@ -136,7 +106,16 @@ def customers_xlsx(*, actor: User, filters: dict[str, Any]) -> tuple[IO[bytes], 
 
 
 def _dossier_columns(actor: User) -> Columns:
-    headers = [_("档号"), _("题名"), _("客户"), _("档案类型"), _("年度"), _("状态"), _("密级")]
+    headers = [
+        _("档号"),
+        _("题名"),
+        _("客户"),
+        _("档案类型"),
+        _("年度"),
+        _("状态"),
+        _("密级"),
+        _("保管期限"),
+    ]
     # Where the paper is (issue 25): the five parts as the API names them.
     headers += [_("库房"), _("柜"), _("架/层"), _("盒"), _("位置")]
 
@@ -149,6 +128,7 @@ def _dossier_columns(actor: User) -> Columns:
             d.volume_year,
             d.get_status_display(),
             d.get_confidentiality_display(),
+            retention_label(d.retention),
             *(getattr(d, name) for name in Dossier.LOCATION_FIELDS),
         ]
 
@@ -196,7 +176,7 @@ def search_xlsx(*, actor: User, raw: str, filters: dict[str, Any]) -> tuple[IO[b
     found = search_selectors.find(actor, raw, filters)
     if found.query is None:
         raise ApplicationError(found.error, field="q")
-    sheets: list[_Sheet] = []
+    sheets: list[xlsx.Sheet] = []
     cut: dict[str, int] = {}
     for matches in found.kinds:
         total = matches.queryset.count()
@@ -217,8 +197,8 @@ def search_xlsx(*, actor: User, raw: str, filters: dict[str, Any]) -> tuple[IO[b
             }
         headers, row = _SEARCH_COLUMNS[matches.kind](actor)
         rows = map(row, qs[:SEARCH_MAX_ROWS].iterator(2000))  # written after the loop
-        sheets.append(_Sheet(matches.label, headers, rows, note))
-    out, counts = _write(sheets)
+        sheets.append(xlsx.Sheet(matches.label, headers, rows, note))
+    out, counts = xlsx.workbook_file(sheets, max_rows=MAX_ROWS)
     detail: dict[str, Any] = {
         "format": "xlsx",
         "q": found.query.raw,

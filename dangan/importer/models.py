@@ -36,6 +36,10 @@ class ImportJob(TimeStamped):
     # Summary: counts per outcome, the fatal error if any, the committed row ranges.
     report = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # Who runs it while it runs: "host pid start-time" (services.liveness).
+    runner = models.CharField(max_length=200, blank=True)
+    # The refused rows' sheet values and reasons, encrypted (services.refused).
+    refused = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -64,7 +64,7 @@ class ParsedSheet(Generic[T]):
 
 @contextlib.contextmanager
 def parsed_sheet(
-    path: Path,
+    path: Path | bytes,
     name: str,
     parse: Callable[[list[Any], list[str]], T],
     *,
@@ -145,7 +145,7 @@ def _recv(receive: Connection) -> tuple[Any, ...]:
 
 
 def _child(
-    path: Path,
+    path: Path | bytes,
     name: str,
     parse: Callable[[list[Any], list[str]], Any],
     receive: Connection,

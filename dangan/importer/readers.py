@@ -69,11 +69,10 @@ def _build(numbered: Iterator[tuple[int, list[Any]]], total: int) -> Sheet:
         first.append(item)
         if len(first) >= _HEADER_SCAN:
             break
-    first = [item for item in first if not _blank(item[1])]
-    if not first:
+    filled = [item for item in first if not _blank(item[1])]
+    if not filled:
         raise ApplicationError(_("表格中没有数据"), field="file")
-    index = _pick_header(first)
-    header_number, header_values = first[index]
+    header_number, header_values = filled[_pick_header(filled)]
     headers = [_text(v) for v in header_values]
     while headers and not headers[-1]:
         headers.pop()
@@ -83,9 +82,18 @@ def _build(numbered: Iterator[tuple[int, list[Any]]], total: int) -> Sheet:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         # Chained, not listed: the sheet streams row by row, never whole in memory.
-        for number, values in itertools.chain(first[index + 1 :], numbered):
-            if number <= header_number or _blank(values):
+        # A blank row between rows of data is given (the importer reports it skipped);
+        # blank rows after the last one are not rows at all.
+        blanks: list[int] = []
+        for number, values in itertools.chain(first, numbered):
+            if number <= header_number:
                 continue
+            if _blank(values):
+                blanks.append(number)
+                continue
+            for blank in blanks:
+                yield blank, [None] * width
+            blanks = []
             values = list(values[:width])
             values.extend([None] * (width - len(values)))
             yield number, values
@@ -93,13 +101,12 @@ def _build(numbered: Iterator[tuple[int, list[Any]]], total: int) -> Sheet:
     return Sheet(headers=headers, rows=rows(), total=max(0, total - header_number))
 
 
-def _xlsx(path: Path) -> Sheet:
+def _xlsx(data: bytes) -> Sheet:
     not_excel = _("文件不是有效的 Excel (xlsx) 文件,请用 Excel 另存为 .xlsx 或 .csv 后重试")
     try:
-        # A file object, not the path: the stored copy is named by its hash, and a path
-        # without ".xlsx" would leave calamine guessing from the name.
-        with path.open("rb") as handle:
-            workbook = CalamineWorkbook.from_filelike(handle)
+        # A file object, not a path: the stored copy is encrypted (importer.services.store)
+        # and read into memory, and calamine would guess the format from a path's name.
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = [
             m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible
         ]
@@ -152,28 +159,28 @@ def _csv(data: bytes) -> Sheet:
     return _build(numbered, len(lines))
 
 
-def open_sheet(path: Path, name: str) -> Sheet:
-    """Open an uploaded file by its content (not only its name); clear Chinese errors for
-    empty files, the old .xls format, workbooks with a password and files that are not
-    spreadsheets at all."""
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if not head.strip() and not path.read_bytes().strip():
+def open_sheet(source: Path | bytes, name: str) -> Sheet:
+    """Open an uploaded file (a path, or its content) by its content (not only its name);
+    clear Chinese errors for empty files, the old .xls format, workbooks with a password
+    and files that are not spreadsheets at all."""
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    head = data[:8]
+    if not data.strip():
         raise ApplicationError(_("文件为空"), field="file")
     if head.startswith(_OLE_MAGIC):
-        if _ENCRYPTED_PACKAGE in path.read_bytes():  # the stream's name in the directory
+        if _ENCRYPTED_PACKAGE in data:  # the stream's name in the directory
             raise ApplicationError(_PASSWORD_SET, field="file")
         raise ApplicationError(
             _("不支持旧版 Excel (.xls) 文件,请另存为 .xlsx 或 .csv 后重试"), field="file"
         )
     if head.startswith(_ZIP_MAGIC):
-        return _xlsx(path)
+        return _xlsx(data)
     if name.lower().endswith((".xlsx", ".xlsm")):
         raise ApplicationError(
             _("文件不是有效的 Excel (xlsx) 文件,请用 Excel 另存为 .xlsx 或 .csv 后重试"),
             field="file",
         )
-    return _csv(path.read_bytes())
+    return _csv(data)
 
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)

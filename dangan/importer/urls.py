@@ -7,8 +7,10 @@ from dangan.importer import views
 app_name = "importer"
 urlpatterns = [
     path("", views.wizard, name="wizard"),
+    path("sample.xlsx", views.sample, name="sample"),
     path("<int:pk>/map/", views.mapping, name="mapping"),
     path("<int:pk>/", views.job_detail, name="job"),
     path("<int:pk>/commit/", views.job_commit, name="commit"),
     path("<int:pk>/resume/", views.job_resume, name="resume"),
+    path("<int:pk>/refused.xlsx", views.refused, name="refused"),
 ]

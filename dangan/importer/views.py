@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.models import ArchiveType
+from dangan.core import xlsx
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, app_errors, attempt
 from dangan.importer import readers, services
@@ -52,29 +53,61 @@ def wizard(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("importer:mapping", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=actor_of(request))[:10]
+    types = ArchiveType.objects.filter(is_active=True).order_by("code")
     return render(
-        request, "importer/wizard.html", {"form": form, "jobs": jobs, "section": "import"}
+        request,
+        "importer/wizard.html",
+        {"form": form, "jobs": jobs, "types": types, "section": "import"},
     )
+
+
+@login_required
+@app_errors
+def sample(request: HttpRequest) -> FileResponse:
+    """The sample sheet of an archive type (?archive_type=CODE), or of customers only."""
+    content, name = services.sample_sheet(
+        actor=actor_of(request), archive_type=request.GET.get("archive_type", "")
+    )
+    return xlsx.response(content, name)
+
+
+@login_required
+@app_errors
+def refused(request: HttpRequest, pk: int) -> FileResponse:
+    """The job's refused rows with their reasons, to mend and import again."""
+    job = services.job_for(actor_of(request), pk)
+    out, _count = services.refused_xlsx(actor=actor_of(request), job=job)
+    return xlsx.response(out, f"import-{job.pk}-refused.xlsx")
 
 
 @login_required
 @app_errors
 def mapping(request: HttpRequest, pk: int) -> HttpResponse:
     job = services.job_for(actor_of(request), pk)
+    if job.status != ImportJob.Status.PENDING:
+        return redirect("importer:job", pk=job.pk)
     atype = ArchiveType.objects.filter(code=job.archive_type).first()
-    sheet = readers.open_sheet(services.job_file(job), job.original_name)
+    sheet = readers.open_sheet(services.job_bytes(job), job.original_name)
     choices = services.targets(atype)
     known = {key for key, _label in choices}
-    samples: list[list[Any]] = [item[1] for _n, item in zip(range(3), sheet.rows, strict=False)]
+    samples: list[list[Any]] = []
+    for _number, values in sheet.rows:
+        if any(v not in (None, "") for v in values):
+            samples.append(values)
+        if len(samples) == 3:
+            break
     if request.method == "POST":
         chosen = {}
         for index, header in enumerate(sheet.headers):
             value = request.POST.get(f"col{index}", "")
             chosen[header] = value if value in known else ""
-        services.mapping_remember(sheet.headers, chosen)
-        job.mapping = chosen
-        job.save(update_fields=["mapping", "updated_at"])
-        import_job_enqueue(job)
+        queued = attempt(
+            request,
+            lambda: services.import_job_map(actor=actor_of(request), job=job, mapping=chosen),
+        )
+        if queued is None:
+            return redirect("importer:mapping", pk=job.pk)
+        import_job_enqueue(queued)
         return redirect("importer:job", pk=job.pk)
     columns = [
         {
@@ -85,10 +118,17 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for index, header in enumerate(sheet.headers)
     ]
+    unused = [c["header"] or _("(无表头)") for c in columns if not c["chosen"]]
     return render(
         request,
         "importer/mapping.html",
-        {"job": job, "columns": columns, "choices": choices, "section": "import"},
+        {
+            "job": job,
+            "columns": columns,
+            "choices": choices,
+            "unused": unused,
+            "section": "import",
+        },
     )
 
 
@@ -100,8 +140,12 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "finished": finished,
+        "unused": services.unused_columns(job.mapping),
+        "skipped": job.report.get("skipped", {}),
         "resumable": services.job_resumable(job),
-        "rows": [r for r in job.row_reports() if r.get("status") != "created"][:2000]
+        "rows": [r for r in job.row_reports() if r.get("status") not in ("created", "skipped")][
+            :2000
+        ]
         if finished
         else [],
         "section": "import",

@@ -14,7 +14,10 @@ By concern:
 - parse: a row's cells turned into field values (pure, in the reader's process);
 - rows: what a batch's rows describe and change, through the customer and dossier services;
 - lanes: two batches at once on PostgreSQL;
-- run: running a job batch by batch.
+- run: running a job batch by batch;
+- liveness: whether a running job's process is still alive;
+- refused: the refused rows kept (encrypted) to download with their reasons;
+- sample: a sample sheet per archive type.
 
 The public names are importable from here.
 """
@@ -22,22 +25,28 @@ The public names are importable from here.
 from __future__ import annotations
 
 from dangan.importer.services.jobs import (
-    STALE_AFTER,
     import_job_commit,
     import_job_create,
+    import_job_map,
     import_job_resume,
     job_for,
     job_resumable,
 )
+from dangan.importer.services.liveness import STALE_AFTER, job_alive
 from dangan.importer.services.mapping import (
     IGNORE,
     TARGETS,
     guess_mapping,
+    header_key,
     header_signature,
+    mapping_override,
     mapping_remember,
+    parse_map,
     targets,
+    unused_columns,
 )
-from dangan.importer.services.parse import RowError
+from dangan.importer.services.parse import RowError, Skipped
+from dangan.importer.services.refused import refused_xlsx
 from dangan.importer.services.run import (
     BATCH_SIZE,
     MAX_BATCH_SIZE,
@@ -48,7 +57,8 @@ from dangan.importer.services.run import (
     import_index_pending,
     import_run,
 )
-from dangan.importer.services.store import file_store, job_file
+from dangan.importer.services.sample import sample_sheet
+from dangan.importer.services.store import file_store, files_purge, job_bytes, job_file
 
 __all__ = [
     "BATCH_SIZE",
@@ -60,18 +70,29 @@ __all__ = [
     "TARGETS",
     "Progress",
     "RowError",
+    "Skipped",
     "batch_size_for",
     "file_store",
+    "files_purge",
     "guess_mapping",
+    "header_key",
     "header_signature",
     "import_index_pending",
     "import_job_commit",
     "import_job_create",
+    "import_job_map",
     "import_job_resume",
     "import_run",
+    "job_alive",
+    "job_bytes",
     "job_file",
     "job_for",
     "job_resumable",
+    "mapping_override",
     "mapping_remember",
+    "parse_map",
+    "refused_xlsx",
+    "sample_sheet",
     "targets",
+    "unused_columns",
 ]

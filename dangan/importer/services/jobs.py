@@ -3,13 +3,11 @@ dry run, resuming a failed or killed one."""
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
@@ -20,10 +18,10 @@ from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError, InvalidTransition, NotFound
 from dangan.importer import readers
 from dangan.importer.models import ImportJob
-from dangan.importer.services.mapping import guess_mapping
-from dangan.importer.services.store import _read_chunks, file_store, job_file
-
-STALE_AFTER = datetime.timedelta(minutes=5)  # a running job without progress this long died
+from dangan.importer.services import store
+from dangan.importer.services.liveness import Runner, job_alive
+from dangan.importer.services.mapping import guess_mapping, mapping_override, mapping_remember
+from dangan.importer.services.store import _read_chunks, file_store
 
 
 def _archive_type(code: str) -> ArchiveType | None:
@@ -45,8 +43,11 @@ def import_job_create(
     archive_type: str = "",
     dry_run: bool = True,
     mapping: dict[str, str] | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> ImportJob:
-    """Store the file, check that it can be read, and record a pending job."""
+    """Store the file, check that it can be read, and record a pending job. Its columns
+    are mapped as `mapping` says, else as remembered or guessed from the headers, with
+    the user's `overrides` (header → field key or label, mapping_override) on top."""
     policy.require(actor, perms.DATA_IMPORT)
     policy.require(actor, perms.CUSTOMER_CREATE)
     atype = _archive_type(archive_type)
@@ -65,8 +66,18 @@ def import_job_create(
         dry_run=dry_run,
         created_by=actor,
     )
-    sheet = readers.open_sheet(job_file(job), job.original_name)
+    try:
+        sheet = readers.open_sheet(store.job_bytes(job), job.original_name)
+    except ApplicationError:
+        store.release(sha)  # unreadable: no job will use it
+        raise
     job.mapping = mapping or guess_mapping(sheet.headers, atype)
+    if overrides:
+        try:
+            job.mapping = mapping_override(sheet.headers, job.mapping, overrides, atype)
+        except ApplicationError:
+            store.release(sha)
+            raise
     job.total_rows = sheet.total
     job.save()
     return job
@@ -86,11 +97,28 @@ def job_for(actor: User, job_id: Any) -> ImportJob:
 
 
 @transaction.atomic
+def import_job_map(*, actor: User, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+    """Before the run: the user's own mapping of the job's columns (header → field key
+    or label; "" not imported), remembered for the same header row next time."""
+    job = job_for(actor, job.pk)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.PENDING:
+        raise InvalidTransition(_("导入已经开始,不能再修改列映射"))
+    headers = list(job.mapping)
+    job.mapping = mapping_override(headers, job.mapping, mapping, _archive_type(job.archive_type))
+    job.save(update_fields=["mapping", "updated_at"])
+    mapping_remember(headers, job.mapping)
+    return job
+
+
+@transaction.atomic
 def import_job_commit(*, actor: User, job: ImportJob) -> ImportJob:
     """After a dry run: a new job for the same file and mapping that writes."""
     job = job_for(actor, job.pk)
     if job.status != ImportJob.Status.DONE or not job.dry_run:
         raise ApplicationError(_("只能在试导入完成后确认导入"))
+    if not store.job_file(job).exists():
+        raise ApplicationError(_("导入的文件已删除(导入结束后不再保留),请重新上传"), field="file")
     return ImportJob.objects.create(
         sha256=job.sha256,
         original_name=job.original_name,
@@ -103,11 +131,25 @@ def import_job_commit(*, actor: User, job: ImportJob) -> ImportJob:
 
 
 def job_resumable(job: ImportJob) -> bool:
-    """Failed, or running without progress for STALE_AFTER (its process was killed)."""
+    """Failed, or running in a process that is gone (killed): see liveness.job_alive."""
     if job.status == ImportJob.Status.FAILED:
         return True
-    stale = timezone.now() - STALE_AFTER
-    return job.status == ImportJob.Status.RUNNING and job.updated_at < stale
+    return job.status == ImportJob.Status.RUNNING and not job_alive(job)
+
+
+def _not_resumable(job: ImportJob) -> InvalidTransition:
+    """Why a job cannot be resumed, said plainly."""
+    if job.status == ImportJob.Status.RUNNING:
+        runner = Runner.of(job)
+        if runner is not None:
+            return InvalidTransition(
+                _("导入仍在进行中(主机 %(host)s 上的进程 %(pid)s 正在运行),请等待其完成")
+                % {"host": runner.host, "pid": runner.pid}
+            )
+        return InvalidTransition(_("导入仍在进行中,请等待其完成"))
+    if job.status == ImportJob.Status.PENDING:
+        return InvalidTransition(_("导入任务正在排队,尚未开始"))
+    return InvalidTransition(_("导入任务已完成,无需继续"))
 
 
 @transaction.atomic
@@ -116,7 +158,7 @@ def import_job_resume(*, actor: User, job: ImportJob) -> ImportJob:
     job = job_for(actor, job.pk)
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not job_resumable(job):
-        raise InvalidTransition(_("只有失败或已中断的导入任务可以继续"))
+        raise _not_resumable(job)
     job.status = ImportJob.Status.PENDING
     job.save(update_fields=["status", "updated_at"])
     audit_record(

@@ -4,12 +4,15 @@ recognised for each, and the mapping remembered per header row."""
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from dangan.archives.models import ArchiveType
 from dangan.core import identifiers
+from dangan.core.errors import ApplicationError
 from dangan.customers.models import Customer
 from dangan.importer.models import ColumnMapping
 
@@ -63,6 +66,25 @@ def targets(archive_type: ArchiveType | None) -> list[tuple[str, str]]:
     return choices
 
 
+# A note in brackets ("手机号(必填)", "【选填】"), and the marks around a header: a
+# required-field star, a colon, spaces. Full-width forms are made half-width first (NFKC).
+_NOTES = re.compile(r"[(\[【〔<《{][^)\]】〕>》}]*[)\]】〕>》}]")
+_MARKS = re.compile(r"[*※#:\s]")
+
+
+def header_key(header: str) -> str:
+    """A header as it is matched: full- and half-width alike, without notes in brackets,
+    star marks and spaces, in lower case: "手机号（必填）", "*手机号", "手机号 (选填)"
+    are all "手机号". A header that is nothing but a note keeps it."""
+    text = unicodedata.normalize("NFKC", str(header))
+    return (_MARKS.sub("", _NOTES.sub("", text)) or _MARKS.sub("", text)).lower()
+
+
+def unused_columns(mapping: dict[str, str]) -> list[str]:
+    """The sheet's columns that are not imported (each is listed to the user)."""
+    return [header for header, field in mapping.items() if not field]
+
+
 def header_signature(headers: list[str]) -> str:
     joined = "\x1f".join(identifiers.normalize(h).lower() for h in headers)
     return hashlib.sha256(joined.encode()).hexdigest()
@@ -73,23 +95,94 @@ def guess_mapping(headers: list[str], archive_type: ArchiveType | None) -> dict[
     remembered = ColumnMapping.objects.filter(signature=header_signature(headers)).first()
     if remembered is not None:
         return {h: str(remembered.mapping.get(h, IGNORE)) for h in headers}
-    aliases: dict[str, str] = {}
-    for key, (_label, spellings) in TARGETS.items():
-        for spelling in spellings:
-            aliases.setdefault(identifiers.normalize(spelling).lower(), key)
-    if archive_type is not None:
-        for spec in archive_type.field_schema():
-            aliases.setdefault(identifiers.normalize(spec["label"]).lower(), f"field:{spec['key']}")
-            aliases.setdefault(spec["key"].lower(), f"field:{spec['key']}")
+    aliases = _aliases(archive_type)
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for header in headers:
-        key = aliases.get(identifiers.normalize(header).lower(), IGNORE)
+        key = aliases.get(header_key(header), IGNORE)
         if key and key in used:
             key = IGNORE
         used.add(key)
         mapping[header] = key
     return mapping
+
+
+def _aliases(archive_type: ArchiveType | None) -> dict[str, str]:
+    """header_key of every spelling recognised → the field it is imported as."""
+    aliases: dict[str, str] = {}
+    for key, (label, spellings) in TARGETS.items():
+        for spelling in (*spellings, str(label)):
+            aliases.setdefault(header_key(spelling), key)
+    if archive_type is not None:
+        for spec in archive_type.field_schema():
+            aliases.setdefault(header_key(spec["label"]), f"field:{spec['key']}")
+            aliases.setdefault(spec["key"].lower(), f"field:{spec['key']}")
+    return aliases
+
+
+def parse_map(items: list[str]) -> dict[str, str]:
+    """`表头=字段` items (the CLI's --map, the API's map) as {header: field}."""
+    found: dict[str, str] = {}
+    for item in items:
+        header, sep, field = item.partition("=")
+        if not sep or not header.strip():
+            raise ApplicationError(
+                _("列映射“%(item)s”应写作“表头=字段”") % {"item": item}, field="map"
+            )
+        found[header.strip()] = field.strip()
+    return found
+
+
+def _target(text: str, archive_type: ArchiveType | None) -> str:
+    """A field given by its key (mobile, field:vin) or its label (手机号码, 车架号)."""
+    if not text:
+        return IGNORE
+    choices = targets(archive_type)
+    keys = {key for key, _label in choices}
+    if text in keys:
+        return text
+    if f"field:{text}" in keys:
+        return f"field:{text}"
+    wanted = header_key(text)
+    for key, label in choices:
+        if wanted in (header_key(label), header_key(label.rpartition("·")[2])):
+            return key
+    found = _aliases(archive_type).get(wanted)
+    if found:
+        return found
+    raise ApplicationError(
+        _("未知的字段“%(field)s”;可用的字段:%(fields)s")
+        % {"field": text, "fields": "、".join(label for _key, label in choices)},
+        field="map",
+    )
+
+
+def mapping_override(
+    headers: list[str],
+    mapping: dict[str, str],
+    overrides: dict[str, str],
+    archive_type: ArchiveType | None,
+) -> dict[str, str]:
+    """`mapping` with the columns the user mapped themselves (header → field key or
+    label; an empty field: not imported). A field takes one column: the column it came
+    from before is then not imported."""
+    result = dict(mapping)
+    by_key = {header_key(h): h for h in headers}
+    for given, field in overrides.items():
+        header = given if given in result else by_key.get(header_key(given))
+        if header is None:
+            raise ApplicationError(
+                _("表格中没有“%(header)s”列;表格的列:%(headers)s")
+                % {"header": given, "headers": "、".join(headers)},
+                field="map",
+            )
+        target = _target(field, archive_type)
+        if target:
+            for other, chosen in result.items():
+                if chosen == target and other != header:
+                    result[other] = IGNORE
+        result[header] = target
+    return result
 
 
 def mapping_remember(headers: list[str], mapping: dict[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -135,11 +136,44 @@ def _parse_row(values: list[Any], headers: list[str], mapping: dict[str, str]) -
     return data
 
 
-Parsed = dict[str, Any] | RowError
+class Skipped:
+    """A row that is not a customer and is left out, not refused: blank in every column
+    that is imported, or a totals row (合计/小计/总计). Crosses from the reader's process."""
+
+    BLANK = "blank"
+    TOTAL = "total"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[Skipped], tuple[str]]:
+        return (Skipped, (self.reason,))
+
+
+# A totals row: its name (or first) cell says 合计, 小计 or 总计, perhaps with spaces
+# between the characters and more after them ("合 计", "总计:", "小计(3户)").
+_TOTALS = re.compile(r"^\s*(合\s*计|小\s*计|总\s*计)")
+
+Parsed = dict[str, Any] | RowError | Skipped
+
+
+def _skipped(values: list[Any], headers: list[str], mapping: dict[str, str]) -> Skipped | None:
+    name_cells = [v for h, v in zip(headers, values, strict=True) if mapping.get(h) == "name"]
+    for value in [*name_cells, *values[:1]]:
+        if isinstance(value, str) and _TOTALS.match(value):
+            return Skipped(Skipped.TOTAL)
+    mapped = [v for h, v in zip(headers, values, strict=True) if mapping.get(h, IGNORE)]
+    if not any(_cell_text(v, "") for v in mapped):
+        return Skipped(Skipped.BLANK)
+    return None
 
 
 def _parse_or_error(values: list[Any], headers: list[str], *, mapping: dict[str, str]) -> Parsed:
-    """_parse_row for the reader (pipeline.parsed_sheet): a refused row is a value."""
+    """_parse_row for the reader (pipeline.parsed_sheet): a refused or skipped row is a
+    value."""
+    skipped = _skipped(values, headers, mapping)
+    if skipped is not None:
+        return skipped
     try:
         return _parse_row(values, headers, mapping)
     except RowError as exc:

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts.models import User
@@ -18,9 +17,12 @@ from dangan.core import bulk
 from dangan.core.errors import ApplicationError
 from dangan.importer import pipeline
 from dangan.importer.models import ImportBatch, ImportJob
-from dangan.importer.services.jobs import STALE_AFTER, _archive_type
+from dangan.importer.services import refused, store
+from dangan.importer.services.jobs import _archive_type
 from dangan.importer.services.lanes import _gate, _in_lanes, _lanes_possible, _Turn
-from dangan.importer.services.parse import Parsed, RowError, _parse_or_error
+from dangan.importer.services.liveness import job_alive, runner_here
+from dangan.importer.services.mapping import unused_columns
+from dangan.importer.services.parse import Parsed, RowError, Skipped, _parse_or_error
 from dangan.importer.services.rows import (
     _KEY_FIELDS,
     _Batch,
@@ -33,7 +35,6 @@ from dangan.importer.services.rows import (
     _row_key,
     _update_row,
 )
-from dangan.importer.services.store import job_file
 from dangan.search import services as search_services
 
 # Rows per transaction: BATCH_SIZE, or a tenth of a larger sheet up to MAX_BATCH_SIZE. Every
@@ -47,7 +48,9 @@ MAX_BATCH_SIZE = 10_000
 # --- the job ----------------------------------------------------------------------------
 
 Progress = Callable[[ImportJob], None]
-OUTCOMES = ("created", "updated", "unchanged", "error")  # of a row, counted per job
+# Of a row, counted per job. A skipped row (blank, or a totals row) is neither written
+# nor refused.
+OUTCOMES = ("created", "updated", "unchanged", "error", "skipped")
 
 
 def _actor(job: ImportJob) -> User:
@@ -95,13 +98,15 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
         # before the process died (they follow the commit).
         _index_batches([done for done in kept if not done.indexed])
     job.status = ImportJob.Status.RUNNING
+    job.runner = runner_here()
     job.error = ""
     job.processed_rows = sum(b.last_row - b.first_row + 1 for b in kept)
     job.error_rows = counts["error"]
-    job.committed_rows = job.processed_rows - counts["error"]
+    job.committed_rows = job.processed_rows - counts["error"] - counts["skipped"]
     job.save(
         update_fields=[
             "status",
+            "runner",
             "error",
             "processed_rows",
             "committed_rows",
@@ -112,8 +117,9 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
     try:
         atype = _archive_type(job.archive_type)
         parse = functools.partial(_parse_or_error, mapping=job.mapping)
+        content = store.job_bytes(job)
         with (
-            pipeline.parsed_sheet(job_file(job), job.original_name, parse) as sheet,
+            pipeline.parsed_sheet(content, job.original_name, parse) as sheet,
             bulk.page_cache(),
             bulk.deferred_checkpoints(),
             search_services.index_in_background(),
@@ -145,10 +151,18 @@ def _import(job: ImportJob, batch_size: int | None, progress: Progress | None) -
     if not job.dry_run and job.committed_rows >= STATISTICS_AFTER and bulk.needs_statistics():
         bulk.refresh_statistics()
     job.status = ImportJob.Status.DONE
-    job.report = {"counts": counts, "committed": committed, "dry_run": job.dry_run}
+    job.report = {
+        "counts": counts,
+        "committed": committed,
+        "dry_run": job.dry_run,
+        "unused_columns": unused_columns(job.mapping),
+    }
     if kept:
         job.report["resumed_after_row"] = resume_after
-    job.save(update_fields=["status", "total_rows", "report", "updated_at"])
+    job.refused, job.report["skipped"] = refused.keep(job, content)
+    job.save(update_fields=["status", "total_rows", "report", "refused", "updated_at"])
+    if not job.dry_run:
+        store.release(job.sha256)  # the job has ended: its sheet is no longer kept
     if progress:
         progress(job)
     return job
@@ -169,13 +183,12 @@ def _index_batches(batches: list[ImportBatch]) -> None:
 
 def import_index_pending() -> int:
     """Write the search entries that a dead import never wrote: those of the committed
-    batches of jobs not running (failed, or killed: running without progress for
-    STALE_AFTER) whose entries were still to follow their commit. `dangan worker` (which
+    batches of jobs not running (failed, or killed: liveness.job_alive) whose entries
+    were still to follow their commit. `dangan worker` (which
     `dangan serve` starts) calls it as it starts, so the customers of an import killed
     and never resumed are found again. Returns how many batches it indexed."""
-    live = ImportJob.objects.filter(
-        status=ImportJob.Status.RUNNING, updated_at__gte=timezone.now() - STALE_AFTER
-    )
+    running = ImportJob.objects.filter(status=ImportJob.Status.RUNNING)
+    live = [job.pk for job in running if job_alive(job)]
     pending = list(ImportBatch.objects.filter(committed=True, indexed=False).exclude(job__in=live))
     _index_batches(pending)
     return len(pending)
@@ -189,7 +202,7 @@ def _after(
     for row_number, data in rows:
         if row_number > resume_after:
             yield row_number, data
-        elif not isinstance(data, RowError):
+        elif isinstance(data, dict):
             _note(seen, data, row_number)
 
 
@@ -247,6 +260,9 @@ def _run_batch(
             entry: dict[str, Any] = {"row": row_number}
             report.append(entry)
             row_type: ArchiveType | None = None
+            if isinstance(data, Skipped):
+                entry.update(status="skipped", reason=data.reason)
+                continue
             try:
                 if isinstance(data, RowError):
                     entry["name"] = data.name
@@ -314,5 +330,5 @@ def _record_batch(
     job.processed_rows += len(rows)
     job.error_rows += batch_counts["error"]
     if committed:
-        job.committed_rows += len(rows) - batch_counts["error"]
+        job.committed_rows += len(rows) - batch_counts["error"] - batch_counts["skipped"]
     job.save(update_fields=["processed_rows", "error_rows", "committed_rows", "updated_at"])

@@ -113,3 +113,25 @@ def fail_second_batch(monkeypatch: Any) -> Callable[[], None]:
 
     monkeypatch.setattr(customer_services, "customers_create_bulk", flaky)
     return lambda: monkeypatch.setattr(customer_services, "customers_create_bulk", real)
+
+
+def dead_runner() -> str:
+    """A job's runner (services.liveness) that is a process of this host that has ended."""
+    import socket
+    import subprocess
+
+    done = subprocess.Popen(["true"])  # noqa: S607 - coreutils' true
+    done.wait()
+    return f"{socket.gethostname()} {done.pid} 1"
+
+
+def assert_no_id_numbers(data_dir: Path, numbers: list[str]) -> None:
+    """No file under `data_dir` (the database and its journals included) holds any of
+    `numbers` in clear, as ASCII or UTF-16 (SQLite may store text either way)."""
+    needles = [n.encode() for n in numbers if n] + [n.encode("utf-16-le") for n in numbers if n]
+    for path in data_dir.rglob("*"):
+        if not path.is_file():
+            continue
+        content = path.read_bytes()
+        found = [n for n in needles if n in content]
+        assert not found, f"{path} holds {found[:3]} in clear"

@@ -25,7 +25,12 @@ from django.db import connection
 
 from dangan.core.identifiers import make_resident_id
 from dangan.importer.services import BATCH_SIZE
-from dangan.importer.tests.helpers import children_of, wait_gone, xlsx_bytes
+from dangan.importer.tests.helpers import (
+    assert_no_id_numbers,
+    children_of,
+    wait_gone,
+    xlsx_bytes,
+)
 
 ROWS = 3 * BATCH_SIZE
 QUERY = """
@@ -34,13 +39,9 @@ django.setup()
 from dangan.customers.models import Customer
 from dangan.importer.models import ImportJob
 from dangan.audit.services import audit_verify
-from django.utils import timezone
 job = ImportJob.objects.get()
-if {stale}:
-    an_hour_ago = timezone.now() - timezone.timedelta(hours=1)
-    ImportJob.objects.filter(pk=job.pk).update(updated_at=an_hour_ago)
-print(json.dumps({{"customers": Customer.objects.count(), "status": job.status,
-    "committed": job.committed_rows, "job": job.pk, "chain": list(audit_verify()) == []}}))
+print(json.dumps({"customers": Customer.objects.count(), "status": job.status,
+    "committed": job.committed_rows, "job": job.pk, "chain": list(audit_verify()) == []}))
 """
 
 
@@ -101,11 +102,24 @@ def _dangan(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _state(env: dict[str, str], *, stale: bool = False) -> dict[str, object]:
+def _dangan_fails(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "dangan.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode != 0, done.stdout
+    return done.stdout + done.stderr
+
+
+def _state(env: dict[str, str]) -> dict[str, object]:
     import json
 
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", QUERY.format(stale=stale)],
+        [sys.executable, "-c", QUERY],
         env=env,
         capture_output=True,
         text=True,
@@ -141,6 +155,11 @@ def test_kill_9_mid_import_leaves_whole_batches_and_resumes(
     for line in child.stdout:  # the first batch has committed when its progress is printed
         if line.startswith(f"进度: {BATCH_SIZE}/"):
             break
+    # While its process lives, a resume is refused, and says so plainly (the process is
+    # stopped meanwhile, so that it does not finish the sheet before it is killed).
+    child.send_signal(signal.SIGSTOP)
+    busy = _dangan_fails(env, "import", "resume", str(_state(env)["job"]), "--user", "clerk")
+    assert "导入仍在进行中" in busy and str(child.pid) in busy
     readers = children_of(child.pid)  # the process reading the sheet (pipeline.py)
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
@@ -153,10 +172,15 @@ def test_kill_9_mid_import_leaves_whole_batches_and_resumes(
     assert after_kill["committed"] == written
     assert after_kill["chain"] is True
 
-    _state(env, stale=True)  # as if the job had not moved for an hour
+    # At once: the process that ran it is gone, whatever the time since its last batch.
     out = _dangan(env, "import", "resume", str(after_kill["job"]), "--user", "clerk")
     assert f"已写入 {written} 行" in out
     assert f"新建 {ROWS}" in out and "错误 0" in out
     final = _state(env)
     assert final == {**final, "customers": ROWS, "status": "done", "committed": ROWS}
     assert final["chain"] is True
+    # The job has ended: its sheet is gone, and no ID number of it is left in clear
+    # anywhere under the data dir (database, its journal, the import folder).
+    assert not any((env_dir := Path(env["DANGAN_DATA_DIR"]) / "imports").iterdir())
+    assert_no_id_numbers(Path(env["DANGAN_DATA_DIR"]), [row[1] for row in rows])
+    assert oct((env_dir).stat().st_mode & 0o777) == "0o700"

@@ -73,7 +73,13 @@ def test_batches_in_lanes_check_rows_in_sheet_order_and_commit_in_order(
     job = services.import_run(job=job, batch_size=3)
 
     assert job.status == ImportJob.Status.DONE, job.error
-    assert job.report["counts"] == {"created": 9, "updated": 1, "unchanged": 0, "error": 2}
+    assert job.report["counts"] == {
+        "created": 9,
+        "updated": 1,
+        "unchanged": 0,
+        "error": 2,
+        "skipped": 0,
+    }
     assert job.report["committed"] == [[2, 4], [5, 7], [8, 10], [11, 13]]
     batches = list(ImportBatch.objects.filter(job=job).order_by("number"))
     assert [(b.number, b.committed, b.indexed) for b in batches] == [
@@ -142,7 +148,13 @@ def test_a_dry_run_in_lanes_writes_nothing_but_its_report(
     job = services.import_run(job=job, batch_size=2)
 
     assert job.status == ImportJob.Status.DONE, job.error
-    assert job.report["counts"] == {"created": 9, "updated": 0, "unchanged": 0, "error": 1}
+    assert job.report["counts"] == {
+        "created": 9,
+        "updated": 0,
+        "unchanged": 0,
+        "error": 1,
+        "skipped": 0,
+    }
     assert not Customer.objects.exists()
     assert AuditEntry.objects.count() == before
     assert [b.committed for b in ImportBatch.objects.filter(job=job)] == [False] * 5
@@ -192,7 +204,13 @@ def test_a_later_row_naming_a_customer_by_the_mobile_an_earlier_row_changes_is_a
     job = services.import_run(job=job, batch_size=2)
 
     assert job.status == ImportJob.Status.DONE, job.error
-    assert job.report["counts"] == {"created": 4, "updated": 1, "unchanged": 0, "error": 1}
+    assert job.report["counts"] == {
+        "created": 4,
+        "updated": 1,
+        "unchanged": 0,
+        "error": 1,
+        "skipped": 0,
+    }
     errors = {r["row"]: r["errors"][0] for r in job.row_reports() if r["status"] == "error"}
     assert errors == {later: {"message": "与第 3 行重复", "field": "手机号码"}}
     bobs_customer.refresh_from_db()

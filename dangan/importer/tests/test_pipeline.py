@@ -179,7 +179,13 @@ def test_an_import_reports_the_same_either_way(
     job = services.import_job_create(actor=alice, path=path, dry_run=True)
     job = services.import_run(job=job)
     assert job.status == ImportJob.Status.DONE, job.error
-    assert job.report["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "error": 2}
+    assert job.report["counts"] == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "error": 2,
+        "skipped": 0,
+    }
     errors = {r["row"]: r["errors"][0]["message"] for r in job.row_reports() if "errors" in r}
     assert "手机号码" in errors[4] and "日期格式无法识别" in errors[5]
     parsers = {int(pid) for pid in parsed_by.read_text().split()}

@@ -34,6 +34,7 @@ def test_rows_keep_the_numbers_excel_shows_when_the_table_starts_below_and_right
     assert sheet.total == 3  # rows after the header, as far as the sheet goes
     assert list(sheet.rows) == [
         (5, ["王伟", 13800138000, datetime.date(2015, 11, 13)]),
+        (6, [None, None, None]),  # a blank row between rows: the importer skips it, and says so
         (7, ["李娜", "13900139000", None]),
     ]
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,8 @@ from dangan.core.identifiers import make_mobile, make_resident_id
 from dangan.customers.models import Customer
 from dangan.importer import services
 from dangan.importer.models import ColumnMapping, ImportBatch, ImportJob
-from dangan.importer.services import run
-from dangan.importer.tests.helpers import fail_second_batch, xlsx_bytes
+from dangan.importer.services import liveness, run
+from dangan.importer.tests.helpers import dead_runner, fail_second_batch, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -233,28 +234,55 @@ def test_a_failed_job_resumes_after_its_last_committed_batch(
     assert Customer.objects.count() == 799
     assert job.report["committed"] == [[2, 501], [502, 801]]
     assert job.report["resumed_after_row"] == 501
-    assert job.report["counts"] == {"created": 799, "updated": 0, "unchanged": 0, "error": 1}
+    assert job.report["counts"] == {
+        "created": 799,
+        "updated": 0,
+        "unchanged": 0,
+        "error": 1,
+        "skipped": 0,
+    }
     assert "与第 12 行重复" in _errors(job)[652]
     assert job.committed_rows == 799 and job.processed_rows == 800
     assert audit_actions(action="import_resume") == ["import_resume"]
     assert not services.job_resumable(job)
 
 
-def test_only_failed_or_stalled_jobs_resume(tmp_path: Path, alice: Any, carol: Any) -> None:
+def test_it_resumes_a_running_job_only_once_its_process_is_gone(
+    tmp_path: Path, alice: Any, carol: Any
+) -> None:
     path = _write(tmp_path, "one.xlsx", xlsx_bytes([["姓名"], ["甲乙"]], title=None))
     job = _run(alice, path, dry_run=False)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="已完成"):
         services.import_job_resume(actor=alice, job=job)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    # Run by this very process (alive): refused, plainly.
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, runner=liveness.runner_here()
+    )
     job.refresh_from_db()
-    with pytest.raises(InvalidTransition):  # still making progress, as far as we know
+    assert not services.job_resumable(job)
+    with pytest.raises(InvalidTransition, match="导入仍在进行中") as refused:
         services.import_job_resume(actor=alice, job=job)
+    assert str(os.getpid()) in str(refused.value.message)
+    # The same process id, but another process (its start time differs): gone.
+    host, pid, start = liveness.runner_here().split()
+    ImportJob.objects.filter(pk=job.pk).update(runner=f"{host} {pid} {int(start) + 1}")
+    job.refresh_from_db()
+    assert services.job_resumable(job)
+    # Run on another host: alive while it makes progress, dead after STALE_AFTER.
+    ImportJob.objects.filter(pk=job.pk).update(runner="elsewhere 4242 1")
+    job.refresh_from_db()
+    assert not services.job_resumable(job)
     stale = timezone.now() - services.STALE_AFTER - datetime.timedelta(seconds=1)
     ImportJob.objects.filter(pk=job.pk).update(updated_at=stale)
+    job.refresh_from_db()
+    assert services.job_resumable(job)
+    # A process of this host that has ended: resumable at once, whatever the time.
+    ImportJob.objects.filter(pk=job.pk).update(runner=dead_runner(), updated_at=timezone.now())
     job.refresh_from_db()
     with pytest.raises(Forbidden):  # somebody without the import permission
         services.import_job_resume(actor=carol, job=job)
     assert services.import_job_resume(actor=alice, job=job).status == ImportJob.Status.PENDING
+    assert audit_actions(action="import_resume") == ["import_resume"]
 
 
 def test_it_remembers_the_column_mapping(tmp_path: Path, alice: Any) -> None:
@@ -287,7 +315,13 @@ def test_reimporting_rows_without_id_numbers_looks_them_up_per_batch(
     assert _run(alice, path, dry_run=False).report["counts"]["created"] == 60
     with CaptureQueriesContext(connection) as queries:
         again = _run(alice, path, dry_run=False)
-    assert again.report["counts"] == {"created": 0, "updated": 0, "unchanged": 60, "error": 0}
+    assert again.report["counts"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 60,
+        "error": 0,
+        "skipped": 0,
+    }
     lookups = [
         q["sql"]
         for q in queries.captured_queries

@@ -14,7 +14,7 @@ from dangan.customers.models import Customer
 from dangan.customers.services import customer_create
 from dangan.importer.models import ImportJob
 from dangan.importer.services import import_job_create, import_run
-from dangan.importer.tests.helpers import xlsx_bytes
+from dangan.importer.tests.helpers import dead_runner, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_it_offers_to_resume_an_interrupted_job(
     upload.name = "名单.xlsx"
     client.post("/import/", {"file": upload})
     dry = ImportJob.objects.get()
-    # A committing job whose process died: running, no progress for an hour.
+    # A committing job whose process died (killed): still marked running.
     job = ImportJob.objects.create(
         sha256=dry.sha256,
         original_name=dry.original_name,
@@ -96,11 +96,9 @@ def test_it_offers_to_resume_an_interrupted_job(
         status="running",
         total_rows=2,
     )
-    ImportJob.objects.filter(pk=job.pk).update(
-        updated_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    )
+    ImportJob.objects.filter(pk=job.pk).update(runner=dead_runner())
     page = client.get(f"/import/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
-    assert "继续导入" in page and "长时间没有进展" in page
+    assert "继续导入" in page and "导入已中断" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/import/{job.pk}/resume/")
     assert response.status_code == 302
@@ -110,7 +108,7 @@ def test_it_offers_to_resume_an_interrupted_job(
     # Done: nothing left to resume; the button is gone and a second POST is refused.
     assert "继续导入" not in client.get(f"/import/{job.pk}/").content.decode()
     again = client.post(f"/import/{job.pk}/resume/", follow=True).content.decode()
-    assert "只有失败或已中断的导入任务可以继续" in again
+    assert "导入任务已完成,无需继续" in again
 
 
 def test_the_api_resumes_a_failed_job(alice: Any, bob: Any, settings: Any) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from dangan.core.identifiers import make_resident_id
 from dangan.customers.models import Customer
@@ -189,6 +188,7 @@ def test_the_entries_a_killed_import_owes_are_written_without_a_resume(
     leaves a job that still runs alone."""
     from dangan.importer import services as importer
     from dangan.importer.models import ImportJob
+    from dangan.importer.tests.helpers import dead_runner
 
     path = _sheet(tmp_path, "欧阳", 8)
     job = import_run(job=import_job_create(actor=alice, path=path, dry_run=False), batch_size=4)
@@ -204,9 +204,8 @@ def test_the_entries_a_killed_import_owes_are_written_without_a_resume(
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     assert importer.import_index_pending() == 0  # it may still be running: left alone
     assert count(alice, "欧阳", "customer") == 0  # not found by a part of the name
-    ImportJob.objects.filter(pk=job.pk).update(
-        updated_at=timezone.now() - importer.STALE_AFTER - datetime.timedelta(seconds=1)
-    )
+    # Its process has ended: it no longer runs (importer.services.liveness).
+    ImportJob.objects.filter(pk=job.pk).update(runner=dead_runner())
     assert importer.import_index_pending() == 2
     assert SearchEntry.objects.filter(kind=SearchEntry.Kind.CUSTOMER).count() == 8
     assert count(alice, "欧阳", "customer") == 8
