@@ -64,6 +64,7 @@ from dangan.home.api import DashboardApi, HomeApi, ReminderDoneApi, RemindersApi
 from dangan.importer.api import (
     CustomerExportApi,
     DossierExportApi,
+    ImportCancelApi,
     ImportDetailApi,
     ImportListApi,
     ImportRefusedApi,
@@ -192,6 +193,7 @@ urlpatterns = [
     path("imports/", ImportListApi.as_view(), name="imports"),
     path("imports/<int:pk>/", ImportDetailApi.as_view(), name="import"),
     path("imports/<int:pk>/resume/", ImportResumeApi.as_view(), name="import-resume"),
+    path("imports/<int:pk>/cancel/", ImportCancelApi.as_view(), name="import-cancel"),
     path("imports/<int:pk>/refused/", ImportRefusedApi.as_view(), name="import-refused"),
     path("imports/sample/", ImportSampleApi.as_view(), name="import-sample"),
     path("exports/customers.xlsx", CustomerExportApi.as_view(), name="export_customers"),

@@ -491,6 +491,21 @@ def cmd_disposal_due(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_cancel(args: argparse.Namespace) -> int:
+    """Give up a failed or interrupted import job, or a dry run: its sheet is deleted."""
+    from dangan.core.errors import NotFound
+    from dangan.importer.models import ImportJob
+    from dangan.importer.services import import_job_cancel
+
+    job = ImportJob.objects.select_related("created_by").filter(pk=args.job).first()
+    if job is None:
+        raise NotFound(f"导入任务 {args.job} 不存在")
+    actor = _cli_actor(args.user or job.created_by.username, "")
+    job = import_job_cancel(actor=actor, job=job)
+    print(f"已取消导入任务 {job.pk}(已写入的 {job.committed_rows} 行保留),上传的文件已删除")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the customer or dossier list, or the matches of a search (as the user sees
     them), to an Excel file."""
@@ -648,6 +663,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("job", type=int, help="导入任务编号")
     r.add_argument("--user", default=None, help="任务的发起人(默认:首个有导入权限的用户)")
     r.set_defaults(func=cmd_import_resume)
+    c = isub.add_parser("cancel", help="放弃一个失败、中断或试导入完成的任务,删除上传的文件")
+    c.add_argument("job", type=int, help="导入任务编号")
+    c.add_argument("--user", default=None, help="任务的发起人(默认:任务的发起人)")
+    c.set_defaults(func=cmd_import_cancel)
 
     p = sub.add_parser("export", help="导出客户、档案列表或检索结果为 Excel (export lists)")
     p.add_argument("what", choices=["customers", "dossiers", "search"])

@@ -325,11 +325,13 @@ ROUTES: dict[str, list[Check]] = {
     "importer:commit": [],
     "importer:resume": [],
     "importer:refused": [],
+    "importer:cancel": [],
     "importer:sample": [Check(needs=(P.DATA_IMPORT,))],
     "api:imports": [Check("POST", needs=(P.DATA_IMPORT,))],  # an empty body answers 400
     "api:import": [],
     "api:import-resume": [],
     "api:import-refused": [],
+    "api:import-cancel": [],
     "api:import-sample": [Check(needs=(P.DATA_IMPORT,))],
     "api:export_customers": [Check(needs=(P.DATA_EXPORT, P.CUSTOMER_VIEW))],
     "api:export_dossiers": [Check(needs=(P.DATA_EXPORT, P.DOSSIER_VIEW))],

@@ -50,6 +50,7 @@ ACTION_LABELS: dict[str, Any] = {
     "assign": _("指派"),
     "follow_up": _("完成跟进"),
     "acknowledge": _("签收"),
+    "import_cancel": _("取消导入"),
 }
 
 

@@ -44,6 +44,7 @@ def job_out(job: ImportJob, *, rows: bool = True) -> dict[str, Any]:
         "summary": job.report,
         "error": job.error,
         "resumable": services.job_resumable(job),
+        "cancellable": services.job_cancellable(job),
         "created_at": job.created_at,
     }
     if rows:
@@ -97,6 +98,15 @@ class ImportResumeApi(APIView):
         job = services.import_job_resume(actor=actor_of(request), job=job)
         import_job_enqueue(job)
         return Response(job_out(job, rows=False), status=status.HTTP_202_ACCEPTED)
+
+
+class ImportCancelApi(APIView):
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request: Request, pk: int) -> Response:
+        """Give up a failed or interrupted job, or a dry run: its sheet is deleted."""
+        job = services.job_for(actor_of(request), pk)
+        job = services.import_job_cancel(actor=actor_of(request), job=job)
+        return Response(job_out(job, rows=False))
 
 
 class ImportRefusedApi(APIView):

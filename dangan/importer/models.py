@@ -17,6 +17,7 @@ class ImportJob(TimeStamped):
         RUNNING = "running", _("进行中")
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")
 
     class Kind(models.TextChoices):
         CUSTOMERS = "customers", _("客户")

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/", views.job_detail, name="job"),
     path("<int:pk>/commit/", views.job_commit, name="commit"),
     path("<int:pk>/resume/", views.job_resume, name="resume"),
+    path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("<int:pk>/refused.xlsx", views.refused, name="refused"),
 ]

@@ -136,13 +136,18 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
 @app_errors
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = services.job_for(actor_of(request), pk)
-    finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+    finished = job.status in (
+        ImportJob.Status.DONE,
+        ImportJob.Status.FAILED,
+        ImportJob.Status.CANCELLED,
+    )
     context = {
         "job": job,
         "finished": finished,
         "unused": services.unused_columns(job.mapping),
         "skipped": job.report.get("skipped", {}),
         "resumable": services.job_resumable(job),
+        "cancellable": services.job_cancellable(job),
         "rows": [r for r in job.row_reports() if r.get("status") not in ("created", "skipped")][
             :2000
         ]
@@ -177,6 +182,20 @@ def _queue(request: HttpRequest, pk: int, start: Callable[..., ImportJob]) -> Ht
 def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
     """After a dry run: import the same file for real."""
     return _queue(request, pk, services.import_job_commit)
+
+
+@login_required
+@require_POST
+@app_errors
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give up a failed or interrupted job, or a dry run: its sheet is deleted."""
+    job = services.job_for(actor_of(request), pk)
+    attempt(
+        request,
+        lambda: services.import_job_cancel(actor=actor_of(request), job=job),
+        success=_("已取消导入任务,上传的文件已删除"),
+    )
+    return redirect("importer:job", pk=job.pk)
 
 
 @login_required

@@ -25,10 +25,12 @@ The public names are importable from here.
 from __future__ import annotations
 
 from dangan.importer.services.jobs import (
+    import_job_cancel,
     import_job_commit,
     import_job_create,
     import_job_map,
     import_job_resume,
+    job_cancellable,
     job_for,
     job_resumable,
 )
@@ -78,6 +80,7 @@ __all__ = [
     "header_key",
     "header_signature",
     "import_index_pending",
+    "import_job_cancel",
     "import_job_commit",
     "import_job_create",
     "import_job_map",
@@ -85,6 +88,7 @@ __all__ = [
     "import_run",
     "job_alive",
     "job_bytes",
+    "job_cancellable",
     "job_file",
     "job_for",
     "job_resumable",

@@ -137,6 +137,35 @@ def job_resumable(job: ImportJob) -> bool:
     return job.status == ImportJob.Status.RUNNING and not job_alive(job)
 
 
+def job_cancellable(job: ImportJob) -> bool:
+    """A job that will not go on by itself: failed, killed, or a dry run done."""
+    done_dry = job.status == ImportJob.Status.DONE and job.dry_run
+    return done_dry or job_resumable(job)
+
+
+@transaction.atomic
+def import_job_cancel(*, actor: User, job: ImportJob) -> ImportJob:
+    """Give up a failed or killed job (what it committed stays), or a dry run that will
+    not be committed: its sheet is deleted now rather than kept for a resume."""
+    job = job_for(actor, job.pk)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if not job_cancellable(job):
+        if job.status == ImportJob.Status.RUNNING:
+            raise _not_resumable(job)
+        raise InvalidTransition(_("只有失败、已中断或试导入完成的任务可以取消"))
+    was = job.status
+    job.status = ImportJob.Status.CANCELLED
+    job.save(update_fields=["status", "updated_at"])
+    deleted = store.release(job.sha256)
+    audit_record(
+        actor=actor,
+        action="import_cancel",
+        obj=job,
+        detail={"was": was, "committed_rows": job.committed_rows, "file_deleted": deleted},
+    )
+    return job
+
+
 def _not_resumable(job: ImportJob) -> InvalidTransition:
     """Why a job cannot be resumed, said plainly."""
     if job.status == ImportJob.Status.RUNNING:

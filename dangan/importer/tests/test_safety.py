@@ -113,3 +113,62 @@ def test_housekeeping_deletes_what_no_job_needs(tmp_path: Path, alice: Any) -> N
     )
     assert services.files_purge() == 1
     assert not services.job_file(dry).exists()
+
+
+@pytest.mark.django_db
+def test_a_job_given_up_deletes_its_sheet_and_is_audited(
+    tmp_path: Path, alice: Any, dave: Any, capsys: Any
+) -> None:
+    from django.test import Client
+
+    from conftest import audit_actions
+    from dangan import cli
+    from dangan.core.errors import InvalidTransition
+    from dangan.importer.services import liveness
+
+    path = _csv(tmp_path, _numbers(2), _wrong_check_digit(_numbers(1)[0]))
+    job = services.import_job_create(actor=alice, path=path, dry_run=False)
+    # Running in a live process (this one): refused, plainly.
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, runner=liveness.runner_here()
+    )
+    with pytest.raises(InvalidTransition, match="导入仍在进行中"):
+        services.import_job_cancel(actor=alice, job=job)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED)
+    job = services.import_job_cancel(actor=alice, job=job)
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not services.job_file(job).exists()
+    assert audit_actions(action="import_cancel") == ["import_cancel"]
+    with pytest.raises(InvalidTransition, match="可以取消"):
+        services.import_job_cancel(actor=alice, job=job)
+
+    # A dry run given up through the API, and one through the command line.
+    dry = services.import_run(job=services.import_job_create(actor=alice, path=path))
+    client = Client()
+    client.force_login(dave)
+    assert client.post(f"/api/v1/imports/{dry.pk}/cancel/").status_code in (403, 404)
+    client.force_login(alice)
+    answer = client.post(f"/api/v1/imports/{dry.pk}/cancel/")
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    assert not services.job_file(dry).exists()
+    dry = services.import_run(job=services.import_job_create(actor=alice, path=path))
+    assert cli.main(["import", "cancel", str(dry.pk)]) == 0
+    assert "已取消导入任务" in capsys.readouterr().out
+    assert ImportJob.objects.get(pk=dry.pk).status == ImportJob.Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_the_job_page_gives_a_dry_run_up(tmp_path: Path, alice: Any, dave: Any) -> None:
+    from django.test import Client
+
+    path = _csv(tmp_path, _numbers(1), _wrong_check_digit(_numbers(1)[0]))
+    dry = services.import_run(job=services.import_job_create(actor=alice, path=path))
+    others = Client()
+    others.force_login(dave)
+    assert others.post(f"/import/{dry.pk}/cancel/").status_code in (403, 404)
+    client = Client()
+    client.force_login(alice)
+    assert "不导入,删除上传的文件" in client.get(f"/import/{dry.pk}/").content.decode()
+    page = client.post(f"/import/{dry.pk}/cancel/", follow=True).content.decode()
+    assert "已取消导入任务" in page and "已取消" in page
+    assert ImportJob.objects.get(pk=dry.pk).status == ImportJob.Status.CANCELLED
