@@ -104,7 +104,8 @@ def import_job_map(*, actor: User, job: ImportJob, mapping: dict[str, str]) -> I
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.PENDING:
         raise InvalidTransition(_("导入已经开始,不能再修改列映射"))
-    headers = list(job.mapping)
+    # In the sheet's order (a JSON object's keys come back sorted from PostgreSQL).
+    headers = readers.open_sheet(store.job_bytes(job), job.original_name).headers
     job.mapping = mapping_override(headers, job.mapping, mapping, _archive_type(job.archive_type))
     job.save(update_fields=["mapping", "updated_at"])
     mapping_remember(headers, job.mapping)
@@ -143,11 +144,18 @@ def job_cancellable(job: ImportJob) -> bool:
     return done_dry or job_resumable(job)
 
 
-@transaction.atomic
 def import_job_cancel(*, actor: User, job: ImportJob) -> ImportJob:
     """Give up a failed or killed job (what it committed stays), or a dry run that will
     not be committed: its sheet is deleted now rather than kept for a resume."""
     job = job_for(actor, job.pk)
+    if job.status == ImportJob.Status.RUNNING and not job_resumable(job):
+        # Said before the write lock is asked for: on SQLite a live import holds it.
+        raise _not_resumable(job)
+    return _cancel(actor, job)
+
+
+@transaction.atomic
+def _cancel(actor: User, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not job_cancellable(job):
         if job.status == ImportJob.Status.RUNNING:
@@ -181,10 +189,18 @@ def _not_resumable(job: ImportJob) -> InvalidTransition:
     return InvalidTransition(_("导入任务已完成,无需继续"))
 
 
-@transaction.atomic
 def import_job_resume(*, actor: User, job: ImportJob) -> ImportJob:
     """Queue a failed or dead job again; it goes on after its last committed batch."""
     job = job_for(actor, job.pk)
+    if not job_resumable(job):
+        # Said before the write lock is asked for: on SQLite a live import holds it
+        # while it writes a batch, and the answer is the same under the lock.
+        raise _not_resumable(job)
+    return _resume(actor, job)
+
+
+@transaction.atomic
+def _resume(actor: User, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not job_resumable(job):
         raise _not_resumable(job)

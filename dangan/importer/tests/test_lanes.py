@@ -106,7 +106,7 @@ def test_batches_in_lanes_check_rows_in_sheet_order_and_commit_in_order(
     if LANES:
         assert sorted(number for number, _name in lanes) == [1, 2, 3, 4]
         assert all(name.startswith("import-batch") for _number, name in lanes)
-        assert len({name for _number, name in lanes}) == services.LANES
+        assert len({name for _number, name in lanes}) == services.lanes.LANES
     else:
         assert lanes == []
 
