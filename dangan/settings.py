@@ -151,8 +151,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Login lockout (STANDARDS 40): this many failures within the window lock the account,
-# and separately the client address, for DANGAN_LOCKOUT_MINUTES.
+# and separately DANGAN_LOCKOUT_IP_ATTEMPTS (at least 20) failures from one client
+# address lock that address, for DANGAN_LOCKOUT_MINUTES.
 DANGAN_LOCKOUT_ATTEMPTS = config.env_int("DANGAN_LOCKOUT_ATTEMPTS", 5)
+DANGAN_LOCKOUT_IP_ATTEMPTS = config.env_int("DANGAN_LOCKOUT_IP_ATTEMPTS", 30)
 DANGAN_LOCKOUT_WINDOW_MINUTES = config.env_int("DANGAN_LOCKOUT_WINDOW_MINUTES", 15)
 DANGAN_LOCKOUT_MINUTES = config.env_int("DANGAN_LOCKOUT_MINUTES", 15)
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -105,15 +105,24 @@ def password_change(*, actor: User, old_password: str, new_password: str) -> Non
 # --- Lockout --------------------------------------------------------------------------
 
 
+# An address is shared by a whole office behind one NAT gateway: it is locked only at a
+# much higher count than one account, so that a colleague's typos (or one attacked
+# account) never lock out everyone else in the building.
+MIN_IP_ATTEMPTS = 20
+
+
 @dataclass(frozen=True)
 class LockoutPolicy:
     attempts: int
     window: timedelta
     duration: timedelta
+    ip_attempts: int = 30
 
 
 def lockout_policy() -> LockoutPolicy:
+    ip_attempts = int(getattr(settings, "DANGAN_LOCKOUT_IP_ATTEMPTS", 30))
     return LockoutPolicy(
+        ip_attempts=max(ip_attempts, MIN_IP_ATTEMPTS),
         attempts=int(getattr(settings, "DANGAN_LOCKOUT_ATTEMPTS", 5)),
         window=timedelta(minutes=int(getattr(settings, "DANGAN_LOCKOUT_WINDOW_MINUTES", 15))),
         duration=timedelta(minutes=int(getattr(settings, "DANGAN_LOCKOUT_MINUTES", 15))),
@@ -125,18 +134,24 @@ def _active_lockouts(now: datetime) -> QuerySet[Lockout]:
 
 
 def active_lockout(*, username: str, ip: str) -> Lockout | None:
-    """The lock that refuses a login by `username` from `ip` now (the longest one), if any."""
-    which = Q(kind=Lockout.Kind.ACCOUNT, key=username[:150])
-    if ip:
-        which |= Q(kind=Lockout.Kind.IP, key=ip)
-    return _active_lockouts(timezone.now()).filter(which).order_by("-until").first()
+    """The lock that refuses a login by `username` from `ip` now, if any: the account's
+    own lock before the address's (the message then speaks of the account)."""
+    active = _active_lockouts(timezone.now())
+    own = active.filter(kind=Lockout.Kind.ACCOUNT, key=username[:150]).order_by("-until")
+    lock = own.first()
+    if lock is None and ip:
+        lock = active.filter(kind=Lockout.Kind.IP, key=ip).order_by("-until").first()
+    return lock
 
 
 def locked_message(lockout: Lockout) -> str:
-    until = timezone.localtime(lockout.until)
-    return _("账号已被锁定,请于 %(time)s 后重试或联系安全管理员") % {
-        "time": until.strftime("%H:%M")
-    }
+    """What the person at the login form reads. An address lock says so: it never tells an
+    account that nobody attacked that it is locked."""
+    until = timezone.localtime(lockout.until).strftime("%H:%M")
+    if lockout.kind == Lockout.Kind.IP:
+        message = _("本地址登录失败过多,暂停从此地址登录,请于 %(time)s 后重试或联系安全管理员")
+        return message % {"time": until}
+    return _("账号已被锁定,请于 %(time)s 后重试或联系安全管理员") % {"time": until}
 
 
 def _failures_since(kind: str, key: str, *, now: datetime, window: timedelta) -> int:
@@ -188,7 +203,8 @@ def login_failed(*, username: str, ip: str, stage: str = "password") -> Lockout 
         if _active_lockouts(now).filter(kind=kind, key=key).exists():
             continue
         failures = _failures_since(kind, key, now=now, window=rules.window)
-        if failures < rules.attempts:
+        limit = rules.ip_attempts if kind == Lockout.Kind.IP else rules.attempts
+        if failures < limit:
             continue
         lock = Lockout.objects.create(kind=kind, key=key, locked_at=now, until=now + rules.duration)
         audit_record(

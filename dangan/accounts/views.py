@@ -279,6 +279,7 @@ def lockout_list(request: HttpRequest) -> HttpResponse:
             "attempts": security.failed_attempts_for(actor),
             "rules": {
                 "attempts": rules.attempts,
+                "ip_attempts": rules.ip_attempts,
                 "window_minutes": int(rules.window.total_seconds() // 60),
                 "duration_minutes": int(rules.duration.total_seconds() // 60),
             },

@@ -603,9 +603,14 @@ def handover_departure(*, actor: User, from_user: User, to_user: User, note: str
             kind=Handover.Kind.DEPARTURE,
             note=note or str(_("离职交接")),
         )
+    # The customers take the successor's department too: otherwise the successor's
+    # manager could not see them (their scope is the department) while the leaver's old
+    # manager still could. Search entries follow through search 0003's trigger.
     for customer in customers:
         customer.owner = to_user
-        customer.save(update_fields=["owner", "updated_at"])
+        if to_user.department_id is not None:
+            customer.department_id = to_user.department_id
+        customer.save(update_fields=["owner", "department", "updated_at"])
     audit_record(
         actor=actor,
         action="departure",

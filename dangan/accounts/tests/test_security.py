@@ -158,14 +158,40 @@ def test_it_locks_an_account_after_five_failures(bob: Any) -> None:
     assert audit_actions(action="login", outcome="failed") == ["login"] * 5
 
 
-def test_it_locks_an_address_after_five_failures(db: Any) -> None:
-    for name in ("a1", "a2", "a3", "a4", "a5"):
+def test_it_locks_an_address_only_after_many_more_failures_than_an_account(db: Any) -> None:
+    names = [f"a{n}" for n in range(security.MIN_IP_ATTEMPTS * 2)]
+    rules = security.lockout_policy()
+    assert rules.ip_attempts >= 20
+    assert rules.window == timedelta(minutes=15)
+    for name in names[: rules.ip_attempts - 1]:
         security.login_failed(username=name, ip="10.0.0.7")
+    assert security.active_lockout(username="someone", ip="10.0.0.7") is None
+    security.login_failed(username=names[rules.ip_attempts], ip="10.0.0.7")
     lock = security.active_lockout(username="someone", ip="10.0.0.7")
     assert lock is not None
     assert (lock.kind, lock.key) == ("ip", "10.0.0.7")
     assert security.active_lockout(username="someone", ip="10.0.0.8") is None
     assert audit_actions(action="lockout") == ["lockout"]
+
+
+def test_it_keeps_the_address_open_when_one_account_is_attacked(bob: Any, sec: Any) -> None:
+    lock = fail(5, username="bob", ip="10.0.0.7")
+    assert lock is not None and lock.kind == "account"
+    assert Lockout.objects.filter(kind="ip").count() == 0
+    # The security administrator (or anyone else) at the same address is not locked.
+    assert security.active_lockout(username="sec", ip="10.0.0.7") is None
+
+
+def test_it_never_tells_an_untouched_account_it_is_locked(db: Any, settings: Any) -> None:
+    settings.DANGAN_LOCKOUT_IP_ATTEMPTS = 1  # below the floor: 20 still hold
+    assert security.lockout_policy().ip_attempts == security.MIN_IP_ATTEMPTS
+    for n in range(security.MIN_IP_ATTEMPTS):
+        security.login_failed(username=f"x{n}", ip="10.0.0.9")
+    lock = security.active_lockout(username="sec", ip="10.0.0.9")
+    assert lock is not None and lock.kind == "ip"
+    message = security.locked_message(lock)
+    assert "账号已被锁定" not in message
+    assert message.startswith("本地址登录失败过多")
 
 
 def test_it_counts_only_failures_within_the_window(bob: Any) -> None:

@@ -250,6 +250,25 @@ class TestDeparture:
         handover_sign(actor=carol, handover=done.handover, as_party="sender")
         assert Handover.objects.get(pk=done.handover.pk).sender_signed_by == carol
 
+    def test_it_moves_customers_into_the_successors_department(
+        self, alice: Any, bob: Any, carol: Any, dave: Any, bobs_customer: Any
+    ) -> None:
+        from conftest import _user
+        from dangan.accounts import policy
+        from dangan.search.models import SearchEntry
+        from dangan.search.services import index_customer
+
+        second_manager = _user("erin", "dept_manager", "销售二部", "吴芳")
+        index_customer(bobs_customer.pk)
+        assert bobs_customer.department == bob.department
+        handover_departure(actor=alice, from_user=bob, to_user=dave)
+        bobs_customer.refresh_from_db()
+        assert (bobs_customer.owner, bobs_customer.department) == (dave, dave.department)
+        assert policy.customers_for(second_manager).filter(pk=bobs_customer.pk).exists()
+        assert not policy.customers_for(carol).filter(pk=bobs_customer.pk).exists()
+        entries = SearchEntry.objects.filter(kind="customer", object_id=bobs_customer.pk)
+        assert [(e.owner_id, e.department_id) for e in entries] == [(dave.pk, dave.department_id)]
+
     def test_it_redirects_open_batches(self, batch: Handover, bob: Any, carol: Any) -> None:
         done = handover_departure(actor=carol, from_user=bob, to_user=carol)
         assert done.reassigned == [batch.number]
