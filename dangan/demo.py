@@ -404,7 +404,6 @@ def _bool_flag(ctx: _DossierContext, key: str) -> bool:
     rng = ctx.gen.rng
     chance = {
         "paid_by_self": 0.85,
-        "showroom_pickup": 0.8,
         "plated_by_dealer": 0.6,
         "sold_by_us": 0.7,
         "minor_buyer": 0.05,
@@ -515,6 +514,8 @@ def field_value(spec: dict[str, Any], ctx: _DossierContext) -> Any:
             wanted = _member_choice(ctx, key)
         elif key == "guest_kind":
             wanted = _guest_kind(ctx)
+        elif key == "pickup_place":
+            wanted = "展厅" if rng.random() < 0.8 else "非展厅"
         elif key == "credit_rating":
             wanted = ctx.customer.credit_rating
         elif key == "payment":

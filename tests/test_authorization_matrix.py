@@ -289,6 +289,7 @@ ROUTES: dict[str, list[Check]] = {
     "intake:statement_deny": [],
     "intake:dossier_audit": [Check("POST", needs=(P.INTAKE_AUDIT,), obj="dossier", scoped=True)],
     "intake:dossier_facts": [Check(needs=(P.INTAKE_AUDIT,), obj="dossier", scoped=True)],
+    "intake:finding_new": [Check(needs=(P.INTAKE_AUDIT,), obj="dossier", scoped=True)],
     "intake:statement": [Check(needs=(P.INTAKE_STATEMENT,))],
     "intake:statement_xlsx": [Check(needs=(P.INTAKE_STATEMENT,))],
     "intake:penalties_assess": [Check("POST", needs=(P.INTAKE_ASSESS,), data={"month": "2026-10"})],
@@ -300,7 +301,10 @@ ROUTES: dict[str, list[Check]] = {
     "intake:calendar_load": [Check("POST", needs=(P.INTAKE_CALENDAR,), data={"year": "2026"})],
     "intake:calendar_remove": [],  # object is a calendar date: see dangan/intake/tests/
     "api:dossier_audit": [Check("POST", needs=(P.INTAKE_AUDIT,), obj="dossier", scoped=True)],
-    "api:dossier_findings": [Check(obj="dossier", scoped=True)],
+    "api:dossier_findings": [
+        Check(obj="dossier", scoped=True),
+        Check("POST", needs=(P.INTAKE_AUDIT,), obj="dossier", scoped=True, data={"kind": "lost"}),
+    ],
     "api:document_check": [
         Check("PUT", needs=(P.INTAKE_AUDIT,), obj="document", scoped=True, data={"signed": True})
     ],

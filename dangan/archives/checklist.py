@@ -10,10 +10,13 @@ from dangan.documents.models import Document
 
 
 def condition_holds(when: dict[str, Any], dossier: Dossier) -> bool:
-    """True when every `path: value` of `when` matches the dossier (lists mean "one of").
+    """True when every `path: value` of `when` matches the dossier (lists mean "one of";
+    `{not: value}` or `{not: [a, b]}` means "anything else, blank included").
 
     Paths: `customer.<attribute>` or `fields.<custom field key>`. An unknown path is
-    false, so a conditional item never silently becomes required by a typo.
+    false, so a conditional item never silently becomes required by a typo. Values are
+    typed as the field (the loader and the template editor check them): true/false for a
+    yes/no field, one of the choices for a choice field.
     """
     for path, expected in when.items():
         root, _sep, name = path.partition(".")
@@ -23,10 +26,51 @@ def condition_holds(when: dict[str, Any], dossier: Dossier) -> bool:
             actual = (dossier.fields or {}).get(name)
         else:
             return False
-        options = expected if isinstance(expected, list) else [expected]
-        if actual not in options:
+        negated = isinstance(expected, dict)
+        wanted = expected.get("not") if isinstance(expected, dict) else expected
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if (actual in options) == negated:
             return False
     return True
+
+
+def condition_errors(when: Any, field_specs: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with a `when` for an archive type with these custom fields: unknown
+    paths, and values the field can never hold (a condition that can never be met, or
+    always is, makes an item silently optional or required)."""
+    if not isinstance(when, dict):
+        return ["not a mapping"]
+    specs = {str(spec.get("key")): spec for spec in field_specs}
+    errors = []
+    for path, expected in when.items():
+        root, _sep, name = str(path).partition(".")
+        if isinstance(expected, dict):
+            if set(expected) != {"not"}:
+                errors.append(f"{path}: only {{not: value}} is allowed")
+                continue
+            expected = expected["not"]
+        values = expected if isinstance(expected, list) else [expected]
+        if (root, name) == ("customer", "kind"):
+            allowed: list[Any] | None = ["individual", "organization"]
+        elif root == "fields" and name in specs:
+            spec = specs[name]
+            kind = spec.get("type", "text")
+            allowed = (
+                [True, False]
+                if kind == "bool"
+                else list(spec.get("choices") or [])
+                if kind == "choice"
+                else None
+            )
+        else:
+            errors.append(f"condition on unknown {path}")
+            continue
+        for value in values:
+            if allowed is not None and (
+                value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool)
+            ):
+                errors.append(f"{path}: {value!r} is not one of {allowed}")
+    return errors
 
 
 @dataclass

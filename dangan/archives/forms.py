@@ -143,7 +143,10 @@ class ChecklistItemForm(forms.Form):
         label=_("适用条件"),
         required=False,
         max_length=200,
-        help_text=_("条件必备时填写,如 customer.kind=organization 或 fields.payment=按揭"),
+        help_text=_(
+            "条件必备时填写,如 customer.kind=organization、fields.payment=按揭,"
+            "或 fields.pickup_place!=非展厅(除此以外)"
+        ),
     )
     copies = forms.IntegerField(label=_("份数"), min_value=1, max_value=20, initial=1)
     needs_stamp = forms.BooleanField(label=_("须盖章"), required=False)
@@ -156,13 +159,18 @@ class ChecklistItemForm(forms.Form):
         when: dict[str, Any] = {}
         for part in filter(None, (p.strip() for p in text.replace(";", ";").split(";"))):
             path, sep, value = part.partition("=")
+            negated = path.endswith("!")
+            path = path.removesuffix("!")
             if not sep or not path.strip() or not value.strip():
-                raise forms.ValidationError(_("条件格式应为 字段=值,多个条件用分号分隔"))
+                raise forms.ValidationError(
+                    _("条件格式应为 字段=值 或 字段!=值,多个条件用分号分隔")
+                )
             options = [v.strip() for v in value.split("|")]
             parsed: list[Any] = [
                 {"true": True, "false": False, "是": True, "否": False}.get(v, v) for v in options
             ]
-            when[path.strip()] = parsed if len(parsed) > 1 else parsed[0]
+            wanted = parsed if len(parsed) > 1 else parsed[0]
+            when[path.strip()] = {"not": wanted} if negated else wanted
         return when
 
     def service_data(self) -> dict[str, Any]:
@@ -174,9 +182,12 @@ class ChecklistItemForm(forms.Form):
 def condition_text(when: dict[str, Any]) -> str:
     parts = []
     for path, value in (when or {}).items():
+        negated = isinstance(value, dict)
+        value = value.get("not") if isinstance(value, dict) else value
         values = value if isinstance(value, list) else [value]
         parts.append(
-            f"{path}=" + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+            f"{path}{'!=' if negated else '='}"
+            + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
         )
     return "; ".join(parts)
 

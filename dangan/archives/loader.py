@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db import transaction
 
 from dangan.accounts.models import User
 from dangan.archives import numbering
+from dangan.archives.checklist import condition_errors
 from dangan.archives.cover import clean_cover
 from dangan.archives.fields import FIELD_TYPES
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
@@ -107,12 +109,8 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
         codes.add(item.get("code"))
         if item.get("requirement", "required") not in ChecklistItem.Requirement.values:
             raise fail(f"item {item['code']}: bad requirement")
-        for path in item.get("when") or {}:
-            root, _sep, name = str(path).partition(".")
-            if not (
-                (root, name) == ("customer", "kind") or (root == "fields" and name in field_keys)
-            ):
-                raise fail(f"item {item['code']}: condition on unknown {path}")
+        for problem in condition_errors(item.get("when") or {}, data.get("fields") or []):
+            raise fail(f"item {item['code']}: {problem}")
     labels = data.get("status_labels") or {}
     if not isinstance(labels, dict) or not all(
         key in Dossier.Status.values and isinstance(value, str) and 0 < len(value) <= 20
@@ -123,7 +121,30 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
         for code in rule.get("documents") or []:
             if code not in codes:
                 raise fail(f"consistency rule {rule.get('field')}: unknown document {code}")
+    _validate_penalties(data.get("penalties") or [], fail)
     return data
+
+
+def _validate_penalties(rules: Any, fail: Any) -> None:
+    """Every rule must name a finding kind (or one of the seeds' groups of kinds): a fine
+    naming nothing the checks or the clerk can record could never be charged."""
+    from dangan.intake.penalties import penalty_kind_names
+
+    known = penalty_kind_names()
+    if not isinstance(rules, list):
+        raise fail("penalties must be a list")
+    for rule in rules:
+        if not isinstance(rule, dict):
+            raise fail("penalties must be a list of mappings")
+        name = str(rule.get("finding") or "")
+        if name not in known:
+            raise fail(f"penalty {rule.get('label') or name!r}: unknown finding kind {name!r}")
+        try:
+            amount = Decimal(str(rule.get("amount")))
+        except InvalidOperation:
+            raise fail(f"penalty {name}: bad amount {rule.get('amount')!r}") from None
+        if not amount.is_finite() or amount <= 0:
+            raise fail(f"penalty {name}: bad amount {rule.get('amount')!r}")
 
 
 @dataclass

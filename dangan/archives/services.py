@@ -13,6 +13,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives import numbering
+from dangan.archives.checklist import condition_errors
 from dangan.archives.fields import clean_custom_fields
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.audit.services import Event, audit_record, audit_record_many
@@ -300,15 +301,11 @@ def _clean_item(archive_type: ArchiveType, data: dict[str, Any]) -> dict[str, An
         when = data["when"] or {}
         if not isinstance(when, dict):
             raise ApplicationError(_("适用条件格式不正确"), field="when")
-        field_keys = {spec["key"] for spec in archive_type.field_schema()}
-        for path in when:
-            root, _sep, name = str(path).partition(".")
-            if not (root == "customer" and name == "kind") and not (
-                root == "fields" and name in field_keys
-            ):
-                raise ApplicationError(
-                    _("适用条件引用了不存在的字段:%(p)s") % {"p": path}, field="when"
-                )
+        problems = condition_errors(when, archive_type.field_schema())
+        if problems:
+            raise ApplicationError(
+                _("适用条件无效:%(p)s") % {"p": ";".join(problems)}, field="when"
+            )
         cleaned["when"] = when
     for key in ("group", "note"):
         if key in data:

@@ -344,6 +344,7 @@ def _record_finding(
         document=document,
         checklist_item=checklist_item,
         responsible=handover.from_user,
+        handover=handover,
     )
 
 

@@ -168,6 +168,12 @@ class DossierAuditApi(APIView):
         )
 
 
+class FindingRecordInput(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=services.RECORDABLE_KINDS)
+    rule = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    detail = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
 class DossierFindingsApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("status", str)], responses=FindingOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -184,6 +190,14 @@ class DossierFindingsApi(APIView):
                 "findings": FindingOutput(findings, many=True).data,
             }
         )
+
+    @extend_schema(request=FindingRecordInput, responses={201: FindingOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        """Record a finding by hand (联系方式未核实、内部签字缺失、档案袋遗失 …)."""
+        dossier = policy.access_dossier(request.user, pk)
+        data = valid_input(FindingRecordInput, request)
+        finding = services.finding_record(actor=actor_of(request), dossier=dossier, **data)
+        return Response(FindingOutput(finding).data, status=status.HTTP_201_CREATED)
 
 
 class FindingListApi(APIView):

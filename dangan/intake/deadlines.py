@@ -88,19 +88,33 @@ def _date_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.date:
         raise MissingDate(key) from None
 
 
-def _datetime_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.datetime:
+def _moment_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.datetime | datetime.date:
+    """The value of the rule's field: a moment where a time of day was stored, else the
+    date alone (a date is not its midnight: nobody signs at 00:00)."""
     key = str(rule.get("field") or "")
     raw = (dossier.fields or {}).get(key)
     if raw in (None, ""):
         raise MissingDate(key)
     text = str(raw).strip()
+    if len(text) <= 10:
+        return _date_of(dossier, rule)
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
-        moment = datetime.datetime.combine(_date_of(dossier, rule), datetime.time())
+        return _date_of(dossier, rule)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
+
+
+def hours_due(start: datetime.datetime | datetime.date, hours: int) -> Due:
+    """ "Within N hours" of a moment ends N hours later. Of a date without a time, it ends
+    with the day on which N hours after the latest possible moment of that date fall:
+    "24 hours after signing on 10 Oct" runs to the end of 11 Oct, so a hand-over the next
+    morning is on time whenever the contract was signed."""
+    if isinstance(start, datetime.datetime):
+        return start + datetime.timedelta(hours=hours)
+    return start + datetime.timedelta(days=-(-hours // 24))
 
 
 def _holds(condition: dict[str, Any], dossier: Dossier) -> bool:
@@ -127,9 +141,11 @@ def rule_due(rule: dict[str, Any], dossier: Dossier, cal: Calendar) -> tuple[Due
         return start + datetime.timedelta(days=days), text
     if kind == "hours_after":
         hours = int(rule.get("hours", 0))
-        moment = _datetime_of(dossier, rule)
+        moment = _moment_of(dossier, rule)
         text = _("%(f)s后%(n)s小时内") % {"f": _label(dossier, rule["field"]), "n": hours}
-        return moment + datetime.timedelta(hours=hours), text
+        if not isinstance(moment, datetime.datetime):
+            text += _("(只有日期:计至当日后第%(d)s日24时)") % {"d": -(-hours // 24)}
+        return hours_due(moment, hours), text
     if kind == "weekly":
         weekday = int(rule.get("weekday", 5))
         start = _date_of(dossier, rule)

@@ -95,3 +95,26 @@ class DocumentCheckForm(forms.Form):
 
     def values(self) -> dict[str, str]:
         return {key: self.cleaned_data.get(f"v_{key}") or "" for key in self.value_keys}
+
+
+class FindingRecordForm(forms.Form):
+    """A non-conformity the clerk records by hand (what no document shows)."""
+
+    kind = forms.ChoiceField(label=_("类别"), choices=())
+    detail = forms.CharField(
+        label=_("说明"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("如:接修时未核对进厂联系人电话;交车检验单缺服务顾问签字;档案袋借出后遗失"),
+    )
+    rule = forms.CharField(
+        label=_("违反的规则"),
+        max_length=300,
+        required=False,
+        help_text=_("留空则按该档案类型的罚款规则填写"),
+    )
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]

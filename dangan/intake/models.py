@@ -65,6 +65,10 @@ class Finding(models.Model):
         NO_STAMP = "no_stamp", _("未盖章")
         NO_SIGNATURE = "no_signature", _("无签字")
         LATE = "late", _("超期上交")
+        # Recorded by the clerk (no document shows them): seed 001 五.3, 五.5, 五.7.
+        CONTACT_NOT_VERIFIED = "contact_not_verified", _("联系方式未核实")
+        NO_INTERNAL_SIGNATURE = "no_internal_signature", _("内部签字缺失")
+        LOST = "lost", _("档案袋遗失")
         OTHER = "other", _("其他")
 
     class Status(models.TextChoices):
@@ -82,7 +86,7 @@ class Finding(models.Model):
         on_delete=models.PROTECT,
         related_name="findings",
     )
-    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("类别"), max_length=32, choices=Kind.choices)
     # Which check produced it ("missing:SALES_CONTRACT", "inconsistent:vin" …): a rerun
     # matches its open findings by this key. Empty for findings recorded by hand.
     rule_key = models.CharField(max_length=120, blank=True)

@@ -36,6 +36,11 @@ ALIASES: dict[str, frozenset[str]] = {
 GRACE_WORKING_DAYS = 1
 
 
+def penalty_kind_names() -> frozenset[str]:
+    """What a penalty rule's `finding` may name: a finding kind or a group above."""
+    return frozenset(Finding.Kind.values) | frozenset(ALIASES)
+
+
 @dataclass(frozen=True)
 class Rule:
     amount: Decimal
@@ -219,6 +224,22 @@ def dept_name(department: Department | None) -> str:
     return department.name if department else "(无部门)"
 
 
+def timeliness(result: Any, today: datetime.date) -> tuple[datetime.date, bool] | None:
+    """(due day, on time) for the 上交及时率, or None while the bag does not count yet.
+
+    A bag counts once it is submitted (on time when submitted on or before its due day) or
+    once its due day is over without it (late). A bag not yet due and not yet submitted is
+    neither: counting it as late would show 0 % on the morning its bags are due."""
+    due = result.due_date
+    if due is None:
+        return None
+    if result.submitted is not None:
+        return due, result.submitted <= due
+    if today > due:
+        return due, False
+    return None
+
+
 def penalty_statement(
     month: str,
     *,
@@ -259,13 +280,12 @@ def penalty_statement(
     )
     for dossier in candidates:
         result = deadlines.dossier_deadline(dossier, cal=cal, today=today)
-        due = result.due_date
-        if due is None or not (start <= due < end):
+        counted = timeliness(result, today)
+        if counted is None or not (start <= counted[0] < end):
             continue
         row = row_for(dossier.customer.owner)
         row.due += 1
-        if result.submitted is not None and result.submitted <= due:
-            row.on_time += 1
+        row.on_time += int(counted[1])
     # Checked and complete: the last run of each dossier checked in the month.
     last_runs: dict[int, AuditRun] = {}
     for run in (

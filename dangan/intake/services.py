@@ -44,24 +44,45 @@ def _aware(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(18, 0)))
 
 
+# Kinds a clerk records by hand: everything but lateness, which the deadline decides.
+RECORDABLE_KINDS = tuple(k for k in Finding.Kind.values if k != Finding.Kind.LATE)
+
+
+def _may_record(actor: User, dossier: Dossier, handover: Any) -> None:
+    """A finding is recorded by someone who may run the checks on the dossier, or by the
+    receiver of a hand-over of it (a line found missing or wrong)."""
+    if handover is None:
+        policy.access_dossier(actor, dossier.pk, action=perms.INTAKE_AUDIT)
+        return
+    from dangan.handover import selectors as handover_selectors
+
+    if not handover_selectors.is_receiver(actor, handover):
+        raise Forbidden(_("只有接收方可以登记移交核对中的不合格项"))
+    if not handover.items.filter(dossier_id=dossier.pk).exists():
+        raise ApplicationError(_("该档案不在此移交单中"), field="dossier")
+
+
 @transaction.atomic
 def finding_record(
     *,
-    actor: User | None,
+    actor: User,
     dossier: Dossier,
     kind: str,
-    rule: str,
+    rule: str = "",
     detail: str = "",
     document: Document | None = None,
     checklist_item: ChecklistItem | None = None,
     responsible: User | None = None,
+    handover: Any = None,
 ) -> Finding:
-    """A finding noted by hand (e.g. an item marked missing or wrong on a hand-over).
-    The caller has checked the actor's access to the dossier."""
-    if kind not in Finding.Kind.values:
+    """A finding noted by hand: the clerk records what no document shows (contact not
+    verified, internal signature missing, bag lost …), or a hand-over's receiver an item
+    marked missing or wrong (`handover` names that batch). Without a rule text, the
+    type's penalty rule for the kind (or the kind's name) is the rule."""
+    _may_record(actor, dossier, handover)
+    if kind not in RECORDABLE_KINDS:
         raise ApplicationError(_("未知的稽核结果类别"), field="kind")
-    if not rule.strip():
-        raise ApplicationError(_("请写明违反的规则"), field="rule")
+    rule = rule.strip() or _default_rule(dossier, kind)
     if document is not None and document.dossier_id != dossier.pk:
         raise ApplicationError(_("该文件不属于此档案"), field="document")
     if checklist_item is not None and checklist_item.archive_type_id != dossier.archive_type_id:
@@ -71,8 +92,8 @@ def finding_record(
     finding = Finding.objects.create(
         dossier=dossier,
         kind=kind,
-        rule=rule.strip()[:300],
-        detail=detail,
+        rule=rule[:300],
+        detail=detail.strip(),
         source=Finding.Source.MANUAL,
         document=document,
         checklist_item=checklist_item,
@@ -88,6 +109,11 @@ def finding_record(
         detail={"finding": finding.pk, "kind": kind, "rule": finding.rule},
     )
     return finding
+
+
+def _default_rule(dossier: Dossier, kind: str) -> str:
+    rule = penalties.rules_of(dossier.archive_type).get(kind)
+    return rule.label if rule is not None else str(Finding.Kind(kind).label)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ urlpatterns = [
     path("statements/<int:pk>/deny/", views.statement_deny, name="statement_deny"),
     path("dossiers/<int:pk>/audit/", views.dossier_audit, name="dossier_audit"),
     path("dossiers/<int:pk>/facts/", views.dossier_facts, name="dossier_facts"),
+    path("dossiers/<int:pk>/findings/new/", views.finding_new, name="finding_new"),
     path("statement/", views.statement, name="statement"),
     path("statement.xlsx", views.statement_xlsx, name="statement_xlsx"),
     path("statement/assess/", views.penalties_assess, name="penalties_assess"),

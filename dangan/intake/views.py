@@ -27,11 +27,12 @@ from dangan.intake.forms import (
     DecisionForm,
     DocumentCheckForm,
     FindingFilterForm,
+    FindingRecordForm,
     HolidayForm,
     MonthForm,
     StatementForm,
 )
-from dangan.intake.models import DocumentCheck, Holiday
+from dangan.intake.models import DocumentCheck, Finding, Holiday
 from dangan.intake.penalties import penalty_statement
 
 
@@ -155,6 +156,35 @@ def dossier_audit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("稽核完成:合格"))
     return redirect(reverse("archives:dossier", args=[dossier.pk]) + "#intake")
+
+
+@login_required
+@app_errors
+def finding_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """The clerk records a non-conformity by hand (联系方式未核实、内部签字缺失、档案袋遗失 …)."""
+    actor = actor_of(request)
+    dossier = policy.access_dossier(actor, pk, action=perms.INTAKE_AUDIT)
+    kinds = [(k, str(Finding.Kind(k).label)) for k in services.RECORDABLE_KINDS]
+    data = request.POST if request.method == "POST" else None
+    form = FindingRecordForm(data, kinds=kinds, initial={"kind": request.GET.get("kind")})
+    status = 200
+    if data is not None:
+        if form.is_valid():
+            try:
+                finding = services.finding_record(
+                    actor=actor,
+                    dossier=dossier,
+                    kind=form.cleaned_data["kind"],
+                    rule=form.cleaned_data["rule"],
+                    detail=form.cleaned_data["detail"],
+                )
+                messages.success(request, _("已登记:%(k)s") % {"k": finding.get_kind_display()})
+                return redirect(reverse("archives:dossier", args=[dossier.pk]) + "#intake")
+            except ApplicationError as exc:
+                add_form_error(form, exc)
+        status = 400
+    context = {"dossier": dossier, "form": form, "section": "intake"}
+    return render(request, "intake/finding_new.html", context, status=status)
 
 
 @login_required
