@@ -87,6 +87,7 @@ def ensure_default_roles() -> None:
         run("dangan.accounts.migrations.0009_lifecycle_roles", "forwards")
         run("dangan.service.migrations.0002_defaults", "forwards")
         run("dangan.disposal.migrations.0002_defaults", "forwards")
+        run("dangan.accounts.migrations.0010_finance_credit", "forwards")
     if not ApprovalRule.objects.exists():
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")
     if not DossierTransition.objects.exists():

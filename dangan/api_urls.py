@@ -40,6 +40,7 @@ from dangan.customers.api import (
     RelatedPersonDetailApi,
     RelatedPersonListApi,
 )
+from dangan.customers.credit_api import CustomerCreditApi
 from dangan.disposal.api import (
     AppraiseApi,
     ApproveApi,
@@ -108,6 +109,7 @@ urlpatterns = [
     path("customers/", CustomerListApi.as_view(), name="customers"),
     path("customers/<int:pk>/", CustomerDetailApi.as_view(), name="customer"),
     path("customers/<int:pk>/unmask/", CustomerUnmaskApi.as_view(), name="customer_unmask"),
+    path("customers/<int:pk>/credit/", CustomerCreditApi.as_view(), name="customer_credit"),
     path(
         "customers/<int:pk>/related-persons/",
         RelatedPersonListApi.as_view(),

@@ -102,6 +102,7 @@ ROUTES: dict[str, list[Check]] = {
     "customers:detail": [Check(obj="customer", scoped=True)],
     "customers:edit": [Check(needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True)],
     "customers:unmask": [Check("POST", needs=(P.CUSTOMER_UNMASK,), obj="customer", scoped=True)],
+    "customers:credit": [Check(needs=(P.CUSTOMER_CREDIT,), obj="customer", scoped=True)],
     "customers:related_add": [
         Check("POST", needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True)
     ],
@@ -144,6 +145,15 @@ ROUTES: dict[str, list[Check]] = {
         Check("PATCH", needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True),
     ],
     "api:customer_unmask": [Check("POST", needs=(P.CUSTOMER_UNMASK,), obj="customer", scoped=True)],
+    "api:customer_credit": [
+        Check(
+            "POST",
+            needs=(P.CUSTOMER_CREDIT,),
+            obj="customer",
+            scoped=True,
+            data={"credit_rating": "B", "credit_limit": "1000.00"},
+        )
+    ],
     "api:customer_related_persons": [
         Check("POST", needs=(P.CUSTOMER_CHANGE,), obj="customer", scoped=True)
     ],

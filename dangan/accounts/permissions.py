@@ -27,6 +27,7 @@ USER_MANAGE = "user.manage"
 AUDIT_VIEW = "audit.view"
 AUDIT_EXPORT = "audit.export"
 CUSTOMER_UNMASK = "customer.unmask"
+CUSTOMER_CREDIT = "customer.credit"
 ROLE_MANAGE = "role.manage"
 SECURITY_MANAGE = "security.manage"
 USER_TOKENS = "user.tokens"
@@ -69,6 +70,7 @@ LABELS = {
     AUDIT_VIEW: _("查看审计日志"),
     AUDIT_EXPORT: _("导出审计日志"),
     CUSTOMER_UNMASK: _("显示完整证件号与电话(留痕)"),
+    CUSTOMER_CREDIT: _("维护客户信用等级与授信额度(财务)"),
     ROLE_MANAGE: _("管理角色与权限"),
     SECURITY_MANAGE: _("安全策略与账号解锁"),
     USER_TOKENS: _("管理他人的 API 令牌"),

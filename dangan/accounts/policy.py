@@ -370,16 +370,63 @@ def access_service_record(
     return record
 
 
+# Who can hold what, by the permissions of their roles (roles are data): a person picker
+# lists only those people, and the services refuse anyone else.
+OWNER = "owner"  # a customer's account manager (a departure's successor too)
+BORROWER = "borrower"  # a loan's borrower
+RECEIVER = "receiver"  # the named receiver of a hand-over
+_HOLDERS: dict[str, tuple[str, ...]] = {
+    OWNER: (perms.CUSTOMER_CREATE,),
+    BORROWER: (perms.DOSSIER_VIEW,),
+    RECEIVER: (perms.HANDOVER_SEND, perms.HANDOVER_RECEIVE, perms.HANDOVER_MANAGE),
+}
+
+
+def people_who_may_hold(what: str) -> QuerySet[User]:
+    """Active users with a role that may hold `what` (OWNER, BORROWER, RECEIVER): a role
+    with any of its permissions and a data scope beyond none. Administrators, auditors and
+    security officers hold no customers and borrow nothing."""
+    codes = _HOLDERS[what]
+    roles = [
+        role.pk
+        for role in Role.objects.exclude(scope=Role.Scope.NONE)
+        if any(code in (role.permissions or []) for code in codes)
+    ]
+    return User.objects.filter(is_active=True, roles__in=roles).distinct().order_by("username")
+
+
+def may_hold(user: User, what: str) -> bool:
+    return people_who_may_hold(what).filter(pk=user.pk).exists()
+
+
 def assignable_owners(actor: Actor) -> QuerySet[User]:
-    """Whom the actor may name as a customer's account manager."""
+    """Whom the actor may name as a customer's account manager: people who may own
+    customers, within the actor's scope."""
     if not isinstance(actor, User):
         return User.objects.none()
+    owners = people_who_may_hold(OWNER)
     scope = data_scope(actor)
     if scope == Role.Scope.ALL:
-        return User.objects.filter(is_active=True)
+        return owners
     if scope == Role.Scope.DEPARTMENT and actor.department_id is not None:
-        return User.objects.filter(is_active=True, department_id=actor.department_id)
+        return owners.filter(department_id=actor.department_id)
     return User.objects.filter(pk=actor.pk)
+
+
+# Credit data (seed 001: it belongs to finance).
+CREDIT_FIELDS = ("credit_rating", "credit_limit")
+
+
+def may_edit_credit(actor: Actor) -> bool:
+    """Only finance sets a customer's credit rating and limit."""
+    return has_perm(actor, perms.CUSTOMER_CREDIT)
+
+
+def may_see_credit(actor: Actor) -> bool:
+    """Whoever sees a customer's full record sees its credit data; field-limited roles
+    (business staff) do not."""
+    allowed = customer_fields_for(actor)
+    return allowed is None or all(name in allowed for name in CREDIT_FIELDS)
 
 
 def can_see_identity(actor: Actor) -> bool:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.circulation.models import RequestKind
 from dangan.documents.models import Document
@@ -104,7 +105,7 @@ class LendForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["borrower"]
         if isinstance(field, forms.ModelChoiceField):  # always; narrows the type
-            field.queryset = User.objects.filter(is_active=True).order_by("username")
+            field.queryset = policy.people_who_may_hold(policy.BORROWER)
 
 
 class RenewForm(forms.Form):

@@ -499,6 +499,8 @@ def loan_create(
     dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
     if not borrower.is_active:
         raise ApplicationError(_("借阅人账号已停用"), field="borrower")
+    if not policy.may_hold(borrower, policy.BORROWER):
+        raise ApplicationError(_("该用户的角色不能借阅档案"), field="borrower")
     if dossier.status == Dossier.Status.ON_LOAN:
         raise ApplicationError(_("该档案已借出"), field="dossier")
     if dossier.status != Dossier.Status.FILED:

@@ -35,6 +35,7 @@ class CustomerOutput(serializers.Serializer[Customer]):
     stage = serializers.CharField()
     category = serializers.CharField()
     credit_rating = serializers.CharField()
+    credit_limit = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     owner = serializers.IntegerField(source="owner_id")
     department = serializers.IntegerField(source="department_id", allow_null=True)
     created_at = serializers.DateTimeField()

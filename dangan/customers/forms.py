@@ -89,14 +89,6 @@ class CustomerForm(forms.Form):
     category = forms.ChoiceField(
         label=_("客户性质"), required=False, choices=[("", "—"), *Customer.Category.choices]
     )
-    credit_rating = forms.ChoiceField(
-        label=_("信用等级"),
-        required=False,
-        choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
-    )
-    credit_limit = forms.DecimalField(
-        label=_("信用额度(元)"), required=False, max_digits=14, decimal_places=2
-    )
     owner = forms.ModelChoiceField(
         label=_("客户经理"), queryset=User.objects.none(), required=False, empty_label=_("(本人)")
     )
@@ -139,3 +131,17 @@ class RelatedPersonForm(forms.Form):
     title = forms.CharField(label=_("职务"), required=False, max_length=64)
     mobile = forms.CharField(label=_("手机号码"), required=False, max_length=20)
     id_number = forms.CharField(label=_("身份证号码"), required=False, max_length=40)
+
+
+class CreditForm(forms.Form):
+    """Finance's form: a customer's credit rating and limit (seed 001)."""
+
+    credit_rating = forms.ChoiceField(
+        label=_("信用等级"),
+        required=False,
+        choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
+    )
+    credit_limit = forms.DecimalField(
+        label=_("授信额度(元)"), required=False, max_digits=14, decimal_places=2, min_value=0
+    )
+    note = forms.CharField(label=_("依据/备注"), required=False, max_length=200)

@@ -20,7 +20,7 @@ from dangan.accounts.models import Department, Role, User
 from dangan.audit.services import Event, audit_record, audit_record_many, audit_search
 from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
-from dangan.customers import selectors
+from dangan.customers import credit, selectors
 from dangan.customers.models import Customer, RelatedPerson
 from dangan.search import services as search_services
 
@@ -239,6 +239,7 @@ def customer_create(*, actor: User, **fields: Any) -> Customer:
     """Register one customer. `fields` are the model's: kind, name, owner, department,
     id_type, id_number, mobile, uscc (+ uscc_override_reason) and the DETAIL_FIELDS."""
     policy.require(actor, perms.CUSTOMER_CREATE)
+    credit.refuse_credit_fields(actor, fields, None)
     customer, number = _customer_build(actor, **fields)
     if number:
         _check_identity_unique(actor, customer.id_type, number, None)
@@ -388,6 +389,7 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
     """Change a customer's details; the audit entry lists every changed field."""
     policy.require(actor, perms.CUSTOMER_CHANGE)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    credit.refuse_credit_fields(actor, changes, customer)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     updates: dict[str, Any] = {}

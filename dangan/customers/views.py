@@ -15,8 +15,8 @@ from dangan.accounts import policy
 from dangan.archives.forms import DossierCreateForm
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, add_form_error, app_errors
-from dangan.customers import selectors, services
-from dangan.customers.forms import CustomerFilterForm, CustomerForm, RelatedPersonForm
+from dangan.customers import credit, selectors, services
+from dangan.customers.forms import CreditForm, CustomerFilterForm, CustomerForm, RelatedPersonForm
 from dangan.customers.models import Customer, RelatedPerson
 
 
@@ -155,6 +155,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dossier_form": DossierCreateForm(customer=customer) if can_create else None,
             "can_edit": can_edit,
             "limited": policy.customer_fields_for(request.user) is not None,
+            "can_see_credit": policy.may_see_credit(request.user),
+            "can_edit_credit": policy.may_edit_credit(request.user),
             "can_unmask": policy.can_unmask(request.user),
             "related": _related_rows(request, customer),
             "related_form": RelatedPersonForm() if can_edit else None,
@@ -218,3 +220,28 @@ def related_person_remove(request: HttpRequest, pk: int, person_pk: int) -> Http
     services.related_person_remove(actor=actor_of(request), person=person)
     messages.success(request, _("已删除关联人"))
     return redirect("customers:detail", customer.pk)
+
+
+@login_required
+@app_errors
+def customer_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Finance sets a customer's credit rating and limit (seed 001)."""
+    policy.require(request.user, perms.CUSTOMER_CREDIT)
+    customer = policy.access_customer(request.user, pk)
+    initial = {"credit_rating": customer.credit_rating, "credit_limit": customer.credit_limit}
+    form = CreditForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                credit.customer_credit_set(
+                    actor=actor_of(request), customer=customer, **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                add_form_error(form, exc)
+            else:
+                messages.success(request, _("已保存信用等级与授信额度"))
+                return redirect("customers:detail", customer.pk)
+        status = 400
+    context = {"form": form, "customer": customer, "section": "customers"}
+    return render(request, "customers/credit.html", context, status=status)

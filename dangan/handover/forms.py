@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dangan.accounts import policy
 from dangan.accounts.models import Department, User
 from dangan.archives.models import Dossier
 from dangan.handover.models import Handover
@@ -33,7 +34,7 @@ class HandoverForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     to_user = forms.ModelChoiceField(
-        label=_("接收人"), queryset=User.objects.filter(is_active=True), required=False
+        label=_("接收人"), queryset=User.objects.none(), required=False
     )
     to_department = forms.ModelChoiceField(
         label=_("接收部门"), queryset=Department.objects.all(), required=False
@@ -50,6 +51,7 @@ class HandoverForm(forms.Form):
         dossiers = self.fields["dossiers"]
         assert isinstance(dossiers, DossierChoiceField)  # noqa: S101 - narrowing for mypy
         dossiers.queryset = choices
+        self.fields["to_user"].queryset = policy.people_who_may_hold(policy.RECEIVER)  # type: ignore[attr-defined]
 
     def archive_numbers(self) -> list[str]:
         text = str(self.cleaned_data.get("numbers") or "")
@@ -68,7 +70,9 @@ class HandoverForm(forms.Form):
 
 class DepartureForm(forms.Form):
     from_user = forms.ModelChoiceField(label=_("离职人员"), queryset=User.objects.all())
-    to_user = forms.ModelChoiceField(
-        label=_("接替人"), queryset=User.objects.filter(is_active=True)
-    )
+    to_user = forms.ModelChoiceField(label=_("接替人"), queryset=User.objects.none())
     note = forms.CharField(label=_("备注"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = policy.people_who_may_hold(policy.OWNER)  # type: ignore[attr-defined]

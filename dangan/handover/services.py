@@ -142,6 +142,8 @@ def _check_receiver(actor: User, to_user: User | None, to_department: Department
         raise ApplicationError(_("接收人账号已停用"), field="to_user")
     if to_user is not None and to_user.pk == actor.pk:
         raise ApplicationError(_("不能移交给自己"), field="to_user")
+    if to_user is not None and not policy.may_hold(to_user, policy.RECEIVER):
+        raise ApplicationError(_("该用户的角色不能接收档案移交"), field="to_user")
 
 
 def _lock_dossiers(ids: Sequence[int]) -> list[Dossier]:
@@ -561,6 +563,8 @@ def handover_departure(*, actor: User, from_user: User, to_user: User, note: str
         raise ApplicationError(_("接替人不能是离职人员本人"), field="to_user")
     if not to_user.is_active:
         raise ApplicationError(_("接替人账号已停用"), field="to_user")
+    if not policy.may_hold(to_user, policy.OWNER):
+        raise ApplicationError(_("接替人的角色不能负责客户"), field="to_user")
     _require_reach(actor, from_user, "from_user")
     _require_reach(actor, to_user, "to_user")
     customers = list(

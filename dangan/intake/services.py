@@ -122,7 +122,10 @@ def dossier_audit(
 ) -> list[Finding]:
     """Rerun the checks: open a finding per new issue, close (fixed) the audit findings no
     longer raised. Returns the dossier's open findings. Locks the dossier row so that two
-    runs at once do not open the same finding twice."""
+    runs at once do not open the same finding twice. Without an actor: the system's own
+    run (the scheduled checks); an actor must be allowed to run the checks on it."""
+    if actor is not None:
+        policy.access_dossier(actor, dossier.pk, action=perms.INTAKE_AUDIT)
     locked = Dossier.objects.select_for_update(of=("self",)).select_related(
         "archive_type", "customer__owner__department"
     )
@@ -203,6 +206,7 @@ def dossier_audit(
 @transaction.atomic
 def finding_fix(*, actor: User, finding: Finding, note: str = "") -> Finding:
     """Mark a hand-recorded finding as corrected (audit findings close on the next run)."""
+    policy.access_dossier(actor, finding.dossier_id, action=perms.INTAKE_AUDIT)
     finding = Finding.objects.select_for_update(of=("self",)).get(pk=finding.pk)
     if finding.status != Finding.Status.OPEN:
         raise InvalidTransition(_("该稽核结果已不是待整改状态"))
@@ -230,7 +234,8 @@ def document_check_save(
 ) -> DocumentCheck:
     """Record what the clerk read off a document. Keys of `values` must be fields the
     type's consistency rules compare."""
-    dossier = document.dossier
+    policy.access_document(actor, document.pk)
+    dossier = policy.access_dossier(actor, document.dossier_id, action=perms.INTAKE_AUDIT)
     allowed = {str(r.get("field")) for r in dossier.archive_type.consistency or []}
     unknown = sorted(set(values) - allowed)
     if unknown:
@@ -272,6 +277,9 @@ CHAIN: tuple[tuple[str, str, bool], ...] = (
 
 @transaction.atomic
 def statement_submit(*, actor: User, finding: Finding, text: str) -> ExceptionStatement:
+    """Ask that a finding be accepted as an exception; anyone who sees the dossier (the
+    responsible person first of all) may ask."""
+    policy.access_dossier(actor, finding.dossier_id)
     finding = (
         Finding.objects.select_for_update(of=("self",))
         .select_related("responsible")
@@ -427,7 +435,10 @@ def statement_deny(
 
 @transaction.atomic
 def penalties_assess(*, actor: User | None, month: str) -> list[Penalty]:
-    """Fix the month's fines as records (re-assessing replaces the month's rows)."""
+    """Fix the month's fines as records (re-assessing replaces the month's rows). Without
+    an actor: the system's own monthly run."""
+    if actor is not None:
+        policy.require(actor, perms.INTAKE_ASSESS)
     try:
         penalties.month_bounds(month)
     except ValueError:
