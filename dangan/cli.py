@@ -38,6 +38,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     _restrict_data_dir(deep=True)
     _index_existing_data()
+    _load_holiday_calendar()
     refresh_statistics()
     if User.objects.filter(is_superuser=True).exists():
         print("数据库已就绪 (database ready); 管理员已存在 (admin exists).")
@@ -65,6 +66,15 @@ def _restrict_data_dir(*, deep: bool) -> None:
     changed = restrict_permissions(settings.DATA_DIR, deep=deep)
     if changed:
         print(f"已收紧数据目录权限 (data dir made private): {changed} 项")
+
+
+def _load_holiday_calendar() -> None:
+    """This year's and next year's holidays: the official schedule where shipped, else
+    the statutory days computed and marked 暂定 (see the 工作日历 page)."""
+    from dangan.intake.services import calendar_load_defaults
+
+    for year in calendar_load_defaults():
+        print(f"已载入 {year} 年节假日 (holiday calendar loaded)")
 
 
 def _index_existing_data() -> None:

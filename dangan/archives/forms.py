@@ -133,6 +133,17 @@ class ArchiveTypeForm(forms.Form):
         label=_("文件排列"), choices=ArchiveType.DocumentOrder.choices
     )
     is_active = forms.BooleanField(label=_("启用"), required=False)
+    deadline_variant = forms.ChoiceField(label=_("移交期限规则"), required=False, choices=())
+
+    def __init__(self, *args: Any, variants: list[dict[str, Any]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if variants:
+            self.fields["deadline_variant"].choices = [  # type: ignore[attr-defined]
+                (str(v["key"]), str(v["label"])) for v in variants
+            ]
+            self.fields["deadline_variant"].required = True
+        else:
+            del self.fields["deadline_variant"]
 
 
 class ChecklistItemForm(forms.Form):

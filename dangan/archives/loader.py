@@ -11,7 +11,7 @@ import yaml
 from django.db import transaction
 
 from dangan.accounts.models import User
-from dangan.archives import numbering
+from dangan.archives import deadline_rules, numbering
 from dangan.archives.checklist import condition_errors
 from dangan.archives.cover import clean_cover
 from dangan.archives.fields import FIELD_TYPES
@@ -34,6 +34,8 @@ _TYPE_KEYS = {
     "document_order",
     "placement",
     "deadline",
+    "deadline_variants",
+    "deadline_variant",
     "fields",
     "checklist",
     "consistency",
@@ -122,6 +124,14 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
             if code not in codes:
                 raise fail(f"consistency rule {rule.get('field')}: unknown document {code}")
     _validate_penalties(data.get("penalties") or [], fail)
+    specs = data.get("fields") or []
+    variants = data.get("deadline_variants") or []
+    if variants and data.get("deadline"):
+        raise fail("give either deadline or deadline_variants, not both")
+    problems = deadline_rules.variant_errors(variants, data.get("deadline_variant"), specs)
+    problems += deadline_rules.rule_errors(data.get("deadline") or {}, specs)
+    if problems:
+        raise fail("; ".join(problems))
     return data
 
 
@@ -187,7 +197,9 @@ def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadRes
         "retention": str(data["retention"]),
         "document_order": data.get("document_order") or "checklist",
         "placement": data.get("placement") or [],
-        "deadline": data.get("deadline") or {},
+        "deadline": _deadline(data),
+        "deadline_variants": data.get("deadline_variants") or [],
+        "deadline_variant": str(data.get("deadline_variant") or ""),
         "fields": data.get("fields") or [],
         "consistency": data.get("consistency") or [],
         "penalties": data.get("penalties") or [],
@@ -198,6 +210,11 @@ def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadRes
     created = archive_type is None
     if archive_type is not None and not update:
         return LoadResult(data["code"], data["name"], False, False, archive_type.items.count())
+    kept = archive_type.deadline_variant if archive_type is not None else ""
+    if kept and deadline_rules.variant_rule(values["deadline_variants"], kept) is not None:
+        # An update keeps the variant the company chose.
+        values["deadline_variant"] = kept
+        values["deadline"] = deadline_rules.variant_rule(values["deadline_variants"], kept)
     if archive_type is None:
         archive_type = ArchiveType.objects.create(code=data["code"], **values)
     else:
@@ -234,6 +251,13 @@ def _resort(archive_type: ArchiveType) -> None:
     for dossier in dossiers:
         dossier.placement_key = placement_key(archive_type.placement, dossier.fields or {})
     Dossier.objects.bulk_update(dossiers, ["placement_key"], batch_size=2000)
+
+
+def _deadline(data: dict[str, Any]) -> dict[str, Any]:
+    variants = data.get("deadline_variants") or []
+    if variants:
+        return deadline_rules.variant_rule(variants, str(data["deadline_variant"])) or {}
+    return dict(data.get("deadline") or {})
 
 
 def _item_values(item: dict[str, Any], position: int) -> dict[str, Any]:

@@ -28,6 +28,11 @@ class ArchiveType(TimeStamped):
     )
     placement = models.JSONField(_("存放排列依据"), default=list, blank=True)
     deadline = models.JSONField(_("移交期限规则"), default=dict, blank=True)
+    # Where the seeds disagree (one dealer counts working days after delivery, another
+    # calendar days after the licence or pick-up), the template ships each rule as a
+    # choice [{key, label, rule}]; the company picks one and `deadline` is that rule.
+    deadline_variants = models.JSONField(_("移交期限可选规则"), default=list, blank=True)
+    deadline_variant = models.CharField(_("采用的移交期限规则"), max_length=32, blank=True)
     fields = models.JSONField(_("自定义字段"), default=list, blank=True)
     consistency = models.JSONField(_("一致性规则"), default=list, blank=True)
     penalties = models.JSONField(_("考核规则"), default=list, blank=True)

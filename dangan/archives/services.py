@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.archives import numbering
+from dangan.archives import deadline_rules, numbering
 from dangan.archives.checklist import condition_errors
 from dangan.archives.fields import clean_custom_fields
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
@@ -261,7 +261,18 @@ def archive_type_update(
 ) -> ArchiveType:
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
     archive_type = ArchiveType.objects.select_for_update().get(pk=archive_type.pk)
-    allowed = {"name", "description", "numbering", "retention", "document_order", "is_active"}
+    allowed = {
+        "name",
+        "description",
+        "numbering",
+        "retention",
+        "document_order",
+        "is_active",
+        "deadline_variant",
+    }
+    changes = dict(changes)
+    if not archive_type.deadline_variants and not changes.get("deadline_variant"):
+        changes.pop("deadline_variant", None)  # a type without choices: nothing to pick
     unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError(_("不可修改的字段:%(f)s") % {"f": ", ".join(sorted(unknown))})
@@ -276,6 +287,13 @@ def archive_type_update(
         and changes["document_order"] not in ArchiveType.DocumentOrder.values
     ):
         raise ApplicationError(_("文件排列方式无效"), field="document_order")
+    if "deadline_variant" in changes:
+        rule = deadline_rules.variant_rule(
+            archive_type.deadline_variants, str(changes["deadline_variant"])
+        )
+        if rule is None:
+            raise ApplicationError(_("请选择本模板提供的移交期限规则"), field="deadline_variant")
+        changes["deadline"] = rule
     before = {key: getattr(archive_type, key) for key in changes}
     for key, value in changes.items():
         setattr(archive_type, key, value)

@@ -222,6 +222,7 @@ def type_detail(request: HttpRequest, pk: int) -> HttpResponse:
         type_form = ArchiveTypeForm(
             request.POST if request.POST.get("form") == "type" else None,
             initial={k: getattr(archive_type, k) for k in ArchiveTypeForm.base_fields},
+            variants=archive_type.deadline_variants,
         )
         item_form = ChecklistItemForm(request.POST if request.POST.get("form") == "item" else None)
     if request.method == "POST":

@@ -69,7 +69,7 @@ def deadline_dict(result: deadlines.DeadlineResult) -> dict[str, Any]:
 class HolidayOutput(serializers.ModelSerializer[Holiday]):
     class Meta:
         model = Holiday
-        fields = ["id", "date", "kind", "name"]
+        fields = ["id", "date", "kind", "name", "source", "provisional"]
 
 
 class HolidayInput(serializers.Serializer[Any]):

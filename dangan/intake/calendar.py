@@ -81,3 +81,47 @@ def official_schedule(year: int) -> list[tuple[datetime.date, str, str]]:
 
 def shipped_years() -> list[int]:
     return sorted(int(p.stem.removeprefix("cn_")) for p in DATA_DIR.glob("cn_*.yaml"))
+
+
+# The statutory holidays (《全国年节及纪念日放假办法》, as revised in 2024, in force from
+# 2025): 13 days. Lunar dates come from lunar_python; 清明 is the solar term's day.
+PROVISIONAL_SOURCE = "法定节假日推算(暂定):国务院办公厅当年安排公布后替换"
+OFFICIAL_SOURCE = "国务院办公厅节假日安排(内置 cn_%(year)s.yaml)"
+MANUAL_SOURCE = "手工录入"
+
+
+def statutory_schedule(year: int) -> list[tuple[datetime.date, str, str]]:
+    """The statutory days off of `year`, without the weekend swaps (调休) that only the
+    State Council's yearly notice fixes: 元旦 1 Jan; 春节 除夕 to 初三; 清明; 劳动节 1–2 May;
+    端午 五月初五; 中秋 八月十五; 国庆 1–3 Oct."""
+    from lunar_python import Lunar
+
+    def lunar(month: int, day: int, lunar_year: int = year) -> datetime.date:
+        solar = Lunar.fromYmd(lunar_year, month, day).getSolar()
+        return datetime.date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+    spring = lunar(1, 1)
+    qingming = Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"]
+    days: list[tuple[datetime.date, str]] = [(datetime.date(year, 1, 1), "元旦")]
+    days += [(spring + datetime.timedelta(days=n), "春节") for n in range(-1, 3)]
+    days.append(
+        (datetime.date(qingming.getYear(), qingming.getMonth(), qingming.getDay()), "清明节")
+    )
+    days += [(datetime.date(year, 5, d), "劳动节") for d in (1, 2)]
+    days.append((lunar(5, 5), "端午节"))
+    days.append((lunar(8, 15), "中秋节"))
+    days += [(datetime.date(year, 10, d), "国庆节") for d in (1, 2, 3)]
+    # 除夕 of next year's 春节 can fall in this year's last days (never in practice before
+    # 2100, but a date outside the year must not be loaded as this year's).
+    return sorted(
+        (day, Holiday.Kind.HOLIDAY, f"{name}(暂定)") for day, name in days if day.year == year
+    )
+
+
+def schedule_for(year: int) -> tuple[list[tuple[datetime.date, str, str]], str, bool]:
+    """(rows, source, provisional): the shipped official schedule where there is one,
+    otherwise the statutory holidays computed, marked provisional."""
+    official = official_schedule(year)
+    if official:
+        return official, OFFICIAL_SOURCE % {"year": year}, False
+    return statutory_schedule(year), PROVISIONAL_SOURCE, True

@@ -20,6 +20,11 @@ class Holiday(models.Model):
     date = models.DateField(_("日期"), unique=True)
     kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=40, blank=True)
+    # Where the date comes from: the State Council's published schedule as shipped, the
+    # statutory holidays computed for a year whose schedule is not out yet (provisional,
+    # replaced when the official one is loaded), or an entry made by hand.
+    source = models.CharField(_("来源"), max_length=120, blank=True)
+    provisional = models.BooleanField(_("暂定"), default=False)
 
     class Meta:
         ordering = ["date"]

@@ -19,8 +19,9 @@ from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation.services import notify
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.documents.models import Document
+from dangan.intake import calendar as calendar_source
 from dangan.intake import checks, penalties
-from dangan.intake.calendar import Calendar, official_schedule
+from dangan.intake.calendar import Calendar
 from dangan.intake.models import (
     AuditRun,
     DocumentCheck,
@@ -483,7 +484,13 @@ def holiday_set(*, actor: User, date: datetime.date, kind: str, name: str = "") 
     if kind not in Holiday.Kind.values:
         raise ApplicationError(_("请选择放假或调休上班"), field="kind")
     holiday, _created = Holiday.objects.update_or_create(
-        date=date, defaults={"kind": kind, "name": name.strip()[:40]}
+        date=date,
+        defaults={
+            "kind": kind,
+            "name": name.strip()[:40],
+            "source": calendar_source.MANUAL_SOURCE,
+            "provisional": False,
+        },
     )
     audit_record(actor=actor, action="calendar_set", obj=holiday, detail={"kind": kind})
     return holiday
@@ -503,20 +510,46 @@ def holiday_remove(*, actor: User, holiday_id: Any) -> Holiday:
 
 @transaction.atomic
 def calendar_load(*, actor: User | None, year: int) -> int:
-    """Load the shipped official schedule of `year`; existing dates are overwritten.
-    Without an actor: the system's own load (migrations, `dangan init`)."""
+    """Load `year`: the shipped official schedule (it replaces the year's provisional
+    dates and overwrites the dates it names), or, where none is shipped, the statutory
+    holidays computed and marked 暂定 (they never overwrite a date already kept).
+    Without an actor: the system's own load (`dangan init`, `dangan demo`)."""
     if actor is not None:
         policy.require(actor, perms.INTAKE_CALENDAR)
-    rows = official_schedule(year)
-    if not rows:
-        raise ApplicationError(_("未内置 %(y)s 年的节假日安排") % {"y": year}, field="year")
+    if not 2000 <= year <= 2100:
+        raise ApplicationError(_("年份应在 2000–2100 之间"), field="year")
+    rows, source, provisional = calendar_source.schedule_for(year)
+    if not provisional:
+        Holiday.objects.filter(date__year=year, provisional=True).delete()
+    written = 0
     for day, kind, name in rows:
-        Holiday.objects.update_or_create(date=day, defaults={"kind": kind, "name": name})
+        values = {"kind": kind, "name": name, "source": source, "provisional": provisional}
+        if provisional:
+            written += int(Holiday.objects.get_or_create(date=day, defaults=values)[1])
+        else:
+            Holiday.objects.update_or_create(date=day, defaults=values)
+            written += 1
     audit_record(
         actor=actor,
         action="calendar_load",
         object_type="holiday",
         object_repr=str(year),
-        detail={"year": year, "dates": len(rows)},
+        detail={"year": year, "dates": written, "source": source, "provisional": provisional},
     )
-    return len(rows)
+    return written
+
+
+def calendar_load_defaults(*, today: datetime.date | None = None) -> list[int]:
+    """The system's own load (`dangan init`, `dangan demo`): this year and the next,
+    each loaded when it has no dates yet, or when it holds only provisional dates and
+    the official schedule now ships. Returns the years loaded."""
+    today = today or timezone.localdate()
+    loaded = []
+    for year in (today.year, today.year + 1):
+        dates = Holiday.objects.filter(date__year=year)
+        official = bool(calendar_source.official_schedule(year))
+        stale = official and dates.filter(provisional=True).exists()
+        if not dates.exists() or stale:
+            calendar_load(actor=None, year=year)
+            loaded.append(year)
+    return loaded

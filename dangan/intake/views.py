@@ -337,7 +337,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "form": form,
         "year": year,
         "days": Holiday.objects.filter(date__gte=start, date__lt=end),
-        "shipped": shipped_years(),
+        "shipped": sorted(set(shipped_years()) | {timezone.localdate().year + n for n in (0, 1)}),
+        "official": shipped_years(),
         "working_days": sum(
             cal.is_working_day(start + datetime.timedelta(days=n))
             for n in range((end - start).days)

@@ -284,3 +284,70 @@ def _user_with(username: str, role: str) -> Any:
     from conftest import _user
 
     return _user(username, role, "", username)
+
+
+# --- deadline variants: the company picks one per type ---------------------------------
+
+
+def test_the_company_picks_seed_001s_three_working_days(
+    templates: Any, alice: Any, bob: Any, bobs_customer: Any, sam: Any
+) -> None:
+    from dangan.archives.loader import templates_load
+    from dangan.archives.services import archive_type_update
+    from dangan.intake import deadlines, services
+    from dangan.intake.calendar import Calendar
+
+    services.calendar_load(actor=alice, year=2026)
+    car = templates["CAR-SALE"]
+    assert [v["key"] for v in car.deadline_variants] == ["licence_or_pickup", "three_working_days"]
+    assert car.deadline_variant == "licence_or_pickup"
+    dossier = _car(
+        templates, bob, bobs_customer, plated_by_dealer=False, delivery_date="2026-09-30"
+    )
+    assert deadlines.dossier_deadline(dossier).due == D(2026, 10, 7)  # pick-up + 7 days
+    archive_type_update(
+        actor=sam, archive_type=car, changes={"deadline_variant": "three_working_days"}
+    )
+    dossier.archive_type.refresh_from_db()
+    # Three working days after 30 Sep, across 国庆 and the 调休 Saturday: 10 Oct.
+    result = deadlines.dossier_deadline(dossier, cal=Calendar())
+    assert result.due == D(2026, 10, 10)
+    assert "3个工作日" in result.note
+    # Reloading the templates with --update keeps the company's choice.
+    templates_load(actor=None, update=True)
+    car.refresh_from_db()
+    assert car.deadline_variant == "three_working_days"
+    assert car.deadline["kind"] == "working_days_after"
+
+
+def test_it_refuses_a_deadline_variant_the_template_does_not_offer(
+    templates: Any, sam: Any, client: Any
+) -> None:
+    from dangan.archives.services import archive_type_update
+    from dangan.core.errors import ApplicationError
+
+    car = templates["CAR-SALE"]
+    with pytest.raises(ApplicationError) as refused:
+        archive_type_update(actor=sam, archive_type=car, changes={"deadline_variant": "x"})
+    assert refused.value.field == "deadline_variant"
+    client.force_login(sam)
+    html = client.get(f"/archive-types/{car.pk}/").content.decode()
+    assert 'name="deadline_variant"' in html and "交车后3个工作日内" in html
+
+
+def test_the_loader_checks_deadline_rules_and_variants() -> None:
+    import yaml
+
+    from dangan.archives.loader import SEED_DIR, TemplateError, validate_template
+
+    data = yaml.safe_load((SEED_DIR / "03_car_sales.yaml").read_text(encoding="utf-8"))
+    data["deadline_variant"] = "seven_days"
+    with pytest.raises(TemplateError, match="not one of"):
+        validate_template(data, "03_car_sales.yaml")
+    data["deadline_variant"] = "three_working_days"
+    data["deadline_variants"][1]["rule"]["field"] = "delivered"  # no such date field
+    with pytest.raises(TemplateError, match="no date field"):
+        validate_template(data, "03_car_sales.yaml")
+    data["deadline_variants"][1]["rule"] = {"kind": "working_day_after", "days": 3}
+    with pytest.raises(TemplateError, match="unknown kind"):
+        validate_template(data, "03_car_sales.yaml")
