@@ -29,6 +29,7 @@ from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.archives.services import dossier_create, dossier_locate
 from dangan.core import identifiers
+from dangan.customers.credit import customer_credit_set
 from dangan.customers.models import Customer
 from dangan.customers.services import customer_create
 from dangan.demo_words import CAR_MODELS, COLORS, COMPOUNDS, SCALES, TRADES
@@ -616,9 +617,15 @@ def _customer(
         tier=tier,
         stage=stage,
         category=rng.choice((Customer.Category.COMPANY,) * 3 + (Customer.Category.PARTNER,)),
-        credit_rating=rng.choice(("A", "A", "B", "B", "C")),
-        credit_limit=Decimal(rng.randrange(5, 200) * 10000),
     )
+    # Credit data is finance's to set (seed 001), not the clerk's.
+    rating = rng.choice(("A", "A", "B", "B", "C"))
+    limit = Decimal(rng.randrange(5, 200) * 10000)
+    finance = User.objects.filter(username="finance").first()
+    if finance is not None:
+        customer = customer_credit_set(
+            actor=finance, customer=customer, credit_rating=rating, credit_limit=limit
+        )
     return customer, contact
 
 
