@@ -439,6 +439,7 @@ def world(templates: Any) -> dict[str, Any]:
     """One user per role in 销售一部, plus the owners of 'dept' and 'other' objects."""
     from dangan.accounts.services import user_create
     from dangan.archives.services import dossier_create
+    from dangan.customers.models import Customer
     from dangan.customers.services import customer_create, related_person_add
     from dangan.documents.services import document_add
 
@@ -460,10 +461,13 @@ def world(templates: Any) -> dict[str, Any]:
             actor=clerk,
             kind="individual",
             name=f"客户{owner.username}",
-            owner=owner,
             id_number=next(ids),
             mobile="13800138000",
         )
+        # Every role's "own" scope is tested, so every role owns a customer here, though
+        # the services assign customers only to roles that may hold them (issue 29).
+        Customer.objects.filter(pk=customer.pk).update(owner=owner, department=owner.department)
+        customer.refresh_from_db()
         dossier = dossier_create(
             actor=clerk, customer=customer, archive_type=templates["CAR-SALE"], fields=car_fields()
         )
