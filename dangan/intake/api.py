@@ -95,6 +95,7 @@ class CalendarApi(APIView):
     @extend_schema(request=HolidayInput, responses={201: HolidayOutput})
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
+        policy.require(actor, perms.INTAKE_CALENDAR)  # a 403 before any 400 on the input
         holiday = services.holiday_set(actor=actor, **valid_input(HolidayInput, request))
         return Response(HolidayOutput(holiday).data, status=status.HTTP_201_CREATED)
 
@@ -116,6 +117,7 @@ class CalendarLoadApi(APIView):
     @extend_schema(request=CalendarLoadInput)
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
+        policy.require(actor, perms.INTAKE_CALENDAR)  # a 403 before any 400 on the input
         data = valid_input(CalendarLoadInput, request)
         year = data["year"]
         count = services.calendar_load(actor=actor, year=year)
