@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archives', '0005_dossier_transitions'),
+        ('archives', '0006_archive_type_cover'),
     ]
 
     operations = [
