@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archives', '0006_archive_type_cover'),
+        ('archives', '0007_dossier_location_node'),
     ]
 
     operations = [
