@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,10 +15,8 @@ if TYPE_CHECKING:
     from dangan.audit.services import ChainHead
     from dangan.importer.models import ImportJob
 
-RESERVED = {
-    "backup": "备份数据与文件",
-    "restore": "从备份恢复",
-}
+PASSPHRASE_ENV = "DANGAN_BACKUP_PASSPHRASE"  # noqa: S105 - a variable's name
+_LOCK: list[object] = []  # the data dir's lock file, held while the command runs
 
 
 def _setup() -> None:
@@ -385,14 +383,6 @@ def cmd_audit_prune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reserved(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        print(f"“dangan {name}”({RESERVED[name]})尚未在此版本提供。", file=sys.stderr)
-        return 2
-
-    return run
-
-
 def _cli_actor(username: str | None, code: str) -> User:
     from dangan.accounts import policy
     from dangan.accounts.models import User
@@ -540,6 +530,123 @@ def cmd_export(args: argparse.Namespace) -> int:
         shutil.copyfileobj(out, target)
     print(f"已导出 {count} 行到 {args.output or f'{args.what}.xlsx'}")
     return 0
+
+
+def _passphrase(*, confirm: bool) -> str:
+    """The backup passphrase: DANGAN_BACKUP_PASSPHRASE, or asked at the terminal."""
+    import getpass
+
+    value = os.environ.get(PASSPHRASE_ENV, "")
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise SystemExit(
+            f"错误: 请设置 {PASSPHRASE_ENV} 或在终端中运行以输入备份口令 (no passphrase)"
+        )
+    value = getpass.getpass("备份口令 (backup passphrase): ")
+    if confirm and getpass.getpass("再次输入 (again): ") != value:
+        raise SystemExit("错误: 两次输入的口令不一致 (passphrases differ)")
+    return value
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write one backup now, check it, and say where it is and what it holds."""
+    from pathlib import Path
+
+    from dangan.backups import services
+    from dangan.backups.models import BackupRun
+
+    passphrase = _passphrase(confirm=True)
+    run = services.backup_request(actor=None, trigger=BackupRun.Trigger.CONSOLE)
+    run = services.backup_execute(
+        run=run, passphrase=passphrase, destination=Path(args.to) if args.to else None
+    )
+    print(f"备份已写入并校验 (backup written and verified): {run.path}")
+    print(
+        f"大小 (size): {(run.size or 0) / 2**20:.1f} MB;记录 (records): {run.records};"
+        f"存储文件 (files): {run.files};审计链头 (audit head): #{run.audit_seq} {run.audit_hash}"
+    )
+    if run.error:
+        print(f"警告 (warning): {run.error}", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup into an empty data dir (and database), then run `dangan verify`
+    on the result."""
+    import subprocess
+    from pathlib import Path
+
+    import dj_database_url
+
+    from dangan.backups.restore import RestoreError, restore
+
+    data_dir = Path(args.data_dir or os.environ.get("DANGAN_DATA_DIR") or "./var")
+    url = os.environ.get("DANGAN_DATABASE_URL", "")
+    try:
+        result = restore(
+            backup=Path(args.backup),
+            data_dir=data_dir,
+            passphrase=lambda: _passphrase(confirm=False),
+            force=args.force,
+            database=dict(dj_database_url.parse(url)) if url else None,
+        )
+    except RestoreError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 2
+    print(f"已恢复到 (restored into): {result.data_dir}")
+    print(
+        f"记录 (records): {result.records};存储文件 (files): {result.files};"
+        f"审计链头 (audit head): #{result.audit_seq}"
+    )
+    if result.set_aside is not None:
+        print(f"原数据目录已改名保留 (previous data kept at): {result.set_aside}")
+    if result.storage == "s3":
+        print(
+            "文件已恢复到数据目录的 files/;使用 S3 存储时请将其上传到存储桶"
+            " (S3 storage: upload files/ to the bucket, e.g. aws s3 sync files/ s3://BUCKET/)"
+        )
+    env = {**os.environ, "DANGAN_DATA_DIR": str(result.data_dir)}
+    print("正在校验恢复的实例 (dangan verify)…", flush=True)
+    return subprocess.call([sys.executable, "-m", "dangan.cli", "verify"], env=env)
+
+
+def cmd_keys_restore(args: argparse.Namespace) -> int:
+    """Put back a lost keys file from a backup, when the database is still there."""
+    from pathlib import Path
+
+    from dangan.backups.gate import keys_restore
+
+    path = keys_restore(backup=Path(args.backup), passphrase=lambda: _passphrase(confirm=False))
+    print(f"已从备份恢复密钥文件 (keys file restored): {path}")
+    return 0
+
+
+def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "backup",
+        help="备份数据库、全部存储文件与密钥(口令加密),写完后校验 (verified backup)",
+    )
+    p.add_argument("--to", default=None, help="备份目录(默认 DATA_DIR/backups);在其中新建一项")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore", help="从备份恢复到空的数据目录(及空数据库),并校验 (restore a backup)"
+    )
+    p.add_argument("backup", help="备份目录 (dangan-backup-…)")
+    p.add_argument("--data-dir", default=None, help="目标数据目录(默认 DANGAN_DATA_DIR)")
+    p.add_argument(
+        "--force", action="store_true", help="目标不为空时替换(原目录改名保留;不同实例仍拒绝)"
+    )
+    p.set_defaults(func=cmd_restore, django=False)
+
+    p = sub.add_parser("keys", help="密钥文件 (keys file)")
+    ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    k = ksub.add_parser(
+        "restore", help="从备份取回丢失的密钥文件(须与数据库相符)(restore the keys file)"
+    )
+    k.add_argument("backup", help="备份目录 (dangan-backup-…)")
+    k.set_defaults(func=cmd_keys_restore, gate=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -692,9 +799,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default=None, help="以此用户身份导出(按其权限过滤与脱敏)")
     p.set_defaults(func=cmd_export)
 
-    for name, text in RESERVED.items():
-        p = sub.add_parser(name, help=f"{text}(后续版本)")
-        p.set_defaults(func=_reserved(name))
+    _backup_parsers(sub)
     return parser
 
 
@@ -707,15 +812,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Every file a command creates (database, scans, keys, exports) is for the user
     # running Dangan only (#22).
     os.umask(0o077)
+    if not getattr(args, "django", True):
+        # `dangan restore`: no settings for the target, so that no key is made there.
+        return int(args.func(args))
     _setup()
+    from dangan.backups.gate import KeysProblem, keys_gate
     from dangan.core.errors import ApplicationError
 
+    _hold_lock()
+    try:
+        if getattr(args, "gate", True) and keys_gate(may_create=args.command in ("init", "demo")):
+            print("已为新数据库生成密钥文件 (keys file created): 请随备份妥善保管。")
+    except KeysProblem as exc:
+        print(f"错误: {exc.message}", file=sys.stderr)
+        return 3
     try:
         result: int = args.func(args)
     except ApplicationError as exc:
         print(f"错误: {exc.message}", file=sys.stderr)
         return 2
     return result
+
+
+def _hold_lock() -> None:
+    """A shared lock on DATA_DIR/dangan.lock while the command runs (the server's worker
+    processes inherit it): `dangan restore` refuses a data dir that a running instance
+    holds."""
+    import fcntl
+
+    from django.conf import settings
+
+    if _LOCK:
+        return
+    handle = open(settings.DATA_DIR / "dangan.lock", "a")  # noqa: SIM115 - held until exit
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    _LOCK.append(handle)
 
 
 if __name__ == "__main__":  # pragma: no cover

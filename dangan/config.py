@@ -1,4 +1,4 @@
-"""Runtime configuration from the environment (SPEC §4), with secrets generated on first run."""
+"""Runtime configuration from the environment (SPEC §4), and the keys file of the data dir."""
 
 from __future__ import annotations
 
@@ -49,17 +49,31 @@ def restrict_permissions(directory: Path, *, deep: bool) -> int:
         else:
             fix(entry, 0o600)
     return changed
+KEYS_FILE = "secrets.json"
+
+
+def new_secrets() -> dict[str, str]:
+    return {
+        "secret_key": secrets.token_urlsafe(50),
+        "field_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "lookup_key": secrets.token_hex(32),
+        "audit_key": secrets.token_hex(32),
+    }
 
 
 def load_secrets(directory: Path) -> dict[str, str]:
-    """Read the keys file of the data dir, creating it (mode 0600) on first run.
+    """Read the keys file of the data dir.
 
     The secret key signs sessions; `field_key` encrypts identity numbers at rest;
     `lookup_key` keys the hashes that let us search encrypted values; `audit_key` keys the
     audit trail's hash chain, so that whoever can write the database cannot re-chain it.
-    Losing this file makes encrypted values unreadable, so backups must include it.
+    Losing this file makes encrypted values unreadable, so backups include it.
+
+    A missing file is never replaced silently: the keys returned then are random
+    placeholders marked "missing", on which every command and the web application stop
+    (dangan.backups.gate); only `dangan init` on an empty database writes a new file.
     """
-    path = directory / "secrets.json"
+    path = directory / KEYS_FILE
     if path.exists():
         loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
         if "audit_key" not in loaded:
@@ -68,14 +82,20 @@ def load_secrets(directory: Path) -> dict[str, str]:
             loaded["audit_key"] = secrets.token_hex(32)
             _write_secrets(path, loaded, replace=True)
         return loaded
-    values = {
-        "secret_key": secrets.token_urlsafe(50),
-        "field_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "lookup_key": secrets.token_hex(32),
-        "audit_key": secrets.token_hex(32),
-    }
-    _write_secrets(path, values, replace=False)
+    return {**new_secrets(), "missing": "1"}
+
+
+def create_secrets(directory: Path) -> dict[str, str]:
+    """Write a new keys file (mode 0600); fails if one exists. For `dangan init` on an
+    empty database and for the test suite's throw-away data dir only."""
+    values = new_secrets()
+    _write_secrets(directory / KEYS_FILE, values, replace=False)
     return values
+
+
+def write_secrets(path: Path, values: dict[str, str]) -> None:
+    """Write a keys file that does not exist yet (restored from a backup)."""
+    _write_secrets(path, values, replace=False)
 
 
 def _write_secrets(path: Path, values: dict[str, str], *, replace: bool) -> None:

@@ -18,6 +18,9 @@ SECRET_KEY = _SECRETS["secret_key"]
 FIELD_ENCRYPTION_KEY = _SECRETS["field_key"]
 LOOKUP_HASH_KEY = _SECRETS["lookup_key"]
 AUDIT_CHAIN_KEY = _SECRETS["audit_key"]
+# No keys file: the keys above are unusable placeholders, and everything but `dangan init`
+# on an empty database stops (dangan.backups.gate).
+DANGAN_KEYS_MISSING = "missing" in _SECRETS
 
 DEBUG = os.environ.get("DANGAN_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("DANGAN_ALLOWED_HOSTS", "*").split(",") if h]
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "dangan.locations",
     "dangan.paper",
     "dangan.disposal",
+    "dangan.backups",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ a settings module (pytest-django imports it before any conftest runs).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -13,6 +14,16 @@ os.environ["DANGAN_DATA_DIR"] = os.environ.get("DANGAN_TEST_DATA_DIR") or tempfi
     prefix="dangan-test-"
 )
 os.environ["DANGAN_STATIC_PLAIN"] = "1"
+
+from pathlib import Path
+
+from dangan import config
+
+# A keys file is made only by `dangan init` on an empty database; the test database is
+# made by the test runner, so the throw-away data dir gets its keys here.
+if not (Path(os.environ["DANGAN_DATA_DIR"]) / config.KEYS_FILE).exists():
+    with contextlib.suppress(FileExistsError):  # another test process made it just now
+        config.create_secrets(config.data_dir())
 
 from dangan.settings import *  # noqa: F403
 

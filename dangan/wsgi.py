@@ -11,6 +11,12 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangan.settings")
 application = get_wsgi_application()
 
+# No keys file, or another instance's: the server does not start (the message names the
+# file and the backup to restore it from).
+from dangan.backups.gate import keys_gate  # noqa: E402 - needs the settings configured above
+
+keys_gate()
+
 # Each server process loads the word-segmentation dictionary before its first request.
 from dangan.search import segment  # noqa: E402 - needs the settings configured above
 

@@ -45,6 +45,7 @@ DATA_EXPORT = "data.export"
 SERVICE_VIEW = "service.view"
 SERVICE_RECORD = "service.record"
 NOTICE_SEND = "notice.send"
+SYSTEM_BACKUP = "system.backup"
 
 LABELS = {
     CUSTOMER_VIEW: _("查看客户"),
@@ -88,6 +89,7 @@ LABELS = {
     SERVICE_VIEW: _("查看服务记录(工单、联系、交易、入住)"),
     SERVICE_RECORD: _("登记与处理服务记录"),
     NOTICE_SEND: _("发送通知与报告(上行下达)"),
+    SYSTEM_BACKUP: _("备份与恢复(查看备份记录、立即备份)"),
 }
 
 ROLE_CODES = (

@@ -100,9 +100,12 @@ def test_it_verifies_and_fails_on_a_tampered_trail(capsys: Any, car_dossier: Any
     assert f"第 {entry.seq} 条" in capsys.readouterr().out
 
 
-def test_it_says_reserved_commands_are_not_available_yet(capsys: Any) -> None:
-    assert cli.main(["backup"]) == 2
-    assert "尚未" in capsys.readouterr().err
+def test_a_backup_needs_a_passphrase(capsys: Any, monkeypatch: Any, tmp_path: Any) -> None:
+    monkeypatch.delenv("DANGAN_BACKUP_PASSPHRASE", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    with pytest.raises(SystemExit, match="DANGAN_BACKUP_PASSPHRASE"):
+        cli.main(["backup", "--to", str(tmp_path)])
+    assert not list(tmp_path.iterdir())
 
 
 def test_it_keeps_the_audit_trail_unless_a_retention_is_set(capsys: Any, alice: Any) -> None:
