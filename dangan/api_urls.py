@@ -15,6 +15,7 @@ from dangan.archives.api import (
 )
 from dangan.archives.lifecycle_api import DossierTransitionApi
 from dangan.audit.api import AuditChainCheckApi, AuditExportApi, AuditListApi
+from dangan.backups.api import BackupListApi
 from dangan.circulation.api import (
     AccessRequestApproveApi,
     AccessRequestCancelApi,
@@ -193,6 +194,7 @@ urlpatterns = [
     ),
     path("search/", SearchApi.as_view(), name="search"),
     path("imports/", ImportListApi.as_view(), name="imports"),
+    path("backups/", BackupListApi.as_view(), name="backups"),
     path("imports/<int:pk>/", ImportDetailApi.as_view(), name="import"),
     path("imports/<int:pk>/resume/", ImportResumeApi.as_view(), name="import-resume"),
     path("imports/<int:pk>/cancel/", ImportCancelApi.as_view(), name="import-cancel"),

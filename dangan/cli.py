@@ -166,6 +166,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     threading.Thread(
         target=_log_chain_head, args=(stop, args.anchor_minutes), name="dangan-anchor", daemon=True
     ).start()
+    threading.Thread(
+        target=_backup_schedule, args=(stop,), name="dangan-backups", daemon=True
+    ).start()
     try:
         call_command("db_worker", interval=args.interval, verbosity=0)
     finally:
@@ -220,6 +223,22 @@ def _log_chain_head(stop: threading.Event, minutes: float) -> None:
             close_old_connections()
         if stop.wait(minutes * 60):
             return
+
+
+def _backup_schedule(stop: threading.Event) -> None:
+    """The worker's backup clock: once a minute, run the scheduled backup when it is due
+    (DANGAN_BACKUP_SCHEDULE); a failure is recorded and noticed by the service."""
+    from django.db import close_old_connections
+
+    from dangan.backups.services import scheduled_tick
+
+    while not stop.wait(60):
+        try:
+            scheduled_tick()
+        except Exception as exc:  # the worker goes on; the next minute tries again
+            print(f"定时备份出错 (scheduled backup error): {exc}", file=sys.stderr)
+        finally:
+            close_old_connections()
 
 
 def cmd_reminders(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ urlpatterns = [
     path("disposal/", include("dangan.disposal.urls")),
     path("locations/", include("dangan.locations.urls")),
     path("inventory/", include("dangan.paper.urls")),
+    path("backups/", include("dangan.backups.urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

@@ -334,6 +334,10 @@ ROUTES: dict[str, list[Check]] = {
     # Import and export (issue 6 §3–4). A job is seen only by the user who started it:
     # checked against its owner and others in dangan/importer/tests/.
     "importer:wizard": [Check(needs=(P.DATA_IMPORT,))],
+    # Backups (issue 22): the system administrator. A POST queues a run (no worker here).
+    "backups:index": [Check(needs=(P.SYSTEM_BACKUP,))],
+    "backups:run": [Check("POST", needs=(P.SYSTEM_BACKUP,))],
+    "api:backups": [Check(needs=(P.SYSTEM_BACKUP,)), Check("POST", needs=(P.SYSTEM_BACKUP,))],
     "importer:mapping": [],
     "importer:job": [],
     "importer:commit": [],

@@ -63,6 +63,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "archive_types": perms.ARCHIVE_TYPE_MANAGE in granted or perms.DOSSIER_VIEW in granted,
             "manage_types": perms.ARCHIVE_TYPE_MANAGE in granted,
             "audit": perms.AUDIT_VIEW in granted,
+            "backups": perms.SYSTEM_BACKUP in granted,
             "handover": bool(
                 granted & {perms.HANDOVER_SEND, perms.HANDOVER_RECEIVE, perms.HANDOVER_MANAGE}
             ),

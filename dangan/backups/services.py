@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import os
 import shutil
@@ -156,8 +155,8 @@ def scheduled_tick(*, now: datetime.datetime | None = None) -> BackupRun | None:
     notice) and run now."""
     now = timezone.localtime(now or timezone.now())
     due = schedule().previous(now)
-    if due is None:
-        return None
+    if due is None or due < _instance_made():
+        return None  # nothing was due since this instance (or this check) exists
     if BackupRun.objects.filter(trigger=BackupRun.Trigger.SCHEDULE, created_at__gte=due).exists():
         return None
     if now - due > MISSED_AFTER:
@@ -181,16 +180,31 @@ def scheduled_tick(*, now: datetime.datetime | None = None) -> BackupRun | None:
         return run
 
 
-def pending_run() -> None:
-    """Run the queued backups (asked for on the page or by the API)."""
-    for run in BackupRun.objects.filter(state=BackupRun.State.QUEUED).order_by("pk"):
-        with contextlib.suppress(Exception):  # recorded and noticed by backup_execute
-            backup_execute(run=run)
+def _instance_made() -> datetime.datetime:
+    from dangan.backups.models import KeyCheck
+
+    made = KeyCheck.objects.order_by("pk").values_list("created_at", flat=True).first()
+    return made or timezone.now()
 
 
 def backup_list(*, actor: User) -> list[BackupRun]:
     policy.require(actor, perms.SYSTEM_BACKUP)
     return list(BackupRun.objects.select_related("requested_by")[:100])
+
+
+def next_scheduled() -> datetime.datetime | None:
+    """When the schedule next runs a backup (within a year), in local time."""
+    plan = schedule()
+    now = timezone.localtime()
+    for days in range(1, 373):
+        found = plan.previous(now + datetime.timedelta(days=days))
+        if found is not None and found > now:
+            # The earliest time after now: step back while an earlier one is still later.
+            earlier = plan.previous(found - datetime.timedelta(minutes=1))
+            while earlier is not None and earlier > now:
+                found, earlier = earlier, plan.previous(earlier - datetime.timedelta(minutes=1))
+            return found
+    return None
 
 
 def backup_destination_info() -> dict[str, object]:
