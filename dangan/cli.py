@@ -578,7 +578,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     passphrase = _passphrase(confirm=True)
     run = services.backup_request(actor=None, trigger=BackupRun.Trigger.CONSOLE)
     run = services.backup_execute(
-        run=run, passphrase=passphrase, destination=Path(args.to) if args.to else None
+        run=run,
+        passphrase=passphrase,
+        destination=Path(args.to) if args.to else None,
+        prune=args.to is None,  # a directory of the operator's choosing is left as it is
     )
     print(f"备份已写入并校验 (backup written and verified): {run.path}")
     print(
@@ -641,6 +644,23 @@ def cmd_keys_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """Re-encrypt every encrypted value under a new field key (and lookup key)."""
+    from dangan.backups.rotate import keys_rotate
+
+    done = keys_rotate(lookup=args.lookup)
+    print(
+        f"已轮换密钥 (keys rotated): field_key{'、lookup_key' if done.lookup else ''};"
+        f"重新加密客户 {done.customers}、关系人 {done.related_persons}、"
+        f"两步验证密钥 {done.users} 条"
+    )
+    print(
+        f"旧密钥文件保留为 (old keys kept as) {done.kept},下次备份成功后删除;"
+        "请尽快运行 dangan backup (run a backup now)"
+    )
+    return 0
+
+
 def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "backup",
@@ -666,6 +686,13 @@ def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     k.add_argument("backup", help="备份目录 (dangan-backup-…)")
     k.set_defaults(func=cmd_keys_restore, gate=False)
+    text = (
+        "用新的字段密钥重新加密全部加密数据(一个事务);审计密钥 audit_key 不轮换,"
+        "哈希链依赖它 (rotate the field key; the audit key is never rotated)"
+    )
+    k = ksub.add_parser("rotate", help=text, description=text)
+    k.add_argument("--lookup", action="store_true", help="同时轮换检索密钥并重算检索哈希")
+    k.set_defaults(func=cmd_keys_rotate)
 
 
 def build_parser() -> argparse.ArgumentParser:

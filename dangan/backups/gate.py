@@ -4,6 +4,7 @@ when the web application starts. A new keys file is made only for an empty datab
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def latest_backup() -> str:
     return str(found[-1]) if found else _("(本机未找到备份)")
 
 
-def _apply(values: dict[str, str]) -> None:
+def apply_keys(values: dict[str, str]) -> None:
     settings.SECRET_KEY = values["secret_key"]
     settings.FIELD_ENCRYPTION_KEY = values["field_key"]
     settings.LOOKUP_HASH_KEY = values["lookup_key"]
@@ -74,7 +75,7 @@ def keys_gate(*, may_create: bool = False) -> bool:
     a missing file is made when the database is empty; True if it was."""
     if settings.DANGAN_KEYS_MISSING:
         if may_create and database_empty():
-            _apply(config.create_secrets(Path(settings.DATA_DIR)))
+            apply_keys(config.create_secrets(Path(settings.DATA_DIR)))
             return True
         raise KeysProblem(
             _(
@@ -103,6 +104,8 @@ def key_check_compare() -> None:
         return
     checks = keys.key_checks(current)
     wrong = sorted(name for name, value in stored.checks.items() if checks.get(name) != value)
+    if wrong and _finish_rotation(stored.checks):
+        return
     if wrong:
         raise KeysProblem(
             _(
@@ -120,11 +123,25 @@ def key_check_compare() -> None:
         )
 
 
-def key_check_record() -> None:
-    """Record the check values of the current keys (a new database, a key rotation)."""
+def _finish_rotation(stored: dict[str, str]) -> bool:
+    """A key rotation that committed but died before renaming its new keys file: the
+    staged file matches the database, so it goes into place now."""
+    staged = keys_path().with_name(config.KEYS_FILE + ".new")
+    if not staged.is_file():
+        return False
+    values: dict[str, str] = json.loads(staged.read_text(encoding="utf-8"))
+    if keys.key_checks(values) != stored:
+        return False
+    staged.replace(keys_path())
+    apply_keys(values)
+    return True
+
+
+def key_check_record(values: dict[str, str] | None = None) -> None:
+    """Record the check values of the keys (a new database, a key rotation)."""
     from dangan.backups.models import KeyCheck
 
-    current = current_secrets()
+    current = values or current_secrets()
     KeyCheck.objects.all().delete()
     KeyCheck.objects.create(instance=keys.instance_id(current), checks=keys.key_checks(current))
 

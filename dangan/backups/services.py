@@ -47,10 +47,15 @@ def backup_request(*, actor: User | None, trigger: str = BackupRun.Trigger.MANUA
 
 
 def backup_execute(
-    *, run: BackupRun, passphrase: str | None = None, destination: Path | None = None
+    *,
+    run: BackupRun,
+    passphrase: str | None = None,
+    destination: Path | None = None,
+    prune: bool = True,
 ) -> BackupRun:
     """Write the backup of a queued run and record how it went; a failure is recorded,
-    noticed to the system administrators and re-raised."""
+    noticed to the system administrators and re-raised. `prune`: keep only the last
+    DANGAN_BACKUP_KEEP backups in the destination."""
     passphrase = passphrase if passphrase is not None else os.environ.get(PASSPHRASE_ENV, "")
     destination = destination or writer.default_destination()
     with transaction.atomic():
@@ -101,7 +106,11 @@ def backup_execute(
             % {"n": len(result.warnings)},
             key=f"backup-warn-{run.pk}",
         )
-    backups_prune(destination=destination, keep=keep_count())
+    if prune:
+        backups_prune(destination=destination, keep=keep_count())
+    from dangan.backups.rotate import rotated_copies_drop
+
+    rotated_copies_drop(Path(settings.DATA_DIR))  # the backup now holds the current keys
     return run
 
 

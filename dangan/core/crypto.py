@@ -27,9 +27,10 @@ def decrypt(token: str) -> str:
     return _fernet(settings.FIELD_ENCRYPTION_KEY).decrypt(token.encode()).decode()
 
 
-def lookup_hash(value: str, *, purpose: str = "exact") -> str:
-    """Keyed hash of a normalised value; `purpose` separates exact and suffix lookups."""
-    mac = _keyed(settings.LOOKUP_HASH_KEY).copy()
+def lookup_hash(value: str, *, purpose: str = "exact", key: str | None = None) -> str:
+    """Keyed hash of a normalised value; `purpose` separates exact and suffix lookups.
+    `key`: another lookup key than the instance's (a key rotation)."""
+    mac = _keyed(key or settings.LOOKUP_HASH_KEY).copy()
     mac.update(f"{purpose}:{value}".encode())
     return mac.hexdigest()
 

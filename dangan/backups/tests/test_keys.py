@@ -75,3 +75,74 @@ def test_a_lost_keys_file_comes_back_from_a_backup(
     assert json.loads((tmp_path / "data" / "secrets.json").read_text()) == json.loads(kept)
     assert cli.main(["keys", "restore", str(backup)]) == 2  # never overwritten
     assert "已存在" in capsys.readouterr().err
+
+
+def _own_keys_file(settings: Any, tmp_path: Path) -> Path:
+    settings.DATA_DIR = tmp_path
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps(gate.current_secrets()))
+    gate.key_check_record()
+    return path
+
+
+def test_rotate_reencrypts_everything_and_keeps_the_old_keys_until_the_next_backup(
+    settings: Any, tmp_path: Path, bobs_customer: Any, bob: Any, capsys: Any
+) -> None:
+    from dangan.audit.models import AuditEntry
+    from dangan.audit.services import audit_verify
+    from dangan.customers.models import Customer, identity_lookup
+    from dangan.customers.services import related_person_add
+
+    path = _own_keys_file(settings, tmp_path)
+    related_person_add(
+        actor=bob,
+        customer=bobs_customer,
+        relation="agent",
+        name="李四",
+        id_number="110101196201203213",
+    )
+    before = json.loads(path.read_text())
+    old_token = Customer.objects.get().id_number_encrypted
+    assert cli.main(["keys", "rotate", "--lookup"]) == 0
+    after = json.loads(path.read_text())
+    assert after["field_key"] != before["field_key"]
+    assert after["lookup_key"] != before["lookup_key"]
+    assert after["audit_key"] == before["audit_key"] and after["secret_key"] == before["secret_key"]
+    customer = Customer.objects.get()
+    assert customer.id_number_encrypted != old_token
+    assert customer.id_number == "11010519491231002X"
+    from dangan.core import crypto
+
+    person = customer.related_persons.get()
+    assert crypto.decrypt(person.id_number_encrypted) == "110101196201203213"
+    column, value = identity_lookup("11010519491231002X") or ("", "")
+    assert Customer.objects.filter(**{column: value}).exists()  # found again
+    (kept,) = tmp_path.glob("secrets.json.rotated-*")
+    assert json.loads(kept.read_text()) == before and os.stat(kept).st_mode & 0o777 == 0o600
+    assert AuditEntry.objects.filter(action="keys_rotate").exists()
+    assert list(audit_verify()) == []
+    assert cli.main(["verify"]) == 0  # the check values follow the new keys
+    assert "旧密钥文件保留" in capsys.readouterr().out
+
+
+def test_rotate_help_says_the_audit_key_stays(capsys: Any) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["keys", "rotate", "--help"])
+    assert "audit_key不轮换" in "".join(capsys.readouterr().out.split())
+
+
+def test_a_rotation_cut_short_before_the_rename_is_finished_at_the_next_start(
+    settings: Any, tmp_path: Path, bobs_customer: Any
+) -> None:
+    from dangan.backups import rotate
+
+    path = _own_keys_file(settings, tmp_path)
+    before = path.read_text()
+    rotate.keys_rotate()
+    rotated = path.read_text()
+    path.with_name("secrets.json.new").write_text(rotated)
+    path.write_text(before)  # as if the rename had not happened
+    settings.FIELD_ENCRYPTION_KEY = json.loads(before)["field_key"]
+    gate.keys_gate()
+    assert path.read_text() == rotated and not path.with_name("secrets.json.new").exists()
+    assert settings.FIELD_ENCRYPTION_KEY == json.loads(rotated)["field_key"]

@@ -49,24 +49,22 @@ def test_the_api_lists_and_queues_backups(client: Any, sam: Any) -> None:
     assert [r["id"] for r in listed] == [response.json()["id"]]
 
 
+def _at(*parts: int) -> datetime.datetime:
+    return datetime.datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
 @pytest.mark.parametrize(
     ("line", "now", "expected"),
     [
-        ("weekly", datetime.datetime(2026, 12, 9, 10, 0), datetime.datetime(2026, 12, 6, 2, 0)),
-        ("weekly", datetime.datetime(2026, 12, 6, 1, 59), datetime.datetime(2026, 11, 29, 2, 0)),
-        ("daily", datetime.datetime(2026, 12, 9, 1, 0), datetime.datetime(2026, 12, 8, 2, 0)),
-        (
-            "30 */6 * * 1-5",
-            datetime.datetime(2026, 12, 6, 9, 0),
-            datetime.datetime(2026, 12, 4, 18, 30),
-        ),
-        ("0 3 1 * *", datetime.datetime(2026, 12, 9, 1, 0), datetime.datetime(2026, 12, 1, 3, 0)),
+        ("weekly", (2026, 12, 9, 10, 0), (2026, 12, 6, 2, 0)),
+        ("weekly", (2026, 12, 6, 1, 59), (2026, 11, 29, 2, 0)),
+        ("daily", (2026, 12, 9, 1, 0), (2026, 12, 8, 2, 0)),
+        ("30 */6 * * 1-5", (2026, 12, 6, 9, 0), (2026, 12, 4, 18, 30)),
+        ("0 3 1 * *", (2026, 12, 9, 1, 0), (2026, 12, 1, 3, 0)),
     ],
 )
 def test_it_reads_the_schedule(line: str, now: Any, expected: Any) -> None:
-    assert Schedule(line).previous(now.replace(tzinfo=SHANGHAI)) == expected.replace(
-        tzinfo=SHANGHAI
-    )
+    assert Schedule(line).previous(_at(*now)) == _at(*expected)
 
 
 def test_it_refuses_a_schedule_it_cannot_read() -> None:
