@@ -15,9 +15,10 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
-from django.db import transaction
+from django.db import models, transaction
 
 from dangan import config
 from dangan.accounts.models import User
@@ -68,11 +69,12 @@ def _customers(old: Fernet, new: Fernet, lookup_key: str | None) -> int:
     return count + (Customer.objects.bulk_update(batch, fields) if batch else 0)
 
 
-def _simple(model: type[RelatedPerson] | type[User], field: str, old: Fernet, new: Fernet) -> int:
-    rows = list(model.objects.exclude(**{field: ""}).only("pk", field))
+def _simple(model: type[models.Model], field: str, old: Fernet, new: Fernet) -> int:
+    manager: Any = model._default_manager
+    rows = list(manager.exclude(**{field: ""}).only("pk", field))
     for row in rows:
         setattr(row, field, _reencrypt(old, new, getattr(row, field)))
-    model.objects.bulk_update(rows, [field], batch_size=BATCH)  # type: ignore[attr-defined]
+    manager.bulk_update(rows, [field], batch_size=BATCH)
     return len(rows)
 
 

@@ -145,4 +145,4 @@ def test_a_rotation_cut_short_before_the_rename_is_finished_at_the_next_start(
     settings.FIELD_ENCRYPTION_KEY = json.loads(before)["field_key"]
     gate.keys_gate()
     assert path.read_text() == rotated and not path.with_name("secrets.json.new").exists()
-    assert settings.FIELD_ENCRYPTION_KEY == json.loads(rotated)["field_key"]
+    assert json.loads(rotated)["field_key"] == settings.FIELD_ENCRYPTION_KEY
