@@ -629,8 +629,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
             " (S3 storage: upload files/ to the bucket, e.g. aws s3 sync files/ s3://BUCKET/)"
         )
     env = {**os.environ, "DANGAN_DATA_DIR": str(result.data_dir)}
-    print("正在校验恢复的实例 (dangan verify)…", flush=True)
-    return subprocess.call([sys.executable, "-m", "dangan.cli", "verify"], env=env)
+    anchor = str(Path(args.backup) / "audit-anchor.json")
+    print("正在校验恢复的实例 (dangan verify --anchor)…", flush=True)
+    command = [sys.executable, "-m", "dangan.cli", "verify", "--anchor", anchor]
+    return subprocess.call(command, env=env)  # noqa: S603 - our own command
 
 
 def cmd_keys_restore(args: argparse.Namespace) -> int:

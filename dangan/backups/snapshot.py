@@ -8,6 +8,7 @@ are read in the same transaction, so the manifest describes the dump and nothing
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import sqlite3
@@ -20,6 +21,7 @@ SQLITE_NAME = "dangan.sqlite3"
 PG_NAME = "dangan.pgdump"
 HEAD_TABLE = "audit_audithead"
 BLOB_TABLE = "documents_blob"
+ENTRY_TABLE = "audit_auditentry"
 
 
 class SnapshotError(Exception):
@@ -33,10 +35,14 @@ class Snapshot:
     counts: dict[str, int]
     audit_seq: int
     audit_hash: str
+    audit_at: datetime.datetime | None  # time of the last entry
     blobs: list[str]  # sha256 of every stored file the snapshot knows
 
 
-def _read_state(cursor: Any, tables: list[str]) -> tuple[dict[str, int], int, str, list[str]]:
+State = tuple[dict[str, int], int, str, "datetime.datetime | None", list[str]]
+
+
+def _read_state(cursor: Any, tables: list[str]) -> State:
     counts: dict[str, int] = {}
     for table in sorted(tables):
         cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 - catalogue names
@@ -47,11 +53,23 @@ def _read_state(cursor: Any, tables: list[str]) -> tuple[dict[str, int], int, st
         row = cursor.fetchone()
         if row is not None:
             seq, head = int(row[0]), str(row[1])
+    at = None
+    if seq:
+        cursor.execute(f"SELECT at FROM {ENTRY_TABLE} WHERE seq = %s" % int(seq))  # noqa: S608
+        found = cursor.fetchone()
+        at = _aware(found[0]) if found else None
     blobs: list[str] = []
     if BLOB_TABLE in tables:
         cursor.execute(f"SELECT sha256 FROM {BLOB_TABLE} ORDER BY sha256")  # noqa: S608
         blobs = [str(row[0]) for row in cursor.fetchall()]
-    return counts, seq, head, blobs
+    return counts, seq, head, at, blobs
+
+
+def _aware(value: Any) -> datetime.datetime:
+    """SQLite hands back text (UTC, as Django stores it), PostgreSQL an aware datetime."""
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+    return datetime.datetime.fromisoformat(str(value)).replace(tzinfo=datetime.UTC)
 
 
 def sqlite_tables(cursor: Any) -> list[str]:
@@ -72,11 +90,11 @@ def sqlite_snapshot(source: str, directory: Path) -> Snapshot:
         if check != "ok":
             raise SnapshotError(f"SQLite quick_check: {check}")
         cursor = dst.cursor()
-        counts, seq, head, blobs = _read_state(cursor, sqlite_tables(cursor))
+        counts, seq, head, at, blobs = _read_state(cursor, sqlite_tables(cursor))
     finally:
         dst.close()
         src.close()
-    return Snapshot("sqlite", SQLITE_NAME, counts, seq, head, blobs)
+    return Snapshot("sqlite", SQLITE_NAME, counts, seq, head, at, blobs)
 
 
 def pg_env(params: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
@@ -145,8 +163,8 @@ def pg_snapshot(params: dict[str, Any], directory: Path) -> Snapshot:
         if done.returncode != 0:
             raise SnapshotError(f"pg_dump: {done.stderr.strip()}")
         cursor = conn.cursor()
-        counts, seq, head, blobs = _read_state(cursor, pg_tables(cursor))
+        counts, seq, head, at, blobs = _read_state(cursor, pg_tables(cursor))
         conn.execute("COMMIT")
     finally:
         conn.close()
-    return Snapshot("postgresql", PG_NAME, counts, seq, head, blobs)
+    return Snapshot("postgresql", PG_NAME, counts, seq, head, at, blobs)

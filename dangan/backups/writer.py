@@ -19,11 +19,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
+from dangan.audit.services import ChainHead
 from dangan.backups import bag, keys, sealing, snapshot
 from dangan.core.errors import ApplicationError
 
 FORMAT = "dangan-backup/1"
 META = "dangan-backup.json"
+ANCHOR = "audit-anchor.json"  # the snapshot's audit head: dangan verify --anchor FILE
 KEYS_MEMBER = "keys/secrets.json.enc"
 PREFIX = "dangan-backup-"
 # The tables whose counts the summary names; every table's count is in the manifest.
@@ -126,6 +128,8 @@ def _write(root: Path, secrets: dict[str, str], passphrase: str) -> BackupResult
     payload.add(f"database/{snap.member}", sha, size)
     warnings = _copy_files(root / "data" / "files", snap.blobs, payload)
     records = sum(snap.counts.values())
+    head = ChainHead(snap.audit_seq, snap.audit_hash, snap.audit_at).as_dict()
+    bag.write_text(root / ANCHOR, json.dumps(head, indent=1) + "\n")
     meta: dict[str, Any] = {
         "format": FORMAT,
         "created": datetime.datetime.now(datetime.UTC).isoformat(),
@@ -135,13 +139,14 @@ def _write(root: Path, secrets: dict[str, str], passphrase: str) -> BackupResult
         "counts": snap.counts,
         "records": records,
         "files": len(snap.blobs) - len(warnings),
-        "audit_head": {"seq": snap.audit_seq, "hash": snap.audit_hash},
+        "audit_head": head,
         "keys": {"member": f"data/{KEYS_MEMBER}", "kdf": "scrypt", "cipher": "AES-256-GCM"},
         "warnings": warnings,
     }
     bag.write_text(root / META, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
     members = {f"data/{n}": s for n, (s, _z) in payload.entries.items()}
-    members[META] = bag.sha256_file(root / META)[0]
+    for tag in (META, ANCHOR):
+        members[tag] = bag.sha256_file(root / tag)[0]
     sealed = sealing.seal(secrets, members, passphrase)
     (root / "data" / "keys").mkdir()
     (root / "data" / KEYS_MEMBER).write_bytes(sealed)
@@ -153,7 +158,7 @@ def _write(root: Path, secrets: dict[str, str], passphrase: str) -> BackupResult
         "Dangan-Instance": meta["instance"],
         "Dangan-Audit-Head": f"{snap.audit_seq} {snap.audit_hash}",
     }
-    bag.finish(root, payload, info, [META])
+    bag.finish(root, payload, info, [META, ANCHOR])
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     return BackupResult(
         root, size, records, meta["files"], snap.counts, snap.audit_seq, snap.audit_hash, warnings

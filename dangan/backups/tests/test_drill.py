@@ -134,6 +134,7 @@ def test_it_restores_a_backup_taken_while_writing(
     target_env = {**_env(restored, target_url), "DANGAN_BACKUP_PASSPHRASE": PASSPHRASE}
     out = _dangan(target_env, "restore", str(entry))
     assert "审计日志哈希链完整" in out and "0 个异常" in out  # dangan verify passed
+    assert "审计链与保存的链头一致" in out  # ... and matches the backup's audit head
 
     before, after = _state(env), _state(target_env)
     assert after["chain"] == []
