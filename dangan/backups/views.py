@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from dangan.accounts import permissions as perms
+from dangan.accounts import policy
 from dangan.backups import services
 from dangan.backups.tasks import backup_enqueue
 from dangan.core.http import actor_of, app_errors, attempt
@@ -30,6 +32,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 @app_errors
 def request_now(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, perms.SYSTEM_BACKUP)  # a refusal is a 403, not a message
     run = attempt(
         request,
         lambda: services.backup_request(actor=actor_of(request)),

@@ -77,7 +77,13 @@ def test_it_refuses_a_backup_edited_and_rehashed_without_the_passphrase(backup: 
     tags.write_text(
         "".join(
             f"{bag.sha256_file(backup / n)[0]}  {n}\n"
-            for n in ("bag-info.txt", "bagit.txt", "dangan-backup.json", "manifest-sha256.txt")
+            for n in (
+                "audit-anchor.json",
+                "bag-info.txt",
+                "bagit.txt",
+                "dangan-backup.json",
+                "manifest-sha256.txt",
+            )
         )
     )
     with pytest.raises(restore.RestoreError, match="封存"):
