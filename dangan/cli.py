@@ -534,6 +534,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from dangan.importer import exports
     from dangan.search.selectors import FILTER_KEYS
 
+    if args.what == "all":
+        return cmd_export_all(args)
     actor = _cli_actor(args.user, perms.DATA_EXPORT)
     if args.what == "search":
         filters = {k: v for k, _sep, v in (item.partition("=") for item in args.filter)}
@@ -549,6 +551,47 @@ def cmd_export(args: argparse.Namespace) -> int:
         shutil.copyfileobj(out, target)
     print(f"已导出 {count} 行到 {args.output or f'{args.what}.xlsx'}")
     return 0
+
+
+def cmd_export_all(args: argparse.Namespace) -> int:
+    """The whole instance in the documented export format (a zip; ID numbers in clear)."""
+    from pathlib import Path
+
+    from dangan.backups.portable import export_all
+
+    if not args.output:
+        print("请用 -o 指定导出文件 (use -o FILE)", file=sys.stderr)
+        return 2
+    done = export_all(output=Path(args.output))
+    print(f"已导出 (exported) {done.rows} 行、{done.files} 个文件到 {done.path}(权限 0600)")
+    print(
+        "警告:导出文件含明文证件号码,是完整的可携带副本,请像纸质档案一样妥善保管"
+        " (WARNING: ID numbers in clear; keep this file safe)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_import_all(args: argparse.Namespace) -> int:
+    """Read a full export into an empty instance (migrated first)."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from dangan.backups.portable import import_all
+
+    call_command("migrate", interactive=False, verbosity=0)
+    counts = import_all(source=Path(args.file))
+    print(f"已导入 (imported) {sum(counts.values())} 行;接着运行 dangan verify 校验")
+    return 0
+
+
+def _import_all_parser(isub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    i = isub.add_parser(
+        "all", help="把 dangan export all 的完整导出读入空实例 (read a full export)"
+    )
+    i.add_argument("file")
+    i.set_defaults(func=cmd_import_all)
 
 
 def _passphrase(*, confirm: bool) -> str:
@@ -832,9 +875,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("job", type=int, help="导入任务编号")
     c.add_argument("--user", default=None, help="任务的发起人(默认:任务的发起人)")
     c.set_defaults(func=cmd_import_cancel)
+    _import_all_parser(isub)
 
     p = sub.add_parser("export", help="导出客户、档案列表或检索结果为 Excel (export lists)")
-    p.add_argument("what", choices=["customers", "dossiers", "search"])
+    p.add_argument("what", choices=["customers", "dossiers", "search", "all"])
     p.add_argument("--q", default=None, help="检索词(search 时必填)")
     p.add_argument(
         "--filter",
@@ -869,7 +913,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _hold_lock()
     try:
-        if getattr(args, "gate", True) and keys_gate(may_create=args.command in ("init", "demo")):
+        new = args.command in ("init", "demo") or getattr(args, "import_kind", "") == "all"
+        if getattr(args, "gate", True) and keys_gate(may_create=new):
             print("已为新数据库生成密钥文件 (keys file created): 请随备份妥善保管。")
     except KeysProblem as exc:
         print(f"错误: {exc.message}", file=sys.stderr)
