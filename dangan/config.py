@@ -49,6 +49,8 @@ def restrict_permissions(directory: Path, *, deep: bool) -> int:
         else:
             fix(entry, 0o600)
     return changed
+
+
 KEYS_FILE = "secrets.json"
 
 
