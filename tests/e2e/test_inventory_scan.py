@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ConsoleLog
 from tests.e2e.test_journey import PASSWORD, login, seed_roles
@@ -51,14 +52,13 @@ def test_clerk_scans_a_cabinet_with_a_usb_scanner(
     field.press("Enter")  # … and ends with Enter
     result = page.locator("#scan-result")
     result.wait_for(state="visible")
-    page.wait_for_function("document.querySelector('[data-count=found]').textContent === '1'")
+    # Locator assertions, not wait_for_function: the Content-Security-Policy forbids eval.
+    expect(page.locator("[data-count=found]")).to_have_text("1")
     assert "在位" in result.inner_text()
     assert field.input_value() == ""
     field.type(dossier.archive_number)
     field.press("Enter")
-    page.wait_for_function(
-        "document.getElementById('scan-result').textContent.includes('不重复计数')"
-    )
+    expect(page.locator("#scan-result")).to_contain_text("不重复计数")
     assert page.locator("[data-count=found]").inner_text() == "1"
     page.locator("#close-round").click()
     page.wait_for_load_state("domcontentloaded")
