@@ -25,6 +25,10 @@ FIELD_TYPES = (
     "mobile",
 )
 
+# A date field may declare the reminder it feeds (issue 26): each yearly return of the date
+# (`anniversary`: contract, purchase, delivery), or the day itself (`move_in`, `contract_end`).
+REMIND_KINDS = ("anniversary", "move_in", "contract_end")
+
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
     re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),

@@ -14,7 +14,7 @@ from dangan.accounts.models import User
 from dangan.archives import deadline_rules, numbering
 from dangan.archives.checklist import condition_errors
 from dangan.archives.cover import clean_cover
-from dangan.archives.fields import FIELD_TYPES
+from dangan.archives.fields import FIELD_TYPES, REMIND_KINDS
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.archives.services import validate_retention
 from dangan.audit.services import audit_record
@@ -95,6 +95,12 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
             raise fail(f"field {spec.get('key')}: unknown type {spec.get('type')}")
         if not spec.get("key") or not spec.get("label"):
             raise fail("every field needs key and label")
+        if spec.get("remind") is not None and (
+            spec.get("type") != "date" or spec["remind"] not in REMIND_KINDS
+        ):
+            raise fail(
+                f"field {spec['key']}: remind must be one of {list(REMIND_KINDS)}, on a date field"
+            )
         field_keys.add(spec["key"])
     try:
         labels = {str(spec["key"]): str(spec["label"]) for spec in data.get("fields") or []}

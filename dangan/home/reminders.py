@@ -4,10 +4,10 @@ key (ReminderDone), which names the thing and the day, so next year's birthday i
 
 Kinds and where their dates come from:
   birthday       the customer's birth date (filled from the ID number when the customer is made)
-  anniversary    a dossier's contract, purchase or delivery date (the type's date fields
-                 ANNIVERSARY_FIELDS), on each yearly return
-  move_in        a dossier's move-in date (交房/入住) in the window
-  contract_end   a dossier's contract or lease end date in the window (CONTRACT_END_FIELDS)
+  anniversary    a dossier's date field that its archive type declares `remind: anniversary`
+                 (contract, purchase, delivery …), on each yearly return
+  move_in        a date field declared `remind: move_in` (交房/入住), in the window
+  contract_end   a date field declared `remind: contract_end` (contract or lease end), in the window
   handover_due   a dossier whose filing deadline (the type's deadline rule: the Friday
                  transfer, the hand-over before move-in …) falls in the window, not yet handed over
   loan_due       one's own loans (a lender: every loan) due in the window
@@ -31,11 +31,9 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
+from dangan.archives.fields import REMIND_KINDS
 from dangan.home.models import ReminderDone
 
-ANNIVERSARY_FIELDS = ("contract_date", "purchase_date", "delivery_date")
-MOVE_IN_FIELDS = ("move_in_date",)
-CONTRACT_END_FIELDS = ("contract_end", "contract_end_date", "lease_end", "expiry_date")
 MAX_DOSSIERS = 20_000  # a window's date-field scan reads at most this many dossiers
 
 KIND_LABELS: dict[str, Any] = {
@@ -143,15 +141,35 @@ def _birthdays(actor: User, window: Window, owner: User | None) -> Iterable[Remi
         )
 
 
-def _dossier_dates(actor: User, window: Window, owner: User | None) -> Iterable[Reminder]:
-    """Anniversaries, move-ins and contract ends from the dossiers' date fields."""
-    from dangan.archives.fields import parse_date
+def declared_dates(archive_types: Iterable[Any]) -> dict[int, dict[str, str]]:
+    """For each archive type, its date fields that declare a reminder: {type id: {key: kind}}."""
+    declared: dict[int, dict[str, str]] = {}
+    for archive_type in archive_types:
+        marks = {
+            str(spec["key"]): str(spec["remind"])
+            for spec in archive_type.fields or []
+            if spec.get("remind") in REMIND_KINDS and spec.get("key")
+        }
+        if marks:
+            declared[archive_type.pk] = marks
+    return declared
 
-    dossiers = policy.dossiers_for(actor).filter(customer__in=_customers(actor, owner))
-    keys = ANNIVERSARY_FIELDS + MOVE_IN_FIELDS + CONTRACT_END_FIELDS
+
+def _dossier_dates(actor: User, window: Window, owner: User | None) -> Iterable[Reminder]:
+    """Anniversaries, move-ins and contract ends from the date fields the types declare."""
+    from dangan.archives.fields import parse_date
+    from dangan.archives.models import ArchiveType
+
+    declared = declared_dates(ArchiveType.objects.only("pk", "fields"))
+    if not declared:
+        return
     having = Q(pk__in=[])
-    for key in keys:
-        having |= Q(fields__has_key=key)
+    for type_id, marks in declared.items():
+        keys = Q(pk__in=[])
+        for key in marks:
+            keys |= Q(fields__has_key=key)
+        having |= Q(archive_type_id=type_id) & keys
+    dossiers = policy.dossiers_for(actor).filter(customer__in=_customers(actor, owner))
     rows = (
         dossiers.filter(having)
         .exclude(status__in=["destroyed", "pending_disposal"])
@@ -164,11 +182,11 @@ def _dossier_dates(actor: User, window: Window, owner: User | None) -> Iterable[
         name = customer.name if customer else dossier.title
         owner_id = customer.owner_id if customer else None
         link = reverse("archives:dossier", kwargs={"pk": dossier.pk})
-        for key in keys:
+        for key, kind in declared.get(dossier.archive_type_id, {}).items():
             day = _date_field((dossier.fields or {}).get(key), parse_date)
             if day is None:
                 continue
-            if key in ANNIVERSARY_FIELDS:
+            if kind == "anniversary":
                 when = window.recurrence(day)
                 if when is not None:
                     years = when.year - day.year
@@ -182,7 +200,6 @@ def _dossier_dates(actor: User, window: Window, owner: User | None) -> Iterable[
                         owner_id,
                     )
             elif window.contains(day):
-                kind = "move_in" if key in MOVE_IN_FIELDS else "contract_end"
                 yield Reminder(
                     f"{kind}:{dossier.pk}:{key}:{day.isoformat()}",
                     kind,

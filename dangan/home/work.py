@@ -21,6 +21,7 @@ from dangan.accounts.models import User
 
 SHOWN = 5  # items listed under each kind; the count says how many there are
 WINDOW_DAYS = 62  # intake deadlines are looked for among dossiers this recent
+BACKUP_STALE_DAYS = 8  # the weekly schedule's interval and a day's grace
 
 
 @dataclass
@@ -474,6 +475,89 @@ def _disposal(actor: User, today: datetime.date) -> Iterable[Work]:
     return work
 
 
+def _inventory(actor: User, today: datetime.date) -> Iterable[Work]:
+    """Discrepancies closed inventory rounds left open (missing, misplaced, unknown labels)
+    among the dossiers the archive room's person may see."""
+    from dangan.paper.models import Discrepancy
+
+    if not policy.has_perm(actor, perms.DOSSIER_LOCATE):
+        return []
+    visible = policy.dossiers_for(actor).values("pk")
+    tasks = (
+        Discrepancy.objects.filter(status=Discrepancy.Status.OPEN)
+        .filter(Q(dossier__isnull=True) | Q(dossier__in=visible))
+        .select_related("round")
+        .order_by("id")
+    )
+    return [
+        Work(
+            "inventory_discrepancies",
+            _("盘点差异待处理"),
+            tasks.count(),
+            reverse("paper:inventory_list"),
+            False,
+            [
+                Item(
+                    f"{task.get_kind_display()} {task.text}",
+                    reverse("paper:inventory", kwargs={"pk": task.round_id}) + "#tasks",
+                    task.round.number,
+                )
+                for task in tasks[:SHOWN]
+            ],
+        )
+    ]
+
+
+def _backups(actor: User, today: datetime.date) -> Iterable[Work]:
+    """For the system administrator: failed or missed backups since the last good one, and
+    a warning when the last good one is older than the schedule allows."""
+    from dangan.backups.models import BackupRun
+
+    if not policy.has_perm(actor, perms.SYSTEM_BACKUP):
+        return []
+    good = BackupRun.objects.filter(state=BackupRun.State.SUCCEEDED).order_by("-finished_at")
+    last = good.first()
+    bad = BackupRun.objects.filter(state__in=[BackupRun.State.FAILED, BackupRun.State.MISSED])
+    if last is not None and last.finished_at is not None:
+        bad = bad.filter(created_at__gt=last.finished_at)
+    items = [
+        Item(
+            f"{run.get_state_display()} {run.get_trigger_display()}",
+            reverse("backups:index"),
+            _date(run.finished_at or run.created_at),
+            run.error[:80],
+        )
+        for run in bad.order_by("-created_at")[:SHOWN]
+    ]
+    stale = (
+        last is None
+        or last.finished_at is None
+        or (timezone.now() - last.finished_at > datetime.timedelta(days=BACKUP_STALE_DAYS))
+    )
+    if stale:
+        when = _date(last.finished_at) if last is not None else ""
+        note = _("最近一次成功备份:%(when)s") % {"when": when} if when else _("还没有成功的备份")
+        items.insert(
+            0,
+            Item(
+                str(_("超过 %(n)d 天没有成功的备份") % {"n": BACKUP_STALE_DAYS}),
+                reverse("backups:index"),
+                when,
+                str(note),
+            ),
+        )
+    return [
+        Work(
+            "backups",
+            _("备份异常"),
+            bad.count() + int(stale),
+            reverse("backups:index"),
+            bool(items),
+            items,
+        )
+    ]
+
+
 SOURCES: tuple[Callable[[User, datetime.date], Iterable[Work]], ...] = (
     _intake,
     _handovers,
@@ -482,6 +566,8 @@ SOURCES: tuple[Callable[[User, datetime.date], Iterable[Work]], ...] = (
     _service,
     _reminders,
     _disposal,
+    _inventory,
+    _backups,
     _security,
 )
 

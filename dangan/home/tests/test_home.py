@@ -97,6 +97,40 @@ class TestWork:
         service.notice_acknowledge(actor=bob, notice_id=notice.pk)
         assert kinds(bob)["notices_to_acknowledge"] == 0
 
+    def test_backups_state_for_the_system_administrator(self, sam: Any, alice: Any) -> None:
+        from dangan.backups.models import BackupRun
+
+        def backups() -> Any:
+            return next(w for w in work_for(sam) if w.kind == "backups")
+
+        assert "backups" not in kinds(alice)
+        never = backups()
+        assert never.count == 1 and never.urgent and "还没有成功的备份" in never.items[0].note
+        now = timezone.now()
+        BackupRun.objects.create(trigger="schedule", state="succeeded", finished_at=now)
+        assert backups().count == 0 and not backups().urgent
+        BackupRun.objects.create(trigger="schedule", state="failed", error="磁盘已满")
+        failed = backups()
+        assert failed.count == 1 and failed.urgent and failed.items[0].note == "磁盘已满"
+        BackupRun.objects.update(finished_at=now - datetime.timedelta(days=9))
+        assert backups().count == 2  # the failure, and the good one is too old
+
+    def test_open_inventory_discrepancies_for_the_archive_room(
+        self, alice: Any, bob: Any, car_dossier: Any
+    ) -> None:
+        from dangan.paper.models import Discrepancy, InventoryRound
+
+        found = InventoryRound.objects.create(scope_text="03柜", started_by=alice, status="closed")
+        Discrepancy.objects.create(
+            round=found, kind="missing", dossier=car_dossier, text=car_dossier.archive_number
+        )
+        Discrepancy.objects.create(round=found, kind="unknown", text="XX-1")
+        Discrepancy.objects.create(round=found, kind="unknown", text="XX-2", status="resolved")
+        assert kinds(alice)["inventory_discrepancies"] == 2
+        assert "inventory_discrepancies" not in kinds(bob)
+        (work,) = [w for w in work_for(alice) if w.kind == "inventory_discrepancies"]
+        assert work.items[0].link.endswith(f"/{found.pk}/#tasks")
+
 
 class TestReminders:
     def test_a_birthday_in_the_window_reminds_its_owner_only(self, bob: Any, dave: Any) -> None:
@@ -122,6 +156,72 @@ class TestReminders:
         found = reminders_for(bob, start=TODAY(), days=7, kind="anniversary")
         assert {r.key.split(":")[2] for r in found} == {"purchase_date", "delivery_date"}
         assert all("1 周年" in r.title for r in found)
+
+    def test_the_type_declares_which_dates_remind(
+        self, templates: Any, bob: Any, bobs_customer: Any
+    ) -> None:
+        """A date field reminds only when its archive type says so: take the declaration off
+        the purchase date and only the delivery date's anniversary is left; declare the
+        licence date a contract end and it reminds on the day."""
+        from conftest import car_fields
+        from dangan.archives.services import dossier_create
+
+        car = templates["CAR-SALE"]
+        bought = (TODAY() + datetime.timedelta(days=2)).replace(year=TODAY().year - 1)
+        soon = (TODAY() + datetime.timedelta(days=1)).isoformat()
+        fields = car.fields
+        for spec in fields:
+            if spec["key"] == "purchase_date":
+                spec.pop("remind")
+            if spec["key"] == "license_date":
+                spec["remind"] = "contract_end"
+        car.fields = fields
+        car.save(update_fields=["fields"])
+        dossier_create(
+            actor=bob,
+            customer=bobs_customer,
+            archive_type=car,
+            fields=car_fields(
+                purchase_date=bought.isoformat(),
+                delivery_date=bought.isoformat(),
+                license_date=soon,
+            ),
+        )
+        found = reminders_for(bob, start=TODAY(), days=7)
+        dated = {(r.kind, r.key.split(":")[2]) for r in found if r.kind != "handover_due"}
+        assert dated == {("anniversary", "delivery_date"), ("contract_end", "license_date")}
+
+    def test_types_loaded_before_declarations_get_them(self, templates: Any) -> None:
+        import importlib
+
+        from django.apps import apps
+
+        migration = importlib.import_module("dangan.home.migrations.0002_declared_reminder_dates")
+        sale = templates["RE-SALE"]
+        sale.fields = [{k: v for k, v in s.items() if k != "remind"} for s in sale.fields]
+        sale.save(update_fields=["fields"])
+        migration.declare(apps, None)
+        sale.refresh_from_db()
+        marks = {s["key"]: s["remind"] for s in sale.fields if "remind" in s}
+        assert marks == {"contract_date": "anniversary", "move_in_date": "move_in"}
+
+    def test_a_template_may_declare_reminders_only_on_date_fields(self) -> None:
+        import copy
+
+        import yaml
+
+        from dangan.archives.loader import SEED_DIR, TemplateError, validate_template
+
+        data = yaml.safe_load((SEED_DIR / "03_car_sales.yaml").read_text(encoding="utf-8"))
+        assert {s["key"]: s.get("remind") for s in data["fields"]}["purchase_date"] == (
+            "anniversary"
+        )
+        for bad in ({"remind": "birthday"}, {"type": "text", "remind": "anniversary"}):
+            broken = copy.deepcopy(data)
+            spec = next(s for s in broken["fields"] if s["key"] == "purchase_date")
+            spec.update(bad)
+            with pytest.raises(TemplateError, match="purchase_date: remind"):
+                validate_template(broken, "car")
 
     def test_marking_done_keeps_a_note_and_is_audited(self, bob: Any, dave: Any) -> None:
         birthday_customer(bob)
@@ -153,8 +253,8 @@ class TestReminders:
 
 
 class TestApi:
-    def test_home_answers_an_object_also_when_there_is_nothing(self, sam: Any) -> None:
-        body = client_for(sam).get("/api/v1/home/").json()
+    def test_home_answers_an_object_also_when_there_is_nothing(self, ada: Any) -> None:
+        body = client_for(ada).get("/api/v1/home/").json()
         assert body["total"] == 0 and isinstance(body["work"], list)
         assert body["date"] == TODAY().isoformat()
 
