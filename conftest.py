@@ -73,6 +73,7 @@ def ensure_default_roles() -> None:
     from dangan.accounts.models import Role
     from dangan.archives.models import DossierTransition
     from dangan.circulation.models import ApprovalRule
+    from dangan.paper.models import CheckPlan
 
     def run(module: str, function: str) -> None:
         getattr(importlib.import_module(module), function)(apps, None)
@@ -93,6 +94,8 @@ def ensure_default_roles() -> None:
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")
     if not DossierTransition.objects.exists():
         run("dangan.archives.migrations.0005_dossier_transitions", "create_transitions")
+    if not CheckPlan.objects.exists():
+        run("dangan.paper.migrations.0002_periodic_checks", "default_plans")
 
 
 def _user(username: str, role: str, department: str = "", full_name: str = "") -> Any:

@@ -134,6 +134,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from dangan.circulation.tasks import schedule_reminders
+    from dangan.home.tasks import schedule_daily_reminders
     from dangan.importer.services import files_purge, import_index_pending
     from dangan.service.tasks import schedule_service_reminders
 
@@ -143,6 +144,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         while True:
             schedule_reminders()
             schedule_service_reminders()
+            schedule_daily_reminders()
             stop.wait(args.reminder_hours * 3600)
             if stop.is_set():
                 return
@@ -244,10 +246,17 @@ def _backup_schedule(stop: threading.Event) -> None:
 def cmd_reminders(args: argparse.Namespace) -> int:
     """Send today's due/overdue reminders now, without a worker."""
     from dangan.circulation.services import reminders_send
+    from dangan.disposal.services import due_notify
+    from dangan.home.services import reminders_notify
+    from dangan.paper.checks import checks_notify
     from dangan.service.services import follow_ups_notify, tickets_overdue_notify
 
     print(f"已发送 {reminders_send()} 条到期/逾期提醒。")
     print(f"已发送 {tickets_overdue_notify()} 条工单超期提醒、{follow_ups_notify()} 条跟进提醒。")
+    print(
+        f"已发送 {reminders_notify()} 条客户关怀提醒、{checks_notify()} 条定期检查提醒、"
+        f"{due_notify()} 条保管期满提醒。"
+    )
     return 0
 
 

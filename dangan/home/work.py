@@ -508,6 +508,32 @@ def _inventory(actor: User, today: datetime.date) -> Iterable[Work]:
     ]
 
 
+def _checks(actor: User, today: datetime.date) -> Iterable[Work]:
+    """Periodic checks of the archive room due today or overdue."""
+    from dangan.paper.checks import checks_due, scope_text
+
+    if not policy.has_perm(actor, perms.DOSSIER_LOCATE):
+        return []
+    due = list(checks_due(today=today))
+    return [
+        Work(
+            "checks_due",
+            _("到期的定期检查"),
+            len(due),
+            reverse("paper:checks"),
+            any(plan.next_due < today for plan in due),
+            [
+                Item(
+                    f"{plan.get_kind_display()} · {scope_text(plan.location)}",
+                    reverse("paper:checks"),
+                    plan.next_due.isoformat(),
+                )
+                for plan in due[:SHOWN]
+            ],
+        )
+    ]
+
+
 def _backups(actor: User, today: datetime.date) -> Iterable[Work]:
     """For the system administrator: failed or missed backups since the last good one, and
     a warning when the last good one is older than the schedule allows."""
@@ -567,6 +593,7 @@ SOURCES: tuple[Callable[[User, datetime.date], Iterable[Work]], ...] = (
     _reminders,
     _disposal,
     _inventory,
+    _checks,
     _backups,
     _security,
 )

@@ -20,8 +20,8 @@ from dangan.core.api import valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import PDF, actor_of, pdf_response
 from dangan.locations.models import Location
-from dangan.paper import inventory, printing
-from dangan.paper.models import InventoryRound
+from dangan.paper import checks, inventory, printing
+from dangan.paper.models import CheckKind, CheckRecord, InventoryRound
 
 PDF_RESPONSE = {(200, PDF): OpenApiResponse(OpenApiTypes.BINARY)}
 
@@ -76,6 +76,10 @@ class CorrectInput(serializers.Serializer[Any]):
     dossier = serializers.IntegerField(min_value=1)
 
 
+class ResolveInput(serializers.Serializer[Any]):
+    resolution = serializers.CharField(max_length=200)
+
+
 def round_out(found: InventoryRound) -> dict[str, Any]:
     payload = {
         "id": found.pk,
@@ -91,6 +95,7 @@ def round_out(found: InventoryRound) -> dict[str, Any]:
     }
     results = found.result if found.status == "closed" else None
     payload.update(results or inventory.result_payload(inventory.round_results(found)))
+    payload["tasks"] = [inventory.task_out(task) for task in found.discrepancies.all()]
     return payload
 
 
@@ -186,6 +191,20 @@ class InventoryCorrectApi(APIView):
         return Response(round_out(InventoryRound.objects.get(pk=found.pk)))
 
 
+class InventoryTaskResolveApi(APIView):
+    """Close a discrepancy the round left, with what was done (`resolution`)."""
+
+    @extend_schema(request=ResolveInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int, task: int) -> Response:
+        actor = actor_of(request)
+        found = inventory.access_round(actor, pk)
+        data = valid_input(ResolveInput, request)
+        done = inventory.discrepancy_resolve(
+            actor=actor, inventory=found, task_id=task, resolution=data["resolution"]
+        )
+        return Response(inventory.task_out(done))
+
+
 class InventoryReportApi(APIView):
     """The closed round's report, the very bytes whose SHA-256 the audit trail keeps."""
 
@@ -195,3 +214,85 @@ class InventoryReportApi(APIView):
         if not found.report:
             raise NotFound(_("盘点尚未结束,还没有报告"))
         return pdf_response(bytes(found.report), f"{found.number}.pdf")
+
+
+class CheckPlanInput(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=CheckKind.choices)
+    every_days = serializers.IntegerField(min_value=1, max_value=366)
+    location = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    next_due = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class CheckPlanChange(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=CheckKind.choices, required=False)
+    every_days = serializers.IntegerField(min_value=1, max_value=366, required=False)
+    location = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    next_due = serializers.DateField(required=False)
+    active = serializers.BooleanField(required=False)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class CheckInput(serializers.Serializer[Any]):
+    plan = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=CheckKind.choices, required=False)
+    location = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    checked_on = serializers.DateField(required=False)
+    outcome = serializers.ChoiceField(choices=CheckRecord.Outcome.choices, default="ok")
+    findings = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    actions = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+def _unknown_fields(request: Request, serializer: type[serializers.Serializer[Any]]) -> None:
+    extra = set(request.data) - set(serializer().fields)
+    if extra:
+        raise ApplicationError(_("未知的字段"), field=sorted(extra)[0])
+
+
+class CheckPlanListApi(APIView):
+    """The periodic checks the archive room plans (labels, room, material, tidying)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        plans = checks.plans_for(actor_of(request))
+        return Response({"results": [checks.plan_out(plan) for plan in plans]})
+
+    @extend_schema(request=CheckPlanInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        _unknown_fields(request, CheckPlanInput)
+        data = valid_input(CheckPlanInput, request)
+        plan = checks.plan_create(actor=actor_of(request), **data)
+        return Response(checks.plan_out(plan), status=status.HTTP_201_CREATED)
+
+
+class CheckPlanDetailApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(checks.plan_out(checks.access_plan(actor_of(request), pk)))
+
+    @extend_schema(request=CheckPlanChange, responses=OpenApiTypes.OBJECT)
+    def patch(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        plan = checks.access_plan(actor, pk)
+        _unknown_fields(request, CheckPlanChange)
+        data = valid_input(CheckPlanChange, request)
+        return Response(checks.plan_out(checks.plan_update(actor=actor, plan=plan, changes=data)))
+
+
+class CheckListApi(APIView):
+    """Checks done (the electronic 检查记录 / 档案整理记录表), newest first."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        records = checks.records_for(actor_of(request))
+        kind = request.query_params.get("kind")
+        if kind:
+            records = records.filter(kind=kind)
+        return Response({"results": [checks.record_out(r) for r in records[:500]]})
+
+    @extend_schema(request=CheckInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        _unknown_fields(request, CheckInput)
+        data = valid_input(CheckInput, request)
+        record = checks.check_record(actor=actor_of(request), **data)
+        return Response(checks.record_out(record), status=status.HTTP_201_CREATED)

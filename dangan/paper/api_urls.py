@@ -47,10 +47,18 @@ urlpatterns = [
         name="inventory_correct",
     ),
     path(
+        "inventories/<int:pk>/tasks/<int:task>/resolve/",
+        api.InventoryTaskResolveApi.as_view(),
+        name="inventory_task_resolve",
+    ),
+    path(
         "inventories/<int:pk>/report.pdf",
         api.InventoryReportApi.as_view(),
         name="inventory_report",
     ),
+    path("check-plans/", api.CheckPlanListApi.as_view(), name="check_plans"),
+    path("check-plans/<int:pk>/", api.CheckPlanDetailApi.as_view(), name="check_plan"),
+    path("checks/", api.CheckListApi.as_view(), name="checks"),
     path(
         "catalogues/<int:year>/closed.pdf",
         locations_api.ClosedCatalogueApi.as_view(),

@@ -320,3 +320,56 @@ def round_correct(*, actor: User, inventory: InventoryRound, dossier_id: Any) ->
         actor=actor, action="inventory_correct", obj=inventory, detail={"dossier": dossier.pk}
     )
     return dossier
+
+
+@refusals_audited("discrepancy_resolve", "inventory")
+@transaction.atomic
+def discrepancy_resolve(
+    *, actor: User, inventory: InventoryRound, task_id: Any, resolution: str
+) -> Discrepancy:
+    """Close a task the round left (a missing bag found or reported lost, an unknown label
+    identified, a misplaced bag put back by hand) with what was done. A misplaced bag whose
+    place should become the round's is corrected with `round_correct` instead."""
+    policy.require(actor, perms.DOSSIER_LOCATE)
+    text = str(task_id).strip()
+    task = (
+        Discrepancy.objects.select_for_update().filter(round=inventory, pk=int(text)).first()
+        if text.isdigit()
+        else None
+    )
+    if task is None:
+        raise NotFound(_("本次盘点没有这项差异"))
+    if (
+        task.dossier_id is not None
+        and not policy.dossiers_for(actor).filter(pk=task.dossier_id).exists()
+    ):
+        raise NotFound(_("本次盘点没有这项差异"))
+    if task.status != Discrepancy.Status.OPEN:
+        raise InvalidTransition(_("这项差异已处理:%(r)s") % {"r": task.resolution})
+    note = " ".join(str(resolution or "").split())
+    if not note:
+        raise ApplicationError(_("请写明处理结果,例如“已在 05 柜找到并放回”"), field="resolution")
+    if len(note) > 200:
+        raise ApplicationError(_("处理结果最多 200 个字"), field="resolution")
+    task.status = Discrepancy.Status.RESOLVED
+    task.resolved_by, task.resolved_at, task.resolution = actor, timezone.now(), note
+    task.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
+    audit_record(
+        actor=actor,
+        action="discrepancy_resolve",
+        obj=inventory,
+        detail={"task": task.pk, "kind": task.kind, "text": task.text, "resolution": note},
+    )
+    return task
+
+
+def task_out(task: Discrepancy) -> dict[str, Any]:
+    return {
+        "id": task.pk,
+        "kind": task.kind,
+        "dossier": task.dossier_id,
+        "text": task.text,
+        "status": task.status,
+        "resolution": task.resolution,
+        "resolved_at": task.resolved_at,
+    }

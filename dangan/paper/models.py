@@ -135,3 +135,83 @@ class Discrepancy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.text}"
+
+
+class CheckKind(models.TextChoices):
+    """The periodic checks the seeds ask of the archive room."""
+
+    LABELS = "labels", _("标签核对")  # 002 4.3.4: labels and symbols in the cabinets
+    ENVIRONMENT = "environment", _("库房环境检查")  # 003 第23条: doors, windows, fire, damp
+    CONDITION = "condition", _("档案材料检查")  # 003 第23条: mould, insects, damage
+    TIDY = "tidy", _("档案整理")  # 002 7.3 《档案整理记录表》
+
+
+class CheckPlan(TimeStamped):
+    """A check the archive room repeats every so many days, for a place or the whole room:
+    it is due on `next_due`, and each check recorded against it moves that on."""
+
+    kind = models.CharField(_("检查项目"), max_length=12, choices=CheckKind.choices)
+    location = models.ForeignKey(
+        "locations.Location",
+        verbose_name=_("检查范围"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    every_days = models.PositiveSmallIntegerField(_("周期(天)"))
+    next_due = models.DateField(_("下次检查日期"))
+    active = models.BooleanField(_("启用"), default=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["next_due", "id"]
+        verbose_name = _("定期检查计划")
+        verbose_name_plural = _("定期检查计划")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(every_days__gte=1, every_days__lte=366),
+                name="check_plan_every_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} / {self.every_days}"
+
+
+class CheckRecord(models.Model):
+    """One check done (the electronic 档案整理记录表 / 检查记录): what was looked at, what
+    was found and what was done about it."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("正常")
+        PROBLEMS = "problems", _("发现问题")
+
+    plan = models.ForeignKey(
+        CheckPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+    )
+    kind = models.CharField(_("检查项目"), max_length=12, choices=CheckKind.choices)
+    location = models.ForeignKey(
+        "locations.Location",
+        verbose_name=_("检查范围"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    checked_on = models.DateField(_("检查日期"))
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices)
+    findings = models.TextField(_("发现的问题"), blank=True)
+    actions = models.TextField(_("处理措施"), blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checked_on", "-id"]
+        verbose_name = _("检查记录")
+        verbose_name_plural = _("检查记录")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.checked_on}"

@@ -3,9 +3,13 @@ scanner, the phone's camera where the browser can read codes) and its results.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,8 +18,8 @@ from dangan.accounts import policy
 from dangan.core.http import actor_of, app_errors, attempt
 from dangan.locations import selectors as place_selectors
 from dangan.locations.models import Location
-from dangan.paper import inventory
-from dangan.paper.models import Discrepancy, InventoryRound
+from dangan.paper import checks, inventory
+from dangan.paper.models import CheckKind, CheckRecord, Discrepancy, InventoryRound
 
 
 @login_required
@@ -63,7 +67,7 @@ def inventory_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "round": found,
         "results": results,
         "counts": {key: len(items) for key, items in results.items()},
-        "tasks": Discrepancy.objects.filter(round=found).select_related("dossier"),
+        "tasks": Discrepancy.objects.filter(round=found).select_related("dossier", "resolved_by"),
         "section": "locations",
     }
     return render(request, "paper/inventory_detail.html", context)
@@ -97,3 +101,104 @@ def inventory_correct(request: HttpRequest, pk: int) -> HttpResponse:
         _("位置已更正"),
     )
     return redirect("paper:inventory", found.pk)
+
+
+@login_required
+@require_POST
+@app_errors
+def task_resolve(request: HttpRequest, pk: int, task: int) -> HttpResponse:
+    actor = actor_of(request)
+    found = inventory.access_round(actor, pk)
+    attempt(
+        request,
+        lambda: inventory.discrepancy_resolve(
+            actor=actor,
+            inventory=found,
+            task_id=task,
+            resolution=request.POST.get("resolution", ""),
+        ),
+        _("差异已处理"),
+    )
+    return redirect(reverse("paper:inventory", kwargs={"pk": found.pk}) + "#tasks")
+
+
+@login_required
+@app_errors
+def checks_page(request: HttpRequest) -> HttpResponse:
+    """Periodic checks: the plans with what is due, a form to record a check, the record."""
+    actor = actor_of(request)
+    plans = [checks.plan_out(plan) for plan in checks.plans_for(actor)]
+    context = {
+        "plans": plans,
+        "records": [(r, checks.scope_text(r.location)) for r in checks.records_for(actor)[:100]],
+        "first_due": next((p["id"] for p in plans if p["due"]), None),
+        "kinds": CheckKind.choices,
+        "outcomes": CheckRecord.Outcome.choices,
+        "places": place_selectors.tree(),
+        "today": timezone.localdate(),
+        "section": "locations",
+    }
+    return render(request, "paper/checks.html", context)
+
+
+@login_required
+@require_POST
+@app_errors
+def check_record(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    post = request.POST
+    attempt(
+        request,
+        lambda: checks.check_record(
+            actor=actor,
+            plan=post.get("plan") or None,
+            kind=post.get("kind"),
+            location=post.get("location") or None,
+            checked_on=post.get("checked_on") or None,
+            outcome=post.get("outcome", ""),
+            findings=post.get("findings", ""),
+            actions=post.get("actions", ""),
+        ),
+        _("检查已记录"),
+    )
+    return redirect("paper:checks")
+
+
+@login_required
+@require_POST
+@app_errors
+def check_plan_create(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    post = request.POST
+    attempt(
+        request,
+        lambda: checks.plan_create(
+            actor=actor,
+            kind=post.get("kind"),
+            every_days=post.get("every_days"),
+            location=post.get("location") or None,
+            next_due=post.get("next_due") or None,
+            note=post.get("note", ""),
+        ),
+        _("检查计划已添加"),
+    )
+    return redirect("paper:checks")
+
+
+@login_required
+@require_POST
+@app_errors
+def check_plan_update(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    plan = checks.access_plan(actor, pk)
+    post = request.POST
+    changes: dict[str, Any] = {
+        key: post.get(key) for key in ("every_days", "next_due", "note") if key in post
+    }
+    changes["active"] = post.get("active") == "on"
+    attempt(
+        request,
+        lambda: checks.plan_update(actor=actor, plan=plan, changes=changes),
+        _("检查计划已保存"),
+    )
+    return redirect("paper:checks")

@@ -197,3 +197,46 @@ def test_it_prints_the_years_catalogue_of_terminated_and_moved_out(
 
     outsider = User.objects.create_user(username="nobody", password="x")
     assert api(outsider).get(f"/api/v1/catalogues/{year}/closed.pdf").status_code == 403
+
+
+def test_the_tasks_a_round_leaves_are_resolved_with_what_was_done(
+    alice: Any, bob: Any, room: dict[str, Any]
+) -> None:
+    client = api(alice)
+    round_id = client.post(
+        "/api/v1/inventories/", {"location": room["cabinet"].pk}, format="json"
+    ).json()["id"]
+    for text in ("XX-9", room["found"].archive_number):
+        client.post(f"/api/v1/inventories/{round_id}/scan/", {"text": text}, format="json")
+    closed = client.post(f"/api/v1/inventories/{round_id}/close/").json()
+    tasks = {task["kind"]: task for task in closed["tasks"]}
+    assert sorted(task["kind"] for task in closed["tasks"]) == ["missing", "unknown"]
+    assert tasks["missing"]["status"] == "open"
+    resolve = f"/api/v1/inventories/{round_id}/tasks/{tasks['missing']['id']}/resolve/"
+
+    blank = client.post(resolve, {"resolution": "  "}, format="json")
+    assert blank.status_code == 400 and "resolution" in blank.json()
+    assert api(bob).post(resolve, {"resolution": "找到了"}, format="json").status_code == 404
+    done = client.post(resolve, {"resolution": "已在 05 柜找到并放回"}, format="json")
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "resolved"
+    again = client.post(resolve, {"resolution": "再处理一次"}, format="json")
+    assert again.status_code == 409
+    task = Discrepancy.objects.get(pk=tasks["missing"]["id"])
+    assert task.resolution == "已在 05 柜找到并放回" and task.resolved_by == alice
+    entry = AuditEntry.objects.get(action="discrepancy_resolve", outcome="success")
+    assert entry.detail["resolution"] == "已在 05 柜找到并放回"
+    assert AuditEntry.objects.filter(action="discrepancy_resolve", outcome="denied").exists()
+
+    from django.test import Client
+
+    page = Client()
+    page.force_login(alice)
+    posted = page.post(
+        f"/inventory/{round_id}/tasks/{tasks['unknown']['id']}/resolve/",
+        {"resolution": "旧系统标签,已换新标签"},
+        follow=True,
+    )
+    assert posted.status_code == 200 and "差异已处理" in posted.content.decode()
+    assert "旧系统标签,已换新标签" in posted.content.decode()
+    assert not Discrepancy.objects.filter(round_id=round_id, status="open").exists()
