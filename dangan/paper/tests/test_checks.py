@@ -140,7 +140,12 @@ def test_the_page_records_a_check_and_edits_a_plan(alice: Any) -> None:
     plan = CheckPlan.objects.get(kind="tidy")
     answer = page.post(
         "/inventory/checks/record/",
-        {"plan": plan.pk, "checked_on": TODAY().isoformat(), "outcome": "ok", "actions": "整理完毕"},
+        {
+            "plan": plan.pk,
+            "checked_on": TODAY().isoformat(),
+            "outcome": "ok",
+            "actions": "整理完毕",
+        },
         follow=True,
     )
     assert "检查已记录" in answer.content.decode()
