@@ -44,26 +44,45 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
 
 
 def with_closed_on(dossiers: QuerySet[Dossier]) -> QuerySet[Dossier]:
-    """Annotate `closed_on`: the effective date of the latest move into terminated or
-    moved out (the retention's start for every shipped type)."""
+    """Annotate what `expires_on` reads, so that a list asks once, not per dossier:
+    `closed_on`, the effective date of the latest move into terminated or moved out (the
+    retention's start for every shipped type), and `extended_until`, the latest date an
+    appraisal kept it to."""
+    from dangan.disposal.models import Extension
+
     latest = (
         DossierStatusChange.objects.filter(dossier=OuterRef("pk"), to_status__in=CLOSED)
         .exclude(from_status__in=RETURNS)
         .order_by("-at", "-id")
         .values("effective")[:1]
     )
-    return dossiers.annotate(closed_on=Subquery(latest))
+    extended = Extension.objects.filter(dossier=OuterRef("pk")).order_by("-until").values("until")
+    return dossiers.annotate(closed_on=Subquery(latest), extended_until=Subquery(extended[:1]))
 
 
-def _started(dossier: Any) -> datetime.date | None:
+def triggers() -> dict[int, str]:
+    """Each archive type's retention trigger where its disposal rule declares one."""
     from dangan.disposal.models import DisposalRule
 
-    rule = DisposalRule.objects.filter(archive_type_id=dossier.archive_type_id).first()
-    if rule is not None and rule.trigger == DisposalRule.Trigger.FILED:
+    return dict(DisposalRule.objects.values_list("archive_type_id", "trigger"))
+
+
+def _started(dossier: Any, trigger_of: dict[int, str] | None) -> datetime.date | None:
+    from dangan.disposal.models import DisposalRule
+
+    if trigger_of is None:
+        trigger_of = dict(
+            DisposalRule.objects.filter(archive_type_id=dossier.archive_type_id).values_list(
+                "archive_type_id", "trigger"
+            )
+        )
+    if trigger_of.get(dossier.archive_type_id) == DisposalRule.Trigger.FILED:
         filed: datetime.date = timezone.localdate(dossier.created_at)
         return filed
-    closed: datetime.date | None = getattr(dossier, "closed_on", None)
-    if closed is None:
+    closed: datetime.date | None
+    if hasattr(dossier, "closed_on"):  # annotated by with_closed_on
+        closed = dossier.closed_on
+    else:
         closed = (
             DossierStatusChange.objects.filter(dossier=dossier, to_status__in=CLOSED)
             .exclude(from_status__in=RETURNS)
@@ -74,24 +93,29 @@ def _started(dossier: Any) -> datetime.date | None:
     return closed
 
 
-def expires_on(dossier: Any) -> datetime.date | None:
+def expires_on(dossier: Any, *, trigger_of: dict[int, str] | None = None) -> datetime.date | None:
     """The last day the dossier must be kept; None while the clock has not started or
-    for permanent dossiers."""
+    for permanent dossiers. A list passes `triggers()` and dossiers from `with_closed_on`
+    and costs no query per dossier."""
     from dangan.disposal.models import Extension
 
     years = years_of(dossier.retention or dossier.archive_type.retention)
     if years is None:
         return None
-    start = _started(dossier)
+    start = _started(dossier, trigger_of)
     if start is None:
         return None
     end = add_years(start, years)
-    extended = (
-        Extension.objects.filter(dossier=dossier)
-        .order_by("-until")
-        .values_list("until", flat=True)
-        .first()
-    )
+    extended: datetime.date | None
+    if hasattr(dossier, "extended_until"):  # annotated by with_closed_on
+        extended = dossier.extended_until
+    else:
+        extended = (
+            Extension.objects.filter(dossier=dossier)
+            .order_by("-until")
+            .values_list("until", flat=True)
+            .first()
+        )
     return max(end, extended) if extended else end
 
 

@@ -13,7 +13,7 @@ from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
 from dangan.disposal import retention
-from dangan.disposal.models import DisposalItem, RegisterEntry
+from dangan.disposal.models import ApprovalStep, DisposalItem, DisposalList, RegisterEntry
 
 MAX_DUE = 5000
 
@@ -64,8 +64,9 @@ def due_list(
         dossiers = dossiers.filter(customer__department_id=department)
     found = []
     rows = retention.with_closed_on(dossiers).select_related("archive_type", "customer")
+    trigger_of = retention.triggers()
     for dossier in rows.order_by("id")[:MAX_DUE]:
-        ends = retention.expires_on(dossier)
+        ends = retention.expires_on(dossier, trigger_of=trigger_of)
         if ends is not None and ends < today:
             found.append(Due(dossier, ends))
     return sorted(found, key=lambda due: (due.expires, due.dossier.archive_number))
@@ -78,3 +79,8 @@ def register(*, q: str = "", year: int | None = None) -> QuerySet[RegisterEntry]
     if year is not None:
         entries = entries.filter(destroyed_at__year=year)
     return entries.order_by("id")
+
+
+def waiting_step(found: DisposalList) -> ApprovalStep | None:
+    """The approval step a list in approval waits on (the lowest position not yet taken)."""
+    return found.steps.filter(status=ApprovalStep.Status.WAITING).order_by("position").first()

@@ -35,6 +35,7 @@ from dangan.disposal.models import (
     Extension,
     RegisterEntry,
 )
+from dangan.disposal.selectors import waiting_step
 
 NUMBER_RULE = "XH-{year}-{seq:4}"
 Decision = DisposalItem.Decision
@@ -311,17 +312,13 @@ def _back(actor: User, item: DisposalItem, reason: Any) -> None:
         )
 
 
-def _waiting_step(found: DisposalList) -> ApprovalStep | None:
-    return found.steps.filter(status=ApprovalStep.Status.WAITING).order_by("position").first()
-
-
 def _notify_approvers(found: DisposalList) -> None:
     from django.urls import reverse
     from django.utils.translation import gettext
 
     from dangan.circulation.services import notify
 
-    step = _waiting_step(found)
+    step = waiting_step(found)
     if step is None:
         return
     for user in policy.office_holders(step.role, None):
@@ -338,7 +335,7 @@ def list_approve(*, actor: User, list_id: Any, note: str = "") -> DisposalList:
     """The current step's holder approves; after the last step the items to destroy
     wait out the longest hold their types declare, kept apart as 待销毁."""
     found = _lock(actor, list_id)
-    step = _waiting_step(found)
+    step = waiting_step(found)
     if found.status != DisposalList.Status.APPROVAL or step is None:
         raise InvalidTransition(_("清单不在审批阶段"), field="list")
     if not policy.holds_office(actor, step.role, None):
@@ -358,7 +355,7 @@ def list_approve(*, actor: User, list_id: Any, note: str = "") -> DisposalList:
         obj=found,
         detail={"step": step.position, "note": step.note},
     )
-    if _waiting_step(found) is not None:
+    if waiting_step(found) is not None:
         _notify_approvers(found)
         return found
     today = timezone.localdate()
@@ -406,7 +403,7 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
 @transaction.atomic
 def list_deny(*, actor: User, list_id: Any, note: str) -> DisposalList:
     found = _lock(actor, list_id)
-    step = _waiting_step(found)
+    step = waiting_step(found)
     if found.status != DisposalList.Status.APPROVAL or step is None:
         raise InvalidTransition(_("清单不在审批阶段"), field="list")
     if not policy.holds_office(actor, step.role, None):

@@ -108,7 +108,7 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "appraisals__appraiser"
         )
     )
-    step = services._waiting_step(found)
+    step = selectors.waiting_step(found)
     return render(
         request,
         "disposal/list.html",

@@ -68,6 +68,44 @@ class TestRetention:
         assert retention.expires_on(closed_car) == datetime.date(2020, 3, 1)
         assert retention.describe(closed_car) == "定期10年 · 保管至 2020-03-01"
 
+    def test_the_due_list_asks_the_same_few_queries_however_long(
+        self,
+        closed_car: Dossier,
+        alice: Any,
+        bob: Any,
+        bobs_customer: Any,
+        django_assert_max_num_queries: Any,
+    ) -> None:
+        import random
+
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from dangan.archives.services import dossier_create
+        from dangan.core.identifiers import make_vin
+        from dangan.disposal.models import Extension
+
+        with CaptureQueriesContext(connection) as one:
+            assert len(selectors.due_list(alice)) == 1
+        rng = random.Random(5)  # noqa: S311 - test data
+        for _n in range(6):
+            more = dossier_create(
+                actor=bob,
+                customer=bobs_customer,
+                archive_type=closed_car.archive_type,
+                fields=car_fields(vin=make_vin(rng)),
+            )
+            Dossier.objects.filter(pk=more.pk).update(retention="D10")
+            dossier_transition(
+                actor=alice, dossier=more, to="terminated", reason="终止", effective="2011-01-01"
+            )
+        Extension.objects.create(
+            dossier=closed_car, until=datetime.date(2030, 1, 1), reason="续存", decided_by=alice
+        )
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            due = selectors.due_list(alice)
+        assert len(due) == 6 and closed_car.pk not in {d.dossier.pk for d in due}
+
     def test_the_due_list_has_it_for_the_archivist_only(
         self, closed_car: Dossier, alice: Any, dave: Any
     ) -> None:
