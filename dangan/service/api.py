@@ -3,11 +3,12 @@ log, transactions, stays, notices, and the month's counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -303,21 +304,37 @@ class TransactionInput(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class TransactionListApi(APIView):
-    @extend_schema(parameters=[CUSTOMER_FILTER], responses=TransactionOutput(many=True))
+class _RecordListApi(APIView):
+    """A customer's dated service records of one kind (transactions, stays): the list
+    within the reader's scope, and recording one."""
+
+    output: type[serializers.ModelSerializer[Any]]
+    input: type[serializers.Serializer[Any]]
+    select: Callable[..., Any]
+    create: Callable[..., Any]
+
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.SERVICE_VIEW)
-        found = selectors.transaction_list(actor, customer=id_param(request, "customer"))
-        return paginated(self, request, found, lambda t: TransactionOutput(t).data)
+        found = type(self).select(actor, customer=id_param(request, "customer"))
+        return paginated(self, request, found, lambda row: self.output(row).data)
 
-    @extend_schema(request=TransactionInput, responses={201: TransactionOutput})
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.SERVICE_RECORD)
-        data = valid_input(TransactionInput, request)
-        created = services.transaction_create(actor=actor, customer_id=data.pop("customer"), **data)
-        return Response(TransactionOutput(created).data, status=status.HTTP_201_CREATED)
+        data = valid_input(self.input, request)
+        created = type(self).create(actor=actor, customer_id=data.pop("customer"), **data)
+        return Response(self.output(created).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[CUSTOMER_FILTER], responses=TransactionOutput(many=True)),
+    post=extend_schema(request=TransactionInput, responses={201: TransactionOutput}),
+)
+class TransactionListApi(_RecordListApi):
+    output, input = TransactionOutput, TransactionInput
+    select = staticmethod(selectors.transaction_list)
+    create = staticmethod(services.transaction_create)
 
 
 class StayOutput(serializers.ModelSerializer[Stay]):
@@ -349,21 +366,14 @@ class StayInput(serializers.Serializer[Any]):
     )
 
 
-class StayListApi(APIView):
-    @extend_schema(parameters=[CUSTOMER_FILTER], responses=StayOutput(many=True))
-    def get(self, request: Request) -> Response:
-        actor = actor_of(request)
-        policy.require(actor, perms.SERVICE_VIEW)
-        found = selectors.stay_list(actor, customer=id_param(request, "customer"))
-        return paginated(self, request, found, lambda s: StayOutput(s).data)
-
-    @extend_schema(request=StayInput, responses={201: StayOutput})
-    def post(self, request: Request) -> Response:
-        actor = actor_of(request)
-        policy.require(actor, perms.SERVICE_RECORD)
-        data = valid_input(StayInput, request)
-        created = services.stay_create(actor=actor, customer_id=data.pop("customer"), **data)
-        return Response(StayOutput(created).data, status=status.HTTP_201_CREATED)
+@extend_schema_view(
+    get=extend_schema(parameters=[CUSTOMER_FILTER], responses=StayOutput(many=True)),
+    post=extend_schema(request=StayInput, responses={201: StayOutput}),
+)
+class StayListApi(_RecordListApi):
+    output, input = StayOutput, StayInput
+    select = staticmethod(selectors.stay_list)
+    create = staticmethod(services.stay_create)
 
 
 class ReceiptOutput(serializers.Serializer[Any]):
