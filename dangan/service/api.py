@@ -405,7 +405,7 @@ class NoticeListApi(APIView):
     @extend_schema(responses=NoticeOutput(many=True))
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
-        found = services.notices_for(actor).prefetch_related("receipts__user")
+        found = selectors.notices_for(actor).prefetch_related("receipts__user")
         return paginated(self, request, found, lambda n: NoticeOutput(n).data)
 
     @extend_schema(request=NoticeInput, responses={201: NoticeOutput})

@@ -193,7 +193,25 @@ class TicketEvent(models.Model):
         return label
 
 
-class Contact(models.Model):
+class CustomerRecord(models.Model):
+    """What every dated record on a customer carries: whose it is, who wrote it, when."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Contact(CustomerRecord):
     """One entry of the contact log (往来联系记录, 沟通记录)."""
 
     class Kind(models.TextChoices):
@@ -203,9 +221,6 @@ class Contact(models.Model):
         FAX = "fax", _("传真")
         MESSAGE = "message", _("短信/微信/邮件")
 
-    customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="+"
-    )
     kind = models.CharField(_("方式"), max_length=10, choices=Kind.choices)
     date = models.DateField(_("日期"))
     people = models.CharField(_("参与人员"), max_length=200, blank=True)
@@ -213,13 +228,6 @@ class Contact(models.Model):
     follow_up = models.DateField(_("跟进日期"), null=True, blank=True)
     follow_up_done_at = models.DateTimeField(_("跟进完成时间"), null=True, blank=True)
     follow_up_note = models.CharField(_("跟进说明"), max_length=500, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -231,7 +239,7 @@ class Contact(models.Model):
         return f"{self.get_kind_display()} {self.date}"
 
 
-class Transaction(models.Model):
+class Transaction(CustomerRecord):
     """A transaction with the customer where the seeds keep one (交易记录, 欠款还款)."""
 
     class Kind(models.TextChoices):
@@ -251,9 +259,6 @@ class Transaction(models.Model):
         CREDIT = "credit", _("挂账")
         OTHER = "other", _("其他")
 
-    customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="+"
-    )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     date = models.DateField(_("日期"))
     amount = models.DecimalField(_("金额(元)"), max_digits=14, decimal_places=2, null=True)
@@ -261,13 +266,6 @@ class Transaction(models.Model):
     contract_number = models.CharField(_("合同编号"), max_length=64, blank=True)
     reason_lost = models.CharField(_("未成交原因"), max_length=200, blank=True)
     note = models.CharField(_("备注"), max_length=500, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -278,24 +276,14 @@ class Transaction(models.Model):
         return f"{self.get_kind_display()} {self.date}"
 
 
-class Stay(models.Model):
+class Stay(CustomerRecord):
     """A hotel or club guest's stay (客史): dates, room, spend, preferences observed."""
 
-    customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="+"
-    )
     arrival = models.DateField(_("入住日期"))
     departure = models.DateField(_("离店日期"))
     room = models.CharField(_("房间"), max_length=40, blank=True)
     spend = models.DecimalField(_("消费(元)"), max_digits=12, decimal_places=2, null=True)
     preferences = models.TextField(_("观察到的偏好"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["-arrival", "-id"]

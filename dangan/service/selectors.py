@@ -8,10 +8,12 @@ from typing import Any, TypeVar
 
 from django.db.models import Avg, Count, Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.service.models import Contact, Stay, Ticket, Transaction
+from dangan.core.errors import NotFound
+from dangan.service.models import Contact, Notice, Stay, Ticket, Transaction
 
 _M = TypeVar("_M", bound=Model)
 
@@ -168,3 +170,19 @@ def parse_month(text: str) -> datetime.date | None:
         return datetime.datetime.strptime(text.strip(), "%Y-%m").date()  # noqa: DTZ007 - a date, no time
     except ValueError:
         return None
+
+
+def notices_for(actor: User) -> QuerySet[Notice]:
+    """Notices the actor sent or received."""
+    return Notice.objects.filter(Q(sender=actor) | Q(receipts__user=actor)).distinct()
+
+
+def access_notice(actor: User, notice_id: Any) -> Notice:
+    try:
+        key = int(notice_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("记录不存在或您无权查看")) from None
+    notice: Notice | None = notices_for(actor).filter(pk=key).first()
+    if notice is None:
+        raise NotFound(_("记录不存在或您无权查看"))
+    return notice

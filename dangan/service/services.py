@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -26,6 +25,7 @@ from dangan.core.errors import ApplicationError, InvalidTransition
 from dangan.customers.models import Customer
 from dangan.documents.models import Document
 from dangan.intake.calendar import Calendar
+from dangan.service import selectors
 from dangan.service.models import (
     Contact,
     Notice,
@@ -492,28 +492,10 @@ def notice_send(
     return notice
 
 
-def notices_for(actor: User) -> QuerySet[Notice]:
-    """Notices the actor sent or received."""
-    return Notice.objects.filter(Q(sender=actor) | Q(receipts__user=actor)).distinct()
-
-
-def access_notice(actor: User, notice_id: Any) -> Notice:
-    from dangan.core.errors import NotFound
-
-    try:
-        key = int(notice_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("记录不存在或您无权查看")) from None
-    notice: Notice | None = notices_for(actor).filter(pk=key).first()
-    if notice is None:
-        raise NotFound(_("记录不存在或您无权查看"))
-    return notice
-
-
 @refusals_audited("acknowledge", "notice_id")
 @transaction.atomic
 def notice_acknowledge(*, actor: User, notice_id: Any) -> NoticeReceipt:
-    notice = access_notice(actor, notice_id)
+    notice = selectors.access_notice(actor, notice_id)
     receipt = NoticeReceipt.objects.select_for_update().filter(notice=notice, user=actor).first()
     if receipt is None:
         raise ApplicationError(_("您不是该通知的接收人"), field="notice")

@@ -342,7 +342,7 @@ def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
 @app_errors
 def notices(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    found = services.notices_for(actor).select_related("sender").prefetch_related("receipts")
+    found = selectors.notices_for(actor).select_related("sender").prefetch_related("receipts")
     page = Paginator(found, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -383,7 +383,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
 @app_errors
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    notice = services.access_notice(actor, pk)
+    notice = selectors.access_notice(actor, pk)
     receipts = list(notice.receipts.select_related("user"))
     mine = next((r for r in receipts if r.user_id == actor.pk), None)
     return render(
