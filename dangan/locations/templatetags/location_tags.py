@@ -1,5 +1,6 @@
-"""The "位置记录" card on a dossier's page: where the bag is in the room's tree, a picker of
-the room's places, and where it has been, without touching the archives views."""
+"""The "存放位置" card on a dossier's page: where the bag is (in the room's tree, or as
+text where the place is not set up yet), a picker of the room's places, the text form for
+the others, and where it has been."""
 
 from __future__ import annotations
 
@@ -33,5 +34,6 @@ def location_card(context: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
             .order_by("-moved_at")[:10]
         ),
         "can_place": can_place,
+        "location_form": context.get("location_form"),
         "csrf_token": context.get("csrf_token"),
     }
