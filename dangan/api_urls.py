@@ -45,6 +45,8 @@ from dangan.customers.credit_api import CustomerCreditApi
 from dangan.disposal.api import (
     AppraiseApi,
     ApproveApi,
+    CustomerHoldApi,
+    CustomerReleaseApi,
     DenyApi,
     DestroyApi,
     DueApi,
@@ -220,6 +222,12 @@ urlpatterns = [
     path("reminders/", RemindersApi.as_view(), name="reminders"),
     path("reminders/<str:key>/done/", ReminderDoneApi.as_view(), name="reminder_done"),
     path("disposal/due/", DueApi.as_view(), name="disposal_due"),
+    path("customers/<int:pk>/legal-hold/", CustomerHoldApi.as_view(), name="customer_hold"),
+    path(
+        "customers/<int:pk>/legal-hold/release/",
+        CustomerReleaseApi.as_view(),
+        name="customer_release",
+    ),
     path("disposal/register/", RegisterApi.as_view(), name="disposal_register"),
     path("disposal/register.pdf", RegisterPdfApi.as_view(), name="disposal_register_pdf"),
     path("disposal-lists/", ListsApi.as_view(), name="disposal_lists"),

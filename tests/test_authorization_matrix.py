@@ -210,6 +210,29 @@ ROUTES: dict[str, list[Check]] = {
     "paper:inventory": [],
     "paper:inventory_close": [],
     "paper:inventory_correct": [],
+    "paper:task_resolve": [],  # a round's task: dangan/paper/tests/test_inventory.py
+    # Periodic checks (issue 25): the archive room's; a plan by id in test_checks.py.
+    "paper:checks": [Check(needs=(P.DOSSIER_LOCATE,))],
+    "paper:check_record": [Check("POST", needs=(P.DOSSIER_LOCATE,))],
+    "paper:check_plan_create": [Check("POST", needs=(P.DOSSIER_LOCATE,))],
+    "paper:check_plan_update": [],
+    "api:check_plans": [
+        Check(needs=(P.DOSSIER_LOCATE,)),
+        Check("POST", needs=(P.DOSSIER_LOCATE,)),  # an empty body answers 400
+    ],
+    "api:check_plan": [],
+    "api:checks": [
+        Check(needs=(P.DOSSIER_LOCATE,)),
+        Check("POST", needs=(P.DOSSIER_LOCATE,)),  # an empty body: 400 on `outcome`'s default
+    ],
+    "api:inventory_task_resolve": [],
+    # A legal hold on a customer (issue 24): seen with the customer, placed by the room.
+    "api:customer_hold": [
+        Check(obj="customer", scoped=True),
+        Check("POST", needs=(P.DOSSIER_HOLD,), obj="customer", scoped=True),
+    ],
+    "api:customer_release": [Check("POST", needs=(P.DOSSIER_HOLD,), obj="customer", scoped=True)],
+    "disposal:customer_hold": [Check("POST", needs=(P.DOSSIER_HOLD,), obj="customer", scoped=True)],
     "api:inventories": [
         Check(needs=(P.DOSSIER_LOCATE,)),
         Check("POST", needs=(P.DOSSIER_LOCATE,)),  # an empty body answers 400

@@ -16,8 +16,8 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.core.api import MAX_ID, id_param, paginated, text_param, valid_input
 from dangan.core.http import PDF, actor_of, pdf_response
-from dangan.disposal import printing, selectors, services
-from dangan.disposal.models import DisposalItem, DisposalList, RegisterEntry
+from dangan.disposal import holds, printing, selectors, services
+from dangan.disposal.models import CustomerHold, DisposalItem, DisposalList, RegisterEntry
 
 
 class ItemOutput(serializers.ModelSerializer[DisposalItem]):
@@ -275,3 +275,37 @@ class RegisterPdfApi(APIView):
         policy.require(actor, perms.DISPOSAL_REGISTER)
         content = printing.register_pdf(actor=actor, entries=list(selectors.register()))
         return pdf_response(content, "destruction-register.pdf")
+
+
+class HoldInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500)
+
+
+class CustomerHoldApi(APIView):
+    """A customer's legal hold (冻结): the standing one (or the last, released), and placing one."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        customer = policy.access_customer(actor_of(request), pk)
+        last = CustomerHold.objects.filter(customer=customer).select_related("placed_by").first()
+        return Response(holds.hold_out(last))
+
+    @extend_schema(request=HoldInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        customer = policy.access_customer(actor, pk)
+        policy.require(actor, perms.DOSSIER_HOLD)
+        data = valid_input(HoldInput, request)
+        hold = holds.customer_hold(actor=actor, customer=customer, reason=data["reason"])
+        return Response(holds.hold_out(hold), status=status.HTTP_201_CREATED)
+
+
+class CustomerReleaseApi(APIView):
+    @extend_schema(request=HoldInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        customer = policy.access_customer(actor, pk)
+        policy.require(actor, perms.DOSSIER_HOLD)
+        data = valid_input(HoldInput, request)
+        hold = holds.customer_release(actor=actor, customer=customer, reason=data["reason"])
+        return Response(holds.hold_out(hold))

@@ -246,3 +246,40 @@ class RegisterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.list_number} {self.archive_number}"
+
+
+class CustomerHold(models.Model):
+    """A legal hold (冻结) on all of a customer's records: while it stands none of them is
+    listed, appraised, approved or destroyed. Placing it freezes the dossiers it can (their
+    states return on release); dossiers made or returned later are kept off destruction
+    lists by the hold itself."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("冻结原因"), max_length=500)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(_("冻结时间"), auto_now_add=True)
+    dossiers = models.JSONField(default=list, blank=True)  # ids the hold moved to legal_hold
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    release_reason = models.CharField(_("解除原因"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        verbose_name = _("客户冻结")
+        verbose_name_plural = _("客户冻结")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(released_at__isnull=True),
+                name="one_standing_hold_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.customer_id}"

@@ -13,7 +13,13 @@ from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
 from dangan.disposal import retention
-from dangan.disposal.models import ApprovalStep, DisposalItem, DisposalList, RegisterEntry
+from dangan.disposal.models import (
+    ApprovalStep,
+    CustomerHold,
+    DisposalItem,
+    DisposalList,
+    RegisterEntry,
+)
 
 MAX_DUE = 5000
 
@@ -49,6 +55,9 @@ def due_list(
     oldest expiry first."""
     today = today or timezone.localdate()
     dossiers = policy.dossiers_for(actor).filter(status__in=retention.CLOSED)
+    dossiers = dossiers.exclude(
+        customer_id__in=CustomerHold.objects.filter(released_at__isnull=True).values("customer_id")
+    )
     dossiers = dossiers.exclude(retention__iexact="Y").exclude(
         pk__in=DisposalItem.objects.filter(
             disposal_list__status__in=("appraisal", "approval", "hold")

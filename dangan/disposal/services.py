@@ -48,8 +48,17 @@ ERASED = "[已销毁]"
 def _dossiers_for_list(actor: User, ids: Sequence[int], kind: str) -> list[Dossier]:
     if not ids:
         raise ApplicationError(_("请选择至少一卷档案"), field="dossiers")
+    from dangan.disposal.holds import held_customers
+
     found = []
     today = timezone.localdate()
+    held = held_customers(
+        set(
+            Dossier.objects.filter(pk__in=[p for p in ids if str(p).isdigit()])
+            .exclude(customer__isnull=True)
+            .values_list("customer_id", flat=True)
+        )
+    )
     for pk in dict.fromkeys(ids):
         dossier = policy.access_dossier(actor, pk)
         label = dossier.archive_number
@@ -57,7 +66,9 @@ def _dossiers_for_list(actor: User, ids: Sequence[int], kind: str) -> list[Dossi
             raise InvalidTransition(
                 _("%(n)s 已在另一份未完成的销毁清单中") % {"n": label}, field="dossiers"
             )
-        if dossier.status == Dossier.Status.LEGAL_HOLD:
+        if dossier.status == Dossier.Status.LEGAL_HOLD or (
+            dossier.customer_id is not None and dossier.customer_id in held
+        ):
             raise InvalidTransition(_("%(n)s 已冻结,不能销毁") % {"n": label}, field="dossiers")
         if dossier.status == Dossier.Status.ON_LOAN:
             raise InvalidTransition(

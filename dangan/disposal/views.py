@@ -16,7 +16,7 @@ from dangan.accounts.models import Department
 from dangan.archives.models import ArchiveType
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of, app_errors, attempt, pdf_response
-from dangan.disposal import printing, selectors, services
+from dangan.disposal import holds, printing, selectors, services
 from dangan.disposal.models import DisposalList
 
 SECTION = "disposal"
@@ -234,3 +234,27 @@ def register_xlsx(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="destruction-register.xlsx"'
     return response
+
+
+@login_required
+@require_POST
+@app_errors
+def customer_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """Place (or, with `release`, lift) the legal hold on a customer's records."""
+    actor = actor_of(request)
+    customer = policy.access_customer(actor, pk)
+    policy.require(actor, perms.DOSSIER_HOLD)
+    reason = request.POST.get("reason", "")
+    if request.POST.get("release"):
+        attempt(
+            request,
+            lambda: holds.customer_release(actor=actor, customer=customer, reason=reason),
+            _("已解除冻结"),
+        )
+    else:
+        attempt(
+            request,
+            lambda: holds.customer_hold(actor=actor, customer=customer, reason=reason),
+            _("已冻结该客户的全部档案"),
+        )
+    return redirect("customers:detail", pk=customer.pk)

@@ -259,6 +259,7 @@ class CheckPlanListApi(APIView):
 
     @extend_schema(request=CheckPlanInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
+        policy.require(actor_of(request), perms.DOSSIER_LOCATE)
         _unknown_fields(request, CheckPlanInput)
         data = valid_input(CheckPlanInput, request)
         plan = checks.plan_create(actor=actor_of(request), **data)
@@ -292,6 +293,7 @@ class CheckListApi(APIView):
 
     @extend_schema(request=CheckInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
+        policy.require(actor_of(request), perms.DOSSIER_LOCATE)
         _unknown_fields(request, CheckInput)
         data = valid_input(CheckInput, request)
         record = checks.check_record(actor=actor_of(request), **data)

@@ -146,6 +146,7 @@ def checks_page(request: HttpRequest) -> HttpResponse:
 @app_errors
 def check_record(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    policy.require(actor, perms.DOSSIER_LOCATE)
     post = request.POST
     attempt(
         request,
@@ -169,6 +170,7 @@ def check_record(request: HttpRequest) -> HttpResponse:
 @app_errors
 def check_plan_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    policy.require(actor, perms.DOSSIER_LOCATE)
     post = request.POST
     attempt(
         request,

@@ -9,7 +9,7 @@ from django.db import DatabaseError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from conftest import PDF_BYTES, _user, audit_actions, car_fields
+from conftest import audit_actions, car_fields
 from dangan.archives.lifecycle import dossier_transition
 from dangan.archives.models import Dossier
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
@@ -19,35 +19,6 @@ from dangan.disposal.models import DisposalList, RegisterEntry
 from dangan.documents.models import Attachment, Blob
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def dirk(db: Any) -> Any:
-    return _user("dirk", "director", "", "赵总")
-
-
-@pytest.fixture
-def closed_car(templates: Any, alice: Any, bob: Any, bobs_customer: Any) -> Dossier:
-    """Bob's car file with a scan, terminated in 2010: its D30 ran out in 2040 … so the
-    test makes the type's retention D10 for it (ended 2020-03-01)."""
-    from dangan.archives.services import dossier_create
-    from dangan.documents.services import document_add
-
-    dossier = dossier_create(
-        actor=bob, customer=bobs_customer, archive_type=templates["CAR-SALE"], fields=car_fields()
-    )
-    Dossier.objects.filter(pk=dossier.pk).update(retention="D10")
-    document_add(
-        actor=alice,
-        dossier=dossier,
-        checklist_item=dossier.archive_type.items.first(),
-        file_name="card.pdf",
-        file_chunks=[PDF_BYTES],
-    )
-    dossier_transition(
-        actor=alice, dossier=dossier, to="terminated", reason="合同终止", effective="2010-03-01"
-    )
-    return Dossier.objects.get(pk=dossier.pk)
 
 
 def run_to_hold(alice: Any, carol: Any, dirk: Any, dossier: Dossier) -> DisposalList:
