@@ -211,6 +211,7 @@ ROUTES: dict[str, list[Check]] = {
     "paper:inventory_close": [],
     "paper:inventory_correct": [],
     "paper:task_resolve": [],  # a round's task: dangan/paper/tests/test_inventory.py
+    "paper:dossiers_print": [],  # a selection by ids: dangan/paper/tests/test_prints.py
     # Periodic checks (issue 25): the archive room's; a plan by id in test_checks.py.
     "paper:checks": [Check(needs=(P.DOSSIER_LOCATE,))],
     "paper:check_record": [Check("POST", needs=(P.DOSSIER_LOCATE,))],

@@ -25,6 +25,7 @@ from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx
 from dangan.documents import services as document_services
+from dangan.paper.printing import DOSSIER_FORMS
 
 
 @login_required
@@ -87,7 +88,13 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "archives/dossier_list.html",
-        {"form": form, "page": page, "placed": placed, "section": "dossiers"},
+        {
+            "form": form,
+            "page": page,
+            "placed": placed,
+            "print_forms": [(key, label) for key, label in DOSSIER_FORMS.items()],
+            "section": "dossiers",
+        },
     )
 
 

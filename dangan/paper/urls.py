@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.inventory_detail, name="inventory"),
     path("<int:pk>/close/", views.inventory_close, name="inventory_close"),
     path("<int:pk>/correct/", views.inventory_correct, name="inventory_correct"),
+    path("print/", views.dossiers_print, name="dossiers_print"),
     path("checks/", views.checks_page, name="checks"),
     path("checks/record/", views.check_record, name="check_record"),
     path("checks/plans/", views.check_plan_create, name="check_plan_create"),

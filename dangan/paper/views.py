@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
+from dangan.core.errors import NotFound
 from dangan.core.http import actor_of, app_errors, attempt
 from dangan.locations import selectors as place_selectors
 from dangan.locations.models import Location
@@ -204,3 +205,40 @@ def check_plan_update(request: HttpRequest, pk: int) -> HttpResponse:
         _("检查计划已保存"),
     )
     return redirect("paper:checks")
+
+
+@login_required
+@app_errors
+def dossiers_print(request: HttpRequest) -> HttpResponse:
+    """A form of several dossiers from the dossier list: the ticked ones (`ids`), or with
+    `scope=all` every dossier the list's filters find (up to the print limit), in the
+    list's order. A refusal goes back to the list with the message."""
+    from dangan.archives import selectors as archive_selectors
+    from dangan.archives.forms import DossierFilterForm
+    from dangan.core.errors import ApplicationError
+    from dangan.core.http import pdf_response
+    from dangan.paper import printing
+
+    actor = actor_of(request)
+    policy.require(actor, perms.DOSSIER_VIEW)
+    form = request.GET.get("form", "")
+    if request.GET.get("scope") == "all":
+        filters = DossierFilterForm(request.GET)
+        cleaned = filters.cleaned_data if filters.is_valid() else {}
+        found = archive_selectors.dossier_list(actor, filters=cleaned)
+        ids: list[Any] = list(found.values_list("pk", flat=True)[: printing.SELECTION_LIMIT + 1])
+    else:
+        ids = request.GET.getlist("ids")
+    try:
+        content = printing.dossiers_print(actor=actor, form=form, ids=ids)
+    except ApplicationError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        from django.contrib import messages
+
+        messages.error(request, str(exc.message))
+        keep = request.GET.copy()
+        for key in ("ids", "form", "scope"):
+            keep.pop(key, None)
+        return redirect(reverse("archives:dossier_list") + (f"?{keep.urlencode()}" if keep else ""))
+    return pdf_response(content, f"{form}.pdf")

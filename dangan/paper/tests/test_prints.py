@@ -130,3 +130,50 @@ def test_it_refuses_a_cover_field_the_archive_type_does_not_have(tmp_path: Any) 
         validate_template({**data, "cover": ["fields.wheels"]}, "car")
     with pytest.raises(TemplateError):
         validate_template({**data, "cover": ["customer.id_number"]}, "car")
+
+
+def test_the_dossier_list_prints_the_ticked_or_all_filtered_dossiers(
+    alice: Any, bob: Any, templates: Any, bobs_customer: Any
+) -> None:
+    import random
+
+    from django.test import Client
+
+    from conftest import car_fields
+    from dangan.archives.services import dossier_create
+    from dangan.audit.models import AuditEntry
+    from dangan.core.identifiers import make_vin
+
+    rng = random.Random(3)  # noqa: S311 - test data
+    made = [
+        dossier_create(
+            actor=bob,
+            customer=bobs_customer,
+            archive_type=templates["CAR-SALE"],
+            fields=car_fields(vin=make_vin(rng)),
+        )
+        for _n in range(3)
+    ]
+    page = Client()
+    page.force_login(alice)
+    listed = page.get("/dossiers/").content.decode()
+    assert 'form="print-form"' in listed and "打印勾选的档案" in listed
+    ticked = page.get(
+        "/inventory/print/", {"form": "cover", "ids": [made[0].pk, made[2].pk], "scope": "selected"}
+    )
+    assert ticked.status_code == 200 and ticked["Content-Type"] == "application/pdf"
+    text = text_of(ticked.content)
+    assert made[0].archive_number in text and made[2].archive_number in text
+    assert made[1].archive_number not in text
+    every = page.get(
+        "/inventory/print/", {"form": "label", "scope": "all", "q": made[1].archive_number}
+    )
+    assert every.status_code == 200 and made[1].archive_number in text_of(every.content)
+    assert all_fonts_embedded(every.content)
+    prints = AuditEntry.objects.filter(action="print").values_list("object_id", flat=True)
+    assert sorted(prints) == sorted(str(pk) for pk in (made[0].pk, made[2].pk, made[1].pk))
+    none = page.get(
+        "/inventory/print/", {"form": "cover", "scope": "selected", "q": "x"}, follow=True
+    )
+    assert "请选择要打印的档案" in none.content.decode()
+    assert none.redirect_chain[-1][0] == "/dossiers/?q=x"
