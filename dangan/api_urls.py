@@ -34,6 +34,7 @@ from dangan.circulation.api import (
     NotificationListApi,
     NotificationReadApi,
 )
+from dangan.confirmations.api import ConfirmApi, ConfirmationListApi, RefuseApi
 from dangan.customers.api import (
     CustomerDetailApi,
     CustomerListApi,
@@ -222,6 +223,9 @@ urlpatterns = [
     path("reminders/", RemindersApi.as_view(), name="reminders"),
     path("reminders/<str:key>/done/", ReminderDoneApi.as_view(), name="reminder_done"),
     path("disposal/due/", DueApi.as_view(), name="disposal_due"),
+    path("confirmations/", ConfirmationListApi.as_view(), name="confirmations"),
+    path("confirmations/<int:pk>/confirm/", ConfirmApi.as_view(), name="confirmation_confirm"),
+    path("confirmations/<int:pk>/refuse/", RefuseApi.as_view(), name="confirmation_refuse"),
     path("customers/<int:pk>/legal-hold/", CustomerHoldApi.as_view(), name="customer_hold"),
     path(
         "customers/<int:pk>/legal-hold/release/",

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "dangan.paper",
     "dangan.disposal",
     "dangan.backups",
+    "dangan.confirmations",
 ]
 
 MIDDLEWARE = [

@@ -38,6 +38,7 @@ urlpatterns = [
     path("search/", include("dangan.search.urls")),
     path("service/", include("dangan.service.urls")),
     path("disposal/", include("dangan.disposal.urls")),
+    path("confirmations/", include("dangan.confirmations.urls")),
     path("locations/", include("dangan.locations.urls")),
     path("inventory/", include("dangan.paper.urls")),
     path("backups/", include("dangan.backups.urls")),

@@ -210,6 +210,13 @@ ROUTES: dict[str, list[Check]] = {
     "paper:inventory": [],
     "paper:inventory_close": [],
     "paper:inventory_correct": [],
+    # Sign-offs (issue 27 §6): by who holds the step's role, in turn, on a dossier they see:
+    # dangan/confirmations/tests/test_confirmations.py.
+    "confirmations:queue": AUTHENTICATED,
+    "confirmations:sign": [],
+    "api:confirmations": AUTHENTICATED,
+    "api:confirmation_confirm": [],
+    "api:confirmation_refuse": [],
     "paper:task_resolve": [],  # a round's task: dangan/paper/tests/test_inventory.py
     "paper:dossiers_print": [],  # a selection by ids: dangan/paper/tests/test_prints.py
     # Periodic checks (issue 25): the archive room's; a plan by id in test_checks.py.

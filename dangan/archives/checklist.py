@@ -73,6 +73,10 @@ def condition_errors(when: Any, field_specs: list[dict[str, Any]]) -> list[str]:
     return errors
 
 
+def _awaiting(doc: Document) -> bool:
+    return any(c.status != "confirmed" for c in doc.confirmations.all())
+
+
 @dataclass
 class ChecklistRow:
     item: ChecklistItem
@@ -81,7 +85,17 @@ class ChecklistRow:
 
     @property
     def present(self) -> bool:
-        return any(doc.state == Document.State.VALID for doc in self.documents)
+        """A valid piece counts once every sign-off its item asks for is given."""
+        return any(
+            doc.state == Document.State.VALID and not _awaiting(doc) for doc in self.documents
+        )
+
+    @property
+    def awaiting(self) -> bool:
+        """A valid piece is here but still waits for (or was refused) a sign-off."""
+        return not self.present and any(
+            doc.state == Document.State.VALID and _awaiting(doc) for doc in self.documents
+        )
 
     @property
     def required(self) -> bool:
@@ -113,11 +127,19 @@ class Checklist:
     def complete(self) -> bool:
         return not self.missing_rows
 
+    @property
+    def handed_in(self) -> bool:
+        """Every required piece is filed, signed off or still waiting for its sign-off:
+        what the submission deadline asks of the filer (the signers' time is not theirs)."""
+        return all(row.present or row.awaiting for row in self.rows if row.required)
+
 
 def dossier_checklist(dossier: Dossier) -> Checklist:
     """Two queries whatever the dossier's size: its type's items and its documents."""
     items = list(dossier.archive_type.items.all())
-    documents = list(dossier.documents.prefetch_related("attachments").order_by("piece_number"))
+    documents = list(
+        dossier.documents.prefetch_related("attachments", "confirmations").order_by("piece_number")
+    )
     by_item: dict[int, list[Document]] = {}
     others: list[Document] = []
     for doc in documents:

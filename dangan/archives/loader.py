@@ -18,6 +18,7 @@ from dangan.archives.fields import FIELD_TYPES, REMIND_KINDS
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.archives.services import validate_retention
 from dangan.audit.services import audit_record
+from dangan.circulation.rules import validate_steps
 from dangan.core.errors import ApplicationError
 from dangan.locations.natural import placement_key
 
@@ -54,6 +55,7 @@ _ITEM_KEYS = {
     "needs_signature",
     "original",
     "note",
+    "confirm",
 }
 
 
@@ -119,6 +121,10 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
             raise fail(f"item {item['code']}: bad requirement")
         for problem in condition_errors(item.get("when") or {}, data.get("fields") or []):
             raise fail(f"item {item['code']}: {problem}")
+        try:
+            validate_steps(item.get("confirm") or [])
+        except ApplicationError as exc:
+            raise fail(f"item {item['code']}: confirm: {exc.message}") from None
     labels = data.get("status_labels") or {}
     if not isinstance(labels, dict) or not all(
         key in Dossier.Status.values and isinstance(value, str) and 0 < len(value) <= 20
@@ -278,4 +284,5 @@ def _item_values(item: dict[str, Any], position: int) -> dict[str, Any]:
         "needs_signature": bool(item.get("needs_signature")),
         "original": bool(item.get("original")),
         "note": item.get("note") or "",
+        "confirm": item.get("confirm") or [],
     }

@@ -76,6 +76,9 @@ class ChecklistItem(models.Model):
     needs_signature = models.BooleanField(_("须客户签字"), default=False)
     original = models.BooleanField(_("原始资料(不外借)"), default=False)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    # Who signs the piece off before it counts, in order: [{"role": …, "department":
+    # "customer" | "requester" | "any"}], the approval steps' shape (issue 27 §6).
+    confirm = models.JSONField(_("确认"), default=list, blank=True)
 
     class Meta:
         ordering = ["archive_type", "position", "id"]

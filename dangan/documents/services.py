@@ -127,6 +127,10 @@ def document_add(
         )
         detail.update(sha256=blob.sha256, size=blob.size, name=original_name)
     audit_record(actor=actor, action="create", obj=document, detail=detail)
+    # The sign-offs the checklist item asks for before the piece counts (issue 27 §6).
+    from dangan.confirmations.services import confirmations_open
+
+    confirmations_open(actor=actor, document=document)
     search_services.index_after_commit(search_services.index_document, document.pk)
     return document
 

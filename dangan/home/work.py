@@ -508,6 +508,40 @@ def _inventory(actor: User, today: datetime.date) -> Iterable[Work]:
     ]
 
 
+def _confirmations(actor: User, today: datetime.date) -> Iterable[Work]:
+    """Filed pieces waiting for the person's sign-off (issue 27 §6); shown to the roles
+    that confirm anything, also when nothing waits."""
+    from dangan.archives.models import ChecklistItem
+    from dangan.confirmations.services import waiting_for
+
+    roles = {role.code for role in policy.roles_of(actor)}
+    asked = {
+        step.get("role")
+        for steps in ChecklistItem.objects.exclude(confirm=[]).values_list("confirm", flat=True)
+        for step in steps or []
+    }
+    if not roles & asked:
+        return []
+    waiting = list(waiting_for(actor))
+    return [
+        Work(
+            "confirmations",
+            _("待我确认的文件"),
+            len(waiting),
+            reverse("confirmations:queue"),
+            False,
+            [
+                Item(
+                    f"{c.document.dossier.archive_number} {c.document.title}",
+                    reverse("confirmations:queue"),
+                    _date(c.document.created_at),
+                )
+                for c in waiting[:SHOWN]
+            ],
+        )
+    ]
+
+
 def _checks(actor: User, today: datetime.date) -> Iterable[Work]:
     """Periodic checks of the archive room due today or overdue."""
     from dangan.paper.checks import checks_due, scope_text
@@ -588,6 +622,7 @@ SOURCES: tuple[Callable[[User, datetime.date], Iterable[Work]], ...] = (
     _intake,
     _handovers,
     _findings,
+    _confirmations,
     _circulation,
     _service,
     _reminders,

@@ -186,7 +186,7 @@ def submitted_on(checklist: Checklist, dossier: Dossier | None = None) -> dateti
     handed = handed_over_on(dossier) if dossier is not None else None
     if handed is not None:
         return handed
-    if not checklist.complete:
+    if not checklist.handed_in:
         return None
     dates = [
         timezone.localtime(doc.created_at).date()
