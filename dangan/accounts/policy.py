@@ -210,6 +210,10 @@ def levels_above_clearance(actor: Actor) -> list[str]:
 
 def _clearance_rank(actor: Actor) -> int:
     order = list(Role.Clearance.values)
+    if has_perm(actor, perms.CIRCULATION_LEND):
+        # The archive room keeps every bag and lends it: no 密级 hides one from those who
+        # hold it (issue 27 §4), whatever their roles' reading clearance says.
+        return len(order) - 1
     return max((order.index(role.clearance) for role in roles_of(actor)), default=0)
 
 
@@ -259,9 +263,13 @@ def dossiers_hidden(actor: Actor, ids: Any, *, action: str = perms.DOSSIER_VIEW)
     if not above:
         return set()
     hidden = _dossiers_at(above, ids)
-    if hidden:  # seldom: only then are the grants worth a query
+    if hidden:  # seldom: only then are the grants and the actor's own worth a query
+        from dangan.archives.models import Dossier
+
         granted = active_grants(actor, "dossier", action).filter(object_id__in=hidden)
         hidden -= set(granted.values_list("object_id", flat=True))
+        own = Dossier.objects.filter(pk__in=sorted(hidden), customer__owner_id=actor.pk)
+        hidden -= set(own.values_list("pk", flat=True))
     return hidden
 
 
@@ -297,6 +305,10 @@ def _by_role(actor: Actor, code: str, prefix: str = "", *, in_scope: bool = Fals
     if not _reaches_dossiers(actor, code):
         return Q(**{f"{prefix}pk__in": []})
     cleared = Q(**{f"{prefix}confidentiality__in": cleared_levels(actor)})
+    if levels_above_clearance(actor) and isinstance(actor, User):
+        # A customer's account manager sees the customer's dossiers at any 密级: marking
+        # one 绝密 must not hide it from its owner (issue 27 §4).
+        cleared |= Q(**{f"{prefix}customer__owner_id": actor.pk})
     return cleared if in_scope else customer_filter(actor, f"{prefix}customer__") & cleared
 
 

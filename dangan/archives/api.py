@@ -58,6 +58,8 @@ class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
             "fields",
             "consistency",
             "penalties",
+            "default_confidentiality",
+            "originals_copyable",
             "is_active",
             "checklist",
         ]
@@ -150,8 +152,9 @@ class DossierInput(serializers.Serializer[Any]):
     # DRF takes declared fields out of the class body, so "fields" is safe here.
     fields = serializers.DictField(required=False, default=dict)  # type: ignore[assignment]
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    # Absent: the archive type's default 密级.
     confidentiality = serializers.ChoiceField(
-        choices=Dossier.Confidentiality.choices, required=False, default="normal"
+        choices=Dossier.Confidentiality.choices, required=False
     )
     volume_year = serializers.IntegerField(required=False, allow_null=True)
     location = LocationInput(required=False)
@@ -208,7 +211,7 @@ class DossierListApi(APIView):
             archive_type=_archive_type(data["archive_type"], "archive_type"),
             fields=data.get("fields") or {},
             title=data.get("title") or "",
-            confidentiality=data.get("confidentiality") or "normal",
+            confidentiality=data.get("confidentiality") or None,
             volume_year=data.get("volume_year"),
             location=data.get("location") or {},
         )

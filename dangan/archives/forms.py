@@ -49,7 +49,9 @@ class DossierCreateForm(forms.Form):
         help_text=_("留空则按“客户名 档案类型”生成"),
     )
     confidentiality = forms.ChoiceField(
-        label=_("密级"), choices=Dossier.Confidentiality.choices, initial="normal"
+        label=_("密级"),
+        choices=[("", _("按档案类型默认")), *Dossier.Confidentiality.choices],
+        required=False,
     )
     volume_year = forms.IntegerField(label=_("年度"), min_value=1900, max_value=2200)
 
@@ -133,6 +135,14 @@ class ArchiveTypeForm(forms.Form):
         label=_("文件排列"), choices=ArchiveType.DocumentOrder.choices
     )
     is_active = forms.BooleanField(label=_("启用"), required=False)
+    default_confidentiality = forms.ChoiceField(
+        label=_("新建档案的默认密级"), choices=Dossier.Confidentiality.choices
+    )
+    originals_copyable = forms.BooleanField(
+        label=_("原始资料可复制发放"),
+        required=False,
+        help_text=_("不勾选:原始资料只可查阅,不得复制、发放(002 篇4)"),
+    )
     deadline_variant = forms.ChoiceField(label=_("移交期限规则"), required=False, choices=())
 
     def __init__(self, *args: Any, variants: list[dict[str, Any]] | None = None, **kwargs: Any):

@@ -43,6 +43,8 @@ _TYPE_KEYS = {
     "penalties",
     "status_labels",
     "cover",
+    "default_confidentiality",
+    "originals_copyable",
 }
 _ITEM_KEYS = {
     "code",
@@ -136,6 +138,11 @@ def validate_template(data: Any, origin: str) -> dict[str, Any]:
             if code not in codes:
                 raise fail(f"consistency rule {rule.get('field')}: unknown document {code}")
     _validate_penalties(data.get("penalties") or [], fail)
+    level = data.get("default_confidentiality", "normal")
+    if level not in Dossier.Confidentiality.values:
+        raise fail(f"default_confidentiality must be one of {Dossier.Confidentiality.values}")
+    if not isinstance(data.get("originals_copyable", True), bool):
+        raise fail("originals_copyable must be true or false")
     specs = data.get("fields") or []
     variants = data.get("deadline_variants") or []
     if variants and data.get("deadline"):
@@ -217,6 +224,8 @@ def _load_one(actor: User | None, data: dict[str, Any], update: bool) -> LoadRes
         "penalties": data.get("penalties") or [],
         "status_labels": data.get("status_labels") or {},
         "cover": data.get("cover") or [],
+        "default_confidentiality": data.get("default_confidentiality") or "normal",
+        "originals_copyable": data.get("originals_copyable", True),
     }
     archive_type = ArchiveType.objects.filter(code=data["code"]).first()
     created = archive_type is None

@@ -9,6 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from dangan.core.models import TimeStamped
 
 
+class Confidentiality(models.TextChoices):
+    """密级 of a dossier (and the default an archive type gives its new dossiers)."""
+
+    NORMAL = "normal", _("普通")
+    SECRET = "secret", _("秘密")
+    CONFIDENTIAL = "confidential", _("机密")
+    TOP_SECRET = "top_secret", _("绝密")
+
+
 class ArchiveType(TimeStamped):
     """An industry template: what a dossier of this kind holds and how it is numbered."""
 
@@ -40,6 +49,13 @@ class ArchiveType(TimeStamped):
     status_labels = models.JSONField(_("状态名称"), default=dict, blank=True)
     # What the bag's face carries (archives.cover): [{"key": "fields.vin", "label": ""}, ...].
     cover = models.JSONField(_("档案袋封面字段"), default=list, blank=True)
+    # The 密级 a new dossier of this type gets unless one is chosen (002 篇3 4.3.1: property
+    # files are 保密级, and so come back the day they go out).
+    default_confidentiality = models.CharField(
+        _("默认密级"), max_length=16, choices=Confidentiality.choices, default="normal"
+    )
+    # 002 篇4 管理制度5: 原始资料只可查寻,不可借阅、发放 — no copies of originals are issued.
+    originals_copyable = models.BooleanField(_("原始资料可复制发放"), default=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -123,11 +139,7 @@ class Dossier(TimeStamped):
         DESTROYED = "destroyed", _("已销毁")
         LEGAL_HOLD = "legal_hold", _("冻结")
 
-    class Confidentiality(models.TextChoices):
-        NORMAL = "normal", _("普通")
-        SECRET = "secret", _("秘密")
-        CONFIDENTIAL = "confidential", _("机密")
-        TOP_SECRET = "top_secret", _("绝密")
+    Confidentiality = Confidentiality
 
     archive_number = models.CharField(_("档号"), max_length=64, unique=True, editable=False)
     customer = models.ForeignKey(

@@ -41,7 +41,7 @@ def _dossier_build(
     archive_type: ArchiveType,
     fields: dict[str, Any] | None,
     title: str = "",
-    confidentiality: str = Dossier.Confidentiality.NORMAL,
+    confidentiality: str | None = None,
     volume_year: int | None = None,
     location: dict[str, str] | None = None,
 ) -> Dossier:
@@ -54,6 +54,8 @@ def _dossier_build(
             % {"type": archive_type.name, "kind": customer.get_kind_display()},
             field="archive_type",
         )
+    if confidentiality in (None, ""):
+        confidentiality = archive_type.default_confidentiality  # the type's (issue 27 §4)
     if confidentiality not in Dossier.Confidentiality.values:
         raise ApplicationError(_("密级无效"), field="confidentiality")
     cleaned = clean_custom_fields(archive_type.field_schema(), fields or {})
@@ -125,11 +127,12 @@ def dossier_create(
     archive_type: ArchiveType,
     fields: dict[str, Any] | None = None,
     title: str = "",
-    confidentiality: str = Dossier.Confidentiality.NORMAL,
+    confidentiality: str | None = None,
     volume_year: int | None = None,
     location: dict[str, str] | None = None,
 ) -> Dossier:
-    """Open a dossier and allocate its archive number in the same transaction."""
+    """Open a dossier and allocate its archive number in the same transaction. Without a
+    confidentiality it gets its archive type's default 密级."""
     policy.require(actor, perms.DOSSIER_CREATE)
     # The customer must be one the actor can see (a guessed id is "not found").
     customer = policy.access_customer(actor, customer.pk)
@@ -269,6 +272,8 @@ def archive_type_update(
         "document_order",
         "is_active",
         "deadline_variant",
+        "default_confidentiality",
+        "originals_copyable",
     }
     changes = dict(changes)
     if not archive_type.deadline_variants and not changes.get("deadline_variant"):
@@ -287,6 +292,13 @@ def archive_type_update(
         and changes["document_order"] not in ArchiveType.DocumentOrder.values
     ):
         raise ApplicationError(_("文件排列方式无效"), field="document_order")
+    if (
+        "default_confidentiality" in changes
+        and changes["default_confidentiality"] not in Dossier.Confidentiality.values
+    ):
+        raise ApplicationError(_("密级无效"), field="default_confidentiality")
+    if "originals_copyable" in changes and not isinstance(changes["originals_copyable"], bool):
+        raise ApplicationError(_("应为是或否"), field="originals_copyable")
     if "deadline_variant" in changes:
         rule = deadline_rules.variant_rule(
             archive_type.deadline_variants, str(changes["deadline_variant"])

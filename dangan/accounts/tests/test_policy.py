@@ -26,8 +26,17 @@ def world(
     ada: Any,
     bobs_customer: Any,
     daves_customer: Any,
+    frank: Any,
 ) -> dict[str, Any]:
     return locals()
+
+
+@pytest.fixture
+def frank(db: Any) -> Any:
+    """Customer service: every customer, dossiers up to 秘密."""
+    from conftest import _user
+
+    return _user("frank", "customer_service", "销售二部", "吴刚")
 
 
 @pytest.mark.parametrize(
@@ -123,10 +132,14 @@ class TestConfidentialityAndGrants:
     def test_it_hides_dossiers_above_the_clearance(
         self, world: dict[str, Any], secret_dossier: Any
     ) -> None:
-        assert not policy.dossiers_for(world["bob"]).exists()  # own customer, but 绝密
-        assert not policy.dossiers_for(world["alice"]).exists()  # archivist: up to 机密
+        assert not policy.dossiers_for(world["carol"]).exists()  # up to 机密
+        assert not policy.dossiers_for(world["frank"]).exists()  # up to 秘密
         with pytest.raises(NotFound):
-            policy.access_dossier(world["bob"], secret_dossier.pk)
+            policy.access_dossier(world["carol"], secret_dossier.pk)
+        # Issue 27 §4: a 密级 never hides a dossier from its customer's account manager,
+        # nor from the archive room, which keeps the bag (the archivist reads up to 机密).
+        assert policy.access_dossier(world["bob"], secret_dossier.pk) == secret_dossier
+        assert policy.access_dossier(world["alice"], secret_dossier.pk) == secret_dossier
 
     def test_dossiers_hidden_names_what_dossiers_for_leaves_out(
         self, world: dict[str, Any], secret_dossier: Any, templates: Any
@@ -152,13 +165,14 @@ class TestConfidentialityAndGrants:
                     continue
                 shown = set(policy.dossiers_for(user, action=action).values_list("pk", flat=True))
                 assert hidden == set(ids) - shown, persona
-        alice = world["alice"]
-        assert policy.dossiers_hidden(alice, ids) == {secret_dossier.pk}  # up to 机密
+        assert policy.dossiers_hidden(world["alice"], ids) == set()  # the archive room
+        frank = world["frank"]
+        assert policy.dossiers_hidden(frank, ids) == {secret_dossier.pk}  # up to 秘密
         # The search hands the ids over as one parameter (an id-list subquery).
-        assert policy.dossiers_hidden(alice, id_list(ids)) == {secret_dossier.pk}
-        assert policy.dossiers_hidden(alice, []) == set()
-        grant_in_force(alice, secret_dossier)
-        assert policy.dossiers_hidden(alice, ids) == set()
+        assert policy.dossiers_hidden(frank, id_list(ids)) == {secret_dossier.pk}
+        assert policy.dossiers_hidden(frank, []) == set()
+        grant_in_force(frank, secret_dossier)
+        assert policy.dossiers_hidden(frank, ids) == set()
 
     def test_dossiers_for_agrees_when_handed_the_grants_read_already(
         self, world: dict[str, Any], secret_dossier: Any

@@ -86,14 +86,14 @@ class TestRequestCreate:
         assert request.status == "pending"
         assert steps(request) == [("dept_manager", "销售一部", "pending")]
 
-    def test_it_sends_top_secret_to_the_director(self, bob: Any, dora: Any, car_dossier: Any):
+    def test_it_sends_top_secret_to_the_director(self, carol: Any, dora: Any, car_dossier: Any):
         set_confidentiality(car_dossier, "top_secret")
-        with pytest.raises(NotFound):  # beyond bob's clearance
-            policy.access_dossier(bob, car_dossier.pk)
-        request = ask(bob, car_dossier, until=tonight())
+        with pytest.raises(NotFound):  # beyond carol's clearance (机密)
+            policy.access_dossier(carol, car_dossier.pk)
+        request = ask(carol, car_dossier, until=tonight())
         assert steps(request) == [("director", "*", "pending")]
         services.request_approve(actor=dora, request=request)
-        assert policy.access_dossier(bob, car_dossier.pk) == car_dossier
+        assert policy.access_dossier(carol, car_dossier.pk) == car_dossier
 
     def test_it_reports_an_unknowable_dossier_like_a_missing_one(self, dave: Any, car_dossier: Any):
         with pytest.raises(NotFound) as hidden:

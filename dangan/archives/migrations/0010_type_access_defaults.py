@@ -1,0 +1,45 @@
+"""An archive type's access defaults (issue 27 §3–4): the 密级 its new dossiers get, and
+whether copies of its originals are issued. The seeds' values for the shipped types are
+set here for existing databases (templates load leaves edited types alone)."""
+
+from django.db import migrations, models
+
+# Written out (not imported): this migration keeps doing the same when the code changes.
+DEFAULTS = {
+    "PROPERTY": {"default_confidentiality": "secret"},  # 002 篇3 4.3.1 保密级文件
+    "MEMBER": {"originals_copyable": False},  # 002 篇4 管理制度5 原始资料不可发放
+}
+
+
+def forwards(apps, schema_editor):
+    ArchiveType = apps.get_model("archives", "ArchiveType")
+    for code, values in DEFAULTS.items():
+        ArchiveType.objects.filter(code=code).update(**values)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("archives", "0009_checklist_confirm")]
+
+    operations = [
+        migrations.AddField(
+            model_name="archivetype",
+            name="default_confidentiality",
+            field=models.CharField(
+                choices=[
+                    ("normal", "普通"),
+                    ("secret", "秘密"),
+                    ("confidential", "机密"),
+                    ("top_secret", "绝密"),
+                ],
+                default="normal",
+                max_length=16,
+                verbose_name="默认密级",
+            ),
+        ),
+        migrations.AddField(
+            model_name="archivetype",
+            name="originals_copyable",
+            field=models.BooleanField(default=True, verbose_name="原始资料可复制发放"),
+        ),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]
