@@ -272,6 +272,7 @@ ROUTES: dict[str, list[Check]] = {
     "api:approvals": AUTHENTICATED,  # the caller's own queue
     "api:loans": [Check(), Check("POST", needs=(P.CIRCULATION_LEND,))],  # GET: own or all
     "api:borrow_register": [Check(needs=(P.CIRCULATION_MANAGE,))],
+    "api:loan_queue": [Check(needs=(P.CIRCULATION_LEND,))],
     "api:loan": [],
     "api:loan_renew": [],
     "api:loan_return": [],

@@ -21,7 +21,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Grant, User
 from dangan.archives.models import Dossier
-from dangan.circulation import printing, selectors, services
+from dangan.circulation import lending, printing, selectors, services
 from dangan.circulation.models import (
     AccessRequest,
     ApprovalStep,
@@ -30,7 +30,7 @@ from dangan.circulation.models import (
     RequestKind,
 )
 from dangan.core.api import MAX_ID, paginated, resolve, text_param, valid_input, year_param
-from dangan.core.errors import NotFound
+from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import PDF, actor_of, pdf_response
 
 
@@ -214,6 +214,8 @@ class LoanOutput(serializers.ModelSerializer[Loan]):
     borrower_name = serializers.CharField(source="borrower.__str__", read_only=True)
     request_number = serializers.CharField(source="request.number", read_only=True, default="")
     overdue = serializers.SerializerMethodField()
+    originals_kept = serializers.SerializerMethodField()
+    walk_in = serializers.SerializerMethodField()
 
     class Meta:
         model = Loan
@@ -225,13 +227,18 @@ class LoanOutput(serializers.ModelSerializer[Loan]):
             "borrower_name",
             "request",
             "request_number",
+            "walk_in",
             "lent_by",
             "lent_at",
             "due_at",
+            "scope",
+            "documents",
+            "originals_kept",
             "renewals",
             "returned_at",
             "returned_to",
             "return_complete",
+            "returned_late",
             "return_note",
             "damage_note",
             "overdue",
@@ -239,6 +246,13 @@ class LoanOutput(serializers.ModelSerializer[Loan]):
 
     def get_overdue(self, obj: Loan) -> bool:
         return obj.returned_at is None and obj.due_at < timezone.now()
+
+    def get_originals_kept(self, obj: Loan) -> list[int]:
+        """The ids of the originals that stayed in the room (listed on the slip)."""
+        return [d.pk for d in selectors.originals_kept(obj)]
+
+    def get_walk_in(self, obj: Loan) -> bool:
+        return obj.request is not None and obj.request.filed_by_id is not None
 
 
 class LoanInput(serializers.Serializer[Any]):
@@ -248,6 +262,16 @@ class LoanInput(serializers.Serializer[Any]):
     request = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True
     )
+    # The pieces that go out (none: the whole dossier, or those the request named) …
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list
+    )
+    # … or everything but the originals, which stay in the room.
+    without_originals = serializers.BooleanField(required=False, default=False)
+    # A walk-in lend: no request before; the approval recorded on the spot where the rules
+    # allow it. Needs the purpose.
+    walk_in = serializers.BooleanField(required=False, default=False)
+    purpose = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
 class RenewInput(serializers.Serializer[Any]):
@@ -288,10 +312,41 @@ class LoanListApi(APIView):
         dossier = resolve(Dossier, data["dossier"], "dossier")
         borrower = resolve(User, data["borrower"], "borrower", is_active=True)
         borrow_request = resolve(AccessRequest, data.get("request"), "request")
-        loan = services.loan_create(
-            actor=actor, dossier=dossier, borrower=borrower, due=data["due"], request=borrow_request
-        )
+        if data["walk_in"]:
+            if borrow_request is not None:
+                raise ApplicationError(_("现场借阅不能同时指定借阅申请"), field="request")
+            loan = lending.loan_walk_in(
+                actor=actor,
+                dossier=dossier,
+                borrower=borrower,
+                due=data["due"],
+                purpose=data["purpose"],
+                documents=data["documents"],
+                without_originals=data["without_originals"],
+            )
+        else:
+            loan = lending.loan_create(
+                actor=actor,
+                dossier=dossier,
+                borrower=borrower,
+                due=data["due"],
+                request=borrow_request,
+                documents=data["documents"],
+                without_originals=data["without_originals"],
+            )
         return Response(_loan_out(loan), status=status.HTTP_201_CREATED)
+
+
+class LoanQueueApi(APIView):
+    """The hand-out queue: approved borrow requests not yet lent, oldest approval first
+    (for those who lend)."""
+
+    @extend_schema(responses=AccessRequestOutput(many=True))
+    def get(self, request: Request) -> Response:
+        actor = actor_of(request)
+        policy.require(actor, perms.CIRCULATION_LEND)
+        queue = selectors.handout_queue()
+        return paginated(self, request, queue, lambda r: AccessRequestOutput(r).data)
 
 
 def _loan_data(loan: Loan) -> dict[str, Any]:
@@ -311,7 +366,7 @@ class LoanRenewApi(APIView):
         policy.require(actor, perms.CIRCULATION_LEND)
         loan = selectors.access_loan(actor, pk)
         data = valid_input(RenewInput, request)
-        loan = services.loan_renew(actor=actor, loan=loan, due=data["due"])
+        loan = lending.loan_renew(actor=actor, loan=loan, due=data["due"])
         return Response(_loan_out(loan))
 
 
@@ -322,7 +377,7 @@ class LoanReturnApi(APIView):
         policy.require(actor, perms.CIRCULATION_LEND)
         loan = selectors.access_loan(actor, pk)
         data = valid_input(ReturnInput, request)
-        loan = services.loan_return(
+        loan = lending.loan_return(
             actor=actor,
             loan=loan,
             complete=data["complete"],

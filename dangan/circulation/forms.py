@@ -100,12 +100,35 @@ class LendForm(forms.Form):
     request = forms.IntegerField(
         label=_("借阅申请"), required=False, min_value=1, widget=forms.HiddenInput
     )
+    without_originals = forms.BooleanField(
+        label=_("不含原件借出(原始资料留存档案室,列入借阅单)"), required=False, initial=True
+    )
+    documents = forms.TypedMultipleChoiceField(
+        label=_("只借出所选文件(不选则按上一项)"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    walk_in = forms.BooleanField(
+        label=_("现场借阅:无事先申请,按审批规则当场登记审批"), required=False
+    )
+    purpose = forms.CharField(
+        label=_("用途(现场借阅必填)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, documents: list[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["borrower"]
         if isinstance(field, forms.ModelChoiceField):  # always; narrows the type
             field.queryset = policy.people_who_may_hold(policy.BORROWER)
+        pieces = self.fields["documents"]
+        if isinstance(pieces, forms.TypedMultipleChoiceField):  # always; narrows the type
+            pieces.choices = documents or []
 
 
 class RenewForm(forms.Form):

@@ -42,6 +42,9 @@ class ApprovalRule(models.Model):
     )
     requester_role = models.CharField(_("申请人角色"), max_length=32, blank=True, default="")
     steps = models.JSONField(_("审批步骤"), default=list, blank=True)
+    # Seed 000: 查阅(借出)须经部门经理或档案管理人员批准 — where a rule says so, the archivist
+    # lending at the desk records the chain's approval on the spot (loan_walk_in).
+    desk_approval = models.BooleanField(_("档案室可当场审批借出"), default=False)
 
     class Meta:
         ordering = ["priority", "id"]
@@ -108,6 +111,15 @@ class AccessRequest(models.Model):
     )
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The archivist who recorded a walk-in request at the desk for the requester.
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("柜台登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -186,6 +198,11 @@ class ApprovalStep(models.Model):
 
 
 class Loan(models.Model):
+    class Scope(models.TextChoices):
+        WHOLE = "whole", _("整卷")
+        WITHOUT_ORIGINALS = "without_originals", _("不含原件(原件留存档案室)")
+        DOCUMENTS = "documents", _("所选文件")
+
     dossier = models.ForeignKey(
         "archives.Dossier", verbose_name=_("档案"), on_delete=models.PROTECT, related_name="loans"
     )
@@ -211,6 +228,14 @@ class Loan(models.Model):
     )
     lent_at = models.DateTimeField(_("借出时间"))
     due_at = models.DateTimeField(_("应还时间"))
+    # What went out: the whole bag, or the pieces listed in `documents` (the originals stay
+    # in the room; the slip lists them).
+    scope = models.CharField(
+        _("借出范围"), max_length=20, choices=Scope.choices, default=Scope.WHOLE
+    )
+    documents = models.ManyToManyField(
+        "documents.Document", verbose_name=_("借出文件"), blank=True, related_name="+"
+    )
     renewals = models.PositiveSmallIntegerField(_("续借次数"), default=0)
     returned_at = models.DateTimeField(_("归还时间"), null=True, blank=True)
     returned_to = models.ForeignKey(
@@ -222,6 +247,7 @@ class Loan(models.Model):
         related_name="+",
     )
     return_complete = models.BooleanField(_("归还时完整"), null=True, blank=True)
+    returned_late = models.BooleanField(_("逾期归还"), null=True, blank=True)
     return_note = models.CharField(_("归还说明"), max_length=500, blank=True)
     damage_note = models.CharField(_("损坏情况"), max_length=500, blank=True)
 

@@ -15,6 +15,7 @@ from dangan.accounts.models import User
 from dangan.audit.services import audit_record
 from dangan.circulation import selectors
 from dangan.circulation.models import AccessRequest, Loan
+from dangan.documents.models import Document
 from dangan.reports.pdf import Column, render_form_pdf, render_table_pdf
 
 
@@ -24,6 +25,11 @@ def when(moment: datetime.datetime | None) -> str:
 
 def _watermark(actor: User, number: str) -> str:
     return f"{actor.username} {when(timezone.now())} {number}"
+
+
+def _piece(document: Document) -> str:
+    name = document.checklist_item.name if document.checklist_item else document.title
+    return f"{document.piece_number}. {name}"
 
 
 def may_print_slip(actor: User, found: AccessRequest) -> bool:
@@ -64,6 +70,13 @@ def request_slip_pdf(*, actor: User, found: AccessRequest) -> bytes:
                 + (f" · {_('已归还')} {when(loan.returned_at)}" if loan.returned_at else ""),
             )
         )
+        fields.append((_("借出范围"), loan.get_scope_display()))
+        lent = [_piece(d) for d in loan.documents.order_by("piece_number")]
+        if lent:
+            fields.append((_("借出文件"), "\n".join(lent)))
+        kept = [_piece(d) for d in selectors.originals_kept(loan)]
+        if kept:
+            fields.append((_("原件留存档案室"), "\n".join(kept)))
     content = render_form_pdf(
         title=_("借阅单"),
         number=found.number,

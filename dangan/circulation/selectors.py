@@ -17,6 +17,7 @@ from dangan.accounts.models import Grant, User
 from dangan.archives.models import Dossier
 from dangan.circulation.models import AccessRequest, ApprovalStep, Loan, Notification
 from dangan.core.errors import NotFound
+from dangan.documents.models import Document
 
 NOT_FOUND = _("记录不存在或您无权查看")
 
@@ -169,6 +170,33 @@ def access_loan(actor: User, loan_id: Any) -> Loan:
     if found is None:
         raise NotFound(NOT_FOUND)
     return found
+
+
+def handout_queue(now: datetime.datetime | None = None) -> QuerySet[AccessRequest]:
+    """Approved borrow requests not yet lent and still in time: what the archive room
+    hands out next, the oldest approval first."""
+    return (
+        _requests()
+        .filter(
+            kind="borrow",
+            status=AccessRequest.Status.APPROVED,
+            until__gt=now or timezone.now(),
+            loan__isnull=True,
+        )
+        .select_related("dossier__archive_type", "requester__department")
+        .order_by("decided_at", "id")
+    )
+
+
+def originals_kept(loan: Loan) -> list[Document]:
+    """The dossier's originals that stayed in the room when the loan went out (none for a
+    whole-dossier loan): the slip lists them."""
+    if loan.scope == Loan.Scope.WHOLE:
+        return []
+    from dangan.circulation.services import originals_of
+
+    lent = {d.pk for d in loan.documents.all()}
+    return [d for d in originals_of(loan.dossier).order_by("piece_number") if d.pk not in lent]
 
 
 def open_loan_for(dossier: Dossier) -> Loan | None:

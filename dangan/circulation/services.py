@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Grant, Role, User
-from dangan.archives import lifecycle, numbering
-from dangan.archives.models import Dossier, DossierTransition
+from dangan.archives import numbering
+from dangan.archives.models import Dossier
 from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation.models import (
     AccessRequest,
@@ -89,14 +89,42 @@ def check_period(
     return moment
 
 
-def _check_lendable(dossier: Dossier, field: str = "dossier") -> None:
-    originals = Document.objects.filter(
+def originals_of(dossier: Dossier) -> QuerySet[Document]:
+    """The dossier's paper originals (原始资料): viewed in the room, never lent (SPEC C4),
+    and, where the type says so, never copied (002 篇4 制度5)."""
+    return Document.objects.filter(
         dossier=dossier,
         checklist_item__original=True,
         carrier=Document.Carrier.PAPER_ORIGINAL,
     )
-    if originals.exists():
-        raise ApplicationError(_("原始资料不外借,可申请查阅"), field=field)
+
+
+def _pieces(documents: Iterable[Document]) -> str:
+    return "、".join(f"{d.piece_number}. {d.title}" for d in documents)[:200]
+
+
+def _check_request_scope(kind: str, dossier: Dossier, documents: list[Document]) -> None:
+    """A borrow names no original (a whole-dossier borrow goes out without them); a copy
+    names none where the type issues no copies of originals, nor the whole dossier then."""
+    originals = set(originals_of(dossier).values_list("pk", flat=True))
+    named = [d for d in documents if d.pk in originals]
+    if kind == RequestKind.BORROW and named:
+        raise ApplicationError(
+            _("原始资料不外借,可申请查阅:%(docs)s") % {"docs": _pieces(named)},
+            field="documents",
+        )
+    if kind != RequestKind.COPY or dossier.archive_type.originals_copyable:
+        return
+    if named:
+        raise ApplicationError(
+            _("原始资料只可查阅,不得复制、发放:%(docs)s") % {"docs": _pieces(named)},
+            field="documents",
+        )
+    if not documents and originals:
+        raise ApplicationError(
+            _("该档案含原始资料,按规定只可查阅、不得复制发放:请选择其中的非原始资料文件"),
+            field="documents",
+        )
 
 
 # --- notifications -------------------------------------------------------------------
@@ -178,7 +206,7 @@ def requestable_dossier(actor: User, dossier_id: Any) -> Dossier:
     )
     dossier = (
         Dossier.objects.filter(visible, pk=key)
-        .select_related("customer__department", "customer__owner")
+        .select_related("customer__department", "customer__owner", "archive_type")
         .first()
     )
     if dossier is None:
@@ -200,6 +228,31 @@ def request_create(
     """Ask to view, borrow or copy a dossier (or some of its documents); the matching
     approval rule sets the chain, and a rule without steps approves at once."""
     dossier = requestable_dossier(actor, dossier_id)
+    request, _steps = request_open(
+        requester=actor,
+        kind=kind,
+        dossier=dossier,
+        purpose=purpose,
+        until=until,
+        document_ids=document_ids,
+    )
+    return request
+
+
+def request_open(
+    *,
+    requester: User,
+    kind: str,
+    dossier: Dossier,
+    purpose: str,
+    until: Any,
+    document_ids: Iterable[Any] = (),
+    filed_by: User | None = None,
+) -> tuple[AccessRequest, list[ApprovalStep]]:
+    """Validate and record a request of `requester` for a dossier they may ask for, with
+    its chain (the first step's approvers told); approved at once when the chain is empty.
+    `filed_by`: the archivist recording it at the desk. Runs inside the caller's
+    transaction; the caller audits refusals."""
     if kind not in RequestKind.values:
         raise ApplicationError(_("申请类型应为查阅、借阅或复制"), field="kind")
     purpose = (purpose or "").strip()
@@ -211,8 +264,6 @@ def request_create(
     until = check_period(start=now, end=until, dossier=dossier, field="until")
     if dossier.status == Dossier.Status.DESTROYED:
         raise ApplicationError(_("该档案已销毁"), field="dossier")
-    if kind == RequestKind.BORROW:
-        _check_lendable(dossier)
     try:
         wanted = {int(pk) for pk in document_ids}
     except (TypeError, ValueError):
@@ -220,21 +271,23 @@ def request_create(
     documents = list(Document.objects.filter(dossier=dossier, pk__in=wanted))
     if len(documents) != len(wanted):
         raise ApplicationError(_("所选文件不属于该档案"), field="documents")
-    relation = relation_of(actor, dossier)
-    rule = rule_for(actor=actor, kind=kind, dossier=dossier, relation=relation)
-    planned = plan_steps(rule, actor=actor, dossier=dossier)
+    _check_request_scope(kind, dossier, documents)
+    relation = relation_of(requester, dossier)
+    rule = rule_for(actor=requester, kind=kind, dossier=dossier, relation=relation)
+    planned = plan_steps(rule, actor=requester, dossier=dossier)
     number = numbering.allocate(
         REQUEST_NUMBERING, numbering.NumberContext(code=REQUEST_CODE, date=timezone.localdate())
     )
     request = AccessRequest.objects.create(
         number=number,
-        requester=actor,
+        requester=requester,
         kind=kind,
         dossier=dossier,
         purpose=purpose,
         until=until,
         relation=relation,
         rule=rule,
+        filed_by=filed_by,
     )
     request.documents.set(documents)
     steps = ApprovalStep.objects.bulk_create(
@@ -247,26 +300,24 @@ def request_create(
         )
         for i, step in enumerate(planned, start=1)
     )
-    audit_record(
-        actor=actor,
-        action="request",
-        obj=request,
-        detail={
-            "kind": kind,
-            "dossier": dossier.archive_number,
-            "documents": sorted(wanted),
-            "purpose": purpose,
-            "until": until,
-            "relation": relation,
-            "rule": rule.name,
-            "steps": [f"{s.role}@{s.department or '*'}" for s in planned],
-        },
-    )
+    detail: dict[str, Any] = {
+        "kind": kind,
+        "dossier": dossier.archive_number,
+        "documents": sorted(wanted),
+        "purpose": purpose,
+        "until": until,
+        "relation": relation,
+        "rule": rule.name,
+        "steps": [f"{s.role}@{s.department or '*'}" for s in planned],
+    }
+    if filed_by is not None:
+        detail["requester"] = requester.username
+    audit_record(actor=filed_by or requester, action="request", obj=request, detail=detail)
     if not steps:
-        _approve(request, approver=None, actor=actor, now=now)
-    else:
+        _approve(request, approver=None, actor=filed_by or requester, now=now)
+    elif filed_by is None:
         _notify_approvers(steps[0])
-    return request
+    return request, steps
 
 
 def _lock_request(request: AccessRequest) -> AccessRequest:
@@ -347,6 +398,22 @@ def request_approve(*, actor: User, request: AccessRequest, note: str = "") -> A
     now = timezone.now()
     if request.until <= now:
         raise ApplicationError(_("申请的期限已过,请驳回后由申请人重新申请"), field="until")
+    sign_step(request, step, actor=actor, note=note, now=now)
+    return request
+
+
+def sign_step(
+    request: AccessRequest,
+    step: ApprovalStep,
+    *,
+    actor: User,
+    note: str,
+    now: datetime.datetime,
+    notify_next: bool = True,
+) -> ApprovalStep | None:
+    """Approve `step` (the request locked, the actor's right to sign it checked) and open
+    the next one, whose approvers are told; the last approval decides the request.
+    Returns the step opened, if any."""
     step.status = ApprovalStep.Status.APPROVED
     step.approver = actor
     step.decided_at = now
@@ -367,10 +434,11 @@ def request_approve(*, actor: User, request: AccessRequest, note: str = "") -> A
     if following is not None:
         following.status = ApprovalStep.Status.PENDING
         following.save(update_fields=["status"])
-        _notify_approvers(following)
-    else:
-        _approve(request, approver=actor, actor=actor, now=now)
-    return request
+        if notify_next:
+            _notify_approvers(following)
+        return following
+    _approve(request, approver=actor, actor=actor, now=now)
+    return None
 
 
 def _close_open_steps(request: AccessRequest) -> None:
@@ -451,186 +519,6 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str = "") -> Grant:
         text=gettext("您对档案的%(a)s授权已被撤销") % {"a": grant.get_action_display()},
     )
     return grant
-
-
-# --- loans ---------------------------------------------------------------------------
-
-
-def _borrow_request(
-    borrower: User, dossier: Dossier, request: AccessRequest | None
-) -> AccessRequest:
-    """The approved, not yet used borrow request the loan is made under."""
-    approved = (
-        AccessRequest.objects.select_for_update()
-        .filter(
-            requester=borrower,
-            dossier=dossier,
-            kind=RequestKind.BORROW,
-            status=AccessRequest.Status.APPROVED,
-        )
-        .exclude(pk__in=Loan.objects.filter(request__isnull=False).values("request_id"))
-    )
-    if request is not None:
-        found = approved.filter(pk=request.pk).first()
-        if found is None:
-            raise ApplicationError(
-                _("该申请不是此借阅人对此档案已批准且未使用的借阅申请"), field="request"
-            )
-        return found
-    found = approved.order_by("decided_at", "pk").first()
-    if found is None:
-        raise ApplicationError(_("借阅人没有此档案已批准的借阅申请"), field="borrower")
-    return found
-
-
-@refusals_audited("lend", "dossier")
-@transaction.atomic
-def loan_create(
-    *,
-    actor: User,
-    dossier: Dossier,
-    borrower: User,
-    due: Any,
-    request: AccessRequest | None = None,
-) -> Loan:
-    """Record the paper dossier going out. The dossier row is locked, and the database
-    allows one open loan per dossier, so racing approvals still produce one loan."""
-    policy.require(actor, perms.CIRCULATION_LEND)
-    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
-    if not borrower.is_active:
-        raise ApplicationError(_("借阅人账号已停用"), field="borrower")
-    if not policy.may_hold(borrower, policy.BORROWER):
-        raise ApplicationError(_("该用户的角色不能借阅档案"), field="borrower")
-    if dossier.status == Dossier.Status.ON_LOAN:
-        raise ApplicationError(_("该档案已借出"), field="dossier")
-    if dossier.status != Dossier.Status.FILED:
-        raise ApplicationError(
-            _("该档案当前状态为“%(status)s”,不能借出") % {"status": dossier.get_status_display()},
-            field="dossier",
-        )
-    _check_lendable(dossier)
-    approved = _borrow_request(borrower, dossier, request)
-    now = timezone.now()
-    due = check_period(start=now, end=due, dossier=dossier, field="due")
-    try:
-        with transaction.atomic():
-            loan = Loan.objects.create(
-                dossier=dossier,
-                request=approved,
-                borrower=borrower,
-                lent_by=actor,
-                lent_at=now,
-                due_at=due,
-            )
-    except IntegrityError:
-        raise ApplicationError(_("该档案已借出"), field="dossier") from None
-    dossier = lifecycle.dossier_transition(
-        actor=actor,
-        dossier=dossier,
-        to=Dossier.Status.ON_LOAN,
-        reason=str(
-            _("借阅人 %(user)s,申请 %(number)s")
-            % {"user": borrower.get_full_name() or borrower.username, "number": approved.number}
-        ),
-        channel=DossierTransition.Channel.LOAN,
-    )
-    audit_record(
-        actor=actor,
-        action="lend",
-        obj=dossier,
-        detail={
-            "loan": loan.pk,
-            "borrower": borrower.username,
-            "request": approved.number,
-            "due": due,
-        },
-    )
-    return loan
-
-
-def _lock_loan(loan: Loan) -> Loan:
-    return Loan.objects.select_for_update().select_related("dossier", "borrower").get(pk=loan.pk)
-
-
-@refusals_audited("renew", "loan")
-@transaction.atomic
-def loan_renew(*, actor: User, loan: Loan, due: Any) -> Loan:
-    """Extend the due date; the whole period from lending stays within the maximum."""
-    policy.require(actor, perms.CIRCULATION_LEND)
-    loan = _lock_loan(loan)
-    if not loan.is_open:
-        raise InvalidTransition(_("该借阅已归还,不能续借"))
-    due = check_period(start=loan.lent_at, end=due, dossier=loan.dossier, field="due")
-    if due <= loan.due_at:
-        raise ApplicationError(_("续借后的应还时间须晚于原应还时间"), field="due")
-    previous = loan.due_at
-    loan.due_at = due
-    loan.renewals += 1
-    loan.save(update_fields=["due_at", "renewals"])
-    audit_record(
-        actor=actor,
-        action="renew",
-        obj=loan.dossier,
-        detail={"loan": loan.pk, "from": previous, "to": due, "renewals": loan.renewals},
-    )
-    return loan
-
-
-@refusals_audited("return", "loan")
-@transaction.atomic
-def loan_return(
-    *, actor: User, loan: Loan, complete: bool, note: str = "", damage_note: str = ""
-) -> Loan:
-    """Take the dossier back after checking it; it is filed again."""
-    policy.require(actor, perms.CIRCULATION_LEND)
-    loan = _lock_loan(loan)
-    if not loan.is_open:
-        raise InvalidTransition(_("该档案未借出或已归还"))
-    note = (note or "").strip()[:500]
-    damage_note = (damage_note or "").strip()[:500]
-    if not complete and not note:
-        raise ApplicationError(_("归还不完整时须说明缺少的内容"), field="note")
-    dossier = Dossier.objects.select_for_update().get(pk=loan.dossier_id)
-    now = timezone.now()
-    loan.returned_at = now
-    loan.returned_to = actor
-    loan.return_complete = bool(complete)
-    loan.return_note = note
-    loan.damage_note = damage_note
-    loan.save(
-        update_fields=[
-            "returned_at",
-            "returned_to",
-            "return_complete",
-            "return_note",
-            "damage_note",
-        ]
-    )
-    if dossier.status == Dossier.Status.ON_LOAN:
-        dossier = lifecycle.dossier_transition(
-            actor=actor,
-            dossier=dossier,
-            to=Dossier.Status.FILED,
-            reason=str(
-                _("借阅人 %(user)s 归还")
-                % {"user": loan.borrower.get_full_name() or loan.borrower.username}
-            ),
-            channel=DossierTransition.Channel.LOAN,
-        )
-    audit_record(
-        actor=actor,
-        action="return",
-        obj=dossier,
-        detail={
-            "loan": loan.pk,
-            "borrower": loan.borrower.username,
-            "complete": bool(complete),
-            "note": note,
-            "damage": damage_note,
-            "overdue": now > loan.due_at,
-        },
-    )
-    return loan
 
 
 # --- reminders -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Grant, User
 from dangan.archives.models import Dossier
-from dangan.circulation import printing, selectors, services
+from dangan.circulation import lending, printing, selectors, services
 from dangan.circulation.forms import (
     DecisionForm,
     LendForm,
@@ -235,6 +235,24 @@ def approvals(request: HttpRequest) -> HttpResponse:
 # --- loans ---------------------------------------------------------------------------
 
 
+def _lend_pieces(dossier: Dossier | None) -> list[tuple[int, str]]:
+    """The dossier's pieces to choose from on the lend form (the archive room holds the
+    bag; only the document type is shown, not the customer's titles); originals are
+    named as staying in the room."""
+    if dossier is None:
+        return []
+    originals = set(services.originals_of(dossier).values_list("pk", flat=True))
+    choices = []
+    for doc in dossier.documents.select_related("checklist_item").order_by("piece_number"):
+        label = (
+            f"{doc.piece_number}. {doc.checklist_item.name if doc.checklist_item else doc.title}"
+        )
+        if doc.pk in originals:
+            label += " " + _("(原件,留存档案室)")
+        choices.append((doc.pk, label))
+    return choices
+
+
 def _lend_initial(actor: User, request_id: str | None) -> dict[str, Any]:
     """The lend form filled from an approved borrow request (?request=<id>)."""
     if not request_id:
@@ -269,8 +287,10 @@ def _render_loans(
         initial = _lend_initial(actor, request.GET.get("request")) or {
             "dossier": request.GET.get("dossier", "")
         }
-        lend_form = LendForm(initial=initial)
+        pieces = _lend_pieces(_lend_dossier(str(initial.get("dossier") or "")))
+        lend_form = LendForm(initial=initial, documents=pieces)
     context = {
+        "queue": list(selectors.handout_queue()) if can_lend else [],
         "open_loans": open_loans,
         "returned": returned,
         "now": timezone.now(),
@@ -304,7 +324,8 @@ def _lend_dossier(text: str) -> Dossier | None:
 def loan_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     policy.require(actor, perms.CIRCULATION_LEND)
-    form = LendForm(request.POST)
+    typed = _lend_dossier(request.POST.get("dossier", ""))
+    form = LendForm(request.POST, documents=_lend_pieces(typed))
     if form.is_valid():
         data = form.cleaned_data
         dossier = _lend_dossier(data["dossier"])
@@ -316,14 +337,29 @@ def loan_create(request: HttpRequest) -> HttpResponse:
         elif data["request"] and borrow_request is None:
             form.add_error(None, _("借阅申请不存在"))
         else:
+            scope = {
+                "documents": data["documents"],
+                "without_originals": data["without_originals"],
+            }
             try:
-                loan = services.loan_create(
-                    actor=actor,
-                    dossier=dossier,
-                    borrower=data["borrower"],
-                    due=data["due"],
-                    request=borrow_request,
-                )
+                if data["walk_in"] and borrow_request is None:
+                    loan = lending.loan_walk_in(
+                        actor=actor,
+                        dossier=dossier,
+                        borrower=data["borrower"],
+                        due=data["due"],
+                        purpose=data["purpose"],
+                        **scope,
+                    )
+                else:
+                    loan = lending.loan_create(
+                        actor=actor,
+                        dossier=dossier,
+                        borrower=data["borrower"],
+                        due=data["due"],
+                        request=borrow_request,
+                        **scope,
+                    )
             except ApplicationError as exc:
                 add_form_error(form, exc)
             else:
@@ -347,6 +383,8 @@ def _render_loan(
     can_lend = policy.has_perm(actor, perms.CIRCULATION_LEND) and loan.is_open
     context = {
         "loan": loan,
+        "lent_documents": list(loan.documents.order_by("piece_number")),
+        "originals_kept": selectors.originals_kept(loan),
         "overdue": loan.is_open and loan.due_at < timezone.now(),
         "can_lend": can_lend,
         "renew_form": renew_form or RenewForm(initial={"due": moment_input(loan.due_at)}),
@@ -372,7 +410,7 @@ def loan_renew(request: HttpRequest, pk: int) -> HttpResponse:
     form = RenewForm(request.POST)
     if form.is_valid():
         try:
-            loan = services.loan_renew(actor=actor, loan=loan, due=form.cleaned_data["due"])
+            loan = lending.loan_renew(actor=actor, loan=loan, due=form.cleaned_data["due"])
         except ApplicationError as exc:
             add_form_error(form, exc)
         else:
@@ -396,7 +434,7 @@ def loan_return(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            loan = services.loan_return(
+            loan = lending.loan_return(
                 actor=actor,
                 loan=loan,
                 complete=data["complete"],

@@ -74,6 +74,13 @@ class Finding(models.Model):
         CONTACT_NOT_VERIFIED = "contact_not_verified", _("联系方式未核实")
         NO_INTERNAL_SIGNATURE = "no_internal_signature", _("内部签字缺失")
         LOST = "lost", _("档案袋遗失")
+        # Use of the archive (seed 000 第三章二.3): recorded by the clerk …
+        UNAPPROVED_USE = "unapproved_use", _("未经审批查看或借出")
+        UNAPPROVED_COPY = "unapproved_copy", _("擅自抄录、复制")
+        # … or by the return of a loan (circulation.lending.loan_return).
+        RETURN_LATE = "return_late", _("借阅逾期归还")
+        RETURN_INCOMPLETE = "return_incomplete", _("归还不完整")
+        RETURN_DAMAGED = "return_damaged", _("归还时损坏")
         OTHER = "other", _("其他")
 
     class Status(models.TextChoices):
@@ -84,6 +91,7 @@ class Finding(models.Model):
     class Source(models.TextChoices):
         AUDIT = "audit", _("稽核")
         MANUAL = "manual", _("登记")
+        LOAN = "loan", _("借阅归还")
 
     dossier = models.ForeignKey(
         "archives.Dossier",

@@ -99,7 +99,10 @@ class Violation:
 
 
 def reoffence_day(finding: Finding, cal: Calendar, today: datetime.date) -> datetime.date | None:
-    """The day an unfixed finding counts again, if it has come (and it was not fixed in time)."""
+    """The day an unfixed finding counts again, if it has come (and it was not fixed in time).
+    A loan's return is counted once: the borrower has no bag to correct."""
+    if finding.source == Finding.Source.LOAN:
+        return None
     found = timezone.localtime(finding.found_at).date()
     grace_end = cal.add_working_days(found, GRACE_WORKING_DAYS)
     again = cal.add_working_days(grace_end, 1)

@@ -32,8 +32,21 @@ from dangan.intake.models import (
     StatementStep,
 )
 
-# Kinds whose absence makes a dossier "complete" for the 完整率 (lateness is timeliness).
-COMPLETENESS_KINDS = frozenset(k for k in Finding.Kind.values if k != Finding.Kind.LATE)
+# Kinds whose absence makes a dossier "complete" for the 完整率 (lateness is timeliness;
+# what borrowers did is theirs, not the bag's hand-over).
+COMPLETENESS_KINDS = frozenset(
+    k
+    for k in Finding.Kind.values
+    if k
+    not in {
+        Finding.Kind.LATE,
+        Finding.Kind.UNAPPROVED_USE,
+        Finding.Kind.UNAPPROVED_COPY,
+        Finding.Kind.RETURN_LATE,
+        Finding.Kind.RETURN_INCOMPLETE,
+        Finding.Kind.RETURN_DAMAGED,
+    }
+)
 
 
 def _responsible(dossier: Dossier) -> tuple[User, Department | None]:
@@ -45,8 +58,14 @@ def _aware(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(18, 0)))
 
 
-# Kinds a clerk records by hand: everything but lateness, which the deadline decides.
-RECORDABLE_KINDS = tuple(k for k in Finding.Kind.values if k != Finding.Kind.LATE)
+# Kinds a clerk records by hand: everything but lateness, which the deadline decides, and
+# what a loan's return records (circulation.lending.loan_return).
+RETURN_KINDS = frozenset(
+    {Finding.Kind.RETURN_LATE, Finding.Kind.RETURN_INCOMPLETE, Finding.Kind.RETURN_DAMAGED}
+)
+RECORDABLE_KINDS = tuple(
+    k for k in Finding.Kind.values if k != Finding.Kind.LATE and k not in RETURN_KINDS
+)
 
 
 def _may_record(actor: User, dossier: Dossier, handover: Any) -> None:

@@ -63,7 +63,7 @@ def test_the_lend_form_offers_only_possible_borrowers(
 def test_the_services_refuse_an_officer_as_borrower_successor_or_receiver(
     officers: list[Any], alice: Any, bob: Any, carol: Any, car_dossier: Any
 ) -> None:
-    from dangan.circulation.services import loan_create
+    from dangan.circulation.lending import loan_create
     from dangan.handover.services import handover_create, handover_departure
 
     sam = officers[0]

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.db import close_old_connections, connection
 
-from dangan.circulation import services
+from dangan.circulation import lending, services
 from dangan.circulation.models import Loan
 from dangan.circulation.tests.conftest import ensure_circulation_defaults, later
 from dangan.core.errors import ApplicationError
@@ -46,7 +46,7 @@ def test_it_lends_a_dossier_once_when_approvals_race(templates: Any) -> None:
     def lend(index: int) -> None:
         try:
             barrier.wait()
-            loan = services.loan_create(
+            loan = lending.loan_create(
                 actor=alice,
                 dossier=dossier,
                 borrower=bob,

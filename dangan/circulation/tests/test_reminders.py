@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from conftest import audit_actions
-from dangan.circulation import services, tasks
+from dangan.circulation import lending, services, tasks
 from dangan.circulation.models import Loan, Notification
 from dangan.circulation.selectors import loans_overdue
 from dangan.circulation.tests.conftest import later
@@ -21,7 +21,7 @@ def loan(bob: Any, alice: Any, otto: Any, car_dossier: Any) -> Loan:
     services.request_create(
         actor=bob, kind="borrow", dossier_id=car_dossier.pk, purpose="核对", until=later(days=3)
     )
-    return services.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
+    return lending.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
 
 
 def set_due(loan: Loan, due: datetime.datetime) -> None:
@@ -57,7 +57,7 @@ def test_it_reminds_on_the_due_day(loan: Loan) -> None:
 
 def test_it_stops_reminding_once_returned(loan: Loan, alice: Any) -> None:
     set_due(loan, timezone.now() - datetime.timedelta(hours=1))
-    services.loan_return(actor=alice, loan=loan, complete=True)
+    lending.loan_return(actor=alice, loan=loan, complete=True)
     assert services.reminders_send() == 0
 
 

@@ -10,7 +10,7 @@ from conftest import audit_actions
 from dangan.accounts import policy
 from dangan.accounts.models import Grant
 from dangan.archives.models import Dossier
-from dangan.circulation import services
+from dangan.circulation import lending, services
 from dangan.circulation.models import AccessRequest, ApprovalStep, Loan
 from dangan.circulation.tests.conftest import later, tonight
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
@@ -287,30 +287,30 @@ class TestLoans:
     def test_it_lends_renews_and_takes_back(self, bob: Any, alice: Any, car_dossier: Any):
         request = ask(bob, car_dossier, "borrow", until=later(days=7))
         assert request.status == "approved"
-        loan = services.loan_create(
+        loan = lending.loan_create(
             actor=alice, dossier=car_dossier, borrower=bob, due=later(days=7)
         )
         car_dossier.refresh_from_db()
         assert car_dossier.status == "on_loan"
         assert loan.request == request
         with pytest.raises(ApplicationError, match="已借出"):
-            services.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=7))
+            lending.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=7))
         with pytest.raises(ApplicationError, match="30"):  # total period beyond the maximum
-            services.loan_renew(actor=alice, loan=loan, due=loan.lent_at + datetime.timedelta(31))
-        loan = services.loan_renew(actor=alice, loan=loan, due=later(days=20))
+            lending.loan_renew(actor=alice, loan=loan, due=loan.lent_at + datetime.timedelta(31))
+        loan = lending.loan_renew(actor=alice, loan=loan, due=later(days=20))
         assert loan.renewals == 1
         with pytest.raises(ApplicationError) as exc:
-            services.loan_return(actor=alice, loan=loan, complete=False)
+            lending.loan_return(actor=alice, loan=loan, complete=False)
         assert exc.value.field == "note"
-        services.loan_return(
+        lending.loan_return(
             actor=alice, loan=loan, complete=False, note="缺第3页", damage_note="封皮破损"
         )
         car_dossier.refresh_from_db()
         assert car_dossier.status == "filed"
         with pytest.raises(InvalidTransition):  # returning what is not on loan
-            services.loan_return(actor=alice, loan=loan, complete=True)
+            lending.loan_return(actor=alice, loan=loan, complete=True)
         with pytest.raises(InvalidTransition):
-            services.loan_renew(actor=alice, loan=loan, due=later(days=3))
+            lending.loan_renew(actor=alice, loan=loan, due=later(days=3))
         actions = audit_actions(
             object_type="dossier", object_id=str(car_dossier.pk), outcome="success"
         )
@@ -329,11 +329,11 @@ class TestLoans:
         self, bob: Any, alice: Any, frank: Any, car_dossier: Any
     ):
         with pytest.raises(ApplicationError) as exc:
-            services.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
+            lending.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
         assert exc.value.field == "borrower"
         pending = ask(frank, car_dossier, "borrow")
         with pytest.raises(ApplicationError) as exc:
-            services.loan_create(
+            lending.loan_create(
                 actor=alice, dossier=car_dossier, borrower=frank, due=later(days=3), request=pending
             )
         assert exc.value.field == "request"
@@ -342,7 +342,7 @@ class TestLoans:
     def test_it_lets_only_archivists_lend(self, bob: Any, carol: Any, car_dossier: Any):
         ask(bob, car_dossier, "borrow")
         with pytest.raises(Forbidden):
-            services.loan_create(actor=carol, dossier=car_dossier, borrower=bob, due=later(days=3))
+            lending.loan_create(actor=carol, dossier=car_dossier, borrower=bob, due=later(days=3))
 
     def test_it_never_lends_originals(self, bob: Any, alice: Any, car_dossier: Any):
         from dangan.documents.services import document_add
@@ -357,10 +357,13 @@ class TestLoans:
             checklist_item=item,
             carrier=Document.Carrier.PAPER_ORIGINAL,
         )
-        with pytest.raises(ApplicationError, match="原始资料不外借"):
-            services.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
-        with pytest.raises(ApplicationError, match="原始资料不外借"):
-            ask(bob, car_dossier, "borrow")
+        with pytest.raises(ApplicationError, match="原件不外借") as exc:
+            lending.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
+        assert exc.value.field == "without_originals"  # the whole bag: only without them
+        original = Document.objects.get(dossier=car_dossier, checklist_item=item)
+        with pytest.raises(ApplicationError, match="原始资料不外借") as exc:
+            ask(bob, car_dossier, "borrow", document_ids=[original.pk])
+        assert exc.value.field == "documents"
         assert ask(bob, car_dossier, "view").status == "approved"  # may still be viewed
         car_dossier.refresh_from_db()
         assert car_dossier.status == "filed"

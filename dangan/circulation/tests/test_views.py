@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from conftest import _user, audit_actions
 from dangan.accounts.models import Grant
 from dangan.archives.models import Dossier
-from dangan.circulation import services
+from dangan.circulation import lending, services
 from dangan.circulation.models import AccessRequest, Loan, Notification
 from dangan.circulation.tests.conftest import later
 
@@ -292,7 +292,7 @@ class TestBorrowCycle:
         services.request_create(
             actor=bob, kind="borrow", dossier_id=car_dossier.pk, purpose="x", until=later(days=3)
         )
-        loan = services.loan_create(
+        loan = lending.loan_create(
             actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3)
         )
         Loan.objects.filter(pk=loan.pk).update(
@@ -317,7 +317,7 @@ class TestBorrowCycle:
         services.request_create(
             actor=bob, kind="borrow", dossier_id=car_dossier.pk, purpose="x", until=later(days=3)
         )
-        loan = services.loan_create(
+        loan = lending.loan_create(
             actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3)
         )
         own = as_user(bob).get(reverse("circulation:loans")).content.decode()
@@ -375,7 +375,7 @@ class TestPrinting:
         services.request_create(
             actor=bob, kind="borrow", dossier_id=car_dossier.pk, purpose="核对", until=later(days=3)
         )
-        services.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
+        lending.loan_create(actor=alice, dossier=car_dossier, borrower=bob, due=later(days=3))
         url = reverse("circulation:register_pdf")
         response = as_user(alice).get(url, {"year": timezone.localdate().year})
         assert response.status_code == 200
