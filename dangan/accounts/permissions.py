@@ -9,6 +9,7 @@ CUSTOMER_CREATE = "customer.create"
 CUSTOMER_CHANGE = "customer.change"
 CUSTOMER_VIEW_IDENTITY = "customer.view_identity"
 DOSSIER_VIEW = "dossier.view"
+DOSSIER_DISCOVER = "dossier.discover"
 DOSSIER_CREATE = "dossier.create"
 DOSSIER_CHANGE = "dossier.change"
 DOSSIER_LOCATE = "dossier.locate"
@@ -53,6 +54,7 @@ LABELS = {
     CUSTOMER_CHANGE: _("修改客户"),
     CUSTOMER_VIEW_IDENTITY: _("查看完整证件号与电话"),
     DOSSIER_VIEW: _("查看档案"),
+    DOSSIER_DISCOVER: _("按档号、姓名或证件号发现他人档案并申请查阅"),
     DOSSIER_CREATE: _("建档"),
     DOSSIER_CHANGE: _("修改档案"),
     DOSSIER_LOCATE: _("登记存放位置"),

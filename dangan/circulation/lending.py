@@ -250,9 +250,11 @@ def loan_walk_in(
     )
     now = timezone.now()
     desk = bool(request.rule and request.rule.desk_approval)
-    step: ApprovalStep | None = steps[0] if steps else None
+    step: ApprovalStep | None = next(
+        (s for s in steps if s.status == ApprovalStep.Status.PENDING), None
+    )
     while step is not None:
-        if not (desk or policy.holds_office(actor, step.role, step.department_id)):
+        if not (desk or services.may_sign(actor, step)):
             raise ApplicationError(
                 _("该借阅须经“%(role)s”审批,不能当场借出:请借阅人先提交借阅申请,批准后再借出")
                 % {"role": step.role},

@@ -45,6 +45,8 @@ class ApprovalRule(models.Model):
     # Seed 000: 查阅(借出)须经部门经理或档案管理人员批准 — where a rule says so, the archivist
     # lending at the desk records the chain's approval on the spot (loan_walk_in).
     desk_approval = models.BooleanField(_("档案室可当场审批借出"), default=False)
+    # A step left undecided this long goes to the next level as well (0: never).
+    escalate_after_hours = models.PositiveIntegerField(_("超时升级(小时,0 为不升级)"), default=48)
 
     class Meta:
         ordering = ["priority", "id"]
@@ -138,6 +140,11 @@ class AccessRequest(models.Model):
         return self.steps.filter(status=ApprovalStep.Status.PENDING).first()
 
 
+class Escalation(models.TextChoices):
+    VACANT = "vacant", _("无人担任")
+    OVERDUE = "overdue", _("超时未审批")
+
+
 class ApprovalStep(models.Model):
     class Status(models.TextChoices):
         WAITING = "waiting", _("待前序审批")
@@ -178,6 +185,16 @@ class ApprovalStep(models.Model):
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     note = models.CharField(_("意见"), max_length=500, blank=True)
+    # Chains never stall (issue 27 §2): the level configured after this step (the rule
+    # step's escalate_to; empty: the archivist), and once the step had nobody to sign it
+    # or waited too long, the role whose holders (any department) may sign it as well.
+    opened_at = models.DateTimeField(_("进入待审批时间"), null=True, blank=True)
+    next_level = models.CharField(_("上一级审批角色"), max_length=32, blank=True)
+    escalated_to = models.CharField(_("已转交审批角色"), max_length=32, blank=True)
+    escalated_at = models.DateTimeField(_("转交时间"), null=True, blank=True)
+    escalation = models.CharField(
+        _("转交原因"), max_length=8, choices=Escalation.choices, blank=True
+    )
 
     class Meta:
         ordering = ["request", "position"]

@@ -52,7 +52,7 @@ def request_slip_pdf(*, actor: User, found: AccessRequest) -> bytes:
         (_("申请人"), str(found.requester)),
         (_("部门"), str(found.requester.department or "")),
         (_("档号"), found.dossier.archive_number),
-        (_("案卷题名"), found.dossier.title),
+        (_("案卷题名"), found.dossier.title if selectors.readable(actor, found.dossier) else "—"),
         (_("申请类型"), found.get_kind_display()),
         (_("文件"), "\n".join(documents) or _("整卷")),
         (_("用途"), found.purpose),

@@ -52,6 +52,7 @@ def rule_for(*, actor: User, kind: str, dossier: Dossier, relation: str) -> Appr
 class PlannedStep:
     role: str
     department: Department | None
+    next_level: str = ""  # the role a stalled step goes to (empty: the archivist)
 
 
 def validate_steps(steps: Any) -> list[dict[str, str]]:
@@ -65,7 +66,13 @@ def validate_steps(steps: Any) -> list[dict[str, str]]:
         department = step.get("department", "any")
         if department not in STEP_DEPARTMENTS:
             raise ApplicationError(_("审批部门应为 requester、customer 或 any"), field="steps")
-        cleaned.append({"role": step["role"], "department": department})
+        cleaned_step = {"role": step["role"], "department": department}
+        escalate_to = step.get("escalate_to", "")
+        if not isinstance(escalate_to, str):
+            raise ApplicationError(_("上一级审批角色应为角色代码"), field="steps")
+        if escalate_to:
+            cleaned_step["escalate_to"] = escalate_to
+        cleaned.append(cleaned_step)
     return cleaned
 
 
@@ -83,5 +90,9 @@ def plan_steps(rule: ApprovalRule, *, actor: User, dossier: Dossier) -> list[Pla
             raise ApplicationError(
                 _("该申请须由部门审批,但无法确定审批部门,请联系档案管理员"), field="dossier"
             )
-        planned.append(PlannedStep(role=step["role"], department=department))
+        planned.append(
+            PlannedStep(
+                role=step["role"], department=department, next_level=step.get("escalate_to", "")
+            )
+        )
     return planned

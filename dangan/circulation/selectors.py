@@ -27,11 +27,13 @@ def _role_codes(actor: User) -> list[str]:
 
 
 def _steps_for(actor: User) -> Q:
-    """Steps bound to one of the actor's roles, in the actor's department or any."""
+    """Steps bound to one of the actor's roles, in the actor's department or any, or
+    passed on to one of them (services.may_sign)."""
+    codes = _role_codes(actor)
     department = Q(department__isnull=True)
     if actor.department_id is not None:
         department |= Q(department_id=actor.department_id)
-    return Q(role__in=_role_codes(actor)) & department
+    return (Q(role__in=codes) & department) | Q(escalated_to__in=codes)
 
 
 def _requests() -> QuerySet[AccessRequest]:
@@ -76,12 +78,14 @@ def _approvals_query(actor: User) -> tuple[str, list[Any]] | None:
     if actor.department_id is not None:
         departments += " OR s.department_id = %s"
         params.append(actor.department_id)
+    params += codes
+    marks = ", ".join(["%s"] * len(codes))
     sql = (
         f"SELECT COUNT(*) FROM {AccessRequest._meta.db_table} r "  # noqa: S608 - table names
         "WHERE r.status = %s AND r.requester_id <> %s AND r.id IN ("
         f"SELECT s.request_id FROM {ApprovalStep._meta.db_table} s "
-        f"WHERE s.status = %s AND s.role IN ({', '.join(['%s'] * len(codes))}) "
-        f"AND ({departments}))"
+        f"WHERE s.status = %s AND ((s.role IN ({marks}) AND ({departments})) "
+        f"OR s.escalated_to IN ({marks})))"
     )
     return sql, params
 
@@ -134,6 +138,12 @@ def access_request(actor: User, request_id: Any) -> AccessRequest:
     if found is None:
         raise NotFound(NOT_FOUND)
     return found
+
+
+def readable(actor: User, dossier: Dossier | None) -> bool:
+    """Whether the actor may read the dossier (its title names the customer): a request
+    for a dossier one could only discover shows its number, type and department."""
+    return dossier is not None and policy.dossiers_for(actor).filter(pk=dossier.pk).exists()
 
 
 def _loans() -> QuerySet[Loan]:

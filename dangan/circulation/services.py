@@ -31,11 +31,12 @@ from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation.models import (
     AccessRequest,
     ApprovalStep,
+    Escalation,
     Loan,
     Notification,
     RequestKind,
 )
-from dangan.circulation.rules import plan_steps, relation_of, rule_for
+from dangan.circulation.rules import PlannedStep, plan_steps, relation_of, rule_for
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.documents.models import Document
 
@@ -157,9 +158,47 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) ->
     return unread.update(read_at=timezone.now())
 
 
+def _holders(role: str, department_id: int | None, requester_id: int) -> QuerySet[User]:
+    """Who may sign a step of this office: its holders, never the requester."""
+    return policy.office_holders(role, department_id).exclude(pk=requester_id)
+
+
 def _approvers_of(step: ApprovalStep) -> list[User]:
-    holders = policy.office_holders(step.role, step.department_id)
-    return list(holders.exclude(pk=step.request.requester_id))
+    """Whom to ask: the step office's holders, and those of the role it was passed to."""
+    people = {u.pk: u for u in _holders(step.role, step.department_id, step.request.requester_id)}
+    if step.escalated_to:
+        people |= {u.pk: u for u in _holders(step.escalated_to, None, step.request.requester_id)}
+    return list(people.values())
+
+
+def may_sign(actor: User, step: ApprovalStep) -> bool:
+    """The actor holds the step's office, or the role it was passed to (any department)."""
+    if policy.holds_office(actor, step.role, step.department_id):
+        return True
+    return bool(step.escalated_to) and policy.holds_office(actor, step.escalated_to, None)
+
+
+# Chains never stall (issue 27 §2): a step nobody holds, or left too long, goes to the level
+# its rule configures (the step's escalate_to), else to these, the first that has holders.
+FALLBACK_LEVELS = ("archivist", "director")
+
+
+def escalation_target(
+    *, role: str, department_id: int | None, next_level: str, requester_id: int
+) -> str | None:
+    """The role a stalled step of (role, department) goes to: the configured next level,
+    else the archivist, else the director — the first with someone to sign who is not the
+    requester, and not the same office. None: nobody at all."""
+    for level in (next_level, *FALLBACK_LEVELS):
+        if not level or (level == role and department_id is None):
+            continue
+        if _holders(level, None, requester_id).exists():
+            return level
+    return None
+
+
+def _office(role: str, department: Any) -> str:
+    return f"{role}({department})" if department else role
 
 
 def _notify_approvers(step: ApprovalStep) -> None:
@@ -194,23 +233,33 @@ def _notify_requester(request: AccessRequest) -> None:
 # --- requests ------------------------------------------------------------------------
 
 
+class Undiscoverable(NotFound):
+    """A request for a dossier the actor may not even discover: refused like a missing
+    one (the same words), as bad input naming the field (400, issue 27 "Bad input")."""
+
+    status_code = 400
+
+
 def requestable_dossier(actor: User, dossier_id: Any) -> Dossier:
-    """A dossier the actor may ask for: its customer is visible to them, or the dossier is.
-    Anything else is reported exactly like a missing dossier."""
+    """A dossier the actor may ask for: its customer or the dossier is visible to them, or
+    their roles may discover dossiers (issue 27 §1: what a search by archive number, exact
+    name or ID number shows them). Anything else is reported exactly like a missing one."""
     try:
         key = int(dossier_id)
     except (TypeError, ValueError):
-        raise NotFound(NOT_FOUND) from None
-    visible = Q(customer__in=policy.customers_for(actor).values("pk")) | Q(
+        raise Undiscoverable(NOT_FOUND, field="dossier") from None
+    askable = Q(customer__in=policy.customers_for(actor).values("pk")) | Q(
         pk__in=policy.dossiers_for(actor).values("pk")
     )
+    if policy.has_perm(actor, perms.DOSSIER_DISCOVER):
+        askable |= ~Q(status=Dossier.Status.DESTROYED)
     dossier = (
-        Dossier.objects.filter(visible, pk=key)
+        Dossier.objects.filter(askable, pk=key)
         .select_related("customer__department", "customer__owner", "archive_type")
         .first()
     )
     if dossier is None:
-        raise NotFound(NOT_FOUND)
+        raise Undiscoverable(NOT_FOUND, field="dossier")
     return dossier
 
 
@@ -290,16 +339,7 @@ def request_open(
         filed_by=filed_by,
     )
     request.documents.set(documents)
-    steps = ApprovalStep.objects.bulk_create(
-        ApprovalStep(
-            request=request,
-            position=i,
-            role=step.role,
-            department=step.department,
-            status=ApprovalStep.Status.PENDING if i == 1 else ApprovalStep.Status.WAITING,
-        )
-        for i, step in enumerate(planned, start=1)
-    )
+    steps = ApprovalStep.objects.bulk_create(_lay_out(request, planned, now))
     detail: dict[str, Any] = {
         "kind": kind,
         "dossier": dossier.archive_number,
@@ -312,12 +352,84 @@ def request_open(
     }
     if filed_by is not None:
         detail["requester"] = requester.username
+    passed = {s.position: s.escalated_to for s in steps if s.escalation}
+    if passed:
+        detail["escalated"] = passed
     audit_record(actor=filed_by or requester, action="request", obj=request, detail=detail)
+    for step in steps:
+        if step.escalation:
+            _notify_escalated(step, tell_approvers=False)
+    pending = [s for s in steps if s.status == ApprovalStep.Status.PENDING]
     if not steps:
         _approve(request, approver=None, actor=filed_by or requester, now=now)
-    elif filed_by is None:
-        _notify_approvers(steps[0])
+    elif filed_by is None and pending:
+        _notify_approvers(pending[0])
     return request, steps
+
+
+def _lay_out(
+    request: AccessRequest, planned: list[PlannedStep], now: datetime.datetime
+) -> list[ApprovalStep]:
+    """The chain's rows, the first open one pending. A step whose office nobody holds
+    (the requester aside) is passed at once to its next level; where that level signs
+    later in the chain anyway, the step is skipped. A chain nobody at all could sign is
+    refused (fail closed)."""
+    requester_id = request.requester_id
+    rows = []
+    for i, step in enumerate(planned, start=1):
+        department_id = step.department.pk if step.department else None
+        row = ApprovalStep(
+            request=request,
+            position=i,
+            role=step.role,
+            department=step.department,
+            next_level=step.next_level,
+            status=ApprovalStep.Status.WAITING,
+        )
+        if not _holders(step.role, department_id, requester_id).exists():
+            target = escalation_target(
+                role=step.role,
+                department_id=department_id,
+                next_level=step.next_level,
+                requester_id=requester_id,
+            )
+            if target is None:
+                raise ApplicationError(
+                    _("审批环节“%(office)s”无人担任,也没有可转交的审批人,请联系档案管理员")
+                    % {"office": _office(step.role, step.department)},
+                    field="dossier",
+                )
+            row.escalated_to, row.escalated_at = target, now
+            row.escalation = Escalation.VACANT
+            if any(p.role == target and p.department is None for p in planned[i:]):
+                row.status = ApprovalStep.Status.SKIPPED
+        rows.append(row)
+    first = next((r for r in rows if r.status == ApprovalStep.Status.WAITING), None)
+    if first is not None:
+        first.status = ApprovalStep.Status.PENDING
+        first.opened_at = now
+    return rows
+
+
+def _notify_escalated(step: ApprovalStep, *, tell_approvers: bool = True) -> None:
+    """Tell the requester at once that a step was passed on (and why), and, when it is the
+    step waiting now, those it was passed to."""
+    request = step.request
+    reason = step.get_escalation_display()
+    notify(
+        user=request.requester,
+        text=gettext("您的%(kind)s申请 %(req)s:审批环节“%(office)s”%(reason)s,已转由“%(to)s”审批")
+        % {
+            "kind": request.get_kind_display(),
+            "req": request.number,
+            "office": _office(step.role, step.department),
+            "reason": reason,
+            "to": step.escalated_to,
+        },
+        link=_link("circulation:request", request.pk),
+    )
+    if tell_approvers and step.status == ApprovalStep.Status.PENDING:
+        _notify_approvers(step)
 
 
 def _lock_request(request: AccessRequest) -> AccessRequest:
@@ -339,10 +451,10 @@ def _decidable_step(actor: User, request: AccessRequest) -> ApprovalStep:
     step = request.steps.select_for_update().filter(status=ApprovalStep.Status.PENDING).first()
     if step is None:  # a pending request always has one; fail closed all the same
         raise InvalidTransition(_("该申请没有待审批的环节"))
-    if policy.holds_office(actor, step.role, step.department_id):
+    if may_sign(actor, step):
         return step
     later = request.steps.filter(status=ApprovalStep.Status.WAITING)
-    if any(policy.holds_office(actor, s.role, s.department_id) for s in later):
+    if any(may_sign(actor, s) for s in later):
         raise InvalidTransition(_("尚未轮到您审批,须先完成前序审批"))
     raise Forbidden(_("该申请当前不在您的审批环节"))
 
@@ -433,7 +545,8 @@ def sign_step(
     )
     if following is not None:
         following.status = ApprovalStep.Status.PENDING
-        following.save(update_fields=["status"])
+        following.opened_at = now
+        following.save(update_fields=["status", "opened_at"])
         if notify_next:
             _notify_approvers(following)
         return following
@@ -569,3 +682,79 @@ def _send_mails(mails: list[tuple[str, str]]) -> None:
             send_mail(gettext("档案借阅到期提醒"), text, None, [address])
         except Exception:  # a mail server problem must not stop the in-app reminders
             log.exception("reminder e-mail to %s failed", address)
+
+
+# --- stalled approvals -----------------------------------------------------------------
+
+
+def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
+    """Pass every step left pending longer than its rule allows (escalate_after_hours) to
+    its next level, telling the requester and the new approvers; and remind the approvers
+    of every step waiting a day or more, once a day. Returns how many steps were passed
+    on. Run by the worker with the loan reminders; running it again changes nothing."""
+    now = now or timezone.now()
+    waiting = (
+        ApprovalStep.objects.filter(
+            status=ApprovalStep.Status.PENDING, request__status=AccessRequest.Status.PENDING
+        )
+        .select_related("request__rule", "request__requester", "request__dossier", "department")
+        .order_by("pk")
+    )
+    passed = 0
+    for step in waiting:
+        since = step.opened_at or step.request.created_at
+        rule = step.request.rule
+        hours = rule.escalate_after_hours if rule is not None else 0
+        if not step.escalated_to and hours and since + datetime.timedelta(hours=hours) <= now:
+            passed += _escalate(step, now)
+        if since + datetime.timedelta(days=1) <= now:
+            _remind_approvers(step, now)
+    return passed
+
+
+@transaction.atomic
+def _escalate(step: ApprovalStep, now: datetime.datetime) -> int:
+    step = (
+        ApprovalStep.objects.select_for_update(of=("self",))
+        .select_related("request__requester", "request__dossier", "department")
+        .get(pk=step.pk)
+    )
+    if step.status != ApprovalStep.Status.PENDING or step.escalated_to:
+        return 0  # decided or passed on meanwhile
+    target = escalation_target(
+        role=step.role,
+        department_id=step.department_id,
+        next_level=step.next_level,
+        requester_id=step.request.requester_id,
+    )
+    if target is None:
+        return 0
+    step.escalated_to, step.escalated_at = target, now
+    step.escalation = Escalation.OVERDUE
+    step.save(update_fields=["escalated_to", "escalated_at", "escalation"])
+    audit_record(
+        actor=None,
+        action="escalate",
+        obj=step.request,
+        detail={"step": step.position, "role": step.role, "to": target, "reason": "overdue"},
+    )
+    _notify_escalated(step)
+    return 1
+
+
+def _remind_approvers(step: ApprovalStep, now: datetime.datetime) -> None:
+    request = step.request
+    day = timezone.localdate(now).isoformat()
+    for user in _approvers_of(step):
+        notify(
+            user=user,
+            text=gettext("催办:%(user)s 的%(kind)s申请 %(req)s(档案 %(number)s)仍待您审批")
+            % {
+                "user": request.requester,
+                "kind": request.get_kind_display(),
+                "req": request.number,
+                "number": request.dossier.archive_number,
+            },
+            link=_link("circulation:request", request.pk),
+            key=f"approval-due:{step.pk}:{user.pk}:{day}",
+        )

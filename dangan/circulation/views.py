@@ -105,7 +105,12 @@ def request_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "circulation/request_form.html",
-        {"form": form, "dossier": dossier, "section": SECTION},
+        {
+            "form": form,
+            "dossier": dossier,
+            "readable": selectors.readable(actor, dossier),
+            "section": SECTION,
+        },
     )
 
 
@@ -128,6 +133,7 @@ def _render_request(
     loan = Loan.objects.filter(request=found).first()
     context = {
         "req": found,
+        "readable": selectors.readable(actor, found.dossier),
         "steps": list(found.steps.all()),
         "documents": list(found.documents.all()),
         "grant": grant,

@@ -59,6 +59,7 @@ class SearchApi(APIView):
                                 "url": hit.url,
                                 "score": hit.score,
                                 "matched": hit.reasons,
+                                **hit.extra,
                             }
                             for hit in group.hits
                         ],

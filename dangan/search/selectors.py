@@ -88,6 +88,9 @@ class Hit:
     url: str
     score: int
     reasons: list[str] = field(default_factory=list)
+    # What a hit of another kind adds to the API's answer (a discoverable dossier's
+    # archive number, type, department and where to ask for it).
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection, connections, transaction
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
 from dangan.audit.services import audit_search
 from dangan.customers.models import Customer
 from dangan.documents.models import Document
-from dangan.search import index, selectors
+from dangan.search import discover, index, selectors
 from dangan.search import segment as seg
 from dangan.search.models import SearchEntry
 
@@ -313,9 +316,37 @@ def rebuild_index(batch: int = 2000) -> dict[str, int]:
 
 
 def search_run(*, actor: User, raw: str, filters: dict[str, Any]) -> selectors.SearchResult:
-    """Run a search and record it in the audit trail (every search is, SPEC C7)."""
+    """Run a search and record it in the audit trail (every search is, SPEC C7). The
+    dossiers the query names exactly that the actor may discover but not read follow in
+    a group of their own, "discoverable" (issue 27 §1; discover audits what it shows)."""
     audit_search(actor=actor, query=(raw or "").strip()[: selectors.MAX_QUERY], filters=filters)
-    return selectors.search(actor, raw, filters)
+    result = selectors.search(actor, raw, filters)
+    if result.error:
+        return result
+    found = discover.discoverable(actor, raw)
+    if found:
+        hits = [
+            selectors.Hit(
+                kind="discoverable",
+                pk=d.pk,
+                title=SafeString(html.escape(d.archive_number)),
+                subtitle=SafeString(
+                    html.escape(" · ".join(filter(None, [d.archive_type, d.department])))
+                ),
+                url=d.request_url,
+                score=0,
+                extra={
+                    "archive_number": d.archive_number,
+                    "archive_type": d.archive_type,
+                    "department": d.department,
+                    "request_url": d.request_url,
+                },
+            )
+            for d in found
+        ]
+        label = str(_("可申请查阅的档案(他人客户,仅显示档号、类型与所属部门)"))
+        result.groups.append(selectors.Group("discoverable", label, len(hits), hits))
+    return result
 
 
 @transaction.atomic

@@ -71,11 +71,21 @@ def test_it_names_bad_fields_in_chinese(bob: Any, car_dossier: Any) -> None:
     assert AccessRequest.objects.count() == 0
 
 
-def test_it_answers_404_alike_for_hidden_and_missing_dossiers(dave: Any, car_dossier: Any) -> None:
+def test_it_answers_alike_for_undiscoverable_and_missing_dossiers(
+    dave: Any, car_dossier: Any
+) -> None:
+    """A role that may not discover dossiers (issue 27 §1) learns nothing from a request:
+    the same field-named 400 for a hidden dossier as for a missing one."""
+    from dangan.accounts.models import Role
+
+    role = Role.objects.get(code="account_manager")
+    role.permissions = [p for p in role.permissions if p != "dossier.discover"]
+    role.save(update_fields=["permissions"])
     hidden = api(dave).post("/api/v1/access-requests/", body(car_dossier))
     missing = api(dave).post("/api/v1/access-requests/", body(car_dossier, dossier=999999))
-    assert hidden.status_code == missing.status_code == 404
+    assert hidden.status_code == missing.status_code == 400
     assert hidden.json() == missing.json()
+    assert list(hidden.json()) == ["dossier"]
     assert audit_actions(actor=dave, outcome="denied").count("request") == 2
 
 

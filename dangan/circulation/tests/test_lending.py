@@ -161,7 +161,9 @@ class TestWalkIn:
             "approve",
         ]
 
-    def test_it_refuses_when_a_step_needs_someone_else(self, alice: Any, dave: Any, sale: Any):
+    def test_it_refuses_when_a_step_needs_someone_else(
+        self, alice: Any, carol: Any, dave: Any, sale: Any
+    ):
         """Dave (销售二部) asks for 销售一部's customer: its manager signs first."""
         with pytest.raises(ApplicationError, match="不能当场借出") as exc:
             lending.loan_walk_in(

@@ -81,7 +81,9 @@ class TestRequestCreate:
         assert request.status == "approved"
         assert policy.access_dossier(eve, car_dossier.pk) == car_dossier
 
-    def test_it_needs_the_manager_for_a_copy_of_an_own_customer(self, bob: Any, car_dossier: Any):
+    def test_it_needs_the_manager_for_a_copy_of_an_own_customer(
+        self, bob: Any, carol: Any, car_dossier: Any
+    ):
         request = ask(bob, car_dossier, "copy")
         assert request.status == "pending"
         assert steps(request) == [("dept_manager", "销售一部", "pending")]
@@ -96,6 +98,11 @@ class TestRequestCreate:
         assert policy.access_dossier(carol, car_dossier.pk) == car_dossier
 
     def test_it_reports_an_unknowable_dossier_like_a_missing_one(self, dave: Any, car_dossier: Any):
+        from dangan.accounts.models import Role
+
+        role = Role.objects.get(code="account_manager")  # a role that may not discover
+        role.permissions = [p for p in role.permissions if p != "dossier.discover"]
+        role.save(update_fields=["permissions"])
         with pytest.raises(NotFound) as hidden:
             ask(dave, car_dossier)
         with pytest.raises(NotFound) as missing:

@@ -130,7 +130,9 @@ class TestViewCycle:
         assert request.steps.filter(status="approved").count() == 0
         assert audit_actions(actor=alice, outcome="denied", action="approve") == ["approve"]
 
-    def test_it_needs_a_note_to_deny(self, gina: Any, carol: Any, car_dossier: Any) -> None:
+    def test_it_needs_a_note_to_deny(
+        self, gina: Any, carol: Any, alice: Any, car_dossier: Any
+    ) -> None:
         ask_page(as_user(gina), car_dossier)
         request = AccessRequest.objects.get()
         manager = as_user(carol)
@@ -145,7 +147,7 @@ class TestViewCycle:
         assert "deny" in audit_actions(actor=carol, outcome="success")
 
     def test_it_lets_the_requester_cancel_while_pending(
-        self, gina: Any, carol: Any, car_dossier: Any
+        self, gina: Any, carol: Any, alice: Any, car_dossier: Any
     ) -> None:
         client = as_user(gina)
         ask_page(client, car_dossier)
@@ -160,7 +162,7 @@ class TestViewCycle:
         assert audit_actions(actor=gina, action="cancel") == ["cancel"]
 
     def test_it_shows_the_pending_count_and_notifications_in_the_menu(
-        self, gina: Any, carol: Any, car_dossier: Any
+        self, gina: Any, carol: Any, alice: Any, car_dossier: Any
     ) -> None:
         ask_page(as_user(gina), car_dossier)
         client = as_user(carol)
@@ -202,6 +204,11 @@ class TestBadInput:
     def test_it_answers_an_unknowable_dossier_like_a_missing_one(
         self, dave: Any, car_dossier: Any
     ) -> None:
+        from dangan.accounts.models import Role
+
+        role = Role.objects.get(code="account_manager")  # may not discover (issue 27 §1)
+        role.permissions = [p for p in role.permissions if p != "dossier.discover"]
+        role.save(update_fields=["permissions"])
         client = as_user(dave)
         hidden = ask_page(client, car_dossier).content.decode()
         missing = client.post(
@@ -214,7 +221,7 @@ class TestBadInput:
         assert audit_actions(actor=dave, outcome="denied") == ["request", "request"]
 
     def test_it_hides_other_peoples_requests(
-        self, gina: Any, dave: Any, carol: Any, car_dossier: Any
+        self, gina: Any, dave: Any, carol: Any, alice: Any, car_dossier: Any
     ) -> None:
         ask_page(as_user(gina), car_dossier)
         request = AccessRequest.objects.get()
