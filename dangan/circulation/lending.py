@@ -231,7 +231,7 @@ def loan_walk_in(
     someone else, nothing is recorded and the borrower is told to request first."""
     policy.require(actor, perms.CIRCULATION_LEND)
     dossier = (
-        Dossier.objects.select_for_update()
+        Dossier.objects.select_for_update(of=("self",))
         .select_related("customer__department", "archive_type")
         .get(pk=dossier.pk)
     )
