@@ -282,3 +282,63 @@ class TestApi:
     def test_the_queue_is_for_lenders(self, client: Any, bob: Any):
         client.force_login(bob)
         assert client.get("/api/v1/loans/queue/").status_code == 403
+
+
+class TestPages:
+    def test_the_lend_form_refuses_originals_in_chinese_and_saves_nothing(
+        self, client: Any, alice: Any, bob: Any, sale: Any
+    ):
+        ask(bob, sale)
+        client.force_login(alice)
+        page = client.post(
+            "/circulation/loans/new/",
+            {
+                "dossier": sale.archive_number,
+                "borrower": bob.pk,
+                "due": later(days=2).strftime("%Y-%m-%dT%H:%M"),
+            },
+        )
+        assert page.status_code == 200
+        assert "原件不外借" in page.content.decode()
+        assert Loan.objects.count() == 0
+
+    def test_the_loans_page_lists_the_hand_out_queue_and_lends_without_originals(
+        self, client: Any, alice: Any, bob: Any, sale: Any
+    ):
+        request = ask(bob, sale)
+        client.force_login(alice)
+        page = client.get("/circulation/loans/").content.decode()
+        assert request.number in page and 'id="handout"' in page
+        form = client.get(f"/circulation/loans/?request={request.pk}").content.decode()
+        assert "原件,留存档案室" in form  # the contract, named as staying
+        done = client.post(
+            "/circulation/loans/new/",
+            {
+                "dossier": sale.archive_number,
+                "borrower": bob.pk,
+                "due": later(days=2).strftime("%Y-%m-%dT%H:%M"),
+                "request": request.pk,
+                "without_originals": "on",
+            },
+        )
+        assert done.status_code == 302
+        loan = Loan.objects.get()
+        detail = client.get(f"/circulation/loans/{loan.pk}/").content.decode()
+        assert 'id="originals-kept"' in detail and "商品房买卖合同" in detail
+
+    def test_a_walk_in_from_the_form_needs_a_purpose(
+        self, client: Any, alice: Any, bob: Any, sale: Any
+    ):
+        client.force_login(alice)
+        data = {
+            "dossier": sale.archive_number,
+            "borrower": bob.pk,
+            "due": later(days=2).strftime("%Y-%m-%dT%H:%M"),
+            "without_originals": "on",
+            "walk_in": "on",
+        }
+        page = client.post("/circulation/loans/new/", data)
+        assert "请填写用途" in page.content.decode()
+        assert AccessRequest.objects.count() == 0
+        client.post("/circulation/loans/new/", {**data, "purpose": "客户来访"})
+        assert Loan.objects.get().request.filed_by == alice
