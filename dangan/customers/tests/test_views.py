@@ -278,23 +278,26 @@ def test_it_adds_a_related_person_from_the_customer_page(bob: Any, bobs_customer
     assert not bobs_customer.related_persons.exists()
 
 
-def test_it_counts_only_the_dossiers_the_user_may_see(bob: Any, car_dossier: Any) -> None:
+def test_it_counts_only_the_dossiers_the_user_may_see(
+    bob: Any, carol: Any, car_dossier: Any
+) -> None:
     """The list's count column, and dossier_counts behind it (one query for the page)."""
     from dangan.customers.selectors import dossier_counts
 
-    def counted() -> tuple[int, str]:
-        page = login(bob).get("/customers/").content.decode()
+    def counted(user: Any) -> tuple[int, str]:
+        page = login(user).get("/customers/").content.decode()
         cell = re.search(r'<td class="num">(\d+)</td>', page)
         assert cell is not None
         pk = car_dossier.customer_id
-        return dossier_counts(bob, [pk]).get(pk, 0), cell[1]
+        return dossier_counts(user, [pk]).get(pk, 0), cell[1]
 
-    assert counted() == (1, "1")
+    assert counted(carol) == (1, "1")
     car_dossier.confidentiality = "top_secret"
     car_dossier.save()
-    assert counted() == (0, "0")
-    grant_in_force(bob, car_dossier)  # a grant opens it, and the count shows it
-    assert counted() == (1, "1")
+    assert counted(carol) == (0, "0")  # above the manager's clearance (机密)
+    assert counted(bob) == (1, "1")  # never hidden from its owner (issue 27 §4)
+    grant_in_force(carol, car_dossier)  # a grant opens it, and the count shows it
+    assert counted(carol) == (1, "1")
 
 
 def test_it_offers_business_staff_only_filters_on_what_they_see(
