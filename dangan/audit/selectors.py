@@ -51,6 +51,8 @@ ACTION_LABELS: dict[str, Any] = {
     "follow_up": _("完成跟进"),
     "acknowledge": _("签收"),
     "import_cancel": _("取消导入"),
+    "discover": _("发现可申请的档案"),
+    "escalate": _("审批超时转交"),
 }
 
 
