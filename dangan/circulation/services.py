@@ -252,7 +252,7 @@ def requestable_dossier(actor: User, dossier_id: Any) -> Dossier:
         pk__in=policy.dossiers_for(actor).values("pk")
     )
     if policy.has_perm(actor, perms.DOSSIER_DISCOVER):
-        askable |= ~Q(status=Dossier.Status.DESTROYED)
+        askable |= ~Q(status=Dossier.Status.DESTROYED) & Q(customer__isnull=False)
     dossier = (
         Dossier.objects.filter(askable, pk=key)
         .select_related("customer__department", "customer__owner", "archive_type")

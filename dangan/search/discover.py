@@ -39,7 +39,12 @@ def _candidates(text: str) -> list[int]:
     """Ids of the dossiers (not destroyed) an exact archive number, customer name or ID
     number names, newest first: separate lookups on indexed columns."""
     norm = identifiers.normalize(text)
-    alive = Dossier.objects.exclude(status=Dossier.Status.DESTROYED).order_by("-pk")
+    # Customers' dossiers only: a company file (no customer) is its department's business.
+    alive = (
+        Dossier.objects.exclude(status=Dossier.Status.DESTROYED)
+        .filter(customer__isnull=False)
+        .order_by("-pk")
+    )
     found = list(alive.filter(archive_number=norm).values_list("pk", flat=True)[:LIMIT])
     customers: list[int] = []
     if not norm.isdigit():
