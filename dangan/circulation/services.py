@@ -197,8 +197,15 @@ def escalation_target(
     return None
 
 
+def role_name(code: str) -> str:
+    """A role's name as people know it (档案管理员), its code when there is no such role."""
+    found = Role.objects.filter(code=code).values_list("name", flat=True).first()
+    return str(found or code)
+
+
 def _office(role: str, department: Any) -> str:
-    return f"{role}({department})" if department else role
+    name = role_name(role)
+    return f"{name}({department})" if department else name
 
 
 def _notify_approvers(step: ApprovalStep) -> None:
@@ -424,7 +431,7 @@ def _notify_escalated(step: ApprovalStep, *, tell_approvers: bool = True) -> Non
             "req": request.number,
             "office": _office(step.role, step.department),
             "reason": reason,
-            "to": step.escalated_to,
+            "to": role_name(step.escalated_to),
         },
         link=_link("circulation:request", request.pk),
     )

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.accounts.models import Grant, User
+from dangan.accounts.models import Grant, Role, User
 from dangan.archives.models import Dossier
 from dangan.circulation import lending, printing, selectors, services
 from dangan.circulation.forms import (
@@ -131,10 +131,15 @@ def _render_request(
         grant and grant.revoked_at is None and grant.starts_at <= now < grant.expires_at
     )
     loan = Loan.objects.filter(request=found).first()
+    steps = list(found.steps.all())
+    names = dict(Role.objects.values_list("code", "name"))
+    for step in steps:  # the names people know, not the codes
+        step.role_name = names.get(step.role, step.role)  # type: ignore[attr-defined]
+        step.escalated_name = names.get(step.escalated_to, step.escalated_to)  # type: ignore[attr-defined]
     context = {
         "req": found,
         "readable": selectors.readable(actor, found.dossier),
-        "steps": list(found.steps.all()),
+        "steps": steps,
         "documents": list(found.documents.all()),
         "grant": grant,
         "grant_active": grant_active,
