@@ -90,6 +90,7 @@ def ensure_default_roles() -> None:
         run("dangan.disposal.migrations.0002_defaults", "forwards")
         run("dangan.accounts.migrations.0010_finance_credit", "forwards")
         run("dangan.accounts.migrations.0011_dossier_discover", "forwards")
+        run("dangan.accounts.migrations.0012_archivist_rules", "forwards")
         run("dangan.backups.migrations.0002_backup_role_and_key_check", "grant")
     if not ApprovalRule.objects.exists():
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")

@@ -9,6 +9,7 @@ from dangan.accounts.api import MeApi
 from dangan.archives.api import (
     ArchiveTypeDetailApi,
     ArchiveTypeListApi,
+    ArchiveTypeVersionsApi,
     DossierChecklistApi,
     DossierDetailApi,
     DossierListApi,
@@ -127,6 +128,12 @@ urlpatterns = [
     ),
     path("archive-types/", ArchiveTypeListApi.as_view(), name="archive_types"),
     path("archive-types/<str:key>/", ArchiveTypeDetailApi.as_view(), name="archive_type"),
+    path(
+        "archive-types/<str:key>/versions/",
+        ArchiveTypeVersionsApi.as_view(),
+        name="archive_type_versions",
+    ),
+    path("", include("dangan.rules.api_urls")),
     path("dossiers/", DossierListApi.as_view(), name="dossiers"),
     path("dossiers/<int:pk>/", DossierDetailApi.as_view(), name="dossier"),
     path("dossiers/<int:pk>/checklist/", DossierChecklistApi.as_view(), name="dossier_checklist"),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dangan.disposal",
     "dangan.backups",
     "dangan.confirmations",
+    "dangan.rules",
 ]
 
 MIDDLEWARE = [

@@ -52,6 +52,7 @@ VIEW_NEEDS = {
 
 AUTHENTICATED: list[Check] = [Check()]
 TYPES = (P.ARCHIVE_TYPE_MANAGE, P.DOSSIER_VIEW)
+RULES = (P.ARCHIVE_TYPE_MANAGE, P.CIRCULATION_MANAGE)
 HANDOVER = (P.HANDOVER_SEND, P.HANDOVER_RECEIVE, P.HANDOVER_MANAGE)
 
 ROUTES: dict[str, list[Check]] = {
@@ -161,7 +162,18 @@ ROUTES: dict[str, list[Check]] = {
         Check("DELETE", needs=(P.CUSTOMER_CHANGE,), obj="related", scoped=True)
     ],
     "api:archive_types": [Check(any_of=TYPES)],
-    "api:archive_type": [Check(any_of=TYPES, obj="archive_type")],
+    "api:archive_type": [
+        Check(any_of=TYPES, obj="archive_type"),
+        Check("PUT", needs=(P.ARCHIVE_TYPE_MANAGE,), obj="archive_type"),  # {}: a 400
+    ],
+    "api:archive_type_versions": [Check(any_of=TYPES, obj="archive_type")],
+    "api:approval_rules": [Check(any_of=RULES), Check("POST", needs=(P.ARCHIVE_TYPE_MANAGE,))],
+    "api:approval_rule": [
+        Check(any_of=RULES, obj="approval_rule"),
+        Check("PUT", needs=(P.ARCHIVE_TYPE_MANAGE,), obj="approval_rule"),  # {}: a 400
+    ],
+    "api:approval_rule_versions": [Check(any_of=RULES, obj="approval_rule")],
+    "api:approval_rule_preview": [Check(any_of=RULES)],  # without a question: a 400
     "api:dossiers": [Check(needs=(P.DOSSIER_VIEW,))],
     "api:dossier": [
         Check(obj="dossier", scoped=True),
@@ -544,6 +556,10 @@ def _object(world: dict[str, Any], check: Check, code: str, rel: str) -> Any:
         )[0]
     if check.obj == "archive_type":
         return world["templates"]["CAR-SALE"]
+    if check.obj == "approval_rule":
+        from dangan.circulation.models import ApprovalRule
+
+        return ApprovalRule.objects.order_by("-priority", "-id").first()
     if check.obj == "item":
         return world["templates"]["CAR-SALE"].items.last()
     if check.obj == "role":
@@ -569,7 +585,7 @@ def _url(name: str, check: Check, obj: Any) -> str:
         return reverse(name, kwargs={"pk": obj.customer_id, "person_pk": obj.pk})
     if name == "archives:dossier_create":
         return reverse(name, kwargs={"customer_pk": obj.pk})
-    if name == "api:archive_type":
+    if name in ("api:archive_type", "api:archive_type_versions"):
         return reverse(name, kwargs={"key": obj.code})
     return reverse(name, kwargs={"pk": obj.pk})
 

@@ -17,6 +17,10 @@ from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.core.api import id_param, paginated, text_param, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
+from dangan.rules import selectors as rule_selectors
+from dangan.rules import services as rule_services
+from dangan.rules.api import VersionOutput, body_of
+from dangan.rules.models import RuleVersion
 
 
 class ChecklistItemOutput(serializers.ModelSerializer[ChecklistItem]):
@@ -40,6 +44,8 @@ class ChecklistItemOutput(serializers.ModelSerializer[ChecklistItem]):
 
 class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
     checklist = ChecklistItemOutput(many=True, source="items")
+    disposal = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
 
     class Meta:
         model = ArchiveType
@@ -56,13 +62,29 @@ class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
             "placement",
             "deadline",
             "fields",
+            "deadline_variants",
+            "deadline_variant",
             "consistency",
             "penalties",
             "default_confidentiality",
             "originals_copyable",
+            "status_labels",
+            "cover",
             "is_active",
             "checklist",
+            "disposal",
+            "version",
         ]
+        # What PUT accepts back: all but these (and each checklist item's id and position).
+        read_only_fields = ["id", "code", "source", "version"]
+
+    def get_disposal(self, obj: ArchiveType) -> dict[str, Any]:
+        from dangan.disposal.services import disposal_spec_of
+
+        return disposal_spec_of(obj).stored()
+
+    def get_version(self, obj: ArchiveType) -> int:
+        return rule_services.archive_type_version(obj).number
 
 
 def _archive_types_visible(request: Request) -> None:
@@ -82,6 +104,34 @@ class ArchiveTypeDetailApi(APIView):
     def get(self, request: Request, key: str) -> Response:
         _archive_types_visible(request)
         return Response(ArchiveTypeOutput(_archive_type(key, "archive_type", 404)).data)
+
+    @extend_schema(request=ArchiveTypeOutput, responses=ArchiveTypeOutput)
+    def put(self, request: Request, key: str) -> Response:
+        """Replace the type's rules with the body: the shape GET answers, read-only fields
+        (id, code, source, version; an item's id and position) ignored. A 400 names each
+        bad section (`deadline`, `penalties`, …); nothing is saved then."""
+        policy.require(request.user, perms.ARCHIVE_TYPE_MANAGE)
+        archive_type = _archive_type(key, "archive_type", 404)
+        data = {
+            name: value
+            for name, value in body_of(request).items()
+            if name not in ("id", "code", "source", "version")
+        }
+        data["source"] = archive_type.source
+        archive_type = rule_services.archive_type_rules_save(
+            actor=actor_of(request), archive_type=archive_type, data=data
+        )
+        return Response(ArchiveTypeOutput(archive_type).data)
+
+
+class ArchiveTypeVersionsApi(APIView):
+    @extend_schema(responses=VersionOutput(many=True))
+    def get(self, request: Request, key: str) -> Response:
+        _archive_types_visible(request)
+        archive_type = _archive_type(key, "archive_type", 404)
+        rule_services.archive_type_version(archive_type)
+        versions = rule_selectors.rule_versions(RuleVersion.Subject.ARCHIVE_TYPE, archive_type.pk)
+        return Response(VersionOutput(versions, many=True).data)
 
 
 def _archive_type(key: Any, field: str, status_code: int = 400) -> ArchiveType:

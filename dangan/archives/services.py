@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.archives import deadline_rules, numbering
+from dangan.archives import numbering
 from dangan.archives.checklist import condition_errors
 from dangan.archives.fields import clean_custom_fields
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
@@ -21,18 +21,12 @@ from dangan.core import bulk
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.customers.models import Customer
 from dangan.locations.natural import placement_key
+from dangan.rules import schema
+from dangan.rules import services as rule_services
 from dangan.search import services as search_services
 
-RETENTION_CODES = ("Y", "D30", "D10")
-
-
-def validate_retention(value: str) -> str:
-    value = value.strip().upper()
-    if value in RETENTION_CODES or (value.isdigit() and 1 <= int(value) <= 100):
-        return value
-    raise ApplicationError(
-        _("保管期限应为 Y(永久)、D30、D10 或 1–100 之间的年数"), field="retention"
-    )
+RETENTION_CODES = schema.RETENTION_CODES
+validate_retention = schema.parse_retention
 
 
 def _dossier_build(
@@ -262,8 +256,9 @@ def dossier_change(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
 def archive_type_update(
     *, actor: User, archive_type: ArchiveType, changes: dict[str, Any]
 ) -> ArchiveType:
+    """The settings form of the type's page: name, numbering, retention, order, 启用 and
+    the deadline variant, saved as a new version of the type's rules."""
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
-    archive_type = ArchiveType.objects.select_for_update().get(pk=archive_type.pk)
     allowed = {
         "name",
         "description",
@@ -281,39 +276,8 @@ def archive_type_update(
     unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError(_("不可修改的字段:%(f)s") % {"f": ", ".join(sorted(unknown))})
-    if "numbering" in changes:
-        changes["numbering"] = numbering.validate_rule(str(changes["numbering"]))
-    if "retention" in changes:
-        changes["retention"] = validate_retention(str(changes["retention"]))
-    if "name" in changes and not str(changes["name"]).strip():
-        raise ApplicationError(_("请填写名称"), field="name")
-    if (
-        "document_order" in changes
-        and changes["document_order"] not in ArchiveType.DocumentOrder.values
-    ):
-        raise ApplicationError(_("文件排列方式无效"), field="document_order")
-    if (
-        "default_confidentiality" in changes
-        and changes["default_confidentiality"] not in Dossier.Confidentiality.values
-    ):
-        raise ApplicationError(_("密级无效"), field="default_confidentiality")
-    if "originals_copyable" in changes and not isinstance(changes["originals_copyable"], bool):
-        raise ApplicationError(_("应为是或否"), field="originals_copyable")
-    if "deadline_variant" in changes:
-        rule = deadline_rules.variant_rule(
-            archive_type.deadline_variants, str(changes["deadline_variant"])
-        )
-        if rule is None:
-            raise ApplicationError(_("请选择本模板提供的移交期限规则"), field="deadline_variant")
-        changes["deadline"] = rule
-    before = {key: getattr(archive_type, key) for key in changes}
-    for key, value in changes.items():
-        setattr(archive_type, key, value)
-    archive_type.save()
-    audit_record(
-        actor=actor, action="change", obj=archive_type, detail={"before": before, "after": changes}
-    )
-    return archive_type
+    data = {**rule_services.archive_type_snapshot(archive_type), **changes}
+    return rule_services.archive_type_rules_save(actor=actor, archive_type=archive_type, data=data)
 
 
 def _clean_item(archive_type: ArchiveType, data: dict[str, Any]) -> dict[str, Any]:
@@ -374,8 +338,14 @@ def checklist_item_add(
     item = ChecklistItem.objects.create(
         archive_type=archive_type, code=code, position=last + 1, **cleaned
     )
+    version = rule_services.archive_type_versioned(
+        actor=actor, archive_type=archive_type, sections=["checklist"]
+    )
     audit_record(
-        actor=actor, action="create", obj=item, detail={"type": archive_type.code, **cleaned}
+        actor=actor,
+        action="create",
+        obj=item,
+        detail={"type": archive_type.code, "version": version.number, **cleaned},
     )
     return item
 
@@ -395,8 +365,14 @@ def checklist_item_update(
     for key, value in cleaned.items():
         setattr(item, key, value)
     item.save()
+    version = rule_services.archive_type_versioned(
+        actor=actor, archive_type=item.archive_type, sections=["checklist"]
+    )
     audit_record(
-        actor=actor, action="change", obj=item, detail={"before": before, "after": cleaned}
+        actor=actor,
+        action="change",
+        obj=item,
+        detail={"before": before, "after": cleaned, "version": version.number},
     )
     return item
 
@@ -419,7 +395,15 @@ def checklist_item_move(*, actor: User, item: ChecklistItem, direction: int) -> 
         if it.position != position:
             it.position = position
             it.save(update_fields=["position"])
-    audit_record(actor=actor, action="reorder", obj=item, detail={"to": target + 1})
+    version = rule_services.archive_type_versioned(
+        actor=actor, archive_type=item.archive_type, sections=["checklist"]
+    )
+    audit_record(
+        actor=actor,
+        action="reorder",
+        obj=item,
+        detail={"to": target + 1, "version": version.number},
+    )
 
 
 def retention_years(code: str) -> int | None:

@@ -103,6 +103,15 @@ class AccessRequest(models.Model):
         blank=True,
         related_name="+",
     )
+    # The version of the rule in force when it chose this request's chain (issue 27 §5).
+    rule_version = models.ForeignKey(
+        "rules.RuleVersion",
+        verbose_name=_("审批规则版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     grant = models.OneToOneField(
         "accounts.Grant",
         verbose_name=_("授权"),

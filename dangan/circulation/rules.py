@@ -18,8 +18,7 @@ from dangan.accounts.models import Department, User
 from dangan.archives.models import Dossier
 from dangan.circulation.models import ApprovalRule, Relation
 from dangan.core.errors import ApplicationError
-
-STEP_DEPARTMENTS = ("requester", "customer", "any")
+from dangan.rules.schema import ApprovalRuleSpec, approval_rule, parse_steps
 
 
 def relation_of(actor: User, dossier: Dossier) -> str:
@@ -33,19 +32,43 @@ def relation_of(actor: User, dossier: Dossier) -> str:
     return Relation.OTHER
 
 
+def spec_of(rule: ApprovalRule) -> ApprovalRuleSpec:
+    """The stored rule read through the one schema (dangan.rules.schema): a stored rule
+    the schema refuses (edited around the services) refuses the request, never approves it."""
+    return approval_rule(
+        {
+            "name": rule.name,
+            "priority": rule.priority,
+            "is_active": rule.is_active,
+            "kind": rule.kind,
+            "confidentiality": rule.confidentiality,
+            "relation": rule.relation,
+            "requester_role": rule.requester_role,
+            "steps": rule.steps,
+        }
+    )
+
+
+def match_rule(
+    *, kind: str, confidentiality: str, relation: str, roles: set[str]
+) -> ApprovalRule | None:
+    """The first active rule by priority whose non-empty criteria all match."""
+    for rule in ApprovalRule.objects.filter(is_active=True).order_by("priority", "id"):
+        if spec_of(rule).matches(
+            kind=kind, confidentiality=confidentiality, relation=relation, roles=roles
+        ):
+            return rule
+    return None
+
+
 def rule_for(*, actor: User, kind: str, dossier: Dossier, relation: str) -> ApprovalRule:
     roles = {role.code for role in policy.roles_of(actor)}
-    for rule in ApprovalRule.objects.filter(is_active=True).order_by("priority", "id"):
-        if rule.kind and rule.kind != kind:
-            continue
-        if rule.confidentiality and rule.confidentiality != dossier.confidentiality:
-            continue
-        if rule.relation and rule.relation != relation:
-            continue
-        if rule.requester_role and rule.requester_role not in roles:
-            continue
-        return rule
-    raise ApplicationError(_("没有适用的审批规则,请联系档案管理员"), field="kind")
+    rule = match_rule(
+        kind=kind, confidentiality=dossier.confidentiality, relation=relation, roles=roles
+    )
+    if rule is None:
+        raise ApplicationError(_("没有适用的审批规则,请联系档案管理员"), field="kind")
+    return rule
 
 
 @dataclass(frozen=True)
@@ -56,43 +79,26 @@ class PlannedStep:
 
 
 def validate_steps(steps: Any) -> list[dict[str, str]]:
-    """A rule's steps in their stored shape, or an ApplicationError naming the problem."""
-    if not isinstance(steps, list):
-        raise ApplicationError(_("审批步骤应为列表"), field="steps")
-    cleaned = []
-    for step in steps:
-        if not isinstance(step, dict) or not isinstance(step.get("role"), str) or not step["role"]:
-            raise ApplicationError(_("每个审批步骤须指定角色"), field="steps")
-        department = step.get("department", "any")
-        if department not in STEP_DEPARTMENTS:
-            raise ApplicationError(_("审批部门应为 requester、customer 或 any"), field="steps")
-        cleaned_step = {"role": step["role"], "department": department}
-        escalate_to = step.get("escalate_to", "")
-        if not isinstance(escalate_to, str):
-            raise ApplicationError(_("上一级审批角色应为角色代码"), field="steps")
-        if escalate_to:
-            cleaned_step["escalate_to"] = escalate_to
-        cleaned.append(cleaned_step)
-    return cleaned
+    """Steps in their stored shape (an approval rule's, a checklist item's sign-offs), read
+    through the one schema; an ApplicationError names the problem."""
+    return [step.stored() for step in parse_steps(steps)]
 
 
 def plan_steps(rule: ApprovalRule, *, actor: User, dossier: Dossier) -> list[PlannedStep]:
     """The rule's steps bound to departments. A department-bound step whose department
     is unknown cannot be approved by anyone, so the request is refused up front."""
     planned = []
-    for step in validate_steps(rule.steps):
+    for step in spec_of(rule).steps:
         department: Department | None = None
-        if step["department"] == "requester":
+        if step.department == "requester":
             department = actor.department
-        elif step["department"] == "customer":
+        elif step.department == "customer":
             department = dossier.customer.department
-        if step["department"] != "any" and department is None:
+        if step.department != "any" and department is None:
             raise ApplicationError(
                 _("该申请须由部门审批,但无法确定审批部门,请联系档案管理员"), field="dossier"
             )
         planned.append(
-            PlannedStep(
-                role=step["role"], department=department, next_level=step.get("escalate_to", "")
-            )
+            PlannedStep(role=step.role, department=department, next_level=step.escalate_to)
         )
     return planned

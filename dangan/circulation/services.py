@@ -39,6 +39,7 @@ from dangan.circulation.models import (
 from dangan.circulation.rules import PlannedStep, plan_steps, relation_of, rule_for
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.documents.models import Document
+from dangan.rules.services import approval_rule_version
 
 log = logging.getLogger(__name__)
 
@@ -344,6 +345,7 @@ def request_open(
         relation=relation,
         rule=rule,
         filed_by=filed_by,
+        rule_version=approval_rule_version(rule),
     )
     request.documents.set(documents)
     steps = ApprovalStep.objects.bulk_create(_lay_out(request, planned, now))
@@ -355,6 +357,7 @@ def request_open(
         "until": until,
         "relation": relation,
         "rule": rule.name,
+        "rule_version": request.rule_version.number if request.rule_version else None,
         "steps": [f"{s.role}@{s.department or '*'}" for s in planned],
     }
     if filed_by is not None:

@@ -36,6 +36,7 @@ from dangan.disposal.models import (
     RegisterEntry,
 )
 from dangan.disposal.selectors import waiting_step
+from dangan.rules.schema import DisposalSpec
 
 NUMBER_RULE = "XH-{year}-{seq:4}"
 Decision = DisposalItem.Decision
@@ -392,11 +393,16 @@ def list_approve(*, actor: User, list_id: Any, note: str = "") -> DisposalList:
 DEFAULT_HOLD_MONTHS = {"HOTEL-GUEST": 1}
 
 
-def hold_months(archive_type: Any) -> int:
+def disposal_spec_of(archive_type: Any) -> DisposalSpec:
+    """The type's disposal rule as the schema types it: its row, or the shipped default."""
     rule = DisposalRule.objects.filter(archive_type=archive_type).first()
     if rule is not None:
-        return rule.hold_months
-    return DEFAULT_HOLD_MONTHS.get(archive_type.code, 6)
+        return DisposalSpec(trigger=rule.trigger, hold_months=rule.hold_months)
+    return DisposalSpec(hold_months=DEFAULT_HOLD_MONTHS.get(archive_type.code, 6))
+
+
+def hold_months(archive_type: Any) -> int:
+    return disposal_spec_of(archive_type).hold_months
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:

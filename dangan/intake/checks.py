@@ -10,15 +10,18 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from dangan.archives.checklist import Checklist, dossier_checklist
-from dangan.archives.models import ChecklistItem, Dossier
+from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.core import identifiers
+from dangan.core.errors import ApplicationError
 from dangan.documents.models import Document
 from dangan.intake import deadlines
 from dangan.intake.calendar import Calendar
 from dangan.intake.models import DocumentCheck, Finding
+from dangan.rules.schema import CUSTOMER_NAME as schema_customer_name
+from dangan.rules.schema import ConsistencyRule, parse_consistency, parse_fields
 
 # Values compared by consistency rules that are not custom fields of the dossier.
-CUSTOMER_NAME = "customer_name"
+CUSTOMER_NAME = schema_customer_name
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,18 @@ def expected_value(dossier: Dossier, field: str) -> str:
     return str((dossier.fields or {}).get(field) or "")
 
 
+def typed_consistency(archive_type: ArchiveType, codes: set[str]) -> tuple[ConsistencyRule, ...]:
+    """The type's consistency rules read through the one schema; a stored rule it refuses
+    is an error naming the type (a check that cannot be run is not a check passed)."""
+    try:
+        return parse_consistency(archive_type.consistency, parse_fields(archive_type.fields), codes)
+    except ApplicationError as exc:
+        raise ApplicationError(
+            _("档案类型“%(t)s”的一致性规则无效:%(e)s") % {"t": archive_type.name, "e": exc.message},
+            field="consistency",
+        ) from None
+
+
 def consistency(
     dossier: Dossier, checklist: Checklist, checks: dict[int, DocumentCheck]
 ) -> list[Issue]:
@@ -75,9 +90,9 @@ def consistency(
     issues = []
     rows = {row.item.code: row for row in checklist.rows}
     labels = {s.get("key"): s.get("label") for s in dossier.archive_type.field_schema()}
-    for rule in dossier.archive_type.consistency or []:
-        field = str(rule.get("field") or "")
-        codes = list(rule.get("documents") or [])
+    for rule in typed_consistency(dossier.archive_type, set(rows)):
+        field = rule.field
+        codes = list(rule.documents)
         field_label = str(labels.get(field) or (_("客户姓名") if field == CUSTOMER_NAME else field))
         seen: list[tuple[Document, ChecklistItem, str]] = []
         for code in codes:
@@ -100,7 +115,7 @@ def consistency(
             Issue(
                 key=f"inconsistent:{field}",
                 kind=Finding.Kind.INCONSISTENT,
-                rule=str(rule.get("label") or _("%(f)s须一致") % {"f": field_label})[:300],
+                rule=str(rule.label or _("%(f)s须一致") % {"f": field_label})[:300],
                 detail=_("%(f)s不一致 — %(parts)s") % {"f": field_label, "parts": ";".join(parts)},
                 document=wrong[0][0],
                 checklist_item=wrong[0][1],

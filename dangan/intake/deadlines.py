@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +23,17 @@ from django.utils.translation import gettext_lazy
 from dangan.archives.checklist import Checklist, condition_holds, dossier_checklist
 from dangan.archives.fields import parse_date
 from dangan.archives.models import Dossier
+from dangan.core.errors import ApplicationError
 from dangan.documents.models import Document
 from dangan.intake.calendar import Calendar
+from dangan.rules.schema import DeadlineRule, parse_deadline, parse_fields
 
 ON_TIME = "on_time"
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
 DATE_MISSING = "date_missing"
 NOT_APPLICABLE = "not_applicable"
+RULE_INVALID = "rule_invalid"
 
 STATE_LABELS = {
     ON_TIME: gettext_lazy("按期"),
@@ -37,6 +41,7 @@ STATE_LABELS = {
     OVERDUE: gettext_lazy("已超期"),
     DATE_MISSING: gettext_lazy("缺少业务日期"),
     NOT_APPLICABLE: gettext_lazy("无期限要求"),
+    RULE_INVALID: gettext_lazy("期限规则无效"),
 }
 # "Due soon": this many working days or fewer remain.
 DUE_SOON_WORKING_DAYS = 1
@@ -75,8 +80,8 @@ def _label(dossier: Dossier, key: str) -> str:
     return key
 
 
-def _date_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.date:
-    key = str(rule.get("field") or "")
+def _date_of(dossier: Dossier, rule: DeadlineRule) -> datetime.date:
+    key = rule.field
     raw = (dossier.fields or {}).get(key) if key else None
     if not key:
         return timezone.localtime(dossier.created_at).date()
@@ -88,10 +93,10 @@ def _date_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.date:
         raise MissingDate(key) from None
 
 
-def _moment_of(dossier: Dossier, rule: dict[str, Any]) -> datetime.datetime | datetime.date:
+def _moment_of(dossier: Dossier, rule: DeadlineRule) -> datetime.datetime | datetime.date:
     """The value of the rule's field: a moment where a time of day was stored, else the
     date alone (a date is not its midnight: nobody signs at 00:00)."""
-    key = str(rule.get("field") or "")
+    key = rule.field
     raw = (dossier.fields or {}).get(key)
     if raw in (None, ""):
         raise MissingDate(key)
@@ -117,49 +122,50 @@ def hours_due(start: datetime.datetime | datetime.date, hours: int) -> Due:
     return start + datetime.timedelta(days=-(-hours // 24))
 
 
-def _holds(condition: dict[str, Any], dossier: Dossier) -> bool:
+def _holds(condition: Mapping[str, Any], dossier: Dossier) -> bool:
     """`{plated_by_dealer: true}` names a custom field; dotted paths go to condition_holds."""
     dotted = {k if "." in k else f"fields.{k}": v for k, v in condition.items()}
     return condition_holds(dotted, dossier)
 
 
-def rule_due(rule: dict[str, Any], dossier: Dossier, cal: Calendar) -> tuple[Due | None, str]:
+def rule_due(rule: DeadlineRule | None, dossier: Dossier, cal: Calendar) -> tuple[Due | None, str]:
     """(due, description) for one rule; raises MissingDate. (None, "") for no rule."""
-    kind = rule.get("kind")
+    if rule is None:
+        return None, ""
+    kind = rule.kind
     if kind == "conditional":
-        branch = rule.get("then") if _holds(rule.get("if") or {}, dossier) else rule.get("else")
-        return rule_due(branch or {}, dossier, cal)
+        branch = rule.then if _holds(rule.condition, dossier) else rule.otherwise
+        return rule_due(branch, dossier, cal)
     if kind == "working_days_after":
-        days = int(rule.get("days", 0))
         start = _date_of(dossier, rule)
-        text = _("%(f)s后%(n)s个工作日内") % {"f": _label(dossier, rule["field"]), "n": days}
-        return cal.add_working_days(start, days), text
+        text = _("%(f)s后%(n)s个工作日内") % {"f": _label(dossier, rule.field), "n": rule.days}
+        return cal.add_working_days(start, rule.days), text
     if kind == "days_after":
-        days = int(rule.get("days", 0))
         start = _date_of(dossier, rule)
-        text = _("%(f)s+%(n)s日") % {"f": _label(dossier, rule["field"]), "n": days}
-        return start + datetime.timedelta(days=days), text
+        text = _("%(f)s+%(n)s日") % {"f": _label(dossier, rule.field), "n": rule.days}
+        return start + datetime.timedelta(days=rule.days), text
     if kind == "hours_after":
-        hours = int(rule.get("hours", 0))
+        hours = rule.hours
         moment = _moment_of(dossier, rule)
-        text = _("%(f)s后%(n)s小时内") % {"f": _label(dossier, rule["field"]), "n": hours}
+        text = _("%(f)s后%(n)s小时内") % {"f": _label(dossier, rule.field), "n": hours}
         if not isinstance(moment, datetime.datetime):
             text += _("(只有日期:计至当日后第%(d)s日24时)") % {"d": -(-hours // 24)}
         return hours_due(moment, hours), text
     if kind == "weekly":
-        weekday = int(rule.get("weekday", 5))
         start = _date_of(dossier, rule)
-        ahead = (weekday - start.isoweekday()) % 7
+        ahead = (rule.weekday - start.isoweekday()) % 7
         names = "一二三四五六日"
-        return start + datetime.timedelta(days=ahead), _("每周%(d)s") % {"d": names[weekday - 1]}
+        return start + datetime.timedelta(days=ahead), _("每周%(d)s") % {
+            "d": names[rule.weekday - 1]
+        }
     if kind == "monthly":
-        day = int(rule.get("day", 1))
         start = _date_of(dossier, rule)
         year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
         last = month_calendar.monthrange(year, month)[1]
-        due = datetime.date(year, month, min(day, last))
-        return due, _("次月%(d)s日前") % {"d": day}
-    return None, ""
+        due = datetime.date(year, month, min(rule.day, last))
+        return due, _("次月%(d)s日前") % {"d": rule.day}
+    # The schema knows no other kind; one it let through would be a bug, not "no deadline".
+    raise ValueError(kind)
 
 
 def handed_over_on(dossier: Dossier) -> datetime.date | None:
@@ -205,8 +211,15 @@ def dossier_deadline(
     cal: Calendar | None = None,
     today: datetime.date | None = None,
 ) -> DeadlineResult:
-    rule = dossier.archive_type.deadline or {}
-    if not rule.get("kind"):
+    try:
+        rule = parse_deadline(
+            dossier.archive_type.deadline, parse_fields(dossier.archive_type.fields)
+        )
+    except ApplicationError as exc:
+        # A stored rule the schema refuses (written around the editor) is shown as such,
+        # never taken for "no deadline".
+        return DeadlineResult(None, RULE_INVALID, str(exc.message))
+    if rule is None:
         return DeadlineResult(None, NOT_APPLICABLE, "")
     cal = cal or Calendar()
     try:

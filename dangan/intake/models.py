@@ -122,6 +122,15 @@ class Finding(models.Model):
         blank=True,
         related_name="+",
     )
+    # The version of the archive type's rules in force when the check found it (issue 27 §5).
+    rule_version = models.ForeignKey(
+        "rules.RuleVersion",
+        verbose_name=_("规则版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("责任人"),

@@ -19,49 +19,34 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts.models import Department, User
 from dangan.archives.models import ArchiveType
+from dangan.core.errors import ApplicationError
 from dangan.intake.calendar import Calendar
 from dangan.intake.models import Finding
+from dangan.rules.schema import PenaltyRule, parse_penalties
 
 CENT = Decimal("0.01")
-# The seeds' names for kinds of violation, as the templates spell them.
-ALIASES: dict[str, frozenset[str]] = {
-    "missing_signature": frozenset({Finding.Kind.NO_SIGNATURE}),
-    "incomplete": frozenset(
-        {Finding.Kind.MISSING, Finding.Kind.WRONG, Finding.Kind.INCONSISTENT, Finding.Kind.NO_STAMP}
-    ),
-}
 GRACE_WORKING_DAYS = 1
+Rule = PenaltyRule  # the schema's typed rule: {finding, amount, escalate_from, factor, label}
 
 
-def penalty_kind_names() -> frozenset[str]:
-    """What a penalty rule's `finding` may name: a finding kind or a group above."""
-    return frozenset(Finding.Kind.values) | frozenset(ALIASES)
-
-
-@dataclass(frozen=True)
-class Rule:
-    amount: Decimal
-    escalate_from: int
-    factor: Decimal
-    label: str
-
-
-def rules_of(archive_type: ArchiveType) -> dict[str, Rule]:
-    """Finding kind → its rule for this archive type (the first rule naming a kind wins)."""
-    found: dict[str, Rule] = {}
-    for raw in archive_type.penalties or []:
-        name = str(raw.get("finding") or "")
-        kinds = ALIASES.get(name, frozenset({name}))
-        rule = Rule(
-            amount=Decimal(str(raw.get("amount") or "0")).quantize(CENT),
-            escalate_from=int(raw.get("escalate_from") or 0),
-            factor=Decimal(str(raw.get("factor") or "1")),
-            label=str(raw.get("label") or name),
-        )
-        for kind in kinds:
+def rules_of(archive_type: ArchiveType) -> dict[str, PenaltyRule]:
+    """Finding kind → its rule for this archive type (the first rule naming a kind wins),
+    read through the one schema: a stored rule it refuses (a negative amount, an unknown
+    kind) is an error naming the type, never a fine of nothing."""
+    try:
+        parsed = parse_penalties(archive_type.penalties)
+    except ApplicationError as exc:
+        raise ApplicationError(
+            _("档案类型“%(t)s”的考核规则无效:%(e)s") % {"t": archive_type.name, "e": exc.message},
+            field="penalties",
+        ) from None
+    found: dict[str, PenaltyRule] = {}
+    for rule in parsed:
+        for kind in rule.kinds:
             found.setdefault(kind, rule)
     return found
 
@@ -95,7 +80,7 @@ class Violation:
         doubled = (
             f",当月第{self.nth}次,×{self.rule.factor}" if self.amount > self.rule.amount else ""
         )
-        return f"{self.rule.label}{again}{doubled}"[:300]
+        return f"{self.rule.title}{again}{doubled}"[:300]
 
 
 def reoffence_day(finding: Finding, cal: Calendar, today: datetime.date) -> datetime.date | None:

@@ -31,6 +31,7 @@ from dangan.intake.models import (
     Penalty,
     StatementStep,
 )
+from dangan.rules.services import archive_type_version
 
 # Kinds whose absence makes a dossier "complete" for the 完整率 (lateness is timeliness;
 # what borrowers did is theirs, not the bag's hand-over).
@@ -121,6 +122,7 @@ def finding_record(
         department=person.department or department,
         found_at=timezone.now(),
         found_by=actor,
+        rule_version=archive_type_version(dossier.archive_type),
     )
     audit_record(
         actor=actor,
@@ -133,7 +135,7 @@ def finding_record(
 
 def _default_rule(dossier: Dossier, kind: str) -> str:
     rule = penalties.rules_of(dossier.archive_type).get(kind)
-    return rule.label if rule is not None else str(Finding.Kind(kind).label)
+    return rule.title if rule is not None else str(Finding.Kind(kind).label)
 
 
 @transaction.atomic
@@ -162,6 +164,7 @@ def dossier_audit(
     }
     owner, department = _responsible(dossier)
     opened, fixed = [], []
+    version = archive_type_version(dossier.archive_type) if issues else None
     for issue in issues:
         current = open_by_key.pop(issue.key, None)
         if current is not None:
@@ -190,6 +193,7 @@ def dossier_audit(
             found_by=actor,
             status=Finding.Status.FIXED if issue.resolved_on else Finding.Status.OPEN,
             fixed_at=now if issue.resolved_on else None,
+            rule_version=version,
         )
         opened.append(finding.pk)
     for finding in open_by_key.values():
