@@ -42,6 +42,7 @@ urlpatterns = [
     path("locations/", include("dangan.locations.urls")),
     path("inventory/", include("dangan.paper.urls")),
     path("backups/", include("dangan.backups.urls")),
+    path("rules/", include("dangan.rules.urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

@@ -174,6 +174,11 @@ ROUTES: dict[str, list[Check]] = {
     ],
     "api:approval_rule_versions": [Check(any_of=RULES, obj="approval_rule")],
     "api:approval_rule_preview": [Check(any_of=RULES)],  # without a question: a 400
+    "rules:type_rules": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="archive_type")],
+    "rules:approval_rules": [Check(any_of=RULES)],
+    "rules:approval_rule_new": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,))],
+    "rules:approval_rule_edit": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="approval_rule")],
+    "rules:approval_rule_delete": [],  # deletes: dangan/rules/tests/test_views.py
     "api:dossiers": [Check(needs=(P.DOSSIER_VIEW,))],
     "api:dossier": [
         Check(obj="dossier", scoped=True),

@@ -215,7 +215,15 @@ def dossier_locate(request: HttpRequest, pk: int) -> HttpResponse:
 def type_list(request: HttpRequest) -> HttpResponse:
     policy.require_any(request.user, perms.ARCHIVE_TYPE_MANAGE, perms.DOSSIER_VIEW)
     types = ArchiveType.objects.prefetch_related("items").order_by("id")
-    return render(request, "archives/type_list.html", {"types": types, "section": "types"})
+    can_see_rules = policy.permissions_of(request.user) & {
+        perms.ARCHIVE_TYPE_MANAGE,
+        perms.CIRCULATION_MANAGE,
+    }
+    return render(
+        request,
+        "archives/type_list.html",
+        {"types": types, "section": "types", "can_see_rules": bool(can_see_rules)},
+    )
 
 
 @login_required

@@ -148,7 +148,7 @@ class PreviewStepOutput(serializers.Serializer[Any]):
             {
                 "id": user.pk,
                 "username": user.username,
-                "name": user.get_full_name() or user.username,
+                "name": str(user),
             }
             for user in obj.approvers
         ]

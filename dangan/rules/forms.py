@@ -1,0 +1,357 @@
+"""The structured editors of the rules: one small form (or formset) per section, which
+only shape the input; dangan.rules.schema checks what they make."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dangan.archives.fields import FIELD_TYPES, REMIND_KINDS
+from dangan.archives.models import ArchiveType, Dossier
+from dangan.circulation.models import Relation, RequestKind
+from dangan.disposal.models import DisposalRule
+from dangan.intake.models import Finding
+from dangan.rules import schema
+
+FIELD_TYPE_LABELS = {
+    "text": _("文本"),
+    "vin": _("车架号"),
+    "unit": _("房号"),
+    "date": _("日期"),
+    "number": _("整数"),
+    "money": _("金额"),
+    "bool": _("是/否"),
+    "choice": _("选项"),
+    "member_no": _("会员编号"),
+    "mobile": _("手机号"),
+}
+REMIND_LABELS = {
+    "anniversary": _("每年纪念日"),
+    "move_in": _("入住日"),
+    "contract_end": _("合同到期日"),
+}
+DEADLINE_KIND_LABELS = {
+    "": _("无期限要求"),
+    "working_days_after": _("某日期后 N 个工作日内"),
+    "days_after": _("某日期后 N 日内"),
+    "hours_after": _("某日期后 N 小时内"),
+    "weekly": _("每周固定一天"),
+    "monthly": _("次月某日前"),
+}
+WEEKDAYS = [(n, label) for n, label in enumerate(
+    [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")], start=1
+)]  # fmt: skip
+PENALTY_GROUP_LABELS = {
+    "missing_signature": _("无签字(同 no_signature)"),
+    "incomplete": _("资料不全(缺件、错误、不一致、未盖章)"),
+}
+STEP_DEPARTMENT_CHOICES = [
+    ("requester", _("申请人所在部门")),
+    ("customer", _("客户所属部门")),
+    ("any", _("不限部门")),
+]
+MAX_STEPS = 4
+
+
+def _split(text: str) -> list[str]:
+    for sep in ("、", ",", ",", ";", ";"):
+        text = text.replace(sep, "\n")
+    return [part.strip() for part in text.splitlines() if part.strip()]
+
+
+class FieldRowForm(forms.Form):
+    key = forms.CharField(label=_("字段代码"), max_length=40, required=False)
+    label = forms.CharField(label=_("名称"), max_length=40, required=False)
+    type = forms.ChoiceField(label=_("类型"), choices=list(FIELD_TYPE_LABELS.items()))
+    required = forms.BooleanField(label=_("必填"), required=False)
+    choices = forms.CharField(
+        label=_("选项"), required=False, max_length=500, help_text=_("选项字段用顿号分隔")
+    )
+    help = forms.CharField(label=_("说明"), required=False, max_length=300)
+    remind = forms.ChoiceField(
+        label=_("提醒"), required=False, choices=[("", "—"), *REMIND_LABELS.items()]
+    )
+    remove = forms.BooleanField(label=_("删除"), required=False)
+
+    def value(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if data.get("remove") or not (data.get("key") or data.get("label")):
+            return None
+        return {
+            "key": data["key"].strip(),
+            "label": data["label"].strip(),
+            "type": data["type"],
+            "required": bool(data.get("required")),
+            "choices": _split(data.get("choices") or "") if data["type"] == "choice" else [],
+            "help": data.get("help") or "",
+            "remind": data.get("remind") or "",
+        }
+
+
+assert set(FIELD_TYPE_LABELS) == set(FIELD_TYPES)  # noqa: S101 - a new type needs a label here
+assert set(REMIND_LABELS) == set(REMIND_KINDS)  # noqa: S101 - and a new reminder too
+
+
+class DeadlineForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("期限类型"), choices=list(DEADLINE_KIND_LABELS.items()), required=False
+    )
+    field = forms.ChoiceField(label=_("起算日期"), required=False, choices=())
+    days = forms.IntegerField(label=_("天数"), required=False)
+    hours = forms.IntegerField(label=_("小时数"), required=False)
+    weekday = forms.TypedChoiceField(
+        label=_("星期"), choices=WEEKDAYS, coerce=int, required=False, initial=5
+    )
+    day = forms.IntegerField(label=_("每月日期"), required=False, initial=5)
+    note = forms.CharField(
+        label=_("依据与说明"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, date_fields: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = [("", _("(建档日期)")), *date_fields]  # type: ignore[attr-defined]
+
+    def value(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        kind = data.get("kind") or ""
+        if not kind:
+            return {}
+        rule: dict[str, Any] = {"kind": kind}
+        if data.get("field"):
+            rule["field"] = data["field"]
+        if kind in ("working_days_after", "days_after"):
+            rule["days"] = data.get("days")
+        if kind == "hours_after":
+            rule["hours"] = data.get("hours")
+        if kind == "weekly":
+            rule["weekday"] = data.get("weekday") or 5
+        if kind == "monthly":
+            rule["day"] = data.get("day") or 1
+        if data.get("note"):
+            rule["note"] = data["note"]
+        return rule
+
+    @staticmethod
+    def initial_of(rule: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: rule.get(key)
+            for key in ("kind", "field", "days", "hours", "weekday", "day", "note")
+        }
+
+
+class ConsistencyRowForm(forms.Form):
+    field = forms.ChoiceField(label=_("比对字段"), required=False, choices=())
+    label = forms.CharField(label=_("说明"), required=False, max_length=300)
+    documents = forms.MultipleChoiceField(
+        label=_("须一致的文件"), required=False, choices=(), widget=forms.CheckboxSelectMultiple
+    )
+    remove = forms.BooleanField(label=_("删除"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        field_choices: list[tuple[str, str]],
+        document_choices: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = [("", "—"), *field_choices]  # type: ignore[attr-defined]
+        self.fields["documents"].choices = document_choices  # type: ignore[attr-defined]
+
+    def value(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if data.get("remove") or not data.get("field"):
+            return None
+        return {
+            "field": data["field"],
+            "label": data.get("label") or "",
+            "documents": list(data.get("documents") or []),
+        }
+
+
+def penalty_choices() -> list[tuple[str, Any]]:
+    kinds = [(kind.value, kind.label) for kind in Finding.Kind]
+    return [("", "—"), *kinds, *PENALTY_GROUP_LABELS.items()]
+
+
+class PenaltyRowForm(forms.Form):
+    finding = forms.ChoiceField(label=_("违规类别"), required=False, choices=())
+    amount = forms.CharField(label=_("罚款金额(元)"), required=False, max_length=20)
+    escalate_from = forms.IntegerField(
+        label=_("当月第几次起加倍"), required=False, help_text=_("0 或留空:不加倍")
+    )
+    factor = forms.CharField(label=_("倍数"), required=False, max_length=10, initial="2")
+    label = forms.CharField(label=_("依据与说明"), required=False, max_length=300)
+    remove = forms.BooleanField(label=_("删除"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["finding"].choices = penalty_choices()  # type: ignore[attr-defined]
+
+    def value(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if data.get("remove") or not data.get("finding"):
+            return None
+        return {
+            "finding": data["finding"],
+            "amount": (data.get("amount") or "").strip(),
+            "escalate_from": data.get("escalate_from") or 0,
+            "factor": (data.get("factor") or "1").strip(),
+            "label": data.get("label") or "",
+        }
+
+
+class RetentionForm(forms.Form):
+    numbering = forms.CharField(
+        label=_("档号规则"),
+        max_length=64,
+        help_text=_("占位符:{code} {year} {month} {dept} {seq:N}"),
+    )
+    retention = forms.CharField(
+        label=_("保管期限"), max_length=8, help_text=_("Y=永久,D30,D10,或年数")
+    )
+    trigger = forms.ChoiceField(label=_("保管期限起算"), choices=DisposalRule.Trigger.choices)
+    hold_months = forms.IntegerField(label=_("待销毁保留期(月)"))
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+class ApprovalRuleForm(forms.Form):
+    name = forms.CharField(label=_("规则名称"), max_length=100)
+    priority = forms.IntegerField(label=_("优先级(小者优先)"), initial=100)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    kind = forms.ChoiceField(
+        label=_("申请类型"), required=False, choices=[("", _("不限")), *RequestKind.choices]
+    )
+    confidentiality = forms.ChoiceField(
+        label=_("密级"), required=False, choices=[("", _("不限")), *Dossier.Confidentiality.choices]
+    )
+    relation = forms.ChoiceField(
+        label=_("与客户关系"), required=False, choices=[("", _("不限")), *Relation.choices]
+    )
+    requester_role = forms.ChoiceField(label=_("申请人角色"), required=False, choices=())
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["requester_role"].choices = [("", _("不限")), *roles]  # type: ignore[attr-defined]
+        for n in range(1, MAX_STEPS + 1):
+            self.fields[f"step{n}_role"] = forms.ChoiceField(
+                label=_("第%(n)s步 审批角色") % {"n": n},
+                required=False,
+                choices=[("", "—"), *roles],
+            )
+            self.fields[f"step{n}_department"] = forms.ChoiceField(
+                label=_("第%(n)s步 部门") % {"n": n},
+                required=False,
+                choices=STEP_DEPARTMENT_CHOICES,
+                initial="any",
+            )
+
+    def step_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"step{n}_role"], self[f"step{n}_department"]) for n in range(1, MAX_STEPS + 1)
+        ]
+
+    def rule_fields(self) -> list[forms.BoundField]:
+        return [
+            self[name]
+            for name in (
+                "name",
+                "priority",
+                "kind",
+                "confidentiality",
+                "relation",
+                "requester_role",
+                "is_active",
+            )
+        ]
+
+    def value(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        steps = [
+            {"role": data[f"step{n}_role"], "department": data.get(f"step{n}_department") or "any"}
+            for n in range(1, MAX_STEPS + 1)
+            if data.get(f"step{n}_role")
+        ]
+        return {
+            "name": data["name"],
+            "priority": data["priority"],
+            "is_active": bool(data.get("is_active")),
+            "kind": data.get("kind") or "",
+            "confidentiality": data.get("confidentiality") or "",
+            "relation": data.get("relation") or "",
+            "requester_role": data.get("requester_role") or "",
+            "steps": steps,
+        }
+
+    @staticmethod
+    def initial_of(rule: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            key: _blank(getattr(rule, key))
+            for key in (
+                "name",
+                "priority",
+                "is_active",
+                "kind",
+                "confidentiality",
+                "relation",
+                "requester_role",
+            )
+        }
+        for n, step in enumerate(rule.steps or [], start=1):
+            initial[f"step{n}_role"] = step.get("role")
+            initial[f"step{n}_department"] = step.get("department") or "any"
+        return initial
+
+
+class PreviewForm(forms.Form):
+    kind = forms.ChoiceField(label=_("申请类型"), choices=RequestKind.choices)
+    confidentiality = forms.ChoiceField(
+        label=_("档案密级"), choices=Dossier.Confidentiality.choices
+    )
+    relation = forms.ChoiceField(label=_("与客户关系"), choices=Relation.choices)
+    requester_role = forms.ChoiceField(label=_("申请人角色"), choices=())
+    requester_department = forms.ChoiceField(label=_("申请人部门"), required=False, choices=())
+    customer_department = forms.ChoiceField(label=_("客户所属部门"), required=False, choices=())
+
+    def __init__(
+        self,
+        *args: Any,
+        roles: list[tuple[str, str]],
+        departments: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["requester_role"].choices = roles  # type: ignore[attr-defined]
+        choices = [("", "—"), *departments]
+        self.fields["requester_department"].choices = choices  # type: ignore[attr-defined]
+        self.fields["customer_department"].choices = choices  # type: ignore[attr-defined]
+
+
+def field_rows_initial(archive_type: ArchiveType) -> list[dict[str, Any]]:
+    return [
+        {**spec, "choices": "、".join(str(c) for c in spec.get("choices") or [])}
+        for spec in archive_type.fields or []
+    ]
+
+
+def date_fields_of(archive_type: ArchiveType) -> list[tuple[str, str]]:
+    return [
+        (spec["key"], spec["label"])
+        for spec in archive_type.fields or []
+        if spec.get("type") == "date"
+    ]
+
+
+def comparable_fields_of(archive_type: ArchiveType) -> list[tuple[str, Any]]:
+    return [
+        (schema.CUSTOMER_NAME, _("客户姓名(名称)")),
+        *[(spec["key"], spec["label"]) for spec in archive_type.fields or []],
+    ]
