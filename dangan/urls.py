@@ -43,6 +43,7 @@ urlpatterns = [
     path("inventory/", include("dangan.paper.urls")),
     path("backups/", include("dangan.backups.urls")),
     path("rules/", include("dangan.rules.urls")),
+    path("copies/", include("dangan.paper.copies_urls")),
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]

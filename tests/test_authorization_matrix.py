@@ -174,6 +174,16 @@ ROUTES: dict[str, list[Check]] = {
     ],
     "api:approval_rule_versions": [Check(any_of=RULES, obj="approval_rule")],
     "api:approval_rule_preview": [Check(any_of=RULES)],  # without a question: a 400
+    "copies:list": AUTHENTICATED,  # the archive room's list, or one's own copies
+    "copies:detail": [],  # one's own or the archive room's: dangan/paper/tests/test_copies.py
+    "copies:recall": [],
+    "copies:return": [],
+    "copies:destroy": [],
+    "api:paper_copies": [Check(), Check("POST", needs=(P.CIRCULATION_LEND,))],  # {}: a 400
+    "api:paper_copy": [],  # as copies:detail
+    "api:paper_copy_recall": [],
+    "api:paper_copy_return": [],
+    "api:paper_copy_destroy": [],
     "rules:type_rules": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="archive_type")],
     "rules:approval_rules": [Check(any_of=RULES)],
     "rules:approval_rule_new": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,))],

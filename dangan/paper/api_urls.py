@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from dangan.locations import api as locations_api
-from dangan.paper import api
+from dangan.paper import api, copies_api
 from dangan.paper.printing import DOSSIER_FORMS
 
 LOCATION_FORMS = ("cabinet", "storage", "labels")
@@ -59,6 +59,23 @@ urlpatterns = [
     path("check-plans/", api.CheckPlanListApi.as_view(), name="check_plans"),
     path("check-plans/<int:pk>/", api.CheckPlanDetailApi.as_view(), name="check_plan"),
     path("checks/", api.CheckListApi.as_view(), name="checks"),
+    path("paper-copies/", copies_api.PaperCopyListApi.as_view(), name="paper_copies"),
+    path("paper-copies/<int:pk>/", copies_api.PaperCopyDetailApi.as_view(), name="paper_copy"),
+    path(
+        "paper-copies/<int:pk>/recall/",
+        copies_api.PaperCopyRecallApi.as_view(),
+        name="paper_copy_recall",
+    ),
+    path(
+        "paper-copies/<int:pk>/return/",
+        copies_api.PaperCopyReturnApi.as_view(),
+        name="paper_copy_return",
+    ),
+    path(
+        "paper-copies/<int:pk>/destroy/",
+        copies_api.PaperCopyDestroyApi.as_view(),
+        name="paper_copy_destroy",
+    ),
     path(
         "catalogues/<int:year>/closed.pdf",
         locations_api.ClosedCatalogueApi.as_view(),

@@ -215,3 +215,99 @@ class CheckRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.checked_on}"
+
+
+class PaperCopy(models.Model):
+    """Customer data printed and handed out on paper (发放), to come back and be destroyed
+    (seed 002 篇4 管理程序4、5: member lists printed after a lecture go to customer service
+    and the marketing company, are returned before the next lecture or within a week, and
+    are destroyed once the database is updated). One row per handing-out."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("已发放")
+        RECALLED = "recalled", _("已催还")
+        RETURNED = "returned", _("已收回")
+        DESTROYED = "destroyed", _("已销毁")
+
+    # Workflow as data: the moves a copy may make from each status.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.ISSUED: frozenset({Status.RECALLED, Status.RETURNED}),
+        Status.RECALLED: frozenset({Status.RETURNED}),
+        Status.RETURNED: frozenset({Status.DESTROYED}),
+        Status.DESTROYED: frozenset(),
+    }
+
+    number = models.CharField(_("发放编号"), max_length=32, unique=True, editable=False)
+    title = models.CharField(_("资料名称"), max_length=200)
+    purpose = models.CharField(_("用途"), max_length=500)
+    copies = models.PositiveSmallIntegerField(_("份数"))
+    dossiers = models.ManyToManyField(
+        "archives.Dossier", verbose_name=_("涉及档案"), blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.ISSUED
+    )
+    issued_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("领取人"),
+        on_delete=models.PROTECT,
+        related_name="paper_copies",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发放人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("发放时间"))
+    due_at = models.DateTimeField(_("应还时间"))
+    recalled_at = models.DateTimeField(_("催还时间"), null=True, blank=True)
+    recall_note = models.CharField(_("催还说明"), max_length=500, blank=True)
+    returned_at = models.DateTimeField(_("收回时间"), null=True, blank=True)
+    returned_copies = models.PositiveSmallIntegerField(_("收回份数"), null=True, blank=True)
+    return_note = models.CharField(_("收回说明"), max_length=500, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    destroyed_at = models.DateTimeField(_("销毁时间"), null=True, blank=True)
+    destroyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("销毁人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    destruction_method = models.CharField(_("销毁方式"), max_length=100, blank=True)
+    destruction_witness = models.CharField(_("监销人"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("纸质资料发放")
+        verbose_name_plural = _("纸质资料发放")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(due_at__gt=models.F("issued_at")), name="paper_copy_due_after"
+            ),
+            models.CheckConstraint(condition=models.Q(copies__gte=1), name="paper_copy_copies"),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="paper_copy_open")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_out(self) -> bool:
+        return self.status in (self.Status.ISSUED, self.Status.RECALLED)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_out and self.due_at < timezone.now()
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, frozenset())
