@@ -220,7 +220,7 @@ class TestReminders:
             broken = copy.deepcopy(data)
             spec = next(s for s in broken["fields"] if s["key"] == "purchase_date")
             spec.update(bad)
-            with pytest.raises(TemplateError, match="purchase_date: remind"):
+            with pytest.raises(TemplateError, match="“purchase_date”的提醒"):
                 validate_template(broken, "car")
 
     def test_marking_done_keeps_a_note_and_is_audited(self, bob: Any, dave: Any) -> None:
