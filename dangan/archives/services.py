@@ -355,6 +355,8 @@ def checklist_item_update(
     *, actor: User, item: ChecklistItem, data: dict[str, Any]
 ) -> ChecklistItem:
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
+    # The type first, as every change of a type's rules locks it (one version at a time).
+    ArchiveType.objects.select_for_update().filter(pk=item.archive_type_id).first()
     item = ChecklistItem.objects.select_for_update().select_related("archive_type").get(pk=item.pk)
     cleaned = _clean_item(item.archive_type, data)
     if cleaned.get("requirement", item.requirement) == "conditional" and not cleaned.get(
@@ -381,6 +383,7 @@ def checklist_item_update(
 def checklist_item_move(*, actor: User, item: ChecklistItem, direction: int) -> None:
     """Swap an item with its neighbour above (-1) or below (+1)."""
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
+    ArchiveType.objects.select_for_update().filter(pk=item.archive_type_id).first()
     items = list(
         ChecklistItem.objects.select_for_update()
         .filter(archive_type_id=item.archive_type_id)
