@@ -173,3 +173,24 @@ def test_who_would_approve_on_the_page(alice: Any, carol: Any, dave: Any) -> Non
     assert "其他部门客户" in text
     assert "陈静" in text  # Carol, 销售一部's manager
     assert "<html" not in text  # the fragment only
+
+
+def test_the_request_page_names_the_rule_version_that_chose_its_chain(
+    bob: Any, car_dossier: Any
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from dangan.circulation.services import request_create
+
+    request = request_create(
+        actor=bob,
+        kind="view",
+        dossier_id=car_dossier.pk,
+        purpose="核对",
+        until=timezone.now() + datetime.timedelta(hours=2),
+    )
+    assert request.rule_version is not None
+    page = login(bob).get(f"/circulation/requests/{request.pk}/").content.decode()
+    assert f"v{request.rule_version.number}" in page
