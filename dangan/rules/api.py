@@ -24,6 +24,7 @@ from dangan.rules.models import RuleVersion
 class StepSerializer(serializers.Serializer[Any]):
     role = serializers.CharField()
     department = serializers.ChoiceField(choices=["requester", "customer", "any"])
+    escalate_to = serializers.CharField(required=False, allow_blank=True)
 
 
 class ApprovalRuleOutput(serializers.ModelSerializer[ApprovalRule]):

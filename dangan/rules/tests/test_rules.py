@@ -338,3 +338,19 @@ def test_the_version_in_force_is_recorded_on_an_access_request(bob: Any, car_dos
     assert request.rule_version is not None
     assert request.rule_version.number == services.approval_rule_version(request.rule).number
     assert AccessRequest.objects.get(pk=request.pk).rule_version_id == request.rule_version_id
+
+
+def test_a_step_may_name_where_it_goes_when_nobody_holds_it() -> None:
+    (step,) = schema.parse_steps(
+        [{"role": "dept_manager", "department": "customer", "escalate_to": "director"}],
+        roles={"dept_manager", "director"},
+    )
+    assert step.stored() == {
+        "role": "dept_manager",
+        "department": "customer",
+        "escalate_to": "director",
+    }
+    with pytest.raises(ApplicationError, match="boss"):
+        schema.parse_steps(
+            [{"role": "dept_manager", "escalate_to": "boss"}], roles={"dept_manager"}
+        )
