@@ -739,11 +739,17 @@ def archive_type_rules(data: Any) -> ArchiveTypeRules:
         deadline=deadline,
         deadline_variants=variants,
         deadline_variant=chosen if variants else "",
-        consistency=_section(
-            errors,
-            "consistency",
-            lambda: parse_consistency(data.get("consistency"), fields, codes),
-            (),
+        # Checked against the checklist only when the checklist itself is sound (else
+        # every rule would be reported as naming documents that are not there).
+        consistency=(
+            _section(
+                errors,
+                "consistency",
+                lambda: parse_consistency(data.get("consistency"), fields, codes),
+                (),
+            )
+            if "checklist" not in errors
+            else ()
         ),
         penalties=_section(errors, "penalties", lambda: parse_penalties(data.get("penalties")), ()),
         status_labels=_section(

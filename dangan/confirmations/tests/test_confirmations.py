@@ -138,7 +138,7 @@ def test_a_template_refuses_a_confirmation_without_a_role() -> None:
     broken = copy.deepcopy(data)
     item = next(i for i in broken["checklist"] if i["code"] == "FLOW_TRACK")
     item["confirm"] = [{"department": "customer"}]
-    with pytest.raises(TemplateError, match="FLOW_TRACK: confirm"):
+    with pytest.raises(TemplateError, match="“流程跟踪单”的确认步骤无效"):
         validate_template(broken, "sale")
 
 
