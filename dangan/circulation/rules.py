@@ -45,6 +45,8 @@ def spec_of(rule: ApprovalRule) -> ApprovalRuleSpec:
             "relation": rule.relation,
             "requester_role": rule.requester_role,
             "steps": rule.steps,
+            "desk_approval": rule.desk_approval,
+            "escalate_after_hours": rule.escalate_after_hours,
         }
     )
 

@@ -43,6 +43,8 @@ class ApprovalRuleOutput(serializers.ModelSerializer[ApprovalRule]):
             "relation",
             "requester_role",
             "steps",
+            "desk_approval",
+            "escalate_after_hours",
             "version",
         ]
 
@@ -61,6 +63,8 @@ class ApprovalRuleInput(serializers.Serializer[Any]):
     relation = serializers.CharField(required=False, allow_blank=True)
     requester_role = serializers.CharField(required=False, allow_blank=True)
     steps = StepSerializer(many=True, required=False)
+    desk_approval = serializers.BooleanField(required=False)
+    escalate_after_hours = serializers.IntegerField(required=False, min_value=0)
 
 
 class VersionOutput(serializers.ModelSerializer[RuleVersion]):

@@ -237,6 +237,14 @@ class ApprovalRuleForm(forms.Form):
         label=_("与客户关系"), required=False, choices=[("", _("不限")), *Relation.choices]
     )
     requester_role = forms.ChoiceField(label=_("申请人角色"), required=False, choices=())
+    desk_approval = forms.BooleanField(label=_("档案室可当场审批借出"), required=False)
+    escalate_after_hours = forms.IntegerField(
+        label=_("超时升级(小时,0 为不升级)"),
+        min_value=0,
+        max_value=720,
+        initial=48,
+        required=False,
+    )
 
     def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -253,10 +261,16 @@ class ApprovalRuleForm(forms.Form):
                 choices=STEP_DEPARTMENT_CHOICES,
                 initial="any",
             )
+            self.fields[f"step{n}_escalate"] = forms.ChoiceField(
+                label=_("第%(n)s步 无人时转交") % {"n": n},
+                required=False,
+                choices=[("", _("档案管理员")), *roles],
+            )
 
-    def step_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+    def step_fields(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
         return [
-            (self[f"step{n}_role"], self[f"step{n}_department"]) for n in range(1, MAX_STEPS + 1)
+            (self[f"step{n}_role"], self[f"step{n}_department"], self[f"step{n}_escalate"])
+            for n in range(1, MAX_STEPS + 1)
         ]
 
     def rule_fields(self) -> list[forms.BoundField]:
@@ -269,6 +283,8 @@ class ApprovalRuleForm(forms.Form):
                 "confidentiality",
                 "relation",
                 "requester_role",
+                "escalate_after_hours",
+                "desk_approval",
                 "is_active",
             )
         ]
@@ -276,7 +292,11 @@ class ApprovalRuleForm(forms.Form):
     def value(self) -> dict[str, Any]:
         data = self.cleaned_data
         steps = [
-            {"role": data[f"step{n}_role"], "department": data.get(f"step{n}_department") or "any"}
+            {
+                "role": data[f"step{n}_role"],
+                "department": data.get(f"step{n}_department") or "any",
+                "escalate_to": data.get(f"step{n}_escalate") or "",
+            }
             for n in range(1, MAX_STEPS + 1)
             if data.get(f"step{n}_role")
         ]
@@ -289,6 +309,10 @@ class ApprovalRuleForm(forms.Form):
             "relation": data.get("relation") or "",
             "requester_role": data.get("requester_role") or "",
             "steps": steps,
+            "desk_approval": bool(data.get("desk_approval")),
+            "escalate_after_hours": (
+                48 if data.get("escalate_after_hours") is None else data["escalate_after_hours"]
+            ),
         }
 
     @staticmethod
@@ -303,11 +327,14 @@ class ApprovalRuleForm(forms.Form):
                 "confidentiality",
                 "relation",
                 "requester_role",
+                "desk_approval",
+                "escalate_after_hours",
             )
         }
         for n, step in enumerate(rule.steps or [], start=1):
             initial[f"step{n}_role"] = step.get("role")
             initial[f"step{n}_department"] = step.get("department") or "any"
+            initial[f"step{n}_escalate"] = step.get("escalate_to") or ""
         return initial
 
 

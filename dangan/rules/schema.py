@@ -856,6 +856,10 @@ class ApprovalRuleSpec:
     relation: str = ""
     requester_role: str = ""
     steps: tuple[ApprovalStep, ...] = ()
+    # The archive room may approve a walk-in lend on the spot (#27 §3); a request waiting
+    # longer than this many hours escalates (0: never), #27 §2.
+    desk_approval: bool = False
+    escalate_after_hours: int = 48
 
     def columns(self) -> dict[str, Any]:
         return {
@@ -867,6 +871,8 @@ class ApprovalRuleSpec:
             "relation": self.relation,
             "requester_role": self.requester_role,
             "steps": [step.stored() for step in self.steps],
+            "desk_approval": self.desk_approval,
+            "escalate_after_hours": self.escalate_after_hours,
         }
 
     def matches(self, *, kind: str, confidentiality: str, relation: str, roles: set[str]) -> bool:
@@ -912,7 +918,8 @@ def approval_rule(data: Any, *, roles: set[str] | None = None) -> ApprovalRuleSp
         raise ValidationFailed({"non_field_errors": _("审批规则应为映射")})
     errors: dict[str, Any] = {}
     allowed = {"id", "version", "name", "priority", "is_active", "kind", "confidentiality",
-               "relation", "requester_role", "steps"}  # fmt: skip
+               "relation", "requester_role", "steps", "desk_approval",
+               "escalate_after_hours"}  # fmt: skip
     unknown = set(data) - allowed
     if unknown:
         errors["non_field_errors"] = _("未知的项:%(k)s") % {"k": ", ".join(sorted(unknown))}
@@ -955,6 +962,19 @@ def approval_rule(data: Any, *, roles: set[str] | None = None) -> ApprovalRuleSp
             "",
         ),
         steps=_section(errors, "steps", lambda: parse_steps(data.get("steps"), roles), ()),
+        desk_approval=bool(data.get("desk_approval", False)),
+        escalate_after_hours=_section(
+            errors,
+            "escalate_after_hours",
+            lambda: _whole(
+                _given(data, "escalate_after_hours", 48),
+                "escalate_after_hours",
+                _("超时升级小时数"),
+                0,
+                24 * 30,
+            ),
+            48,
+        ),
     )
     if errors:
         raise ValidationFailed(errors)

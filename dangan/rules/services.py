@@ -87,6 +87,8 @@ def approval_rule_snapshot(rule: ApprovalRule) -> dict[str, Any]:
         "relation": rule.relation,
         "requester_role": rule.requester_role,
         "steps": list(rule.steps or []),
+        "desk_approval": rule.desk_approval,
+        "escalate_after_hours": rule.escalate_after_hours,
     }
 
 

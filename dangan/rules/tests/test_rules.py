@@ -354,3 +354,30 @@ def test_a_step_may_name_where_it_goes_when_nobody_holds_it() -> None:
         schema.parse_steps(
             [{"role": "dept_manager", "escalate_to": "boss"}], roles={"dept_manager"}
         )
+
+
+def test_the_desk_approval_and_escalation_hours_are_part_of_a_rule(alice: Any, carol: Any) -> None:
+    client = api(alice)
+    created = client.post(
+        "/api/v1/approval-rules/",
+        {
+            "name": "借阅:档案室当场审批",
+            "kind": "borrow",
+            "desk_approval": True,
+            "escalate_after_hours": 24,
+            "steps": [
+                {"role": "dept_manager", "department": "customer", "escalate_to": "archivist"}
+            ],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["desk_approval"] is True
+    assert body["escalate_after_hours"] == 24
+    assert body["steps"][0]["escalate_to"] == "archivist"
+    bad = client.put(
+        f"/api/v1/approval-rules/{body['id']}/", {**body, "escalate_after_hours": -1}, format="json"
+    )
+    assert bad.status_code == 400
+    assert "escalate_after_hours" in bad.json()
