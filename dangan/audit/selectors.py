@@ -53,6 +53,10 @@ ACTION_LABELS: dict[str, Any] = {
     "import_cancel": _("取消导入"),
     "discover": _("发现可申请的档案"),
     "escalate": _("审批超时转交"),
+    "copy_issue": _("发放纸质资料"),
+    "copy_recall": _("催还纸质资料"),
+    "copy_return": _("收回纸质资料"),
+    "copy_destroy": _("销毁纸质资料"),
 }
 
 

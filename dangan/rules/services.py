@@ -286,7 +286,7 @@ def archive_type_rules_save(
     )
     audit_record(
         actor=actor,
-        action="rules_change",
+        action="change",
         obj=archive_type,
         detail={
             "version": version.number,

@@ -102,7 +102,7 @@ def test_the_archivist_changes_a_penalty_and_a_new_version_is_recorded(
     version = RuleVersion.objects.get(subject="archive_type", object_id=car.pk, number=before + 1)
     assert version.sections == ["penalties"]
     assert version.actor == alice
-    assert audit_actions(action="rules_change") == ["rules_change"]
+    assert audit_actions(action="change", object_type="archivetype") == ["change"]
     history = api(alice).get(f"/api/v1/archive-types/{car.pk}/versions/").json()
     assert [v["number"] for v in history][:2] == [before + 1, before]
 
@@ -139,7 +139,7 @@ def test_a_bad_section_is_a_400_naming_it_and_nothing_is_saved(
     assert section in response.json(), response.json()
     assert words in response.json()[section][0]
     assert api(alice).get(f"/api/v1/archive-types/{car.pk}/").json() == before
-    assert audit_actions(action="rules_change") == []
+    assert audit_actions(action="change", object_type="archivetype") == []
 
 
 def test_the_checklist_is_reordered_added_to_and_an_unused_item_removed(

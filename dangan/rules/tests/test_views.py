@@ -58,7 +58,7 @@ def test_the_archivist_raises_a_fine_on_the_rules_page(alice: Any, templates: An
     car.refresh_from_db()
     assert car.penalties[0]["amount"] == "100.00"
     assert RuleVersion.objects.filter(subject="archive_type", object_id=car.pk).count() >= 2
-    assert audit_actions(action="rules_change") == ["rules_change"]
+    assert audit_actions(action="change", object_type="archivetype") == ["change"]
 
 
 def test_a_negative_fine_is_refused_in_chinese_and_nothing_saved(
@@ -72,7 +72,7 @@ def test_a_negative_fine_is_refused_in_chinese_and_nothing_saved(
     assert "不能为负数" in response.content.decode()
     car.refresh_from_db()
     assert car.penalties[1]["amount"] == "20.00"
-    assert audit_actions(action="rules_change") == []
+    assert audit_actions(action="change", object_type="archivetype") == []
 
 
 def test_a_deadline_is_set_from_the_form(alice: Any, templates: Any) -> None:
