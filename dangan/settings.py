@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "dangan.core.middleware.FragmentMessagesMiddleware",
     "dangan.audit.middleware.RequestContextMiddleware",
 ]
 
@@ -251,6 +252,7 @@ DANGAN_TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("DANGAN_TRUSTED_PROXIES", "").split(",") if p.strip()
 ]
 DANGAN_TRUST_X_FORWARDED_FOR = os.environ.get("DANGAN_TRUST_X_FORWARDED_FOR", "") == "1"
+CSRF_FAILURE_VIEW = "dangan.core.errorpages.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

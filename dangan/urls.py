@@ -47,3 +47,7 @@ urlpatterns = [
     path("", include("dangan.archives.urls")),
     path("", include("dangan.documents.urls")),
 ]
+
+handler403 = "dangan.core.errorpages.handler403"
+handler404 = "dangan.core.errorpages.handler404"
+handler500 = "dangan.core.errorpages.handler500"

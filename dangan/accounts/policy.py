@@ -273,6 +273,14 @@ def dossiers_hidden(actor: Actor, ids: Any, *, action: str = perms.DOSSIER_VIEW)
     return hidden
 
 
+def sees_every_dossier_of_listed_customers(actor: Actor) -> bool:
+    """Whether every dossier of a customer the actor may open is one they may see: their
+    roles reach dossiers and no confidentiality level is above their clearance. Only then
+    may a page say a customer has no dossier; anyone else is told only what they may see
+    (whether a hidden dossier exists is itself not theirs to know)."""
+    return _reaches_dossiers(actor, perms.DOSSIER_VIEW) and not levels_above_clearance(actor)
+
+
 def _dossiers_at(levels: list[str], ids: Any) -> set[int]:
     """Those of `ids` (a list, or an id-list subquery: RawSQL) at one of the confidentiality
     `levels`, as one plain statement: building the queryset took longer than the index

@@ -14,7 +14,7 @@ from dangan.accounts import policy
 from dangan.archives import services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
-from dangan.core.api import id_param, paginated, text_param, valid_input
+from dangan.core.api import Pagination, id_param, paginated, text_param, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
 from dangan.rules import selectors as rule_selectors
@@ -226,6 +226,8 @@ class DossierPatchInput(serializers.Serializer[Any]):
 
 
 class DossierListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("customer", int),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,28 @@ from dangan.rules.services import (
 )
 
 SEED_DIR = Path(__file__).resolve().parent / "seed_templates"
+
+
+# A reference to the regulation a rule comes from, e.g. "(003 #5 一.1)" or "（001 五.3）":
+# the seed documents are numbered 000–004. It stays in the YAML (where it says why a rule
+# is there) and is dropped from what users read.
+_SEED_REFERENCE = re.compile(r"\s*[(（]00\d\s(?:[^()（）]|[(（][^()（）]*[)）])*[)）]")
+# Keys whose values are not read as prose (the provenance line keeps its references).
+_KEEP_AS_IS = {"source", "code", "key", "numbering", "when", "type"}
+
+
+def without_seed_references(value: Any, key: str = "") -> Any:
+    """`value` (a template or any part of it) with the seed references taken out of its
+    texts."""
+    if key in _KEEP_AS_IS:
+        return value
+    if isinstance(value, str):
+        return _SEED_REFERENCE.sub("", value)
+    if isinstance(value, list):
+        return [without_seed_references(v, key) for v in value]
+    if isinstance(value, dict):
+        return {k: without_seed_references(v, str(k)) for k, v in value.items()}
+    return value
 
 
 class TemplateError(ApplicationError):
@@ -73,7 +96,9 @@ def templates_load(
     (items added in the UI stay, the chosen deadline variant and 启用 too). All files are
     validated before anything is written; a type written is a new version of its rules."""
     templates = [
-        parse_template(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+        parse_template(
+            without_seed_references(yaml.safe_load(path.read_text(encoding="utf-8"))), path.name
+        )
         for path in template_files(directory)
     ]
     results = []

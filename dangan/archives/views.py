@@ -178,8 +178,10 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             add_form_error(form, exc)
         else:
+            item = form.cleaned_data["checklist_item"]
+            title = form.cleaned_data["title"] or (item.name if item else "") or upload.name
+            messages.success(request, _("文件已归档:%(title)s") % {"title": title})
             if not is_htmx(request):
-                messages.success(request, _("文件已归档"))
                 return redirect("archives:dossier", dossier.pk)
             form = _fresh_upload_form(dossier, dossier_checklist(dossier))
             template = "archives/dossier_detail.html#dossier-body"

@@ -15,7 +15,7 @@ from dangan.accounts import policy
 from dangan.audit import exports, selectors
 from dangan.audit.models import AuditEntry
 from dangan.audit.services import audit_chain_check, chain_message
-from dangan.core.api import paginated
+from dangan.core.api import Pagination, paginated
 
 
 class AuditEntryOutput(serializers.ModelSerializer[AuditEntry]):
@@ -53,6 +53,8 @@ FILTER_PARAMETERS = [
 class AuditListApi(APIView):
     """The audit trail, read-only, for auditors (SPEC §4). There is deliberately no
     PUT, PATCH or DELETE: entries are never edited or removed (STANDARDS 43)."""
+
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=AuditEntryOutput(many=True))
     def get(self, request: Request) -> Response:

@@ -13,55 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
+from dangan.audit.labels import ACTION_LABELS, action_label, object_type_label
 from dangan.audit.models import AuditEntry
 from dangan.core.errors import ValidationFailed
 
-# Chinese names of the actions the code records; an unknown action shows its code.
-ACTION_LABELS: dict[str, Any] = {
-    "login": _("登录"),
-    "logout": _("退出"),
-    "view": _("查看"),
-    "search": _("搜索"),
-    "download": _("下载"),
-    "print": _("打印"),
-    "export": _("导出"),
-    "create": _("新建"),
-    "change": _("修改"),
-    "delete": _("删除"),
-    "attach": _("上传附件"),
-    "locate": _("登记位置"),
-    "reorder": _("调整顺序"),
-    "unmask": _("显示完整信息"),
-    "access": _("访问被拒"),
-    "approve": _("批准"),
-    "deny": _("驳回"),
-    "verify": _("校验哈希链"),
-    "template_load": _("载入模板"),
-    "user_create": _("新建用户"),
-    "user_update": _("修改用户"),
-    "user_deactivate": _("停用用户"),
-    "password_reset": _("重置密码"),
-    "role_create": _("新建角色"),
-    "role_update": _("修改角色"),
-    "token_create": _("签发令牌"),
-    "token_revoke": _("吊销令牌"),
-    "import_resume": _("继续导入"),
-    "transition": _("状态变更"),
-    "assign": _("指派"),
-    "follow_up": _("完成跟进"),
-    "acknowledge": _("签收"),
-    "import_cancel": _("取消导入"),
-    "discover": _("发现可申请的档案"),
-    "escalate": _("审批超时转交"),
-    "copy_issue": _("发放纸质资料"),
-    "copy_recall": _("催还纸质资料"),
-    "copy_return": _("收回纸质资料"),
-    "copy_destroy": _("销毁纸质资料"),
-}
-
-
-def action_label(code: str) -> str:
-    return str(ACTION_LABELS.get(code, code))
+__all__ = ["ACTION_LABELS", "action_label"]
 
 
 def _distinct(column: str) -> list[str]:
@@ -92,10 +48,10 @@ class AuditFilterForm(forms.Form):
         self.fields["to"] = forms.DateField(label=_("截止日期"), required=False, widget=date)
         if with_choices:
             everything: list[tuple[str, Any]] = [("", _("全部"))]
-            actions: list[tuple[str, Any]] = [
-                (a, f"{action_label(a)} ({a})") for a in _distinct("action")
+            actions: list[tuple[str, Any]] = [(a, action_label(a)) for a in _distinct("action")]
+            types: list[tuple[str, Any]] = [
+                (t, object_type_label(t)) for t in _distinct("object_type")
             ]
-            types: list[tuple[str, Any]] = [(t, t) for t in _distinct("object_type")]
             self.fields["action"].widget = forms.Select(choices=everything + actions)
             self.fields["object_type"].widget = forms.Select(choices=everything + types)
             self.fields["actor"].widget.attrs["list"] = "audit-users"

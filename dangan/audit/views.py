@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -18,9 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.audit import exports, selectors
+from dangan.audit import exports, labels, selectors
 from dangan.audit.models import AuditEntry
 from dangan.audit.services import audit_chain_check, chain_message
+from dangan.core.display import role_names
 from dangan.core.http import app_errors
 
 PAGE_SIZE = 50
@@ -33,14 +33,21 @@ def _filters(request: HttpRequest) -> tuple[selectors.AuditFilterForm, dict[str,
     return form, {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
 
 
-def _row(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "entry": entry,
-        "action": selectors.action_label(entry.action),
-        "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
-        if entry.detail
-        else "",
-    }
+def _rows(entries: list[AuditEntry]) -> list[dict[str, Any]]:
+    """The entries as the page shows them: labels for the codes, role names (one query)."""
+    codes = [code for e in entries for code in e.roles.split(",") if code]
+    codes += [code for e in entries for code in labels.role_codes(e.detail)]
+    names = role_names(codes)
+    return [
+        {
+            "entry": e,
+            "action": labels.action_label(e.action),
+            "object_type": labels.object_type_label(e.object_type),
+            "roles": "、".join(names[code] for code in e.roles.split(",") if code),
+            "details": labels.detail_items(e.detail, names),
+        }
+        for e in entries
+    ]
 
 
 @require_GET
@@ -60,7 +67,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "section": "audit",
             "form": form,
             "page": page,
-            "rows": [_row(e) for e in page.object_list],
+            "rows": _rows(list(page.object_list)),
             "query": query.urlencode(),
             "can_export": policy.has_perm(request.user, perms.AUDIT_EXPORT),
             "last_check": AuditEntry.objects.filter(action="verify").order_by("-seq").first(),

@@ -25,11 +25,13 @@ KIND_LABELS = {
 class MomentField(forms.Field):
     """A date-time (datetime-local) or a date meaning the end of that day (local time)."""
 
-    default_error_messages = {"invalid": _("请填写有效的日期(YYYY-MM-DD)或日期时间")}
+    default_error_messages = {"invalid": _("请填写有效的日期和时间,如 2026-12-31 17:00")}
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"type": "datetime-local"}))
-        kwargs.setdefault("help_text", _("可填日期(当日 23:59 为止)或日期时间"))
+        # The browser's input asks for both; a date alone (the API, a typed value) still
+        # means the end of that day.
+        kwargs.setdefault("help_text", _("选择日期和时间"))
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> datetime.datetime | None:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.accounts.models import Grant, Role, User
+from dangan.accounts.models import Grant, User
 from dangan.archives.models import Dossier
 from dangan.circulation import lending, printing, selectors, services
 from dangan.circulation.forms import (
@@ -32,6 +32,7 @@ from dangan.circulation.forms import (
     moment_input,
 )
 from dangan.circulation.models import AccessRequest, Loan, RequestKind
+from dangan.core.display import role_names
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx, pdf_response
 from dangan.documents.models import Document
@@ -132,7 +133,7 @@ def _render_request(
     )
     loan = Loan.objects.filter(request=found).first()
     steps = list(found.steps.all())
-    names = dict(Role.objects.values_list("code", "name"))
+    names = role_names([s.role for s in steps] + [s.escalated_to for s in steps if s.escalated_to])
     for step in steps:  # the names people know, not the codes
         step.role_name = names.get(step.role, step.role)  # type: ignore[attr-defined]
         step.escalated_name = names.get(step.escalated_to, step.escalated_to)  # type: ignore[attr-defined]

@@ -15,9 +15,19 @@ from rest_framework.views import APIView
 
 from dangan.core.errors import ApplicationError
 
+# The pagination of every API list (?limit=&offset=, answering count/next/previous/
+# results). A list view declares it as its pagination_class, which is what makes the
+# OpenAPI document describe its answer as that page rather than a bare array.
+Pagination = LimitOffsetPagination
+
 
 def paginated(view: APIView, request: Request, queryset: QuerySet[Any], serialize: Any) -> Response:
-    paginator = LimitOffsetPagination()
+    """One page of `queryset`, serialized. The view must declare its pagination_class,
+    so that its schema says what it answers."""
+    pagination_class = getattr(view, "pagination_class", None)
+    if pagination_class is None:
+        raise TypeError(f"{type(view).__name__} answers a paginated list: set pagination_class")
+    paginator: LimitOffsetPagination = pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response([serialize(obj) for obj in page or []])
 

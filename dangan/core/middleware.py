@@ -77,3 +77,34 @@ class SecurityHeadersMiddleware:
         if self.hsts:
             response.headers.setdefault("Strict-Transport-Security", self.hsts)
         return response
+
+
+class FragmentMessagesMiddleware:
+    """Messages added while answering an htmx request are shown with that answer: the
+    fragment htmx swaps in gets the messages list as an out-of-band swap of the page's
+    #messages container (base.html). Without this they waited for the next full page,
+    one step late. Redirects, full pages (which show them themselves) and non-HTML
+    answers are left alone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or response.streaming:
+            return response
+        if response.status_code >= 300 and response.status_code < 400:
+            return response
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        if "HX-Redirect" in response or "HX-Location" in response:
+            return response
+        from django.contrib.messages import get_messages
+        from django.template.loader import render_to_string
+
+        storage = get_messages(request)
+        if len(storage) == 0:
+            return response
+        html = render_to_string("includes/messages.html", {"messages": storage, "oob": True})
+        response.content = response.content + html.encode()
+        return response

@@ -9,7 +9,7 @@ million rows streams: the widths are measured on the header and the first SAMPLE
 rows, held back until the widths are known.
 
 Codes are turned into the labels people read by the exports themselves (get_FOO_display,
-retention_label, role_labels): this module writes what it is given.
+dangan.core.display: retention_label, role_names): this module writes what it is given.
 """
 
 from __future__ import annotations

@@ -3,7 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,19 +18,34 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
-from dangan.core.api import id_param, paginated, resolve, text_param, valid_input
+from dangan.core.api import Pagination, id_param, paginated, resolve, text_param, valid_input
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of
 from dangan.customers import services
 from dangan.customers.models import Customer, RelatedPerson
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class _ShownByPolicy(serializers.Field):  # type: ignore[type-arg]
+    """A value customer_out() fills in as the policy shows it to the actor (masked or
+    not); the serializer alone writes nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(source="*", required=False)
+
+    def to_representation(self, value: Any) -> str:
+        return ""
+
+
 class CustomerOutput(serializers.Serializer[Customer]):
+    """A customer as the API answers it. Field-limited roles (business staff) get only
+    policy.LIMITED_CUSTOMER_FIELDS: the document marks the rest optional."""
+
     id = serializers.IntegerField()
     kind = serializers.CharField()
     name = serializers.CharField()
     id_type = serializers.CharField()
-    id_number = serializers.SerializerMethodField()
+    id_number = _ShownByPolicy()
     mobile = serializers.CharField()
     phone = serializers.CharField()
     uscc = serializers.CharField()
@@ -40,8 +61,11 @@ class CustomerOutput(serializers.Serializer[Customer]):
     department = serializers.IntegerField(source="department_id", allow_null=True)
     created_at = serializers.DateTimeField()
 
-    def get_id_number(self, obj: Customer) -> str:
-        return ""  # filled in by customer_out(), which knows the actor
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name not in policy.LIMITED_CUSTOMER_FIELDS:
+                field.required = False
 
 
 def customer_out(actor: Any, customer: Customer) -> dict[str, Any]:
@@ -111,6 +135,8 @@ def _relations(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class CustomerListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="姓名、手机号片段、证件号或后4–6位、档号"),

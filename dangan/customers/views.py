@@ -152,6 +152,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "id_number": policy.shown_id_number(request.user, customer),
             "mobile": policy.shown_mobile(request.user, customer.mobile),
             "dossiers": dossiers,
+            "sees_every_dossier": policy.sees_every_dossier_of_listed_customers(request.user),
             "dossier_form": DossierCreateForm(customer=customer) if can_create else None,
             "can_edit": can_edit,
             "limited": policy.customer_fields_for(request.user) is not None,

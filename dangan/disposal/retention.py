@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangan.archives.models import Dossier, DossierStatusChange
+from dangan.core.display import retention_label
 
 CLOSED = (Dossier.Status.TERMINATED, Dossier.Status.MOVED_OUT)
 # Moves back into terminated or moved out from these (a kept appraisal, a released hold)
@@ -27,13 +28,6 @@ def years_of(code: str) -> int | None:
         return None
     digits = code[1:] if code.startswith("D") else code
     return int(digits) if digits.isdigit() else None
-
-
-def label_of(code: str) -> str:
-    years = years_of(code)
-    if years is None:
-        return _("永久")
-    return _("定期%(n)s年") % {"n": years}
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
@@ -122,7 +116,7 @@ def expires_on(dossier: Any, *, trigger_of: dict[int, str] | None = None) -> dat
 def describe(dossier: Any) -> str:
     """ "定期30年 · 保管至 2056-03-01", as the dossier page shows it."""
     code = dossier.retention or dossier.archive_type.retention
-    label = label_of(code)
+    label = retention_label(code)
     if years_of(code) is None:
         return label
     end = expires_on(dossier)

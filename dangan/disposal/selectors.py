@@ -12,6 +12,7 @@ from django.utils import timezone
 from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.models import Dossier
+from dangan.core.display import retention_label
 from dangan.disposal import retention
 from dangan.disposal.models import (
     ApprovalStep,
@@ -37,7 +38,7 @@ class Due:
             "title": d.title,
             "archive_type": d.archive_type.code,
             "status": d.status,
-            "retention": retention.label_of(d.retention or d.archive_type.retention),
+            "retention": retention_label(d.retention or d.archive_type.retention),
             "expires": self.expires.isoformat(),
             "department": d.customer.department_id if d.customer else None,
         }

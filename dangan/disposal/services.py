@@ -23,6 +23,7 @@ from dangan.archives import numbering
 from dangan.archives.lifecycle import Channel, dossier_transition
 from dangan.archives.models import Dossier
 from dangan.audit.services import audit_record, refusals_audited
+from dangan.core.display import retention_label
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.disposal import retention
 from dangan.disposal.models import (
@@ -535,7 +536,7 @@ def _destroy_one(
         archive_type=dossier.archive_type.name,
         pieces=documents.count(),
         years=str(dossier.volume_year or ""),
-        retention=retention.label_of(dossier.retention or dossier.archive_type.retention),
+        retention=retention_label(dossier.retention or dossier.archive_type.retention),
         appraisers=appraisers,
         approvers=approvers,
         proposer=str(found.proposer)[:100],

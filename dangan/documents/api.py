@@ -15,7 +15,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.models import ChecklistItem
 from dangan.audit.services import audit_record
-from dangan.core.api import id_param, paginated, valid_input
+from dangan.core.api import Pagination, id_param, paginated, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
 from dangan.documents import services
@@ -87,6 +87,8 @@ def _checklist_item(dossier_type_id: int, key: str) -> ChecklistItem | None:
 
 
 class DocumentListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
-from dangan.core.api import MAX_ID, paginated, resolve, text_param, valid_input
+from dangan.core.api import MAX_ID, Pagination, paginated, resolve, text_param, valid_input
 from dangan.core.errors import ApplicationError
 from dangan.core.http import PDF, actor_of, pdf_response
 from dangan.handover import selectors, services
@@ -125,6 +125,8 @@ def _detail(actor: User, handover: Handover) -> dict[str, Any]:
 
 
 class HandoverListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(
         parameters=[OpenApiParameter("box", str), OpenApiParameter("status", str)],
         responses=HandoverOutput(many=True),

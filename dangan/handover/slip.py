@@ -8,6 +8,7 @@ import datetime
 from django.utils import timezone
 
 from dangan.accounts.models import User
+from dangan.core.display import human_size
 from dangan.handover import selectors
 from dangan.handover.models import Handover, HandoverLine
 from dangan.reports.pdf import Column, render_table_pdf
@@ -59,7 +60,7 @@ def slip_pdf(handover: Handover, *, printed_by: User, at: datetime.datetime) -> 
             "合计",
             f"{totals.get('dossiers', 0)}卷 {totals.get('lines', 0)}项 "
             f"{totals.get('documents', 0)}件 {totals.get('files', 0)}个文件 "
-            f"{totals.get('bytes', 0)}字节",
+            f"{human_size(totals.get('bytes', 0))}",
         ),
         ("移交人签字", _signed(handover.sender_signed_by, handover.sender_signed_at)),
         ("接收人签字", _signed(handover.receiver_signed_by, handover.receiver_signed_at)),

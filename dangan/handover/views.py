@@ -168,9 +168,15 @@ def handover_verify(request: HttpRequest, pk: int) -> HttpResponse:
             if result:
                 note = request.POST.get(f"n_{line.pk}", "")
                 results.setdefault(item.pk, {})[line.code] = (result, note)
+    # "全部齐全": one bag (its id) or every bag shown ("all": the batch, or the desk's bag).
+    wanted = request.POST.get("all_present", "")
+    everything = [item.pk for item in items] if only is not None else True
+    all_present: list[Any] | bool = everything if wanted == "all" else [wanted] if wanted else []
     attempt(
         request,
-        lambda: services.handover_verify(actor=actor, handover=handover, results=results),
+        lambda: services.handover_verify(
+            actor=actor, handover=handover, results=results, all_present=all_present
+        ),
         _("核对结果已保存"),
     )
     if is_htmx(request):

@@ -16,10 +16,10 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives import selectors as archive_selectors
-from dangan.archives import services as archive_services
 from dangan.archives.models import Dossier
 from dangan.audit.services import audit_record, filters_detail
 from dangan.core import xlsx
+from dangan.core.display import retention_label
 from dangan.core.errors import ApplicationError
 from dangan.customers import selectors as customer_selectors
 from dangan.customers.models import Customer
@@ -35,19 +35,6 @@ SEARCH_MAX_ROWS = 10_000
 def _workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> tuple[IO[bytes], int]:
     out, counts = xlsx.workbook_file([xlsx.Sheet(title, headers, rows)], max_rows=MAX_ROWS)
     return out, counts[0]
-
-
-def retention_label(code: str) -> str:
-    """保管期限 as people read it: 永久, 定期30年 (the codes Y, D30, or a number of years)."""
-    if not code:
-        return ""
-    try:
-        years = archive_services.retention_years(code)
-    except ValueError:
-        return code
-    if years is None:
-        return _("永久")
-    return _("定期%(years)s年") % {"years": years}
 
 
 Columns = tuple[list[str], Callable[[Any], list[Any]]]

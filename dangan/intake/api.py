@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.audit.services import audit_record
-from dangan.core.api import paginated, valid_input, year_param
+from dangan.core.api import Pagination, paginated, valid_input, year_param
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of
 from dangan.intake import deadlines, exports, selectors, services
@@ -29,8 +29,10 @@ from dangan.intake.penalties import month_bounds, penalty_statement
 class FindingOutput(serializers.ModelSerializer[Finding]):
     kind_label = serializers.CharField(source="get_kind_display")
     status_label = serializers.CharField(source="get_status_display")
-    document_title = serializers.CharField(source="document.title", default=None)
-    checklist_item_code = serializers.CharField(source="checklist_item.code", default=None)
+    document_title = serializers.CharField(source="document.title", default=None, allow_null=True)
+    checklist_item_code = serializers.CharField(
+        source="checklist_item.code", default=None, allow_null=True
+    )
     responsible_name = serializers.CharField(source="responsible.__str__", default=None)
 
     class Meta:
@@ -84,7 +86,10 @@ class CalendarApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("year", int, description="2000–2100; this year if absent")],
-        responses=HolidayOutput(many=True),
+        responses=inline_serializer(
+            "CalendarYear",
+            fields={"year": serializers.IntegerField(), "results": HolidayOutput(many=True)},
+        ),
     )
     def get(self, request: Request) -> Response:
         policy.require(request.user, perms.INTAKE_CALENDAR)
@@ -155,8 +160,24 @@ class OverdueApi(APIView):
         )
 
 
+class DeadlineOutput(serializers.Serializer[Any]):
+    """deadline_dict: a dossier's filing deadline and where it stands."""
+
+    due = serializers.DateField(allow_null=True)
+    state = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+    submitted = serializers.DateField(allow_null=True)
+
+
+class DossierFindingsOutput(serializers.Serializer[Any]):
+    """A dossier's deadline and its findings (after an audit run, or as they stand)."""
+
+    deadline = DeadlineOutput()
+    findings = FindingOutput(many=True)
+
+
 class DossierAuditApi(APIView):
-    @extend_schema(request=None, responses=FindingOutput(many=True))
+    @extend_schema(request=None, responses=DossierFindingsOutput)
     def post(self, request: Request, pk: int) -> Response:
         dossier = policy.access_dossier(request.user, pk)
         found = services.dossier_audit(actor=actor_of(request), dossier=dossier)
@@ -175,7 +196,7 @@ class FindingRecordInput(serializers.Serializer[Any]):
 
 
 class DossierFindingsApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=FindingOutput(many=True))
+    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=DossierFindingsOutput)
     def get(self, request: Request, pk: int) -> Response:
         dossier = policy.access_dossier(request.user, pk)
         state = request.query_params.get("status", "")
@@ -201,6 +222,8 @@ class DossierFindingsApi(APIView):
 
 
 class FindingListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(responses=FindingOutput(many=True))
     def get(self, request: Request) -> Response:
         params = {

@@ -262,3 +262,20 @@ class TestTemplateEditing:
             services.checklist_item_add(
                 actor=bob, archive_type=templates["CAR-SALE"], data={"name": "x"}
             )
+
+
+def test_it_keeps_seed_references_out_of_what_users_read(templates: Any) -> None:
+    """ "(003 #5 一.1)" says which regulation a rule comes from: it stays in the YAML, not
+    in field hints, checklist notes, penalties or descriptions."""
+    import re
+
+    from dangan.archives.models import ArchiveType, ChecklistItem
+
+    reference = re.compile(r"[(（]00\d\s")
+    for archive_type in ArchiveType.objects.all():
+        texts = [archive_type.description, str(archive_type.fields), str(archive_type.penalties)]
+        texts.append(str(archive_type.deadline))
+        assert not [t for t in texts if reference.search(t)], archive_type.code
+    for item in ChecklistItem.objects.all():
+        assert not reference.search(item.note + item.name), item.code
+    assert any(re.match(r"00\d ", t.source) for t in ArchiveType.objects.all())  # provenance

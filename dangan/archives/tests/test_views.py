@@ -184,6 +184,9 @@ def test_it_uploads_a_document_with_htmx(bob: Any, car_dossier: Any, pdf_bytes: 
     assert "<html" not in html
     assert 'id="checklist"' in html
     assert "已归档" in info_card_row(html)
+    # The confirmation arrives with the fragment (an out-of-band swap of #messages).
+    oob = html[html.index('id="messages"') :]
+    assert 'hx-swap-oob="true"' in oob[:200] and "文件已归档" in oob
 
 
 def test_it_shows_an_upload_error_with_htmx(bob: Any, car_dossier: Any) -> None:

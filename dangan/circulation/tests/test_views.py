@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from typing import Any
 
 import pytest
@@ -102,6 +103,9 @@ class TestViewCycle:
 
         detail = requester.get(reverse("circulation:request", args=[request.pk])).content.decode()
         assert "查看档案" in detail and "同意查阅" in detail and str(carol) in detail
+        # The approval chain names the roles, not their codes.
+        assert "<td>部门经理</td>" in detail and "<td>档案管理员</td>" in detail
+        assert "dept_manager" not in detail and "archivist" not in detail
         assert requester.get(dossier_url).status_code == 200
         assert "view" in audit_actions(actor=gina, object_type="dossier")
         grants = requester.get(reverse("circulation:grants")).content.decode()
@@ -391,3 +395,15 @@ class TestPrinting:
         assert "借阅登记表" in text and car_dossier.archive_number in text
         assert as_user(bob).get(url).status_code == 403
         assert audit_actions(action="print", actor=alice) == ["print"]
+
+
+def test_the_loans_page_heads_each_column_once_and_asks_for_a_date_and_time(
+    alice: Any, car_dossier: Any
+) -> None:
+    html = as_user(alice).get(reverse("circulation:loans")).content.decode()
+    table = html[html.index('id="open-loans"') :]
+    heads = re.findall(r"<th[^>]*>([^<]+)</th>", table[: table.index("</thead>")])
+    assert len(heads) == len(set(heads)) and "续借次数" in heads
+    lend = html[html.index('id="lend"') :]
+    assert 'type="datetime-local"' in lend
+    assert "可填日期" not in lend and "选择日期和时间" in lend

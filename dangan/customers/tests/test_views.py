@@ -343,3 +343,21 @@ def test_the_list_reads_owners_and_departments_once_per_page(
     with CaptureQueriesContext(connection) as listed:
         assert len(api.get("/api/v1/customers/").json()["results"]) == 4
     assert not [q for q in listed.captured_queries if "accounts_department" in q["sql"]]
+
+
+def test_it_says_no_dossier_only_to_whom_every_dossier_would_show(
+    eve: Any, bob: Any, bobs_customer: Any, car_dossier: Any, daves_customer: Any
+) -> None:
+    """Business staff see no dossiers: the page must not claim the customer has none
+    ("尚未建档"), nor tell them one exists — the same words whether or not it does. Only
+    a role that would see every dossier of the customer is told there are none."""
+    from conftest import _user
+    from dangan.customers.services import customer_create
+
+    for customer in (bobs_customer, customer_create(actor=bob, kind="individual", name="李四")):
+        page = login(eve).get(f"/customers/{customer.pk}/").content.decode()
+        assert "尚未建档" not in page and "没有您可查看的档案" in page
+        assert car_dossier.archive_number not in page
+    director = _user("dora", "director", "总经办", "吴芳")
+    page = login(director).get(f"/customers/{daves_customer.pk}/").content.decode()
+    assert "尚未建档" in page

@@ -88,10 +88,13 @@ def test_it_prints_the_slip_with_both_signatures(batch: Handover, bob: Any, alic
     handover_verify(actor=alice, handover=batch, results=results_for(batch))
     handover_sign(actor=bob, handover=batch, as_party="sender")
     handover_sign(actor=alice, handover=batch, as_party="receiver")
+    batch.refresh_from_db()
+    Handover.objects.filter(pk=batch.pk).update(totals={**batch.totals, "bytes": 22764})
     response = client_for(alice).get(f"/handover/{batch.pk}/slip.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "客户档案移交单" in text
+    assert "22.2 KB" in text and "字节" not in text  # a size people read
     assert str(bob) in text and str(alice) in text
     assert audit_actions(object_type="handover", action="print") == ["print"]
 
