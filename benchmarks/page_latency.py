@@ -1,4 +1,5 @@
-"""Latency of the dossier page (50 documents) and the customer search, through gunicorn.
+"""Latency of the dossier page (50 documents), the customer search and the API's plain
+lists, through gunicorn.
 
 Usage: python benchmarks/page_latency.py [--customers 2000] [--requests 300]
 """
@@ -161,6 +162,16 @@ def main() -> None:
             ("search box: ID last 4", f"/search/?q={probe['id_tail']}"),
             ("search box: archive number", f"/search/?q={probe['number']}"),
             ("api search: name", f"/api/v1/search/?q={quote(str(probe['name']))}"),
+            # The plain lists (issue 29: 50-75 ms for one row, where a search costs ~8).
+            ("api customers, 1 row", "/api/v1/customers/?limit=1"),
+            ("api customers, 50 rows", "/api/v1/customers/"),
+            ("api dossiers, 1 row", "/api/v1/dossiers/?limit=1"),
+            ("api dossiers, page 10", "/api/v1/dossiers/?limit=50&offset=450"),
+            ("api documents, 1 row", "/api/v1/documents/?limit=1"),
+            ("api documents, 50 rows", "/api/v1/documents/"),
+            ("api loans", "/api/v1/loans/"),
+            ("api findings", "/api/v1/findings/"),
+            ("api handovers", "/api/v1/handovers/"),
         ]
         for label, path in cases:
             measure(port, cookie, path, 10)  # warm up

@@ -162,7 +162,11 @@ DETAIL_LABELS: dict[str, Any] = {
     "renewals": _("续借次数"),
     "lines": _("清单项"),
     "items": _("档案"),
-    "dossiers": _("档案数"),
+    "dossiers": _("档案"),
+    "to_department": _("接收部门"),
+    "files": _("文件数"),
+    "bytes": _("字节数"),
+    "digest": _("校验值"),
     "customers": _("客户数"),
 }
 

@@ -154,6 +154,9 @@ class CustomerListApi(APIView):
         for key in ("owner", "department"):
             filters[key] = id_param(request, key)
         customers = services.customers_search(actor=actor_of(request), filters=filters)
+        # Each answer lists the customer's related persons: one query for the page, not
+        # one per customer (a page of 50 made 50 more queries).
+        customers = customers.prefetch_related("related_persons")
         return paginated(self, request, customers, lambda c: customer_out(request.user, c))
 
     @extend_schema(request=CustomerInput, responses={201: CustomerOutput})

@@ -500,3 +500,22 @@ def test_it_adds_and_removes_related_persons(bob: Any, dave: Any, bobs_customer:
     assert api(dave).post(url, {"relation": "agent", "name": "x"}, format="json").status_code == 404
     assert api(bob).delete(f"{url}{persons[0]['id']}/").status_code == 204
     assert not bobs_customer.related_persons.exists()
+
+
+def test_the_list_reads_related_persons_once_per_page(
+    bob: Any, django_assert_max_num_queries: Any
+) -> None:
+    """A page of customers costs the same few queries whatever its length (the related
+    persons of the page in one query, not one per customer)."""
+    from dangan.customers.models import RelatedPerson
+    from dangan.customers.services import customer_create
+
+    for n in range(6):
+        customer = customer_create(actor=bob, kind="individual", name=f"客户{n}")
+        RelatedPerson.objects.create(customer=customer, relation="emergency", name=f"家属{n}")
+    client = api(bob)
+    client.get("/api/v1/customers/", {"limit": 1})  # session, roles: warm
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/customers/", {"limit": 6})
+    rows = response.json()["results"]
+    assert len(rows) == 6 and all(len(row["related_persons"]) == 1 for row in rows)

@@ -31,9 +31,25 @@
     form.addEventListener("change", sync);
     sync();
   }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", customerKind);
-  } else {
+
+  // The header's menu on narrow screens: one button opens and closes the links, the
+  // search box and the user's corner (CSS hides them below 760 px until opened).
+  function menuToggle() {
+    var bar = document.querySelector(".topbar");
+    var button = bar && bar.querySelector(".menu-toggle");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var open = bar.classList.toggle("open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  function setUp() {
     customerKind();
+    menuToggle();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
   }
 })();
