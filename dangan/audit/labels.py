@@ -79,11 +79,27 @@ ACTION_LABELS: dict[str, Any] = {
     "copy_recall": _("催还纸质资料"),
     "copy_return": _("收回纸质资料"),
     "copy_destroy": _("销毁纸质资料"),
+    "disposal_propose": _("提出销毁"),
+    "disposal_appraise": _("销毁鉴定"),
+    "disposal_approve": _("批准销毁"),
+    "disposal_deny": _("驳回销毁"),
+    "disposal_destroy": _("执行销毁"),
+    "disposal_register": _("登记销毁清册"),
+    "reminder_done": _("完成提醒"),
 }
 
 # Object types that are not a model's name (a model's is shown by its verbose name).
 _OBJECT_TYPES: dict[str, Any] = {
     "url": _("页面"),
+    "appraisal": _("鉴定"),
+    "dashboard": _("首页统计"),
+    "direction": _("服务指引"),
+    "disposal_register": _("销毁清册"),
+    "dossiers": _("档案"),
+    "extension": _("延长保管"),
+    "key": _("提醒"),
+    "list": _("销毁清单"),
+    "reminder": _("提醒"),
     "lockout": _("账号锁定"),
     "search": _("搜索"),
     "audit": _("审计日志"),
