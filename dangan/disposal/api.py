@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.core.api import MAX_ID, id_param, paginated, text_param, valid_input
+from dangan.core.api import MAX_ID, Pagination, id_param, paginated, text_param, valid_input
 from dangan.core.http import PDF, actor_of, pdf_response
 from dangan.disposal import holds, printing, selectors, services
 from dangan.disposal.models import CustomerHold, DisposalItem, DisposalList, RegisterEntry
@@ -133,6 +133,8 @@ class ListInput(serializers.Serializer[Any]):
 
 
 class ListsApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(responses=ListOutput(many=True))
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
@@ -260,6 +262,8 @@ class RegisterOutput(serializers.ModelSerializer[RegisterEntry]):
 
 
 class RegisterApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=RegisterOutput(many=True))
     def get(self, request: Request) -> Response:
         actor = actor_of(request)

@@ -17,7 +17,15 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.core.api import MAX_ID, id_param, paginated, resolve, text_param, valid_input
+from dangan.core.api import (
+    MAX_ID,
+    Pagination,
+    id_param,
+    paginated,
+    resolve,
+    text_param,
+    valid_input,
+)
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of
 from dangan.service import selectors, services
@@ -105,6 +113,8 @@ def _ticket(actor: User, ticket: Ticket) -> dict[str, Any]:
 
 
 class TicketListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(
         parameters=[
             CUSTOMER_FILTER,
@@ -219,6 +229,8 @@ class ContactInput(serializers.Serializer[Any]):
 
 
 class ContactListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(
         parameters=[CUSTOMER_FILTER, OpenApiParameter("pending", bool)],
         responses=ContactOutput(many=True),
@@ -308,6 +320,7 @@ class _RecordListApi(APIView):
     """A customer's dated service records of one kind (transactions, stays): the list
     within the reader's scope, and recording one."""
 
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
     output: type[serializers.ModelSerializer[Any]]
     input: type[serializers.Serializer[Any]]
     select: Callable[..., Any]
@@ -401,6 +414,8 @@ class NoticeInput(serializers.Serializer[Any]):
 
 class NoticeListApi(APIView):
     """Notices the caller sent or received."""
+
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
 
     @extend_schema(responses=NoticeOutput(many=True))
     def get(self, request: Request) -> Response:
