@@ -86,6 +86,20 @@ ACTION_LABELS: dict[str, Any] = {
     "disposal_destroy": _("执行销毁"),
     "disposal_register": _("登记销毁清册"),
     "reminder_done": _("完成提醒"),
+    "credit_change": _("修改信用信息"),
+    "backup": _("备份"),
+    "backup_request": _("申请备份"),
+    "export_all": _("全量导出"),
+    "import_all": _("全量导入"),
+    "keys_rotate": _("轮换密钥"),
+    "repair": _("修复存储"),
+    "inventory_start": _("开始盘点"),
+    "inventory_scan": _("盘点扫描"),
+    "inventory_correct": _("盘点更正"),
+    "inventory_close": _("结束盘点"),
+    "location_create": _("新建位置"),
+    "location_change": _("修改位置"),
+    "location_link": _("按位置文字建立位置树"),
 }
 
 # Object types that are not a model's name (a model's is shown by its verbose name).
@@ -114,6 +128,12 @@ _OBJECT_TYPES: dict[str, Any] = {
     "customer": _("客户"),
     "document": _("文件"),
     "user": _("用户"),
+    "catalogue": _("卷内目录"),
+    "instance": _("系统实例"),
+    "inventory": _("盘点"),
+    "scan": _("盘点扫描"),
+    "keys": _("密钥文件"),
+    "storage": _("文件存储"),
 }
 
 # The details' keys that recur; others show as recorded.

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.core.api import valid_input
+from dangan.core.api import Pagination, paginated, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import PDF, actor_of, pdf_response
 from dangan.locations.models import Location
@@ -99,18 +99,24 @@ def round_out(found: InventoryRound) -> dict[str, Any]:
     return payload
 
 
+class InventoryRowOutput(serializers.Serializer[Any]):
+    """A round in the list (its results: GET /api/v1/inventories/{id}/)."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    scope = serializers.CharField(source="scope_text")
+
+
 class InventoryListApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
+    @extend_schema(responses=InventoryRowOutput(many=True))
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
         policy.require(actor, perms.DOSSIER_LOCATE)
-        rounds = InventoryRound.objects.select_related("started_by")[:100]
-        return Response(
-            [
-                {"id": r.pk, "number": r.number, "status": r.status, "scope": r.scope_text}
-                for r in rounds
-            ]
-        )
+        rounds = InventoryRound.objects.order_by("-created_at", "-id")
+        return paginated(self, request, rounds, lambda r: InventoryRowOutput(r).data)
 
     @extend_schema(request=InventoryInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:

@@ -72,7 +72,7 @@ def test_no_page_is_wider_than_a_phone(
                     seen[path] = seen.get(path, 0) + 1
                 width = page.evaluate("document.documentElement.scrollWidth")
                 assert width <= WIDTH, f"{path} as {username}: {width} px wide"
-            # The folded menu opens (static/dangan/nav.js) and shows the links.
+            # The folded menu opens (static/dangan/app.js) and shows the links.
             page.goto(live_server.url + "/customers/")
             links = page.locator("#main-nav")
             assert not links.is_visible()

@@ -74,6 +74,9 @@ def test_it_runs_a_round_over_a_cabinet_from_scan_to_report(
     assert started.status_code == 201, started.content
     round_id = started.json()["id"]
     assert started.json()["missing"]["count"] == 2  # found-to-be and missing; one is on loan
+    listed = client.get("/api/v1/inventories/?limit=1").json()  # a page, as every list
+    assert listed["count"] == 1 and listed["results"][0]["id"] == round_id
+    assert listed["results"][0]["scope"] == started.json()["scope"]
     scan = f"/api/v1/inventories/{round_id}/scan/"
 
     found = client.post(scan, {"text": room["found"].archive_number + "\r\n"}, format="json")
