@@ -100,6 +100,10 @@ ACTION_LABELS: dict[str, Any] = {
     "location_create": _("新建位置"),
     "location_change": _("修改位置"),
     "location_link": _("按位置文字建立位置树"),
+    "discrepancy_resolve": _("处理盘点差异"),
+    "check_plan_create": _("新建检查计划"),
+    "check_plan_update": _("修改检查计划"),
+    "check_record": _("登记检查"),
 }
 
 # Object types that are not a model's name (a model's is shown by its verbose name).
@@ -134,6 +138,8 @@ _OBJECT_TYPES: dict[str, Any] = {
     "scan": _("盘点扫描"),
     "keys": _("密钥文件"),
     "storage": _("文件存储"),
+    "plan": _("检查计划"),
+    "kind": _("检查类别"),
 }
 
 # The details' keys that recur; others show as recorded.
