@@ -104,6 +104,8 @@ ACTION_LABELS: dict[str, Any] = {
     "check_plan_create": _("新建检查计划"),
     "check_plan_update": _("修改检查计划"),
     "check_record": _("登记检查"),
+    "customer_hold": _("冻结客户档案"),
+    "customer_release": _("解除冻结"),
 }
 
 # Object types that are not a model's name (a model's is shown by its verbose name).
