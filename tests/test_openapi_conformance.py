@@ -46,6 +46,7 @@ def world(settings: Any) -> dict[str, Any]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from dangan.archives.loader import templates_load
     from dangan.archives.models import Dossier
+    from dangan.circulation import lending
     from dangan.circulation import services as circulation
     from dangan.demo import demo_load
     from dangan.handover.services import handover_create
@@ -80,7 +81,7 @@ def world(settings: Any) -> dict[str, Any]:
         if borrow.status == "pending":
             with contextlib.suppress(ApplicationError):  # not this approver's step
                 circulation.request_approve(actor=users[approver], request=borrow)
-    circulation.loan_create(actor=clerk, dossier=lent, borrower=sales1, due=later, request=borrow)
+    lending.loan_create(actor=clerk, dossier=lent, borrower=sales1, due=later, request=borrow)
     handover_create(actor=sales1, dossier_ids=[dossiers[2].pk], to_department=clerk.department)
     for dossier in dossiers[:3]:
         dossier_audit(actor=clerk, dossier=dossier)

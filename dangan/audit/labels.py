@@ -106,6 +106,10 @@ ACTION_LABELS: dict[str, Any] = {
     "check_record": _("登记检查"),
     "customer_hold": _("冻结客户档案"),
     "customer_release": _("解除冻结"),
+    "discover": _("发现可申请的档案"),
+    "escalate": _("审批超时转交"),
+    "document_confirm": _("确认文件"),
+    "document_refuse": _("退回文件"),
 }
 
 # Object types that are not a model's name (a model's is shown by its verbose name).

@@ -356,6 +356,8 @@ class LoanQueueApi(APIView):
     """The hand-out queue: approved borrow requests not yet lent, oldest approval first
     (for those who lend)."""
 
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(responses=AccessRequestOutput(many=True))
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
