@@ -146,6 +146,8 @@ _OBJECT_TYPES: dict[str, Any] = {
     "storage": _("文件存储"),
     "plan": _("检查计划"),
     "kind": _("检查类别"),
+    "copy": _("纸质资料"),
+    "issued_to": _("领取人"),
 }
 
 # The details' keys that recur; others show as recorded.

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.core.api import paginated, text_param, valid_input
+from dangan.core.api import Pagination, paginated, text_param, valid_input
 from dangan.core.http import actor_of
 from dangan.paper import copies
 from dangan.paper.models import PaperCopy
@@ -78,6 +78,8 @@ class DestroyInput(serializers.Serializer[Any]):
 
 
 class PaperCopyListApi(APIView):
+    pagination_class = Pagination  # the lists it answers (schema and runtime)
+
     @extend_schema(
         parameters=[OpenApiParameter("status", str), OpenApiParameter("overdue", bool)],
         responses=PaperCopyOutput(many=True),

@@ -68,7 +68,9 @@ class ApprovalRuleInput(serializers.Serializer[Any]):
 
 
 class VersionOutput(serializers.ModelSerializer[RuleVersion]):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(
+        source="actor.username", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = RuleVersion
