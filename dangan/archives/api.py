@@ -246,7 +246,7 @@ class DossierListApi(APIView):
             dossiers = dossiers.filter(archive_type__code=archive_type)
         if status_code := text_param(request, "status"):
             dossiers = dossiers.filter(status=status_code)
-        return paginated(self, request, dossiers.order_by("-id"), lambda d: DossierOutput(d).data)
+        return paginated(self, request, dossiers.order_by("-id"), DossierOutput)
 
     @extend_schema(request=DossierInput, responses={201: DossierOutput})
     def post(self, request: Request) -> Response:

@@ -61,7 +61,7 @@ class AuditListApi(APIView):
         policy.require(request.user, perms.AUDIT_VIEW)
         filters = selectors.audit_filters(request.query_params)
         entries = selectors.audit_list(request.user, filters=filters)
-        return paginated(self, request, entries, lambda e: AuditEntryOutput(e).data)
+        return paginated(self, request, entries, AuditEntryOutput)
 
 
 class ChainCheckOutput(serializers.Serializer[Any]):

@@ -134,7 +134,7 @@ class AccessRequestListApi(APIView):
         found = selectors.requests_of(actor_of(request))
         if state := text_param(request, "status"):
             found = found.filter(status=state)
-        return paginated(self, request, found, lambda r: AccessRequestOutput(r).data)
+        return paginated(self, request, found, AccessRequestOutput)
 
     @extend_schema(request=AccessRequestInput, responses={201: AccessRequestOutput})
     def post(self, request: Request) -> Response:
@@ -219,7 +219,7 @@ class ApprovalListApi(APIView):
     @extend_schema(responses=AccessRequestOutput(many=True))
     def get(self, request: Request) -> Response:
         queue = selectors.approvals_for(actor_of(request))
-        return paginated(self, request, queue, lambda r: AccessRequestOutput(r).data)
+        return paginated(self, request, queue, AccessRequestOutput)
 
 
 class LoanOutput(serializers.ModelSerializer[Loan]):
@@ -316,7 +316,7 @@ class LoanListApi(APIView):
             loans = loans.filter(returned_at__isnull=True)
         if text_param(request, "overdue") in ("1", "true"):
             loans = loans.filter(returned_at__isnull=True, due_at__lt=timezone.now())
-        return paginated(self, request, loans.order_by("-lent_at", "-id"), _loan_data)
+        return paginated(self, request, loans.order_by("-lent_at", "-id"), LoanOutput)
 
     @extend_schema(request=LoanInput, responses={201: LoanOutput})
     def post(self, request: Request) -> Response:
@@ -435,7 +435,7 @@ class GrantListApi(APIView):
     @extend_schema(responses=GrantOutput(many=True))
     def get(self, request: Request) -> Response:
         grants = selectors.grants_visible_to(actor_of(request))
-        return paginated(self, request, grants, lambda g: GrantOutput(g).data)
+        return paginated(self, request, grants, GrantOutput)
 
 
 class RevokeInput(serializers.Serializer[Any]):
@@ -476,7 +476,7 @@ class NotificationListApi(APIView):
     def get(self, request: Request) -> Response:
         unread = text_param(request, "unread") in ("1", "true")
         found = selectors.notifications_of(actor_of(request), unread_only=unread)
-        return paginated(self, request, found, lambda n: NotificationOutput(n).data)
+        return paginated(self, request, found, NotificationOutput)
 
 
 class NotificationReadApi(APIView):

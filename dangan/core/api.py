@@ -15,21 +15,79 @@ from rest_framework.views import APIView
 
 from dangan.core.errors import ApplicationError
 
-# The pagination of every API list (?limit=&offset=, answering count/next/previous/
-# results). A list view declares it as its pagination_class, which is what makes the
-# OpenAPI document describe its answer as that page rather than a bare array.
-Pagination = LimitOffsetPagination
+
+def _count_param(request: Request, key: str, *, minimum: int) -> int | None:
+    """A whole number of at least `minimum` from the query string; None when absent or
+    not one (junk is ignored, as DRF's own pagination does)."""
+    value = request.query_params.get(key, "")
+    if not (value.isascii() and value.isdigit()) or int(value) < minimum:
+        return None
+    return int(value)
 
 
-def paginated(view: APIView, request: Request, queryset: QuerySet[Any], serialize: Any) -> Response:
-    """One page of `queryset`, serialized. The view must declare its pagination_class,
-    so that its schema says what it answers."""
+class Pagination(LimitOffsetPagination):
+    """The pagination of every API list: ?limit=&offset=, or as many clients write it
+    ?page_size=&page= (pages counted from 1), answering count/next/previous/results (the
+    links in limit/offset form). At most MAX_LIMIT rows a page; a value that is not a
+    count is ignored (#29: ?page_size=1 was ignored and answered the default 50 rows).
+    A list view declares it as its pagination_class, which is what makes the OpenAPI
+    document describe its answer as that page rather than a bare array."""
+
+    MAX_LIMIT = 500
+    max_limit = MAX_LIMIT
+
+    def get_limit(self, request: Request) -> int | None:
+        limit = _count_param(request, self.limit_query_param, minimum=1)
+        if limit is None:
+            limit = _count_param(request, "page_size", minimum=1)
+        return min(limit, self.MAX_LIMIT) if limit is not None else self.default_limit
+
+    def get_offset(self, request: Request) -> int:
+        offset = _count_param(request, self.offset_query_param, minimum=0)
+        if offset is not None:
+            return offset
+        page = _count_param(request, "page", minimum=1)
+        return (page - 1) * (self.limit or 0) if page is not None else 0
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        params += [
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": "Rows per page (same as limit)",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.MAX_LIMIT},
+            },
+            {
+                "name": "page",
+                "required": False,
+                "in": "query",
+                "description": "Page number from 1 (with page_size or limit; ignored with offset)",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]
+        return params
+
+
+def paginated(
+    view: APIView,
+    request: Request,
+    queryset: QuerySet[Any],
+    output: type[Serializer[Any]],
+    context: dict[str, Any] | None = None,
+) -> Response:
+    """One page of `queryset`, serialized by `output` (many=True: the serializer's fields
+    are built once for the page; a ModelSerializer built per row spent most of a list's
+    time building the same fields again, #29). The view must declare its
+    pagination_class, so that its schema says what it answers."""
     pagination_class = getattr(view, "pagination_class", None)
     if pagination_class is None:
         raise TypeError(f"{type(view).__name__} answers a paginated list: set pagination_class")
     paginator: LimitOffsetPagination = pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response([serialize(obj) for obj in page or []])
+    data = output(page or [], many=True, context=context or {}).data
+    return paginator.get_paginated_response(data)
 
 
 # The largest primary key any supported database stores (signed 64-bit).

@@ -27,8 +27,8 @@ from dangan.customers.models import Customer, RelatedPerson
 
 @extend_schema_field(OpenApiTypes.STR)
 class _ShownByPolicy(serializers.Field):  # type: ignore[type-arg]
-    """A value customer_out() fills in as the policy shows it to the actor (masked or
-    not); the serializer alone writes nothing."""
+    """A value CustomerOutput.to_representation fills in as the policy shows it to the
+    actor (masked or not); the field alone writes nothing."""
 
     def __init__(self) -> None:
         super().__init__(source="*", required=False)
@@ -67,28 +67,34 @@ class CustomerOutput(serializers.Serializer[Customer]):
             if name not in policy.LIMITED_CUSTOMER_FIELDS:
                 field.required = False
 
+    def to_representation(self, customer: Customer) -> dict[str, Any]:
+        """As the actor in the context may see it (context={"actor": user})."""
+        actor = self.context["actor"]
+        data = dict(super().to_representation(customer))
+        # Identity numbers and phones leave the server only as the policy shows them.
+        data["id_number"] = policy.shown_id_number(actor, customer)
+        data["mobile"] = policy.shown_mobile(actor, customer.mobile)
+        data["phone"] = policy.shown_mobile(actor, customer.phone)
+        data["related_persons"] = [
+            {
+                "id": person.pk,
+                "relation": person.relation,
+                "name": person.name,
+                "title": person.title,
+                "mobile": policy.shown_mobile(actor, person.mobile),
+            }
+            for person in customer.related_persons.all()
+        ]
+        allowed = policy.customer_fields_for(actor)
+        if allowed is not None:
+            # Field-limited roles (business staff, seed 002 篇4 §4.1) get only what they
+            # may see.
+            data = {key: value for key, value in data.items() if key in allowed}
+        return data
+
 
 def customer_out(actor: Any, customer: Customer) -> dict[str, Any]:
-    data = dict(CustomerOutput(customer).data)
-    # Identity numbers and phones leave the server only as the policy shows them.
-    data["id_number"] = policy.shown_id_number(actor, customer)
-    data["mobile"] = policy.shown_mobile(actor, customer.mobile)
-    data["phone"] = policy.shown_mobile(actor, customer.phone)
-    data["related_persons"] = [
-        {
-            "id": person.pk,
-            "relation": person.relation,
-            "name": person.name,
-            "title": person.title,
-            "mobile": policy.shown_mobile(actor, person.mobile),
-        }
-        for person in customer.related_persons.all()
-    ]
-    allowed = policy.customer_fields_for(actor)
-    if allowed is not None:
-        # Field-limited roles (business staff, seed 002 篇4 §4.1) get only what they may see.
-        data = {key: value for key, value in data.items() if key in allowed}
-    return data
+    return dict(CustomerOutput(customer, context={"actor": actor}).data)
 
 
 class CustomerInput(serializers.Serializer[Any]):
@@ -157,7 +163,7 @@ class CustomerListApi(APIView):
         # Each answer lists the customer's related persons: one query for the page, not
         # one per customer (a page of 50 made 50 more queries).
         customers = customers.prefetch_related("related_persons")
-        return paginated(self, request, customers, lambda c: customer_out(request.user, c))
+        return paginated(self, request, customers, CustomerOutput, {"actor": request.user})
 
     @extend_schema(request=CustomerInput, responses={201: CustomerOutput})
     def post(self, request: Request) -> Response:

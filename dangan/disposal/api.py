@@ -143,7 +143,7 @@ class ListsApi(APIView):
         found = DisposalList.objects.prefetch_related(
             "items__appraisals", "items__dossier", "steps"
         )
-        return paginated(self, request, found, lambda x: ListOutput(x).data)
+        return paginated(self, request, found, ListOutput)
 
     @extend_schema(request=ListInput, responses={201: ListOutput})
     def post(self, request: Request) -> Response:
@@ -269,7 +269,7 @@ class RegisterApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.DISPOSAL_REGISTER)
         found = selectors.register(q=text_param(request, "q"))
-        return paginated(self, request, found, lambda e: RegisterOutput(e).data)
+        return paginated(self, request, found, RegisterOutput)
 
 
 class RegisterPdfApi(APIView):

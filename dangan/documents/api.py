@@ -103,7 +103,7 @@ class DocumentListApi(APIView):
         documents = documents.prefetch_related("attachments__blob").order_by(
             "dossier_id", "piece_number"
         )
-        return paginated(self, request, documents, lambda d: DocumentOutput(d).data)
+        return paginated(self, request, documents, DocumentOutput)
 
     @extend_schema(request={"multipart/form-data": DocumentInput}, responses={201: DocumentOutput})
     def post(self, request: Request) -> Response:

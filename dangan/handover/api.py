@@ -139,7 +139,7 @@ class HandoverListApi(APIView):
         found = selectors.handover_list(
             actor, box=text_param(request, "box"), status=text_param(request, "status")
         )
-        return paginated(self, request, found, lambda h: HandoverOutput(h).data)
+        return paginated(self, request, found, HandoverOutput)
 
     @extend_schema(request=HandoverInput, responses={201: HandoverDetailOutput})
     def post(self, request: Request) -> Response:

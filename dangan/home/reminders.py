@@ -231,11 +231,10 @@ def _handovers_due(actor: User, window: Window, owner: User | None) -> Iterable[
         .filter(status=Dossier.Status.FILED)
         .exclude(archive_type__deadline={})
         .select_related("archive_type", "customer")
-        .prefetch_related("archive_type__items", "documents")
         .order_by("-id")[:MAX_DOSSIERS]
     )
     cal = Calendar()
-    for dossier in dossiers:
+    for dossier in deadlines.prime(list(dossiers)):
         result = deadlines.dossier_deadline(dossier, cal=cal, today=window.start)
         if result.submitted is not None or not window.contains(result.due_date):
             continue

@@ -80,13 +80,12 @@ def _intake(actor: User, today: datetime.date) -> Iterable[Work]:
     dossiers = (
         scope.exclude(archive_type__deadline={})
         .select_related("archive_type", "customer")
-        .prefetch_related("archive_type__items", "documents")
         .order_by("created_at")[:2000]
     )
     cal = Calendar()
     due_today: list[Item] = []
     late: list[Item] = []
-    for dossier in dossiers:
+    for dossier in deadlines.prime(list(dossiers)):
         result = deadlines.dossier_deadline(dossier, cal=cal, today=today)
         if result.submitted is not None or result.due_date is None:
             continue

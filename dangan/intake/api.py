@@ -240,7 +240,7 @@ class FindingListApi(APIView):
         policy.require(request.user, perms.DOSSIER_VIEW)
         findings = selectors.filter_findings(selectors.findings_for(request.user), params)
         findings = findings.select_related("document", "checklist_item", "responsible")
-        return paginated(self, request, findings, lambda f: FindingOutput(f).data)
+        return paginated(self, request, findings, FindingOutput)
 
 
 class DocumentCheckApi(APIView):

@@ -20,7 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dangan.archives.checklist import Checklist, condition_holds, dossier_checklist
+from dangan.archives.checklist import (
+    Checklist,
+    condition_holds,
+    dossier_checklist,
+    prime_checklists,
+)
 from dangan.archives.fields import parse_date
 from dangan.archives.models import Dossier
 from dangan.core.errors import ApplicationError
@@ -169,20 +174,47 @@ def rule_due(rule: DeadlineRule | None, dossier: Dossier, cal: Calendar) -> tupl
 
 
 def handed_over_on(dossier: Dossier) -> datetime.date | None:
-    """The day the bag was first handed over and accepted (receiver's signature)."""
+    """The day the bag was first handed over and accepted (receiver's signature); read
+    from what prime() stored when the dossier came in a list."""
+    primed: Any = getattr(dossier, "_handed_over_on", _UNREAD)
+    if primed is not _UNREAD:
+        found: datetime.date | None = primed
+        return found
+    return _handed_over_days([dossier.pk]).get(dossier.pk)
+
+
+_UNREAD = object()
+
+
+def _handed_over_days(dossier_ids: list[int]) -> dict[int, datetime.date]:
+    from django.db.models import Min
+
     from dangan.handover.models import HandoverItem
 
     signed = (
         HandoverItem.objects.filter(
-            dossier=dossier,
+            dossier_id__in=dossier_ids,
             status=HandoverItem.Status.ACCEPTED,
             handover__receiver_signed_at__isnull=False,
         )
-        .order_by("handover__receiver_signed_at")
-        .values_list("handover__receiver_signed_at", flat=True)
-        .first()
+        .order_by()
+        .values("dossier_id")
+        .annotate(first=Min("handover__receiver_signed_at"))
     )
-    return timezone.localtime(signed).date() if signed is not None else None
+    return {row["dossier_id"]: timezone.localtime(row["first"]).date() for row in signed}
+
+
+def prime(dossiers: list[Dossier]) -> list[Dossier]:
+    """Ready a list of dossiers for dossier_deadline() without a query per dossier: their
+    checklists (prime_checklists) and their hand-over days, a few queries for the list."""
+    prime_checklists(dossiers)
+    days: dict[int, datetime.date] = {}
+    ids = [d.pk for d in dossiers]
+    for start in range(0, len(ids), 500):
+        days.update(_handed_over_days(ids[start : start + 500]))
+    for dossier in dossiers:
+        dossier._handed_over_on = days.get(dossier.pk)  # type: ignore[attr-defined]
+    return dossiers
 
 
 def submitted_on(checklist: Checklist, dossier: Dossier | None = None) -> datetime.date | None:

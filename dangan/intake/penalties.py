@@ -266,7 +266,7 @@ def penalty_statement(
         .filter(created_at__date__gte=start - datetime.timedelta(days=120))
         .select_related("archive_type", "customer__owner__department")
     )
-    for dossier in candidates:
+    for dossier in deadlines.prime(list(candidates)):
         result = deadlines.dossier_deadline(dossier, cal=cal, today=today)
         counted = timeliness(result, today)
         if counted is None or not (start <= counted[0] < end):

@@ -101,13 +101,12 @@ def overdue_by_person(
         .filter(created_at__date__gte=since, status=Dossier.Status.FILED)
         .exclude(archive_type__deadline={})
         .select_related("archive_type", "customer__owner")
-        .prefetch_related("archive_type__items", "documents")
         .order_by("created_at")
     )
     cal = Calendar()
     grouped: dict[int, list[tuple[Dossier, deadlines.DeadlineResult]]] = defaultdict(list)
     owners: dict[int, User] = {}
-    for dossier in dossiers:
+    for dossier in deadlines.prime(list(dossiers)):
         result = deadlines.dossier_deadline(dossier, cal=cal, today=today)
         late = result.state == deadlines.OVERDUE and result.submitted is None
         if late or result.state == deadlines.DATE_MISSING:

@@ -116,7 +116,7 @@ class InventoryListApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.DOSSIER_LOCATE)
         rounds = InventoryRound.objects.order_by("-created_at", "-id")
-        return paginated(self, request, rounds, lambda r: InventoryRowOutput(r).data)
+        return paginated(self, request, rounds, InventoryRowOutput)
 
     @extend_schema(request=InventoryInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:

@@ -136,7 +136,7 @@ class TicketListApi(APIView):
             overdue=request.query_params.get("overdue", "") in ("1", "true"),
             q=text_param(request, "q"),
         )
-        return paginated(self, request, found, lambda t: _ticket(actor, t))
+        return paginated(self, request, found, TicketOutput, {"actor": actor})
 
     @extend_schema(request=TicketInput, responses={201: TicketOutput})
     def post(self, request: Request) -> Response:
@@ -243,7 +243,7 @@ class ContactListApi(APIView):
             customer=id_param(request, "customer"),
             pending=request.query_params.get("pending", "") in ("1", "true"),
         )
-        return paginated(self, request, found, lambda c: ContactOutput(c).data)
+        return paginated(self, request, found, ContactOutput)
 
     @extend_schema(request=ContactInput, responses={201: ContactOutput})
     def post(self, request: Request) -> Response:
@@ -330,7 +330,7 @@ class _RecordListApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.SERVICE_VIEW)
         found = type(self).select(actor, customer=id_param(request, "customer"))
-        return paginated(self, request, found, lambda row: self.output(row).data)
+        return paginated(self, request, found, self.output)
 
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
@@ -421,7 +421,7 @@ class NoticeListApi(APIView):
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
         found = selectors.notices_for(actor).prefetch_related("receipts__user")
-        return paginated(self, request, found, lambda n: NoticeOutput(n).data)
+        return paginated(self, request, found, NoticeOutput)
 
     @extend_schema(request=NoticeInput, responses={201: NoticeOutput})
     def post(self, request: Request) -> Response:

@@ -89,6 +89,46 @@ class TestWork:
         assert dossier.archive_number in str(work_for(bob))
         assert kinds(dave)["intake_overdue"] == 0
 
+    def test_deadlines_cost_the_same_queries_for_one_bag_or_many(
+        self, templates: Any, alice: Any, bob: Any
+    ) -> None:
+        """The bags' deadlines are read for the whole list at once (#29: the home page
+        and the navigation's badge read each bag's documents and hand-overs apart)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from conftest import car_fields
+        from dangan.archives.services import dossier_create
+        from dangan.intake.selectors import overdue_by_person
+
+        picked_up = (TODAY() - datetime.timedelta(days=20)).isoformat()
+
+        def bag(name: str) -> None:
+            customer = customer_create(actor=bob, kind="individual", name=name)
+            dossier_create(
+                actor=bob,
+                customer=customer,
+                archive_type=templates["CAR-SALE"],
+                fields=car_fields(
+                    plated_by_dealer=False, delivery_date=picked_up, purchase_date=picked_up
+                ),
+            )
+
+        def statements() -> tuple[int, int]:
+            with CaptureQueriesContext(connection) as home:
+                work_for(alice)
+            with CaptureQueriesContext(connection) as overdue:
+                overdue_by_person(alice)
+            return len(home), len(overdue)
+
+        bag("甲")
+        one = statements()
+        for name in "乙丙丁戊":
+            bag(name)
+        assert kinds(alice)["intake_overdue"] == 5
+        many = statements()
+        assert many[0] <= one[0] and many[1] <= one[1], (one, many)  # not 3 more per bag
+
     def test_a_notice_to_acknowledge_appears_and_goes(self, carol: Any, bob: Any) -> None:
         notice = service.notice_send(
             actor=carol, direction="down", title="检查", body="周五", recipients=[bob]
