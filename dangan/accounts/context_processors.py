@@ -34,16 +34,9 @@ def _key_of(granted: frozenset[str]) -> str:
 
 
 def _work_waiting(user: Any) -> int:
-    from django.core.cache import cache
-
     from dangan.home.work import waiting_count
 
-    key = f"dangan:work-waiting:{user.pk}"
-    count = cache.get(key)
-    if count is None:
-        count = waiting_count(user)
-        cache.set(key, count, 60)
-    return int(count)
+    return waiting_count(user)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

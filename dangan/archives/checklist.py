@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import prefetch_related_objects
 
-from dangan.archives.models import ChecklistItem, Dossier
+from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.documents.models import Document
 
 
@@ -143,6 +143,11 @@ def prime_checklists(dossiers: list[Dossier]) -> list[Dossier]:
     two months; Django's prefetch_related cost as much again building a queryset per
     dossier)."""
     type_ids = {d.archive_type_id for d in dossiers}
+    # Each type read once and shared: joined to every dossier's row, its JSON (fields,
+    # deadline rule, numbering, …) was decoded again for each dossier.
+    types = ArchiveType.objects.in_bulk(type_ids)
+    for dossier in dossiers:
+        dossier.archive_type = types[dossier.archive_type_id]
     items: dict[int, list[ChecklistItem]] = {pk: [] for pk in type_ids}
     for item in ChecklistItem.objects.filter(archive_type_id__in=type_ids):
         items[item.archive_type_id].append(item)

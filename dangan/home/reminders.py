@@ -230,7 +230,7 @@ def _handovers_due(actor: User, window: Window, owner: User | None) -> Iterable[
         .filter(customer__in=_customers(actor, owner), created_at__date__gte=recent)
         .filter(status=Dossier.Status.FILED)
         .exclude(archive_type__deadline={})
-        .select_related("archive_type", "customer")
+        .select_related("customer")
         .order_by("-id")[:MAX_DOSSIERS]
     )
     cal = Calendar()

@@ -21,7 +21,7 @@ from dangan.archives.models import ArchiveType
 from dangan.core.http import actor_of, app_errors, attempt
 from dangan.home import charts, exports, services
 from dangan.home.reminders import KIND_LABELS, reminders_for
-from dangan.home.work import work_for
+from dangan.home.work import remember_count, work_for
 
 
 @login_required
@@ -30,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """What waits for the signed-in person today, each item a link."""
     actor = actor_of(request)
     work = work_for(actor)
+    remember_count(actor, work)  # the badge of this very page need not count again
     return render(
         request,
         "home/home.html",

@@ -79,7 +79,7 @@ def _intake(actor: User, today: datetime.date) -> Iterable[Work]:
         scope = scope.filter(customer__owner=actor)
     dossiers = (
         scope.exclude(archive_type__deadline={})
-        .select_related("archive_type", "customer")
+        .select_related("customer")
         .order_by("created_at")[:2000]
     )
     cal = Calendar()
@@ -640,6 +640,29 @@ def work_for(actor: User, *, today: datetime.date | None = None) -> list[Work]:
     return sorted(found, key=lambda w: (not (w.urgent and w.count), w.count == 0))
 
 
+BADGE_SECONDS = 60  # the navigation's badge is counted at most once a minute per person
+
+
+def _badge_key(actor: User) -> str:
+    return f"dangan:work-waiting:{actor.pk}"
+
+
+def remember_count(actor: User, work: list[Work]) -> None:
+    """Keep the count of what the home page has just listed for the badge, so that the
+    page does not count everything a second time for its own navigation."""
+    from django.core.cache import cache
+
+    cache.set(_badge_key(actor), sum(w.count for w in work), BADGE_SECONDS)
+
+
 def waiting_count(actor: User) -> int:
-    """How many things wait for the actor (the navigation's badge)."""
-    return sum(work.count for work in work_for(actor))
+    """How many things wait for the actor (the navigation's badge), counted at most once
+    a minute per person (per server process)."""
+    from django.core.cache import cache
+
+    count = cache.get(_badge_key(actor))
+    if count is None:
+        work = work_for(actor)
+        remember_count(actor, work)
+        count = sum(w.count for w in work)
+    return int(count)

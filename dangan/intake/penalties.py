@@ -264,7 +264,7 @@ def penalty_statement(
         Dossier.objects.filter(customer__owner_id__in=allowed)
         .exclude(archive_type__deadline={})
         .filter(created_at__date__gte=start - datetime.timedelta(days=120))
-        .select_related("archive_type", "customer__owner__department")
+        .select_related("customer__owner__department")
     )
     for dossier in deadlines.prime(list(candidates)):
         result = deadlines.dossier_deadline(dossier, cal=cal, today=today)

@@ -100,7 +100,7 @@ def overdue_by_person(
         policy.dossiers_for(actor)
         .filter(created_at__date__gte=since, status=Dossier.Status.FILED)
         .exclude(archive_type__deadline={})
-        .select_related("archive_type", "customer__owner")
+        .select_related("customer__owner")
         .order_by("created_at")
     )
     cal = Calendar()
