@@ -159,7 +159,17 @@ def main() -> None:
     )
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "dangan.cli", "serve", "--port", str(port), "--workers", "2"],
+        [
+            sys.executable,
+            "-m",
+            "dangan.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-worker",
+        ],
         env={**os.environ},
         stdout=subprocess.DEVNULL,
         stderr=open(Path(data_dir) / "server.log", "wb"),  # noqa: SIM115
