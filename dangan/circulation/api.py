@@ -363,7 +363,7 @@ class LoanQueueApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.CIRCULATION_LEND)
         queue = selectors.handout_queue()
-        return paginated(self, request, queue, lambda r: AccessRequestOutput(r).data)
+        return paginated(self, request, queue, AccessRequestOutput)
 
 
 def _loan_data(loan: Loan) -> dict[str, Any]:

@@ -90,7 +90,7 @@ class PaperCopyListApi(APIView):
             found = found.filter(status=status_code)
         if request.query_params.get("overdue") in ("1", "true"):
             found = copies.overdue(found)
-        return paginated(self, request, found, lambda c: PaperCopyOutput(c).data)
+        return paginated(self, request, found, PaperCopyOutput)
 
     @extend_schema(request=IssueInput, responses={201: PaperCopyOutput})
     def post(self, request: Request) -> Response:
