@@ -134,9 +134,10 @@ def test_it_runs_queued_reminders_in_the_database_worker() -> None:
 
     from dangan.circulation.tasks import schedule_reminders
 
-    schedule_reminders()
+    schedule_reminders()  # the loan reminders and the approvals' escalation (#27 §2)
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["SUCCESSFUL"]
+    statuses = list(DBTaskResult.objects.values_list("status", flat=True))
+    assert statuses == ["SUCCESSFUL", "SUCCESSFUL"]
 
 
 def test_it_builds_the_search_index_for_existing_data_on_init(
