@@ -122,6 +122,17 @@ def _clean_effective(dossier: Dossier, effective: Any) -> datetime.date:
     return effective
 
 
+def clean_reason(text: str | None) -> str:
+    """A reason for a move of a dossier (or of all a customer's, as a legal hold): required,
+    at most REASON_MAX characters; a field-named error otherwise."""
+    reason = (text or "").strip()
+    if not reason:
+        raise ApplicationError(_("请填写原因"), field="reason")
+    if len(reason) > REASON_MAX:
+        raise ApplicationError(_("原因最多500字"), field="reason")
+    return reason
+
+
 @refusals_audited("transition", "dossier")
 @transaction.atomic
 def dossier_transition(
@@ -156,11 +167,7 @@ def dossier_transition(
             raise Forbidden(_("您没有登记档案状态的权限"))
         raise _refuse(dossier, rows, to)
     policy.require(actor, row.permission)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(_("请填写原因"), field="reason")
-    if len(reason) > REASON_MAX:
-        raise ApplicationError(_("原因最多500字"), field="reason")
+    reason = clean_reason(reason)
     when = _clean_effective(dossier, effective)
     previous = dossier.status
     dossier.status = to

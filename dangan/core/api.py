@@ -105,9 +105,20 @@ def id_param(request: Request, key: str) -> int | None:
     return int(value)
 
 
-def valid_input(serializer_class: type[Serializer[Any]], request: Request, **kwargs: Any) -> Any:
+def valid_input(
+    serializer_class: type[Serializer[Any]],
+    request: Request,
+    *,
+    strict: bool = False,
+    **kwargs: Any,
+) -> Any:
     """The request body checked by `serializer_class`: its validated data, or a field-named
-    400 (DRF's ValidationError)."""
+    400 (DRF's ValidationError). With `strict`, a field the serializer does not know is a 400
+    naming it, not silently ignored."""
+    if strict and hasattr(request.data, "keys"):
+        extra = sorted(set(request.data.keys()) - set(serializer_class(**kwargs).fields))
+        if extra:
+            raise ApplicationError(_("未知的字段"), field=extra[0])
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.archives.lifecycle import Channel, dossier_transition
+from dangan.archives.lifecycle import Channel, clean_reason, dossier_transition
 from dangan.archives.models import Dossier, DossierStatusChange
 from dangan.audit.services import audit_record, refusals_audited
-from dangan.core.errors import ApplicationError, InvalidTransition
+from dangan.core.errors import InvalidTransition
 from dangan.customers.models import Customer
 from dangan.disposal.models import CustomerHold
 
@@ -29,7 +29,6 @@ HOLDABLE = (
     Dossier.Status.APPRAISAL,
     Dossier.Status.PENDING_DISPOSAL,
 )
-REASON_MAX = 500
 
 
 def standing_hold(customer_id: Any) -> CustomerHold | None:
@@ -47,21 +46,12 @@ def held_customers(customer_ids: set[int]) -> set[int]:
     )
 
 
-def _reason(text: str) -> str:
-    reason = " ".join(str(text or "").split())
-    if not reason:
-        raise ApplicationError(_("请填写原因"), field="reason")
-    if len(reason) > REASON_MAX:
-        raise ApplicationError(_("原因最多500字"), field="reason")
-    return reason
-
-
 @refusals_audited("customer_hold", "customer")
 @transaction.atomic
 def customer_hold(*, actor: User, customer: Customer, reason: str) -> CustomerHold:
     customer = policy.access_customer(actor, customer.pk)
     policy.require(actor, perms.DOSSIER_HOLD)
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     Customer.objects.select_for_update().filter(pk=customer.pk).first()
     if standing_hold(customer.pk) is not None:
         raise InvalidTransition(_("该客户已冻结"))
@@ -102,7 +92,7 @@ def _prior(dossier: Dossier) -> str | None:
 def customer_release(*, actor: User, customer: Customer, reason: str) -> CustomerHold:
     customer = policy.access_customer(actor, customer.pk)
     policy.require(actor, perms.DOSSIER_HOLD)
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     hold = (
         CustomerHold.objects.select_for_update()
         .filter(customer=customer, released_at__isnull=True)
