@@ -115,9 +115,12 @@ def _database() -> dict[str, object]:
     url = os.environ.get("DANGAN_DATABASE_URL", "")
     if url:
         db: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        # Django's backends with the audit trail's commit (dangan.core.db.base).
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            db["ENGINE"] = "dangan.core.db.postgresql"
         return db
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "dangan.core.db.sqlite3",
         "NAME": str(DATA_DIR / "dangan.sqlite3"),
         "OPTIONS": {
             # WAL lets readers run beside the single writer; IMMEDIATE makes every atomic

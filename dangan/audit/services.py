@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ from dangan.accounts.models import User
 from dangan.audit.middleware import client_ip
 from dangan.audit.models import AuditEntry, AuditHead
 from dangan.core import bulk
+from dangan.core.db.base import in_transaction
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 
 GENESIS = "0" * 64
@@ -149,14 +151,12 @@ def audit_record(
     object_repr: str = "",
     outcome: str = AuditEntry.Outcome.SUCCESS,
     detail: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry. Call it inside the transaction of the change it records.
-
-    The head row is locked so that concurrent writers append one after the other.
-    """
+) -> None:
+    """Record one entry. Call it inside the transaction of the change it records: the
+    entry is appended to the chain when that transaction commits, and not at all if it
+    rolls back (see _queue). Outside a transaction it is appended at once."""
     event = Event(action, obj, object_type, object_id, object_repr, outcome, detail)
-    ((pk, values),) = _append(actor, [event])
-    return AuditEntry.from_db(connection.alias, ["id", *_COLUMNS], [pk, *_ROW(values)])
+    _queue(actor, [event])
 
 
 SEARCH_QUERY_CHARS = 200  # of a search's query kept in its entry
@@ -182,40 +182,46 @@ def audit_search(*, actor: User | None, query: str, filters: dict[str, Any]) -> 
 
 
 def audit_record_many(*, actor: User | None, events: list[Event]) -> None:
-    """Append several entries of one actor under one lock of the head row, as one insert
-    (bulk services: an import batch writes one entry per row at the cost of one)."""
-    _append(actor, events)
+    """Record several entries of one actor (bulk services: an import batch writes one
+    entry per row, appended as one insert with the rest of its transaction's)."""
+    _queue(actor, events)
 
 
-def _append(actor: User | None, events: list[Event]) -> list[tuple[Any, dict[str, Any]]]:
-    """Chain and insert the entries; return each one's primary key and columns."""
+def _queue(actor: User | None, events: list[Event]) -> None:
+    """Queue the entries on the connection, to be chained and inserted right before the
+    transaction commits (flush_pending, called by Dangan's database backends,
+    dangan.core.db.base): so the head row is the last lock a writing transaction takes.
+
+    Taken in the middle of a transaction, the head's lock deadlocked on PostgreSQL with
+    the row locks and deferred foreign-key checks that came after it in the same
+    transaction, against transactions that held those rows and waited for the head.
+
+    What the entry says is fixed now (the object's text, the actor's roles, the client's
+    address); only its place in the chain and its time are given at the commit. Entries
+    queued in a savepoint that rolls back are dropped with it."""
     if not events:
-        return []
+        return
+    pending: list[tuple[tuple[Any, ...], Any]] | None = getattr(connection, "audit_pending", None)
+    if pending is None:
+        raise ImproperlyConfigured(
+            "The audit trail needs Dangan's database backends (dangan.core.db.*)."
+        )
     roles = ""
     if actor is not None:
         from dangan.accounts.policy import roles_of  # cached on the user per request
 
         roles = ",".join(sorted(r.code for r in roles_of(actor)))
     ip = client_ip.get()
-    with transaction.atomic():
-        seq, prev = _lock_head()
-        now = timezone.now()
-        entries: list[dict[str, Any]] = []
-        for event in events:
-            obj = event.obj
-            object_type, object_id, object_repr = (
-                event.object_type,
-                event.object_id,
-                event.object_repr,
-            )
-            if obj is not None:
-                object_type = object_type or obj._meta.model_name or ""
-                object_id = object_id or str(obj.pk)
-                object_repr = object_repr or str(obj)
-            seq += 1
-            entry = {
-                "seq": seq,
-                "at": now,
+    entries: list[dict[str, Any]] = []
+    for event in events:
+        obj = event.obj
+        object_type, object_id, object_repr = event.object_type, event.object_id, event.object_repr
+        if obj is not None:
+            object_type = object_type or obj._meta.model_name or ""
+            object_id = object_id or str(obj.pk)
+            object_repr = object_repr or str(obj)
+        entries.append(
+            {
                 "actor_id": actor.pk if actor is not None else None,
                 "actor_name": actor.username if actor is not None else "",
                 "roles": roles,
@@ -226,38 +232,76 @@ def _append(actor: User | None, events: list[Event]) -> list[tuple[Any, dict[str
                 "object_repr": _text(object_repr, 200),
                 "outcome": event.outcome,
                 "detail": _jsonable(event.detail or {}),
-                "prev_hash": prev,
             }
-            entry["entry_hash"] = prev = _digest(entry)
-            entries.append(entry)
-        # The head moves with the entries: on PostgreSQL in the same statement.
-        keys = bulk.insert_rows(
-            AuditEntry,
-            _COLUMNS,
-            [_ROW(entry) for entry in entries],
-            also=(_HEAD_UPDATE, [seq, prev]),
         )
-    return list(zip(keys, entries, strict=True))
+    if in_transaction(connection):
+        pending.append((tuple(connection.savepoint_ids), entries))
+        return
+    # Not inside a transaction (a test case's own does not count): one of its own.
+    with transaction.atomic():
+        pending.append((tuple(connection.savepoint_ids), entries))
+
+
+def flush_pending(wrapper: Any) -> None:
+    """Chain and insert the entries queued on `wrapper` (a connection of Dangan's database
+    backends, about to commit, in this thread): see _queue."""
+    if wrapper.alias != DEFAULT_DB_ALIAS:
+        raise ImproperlyConfigured("audit entries are written to the default database only")
+    entries = [entry for _savepoints, queued in wrapper.audit_pending for entry in queued]
+    wrapper.audit_pending.clear()
+    seq, prev = _lock_head({e["actor_id"] for e in entries} - {None})
+    now = timezone.now()
+    for entry in entries:
+        seq += 1
+        entry["seq"], entry["at"], entry["prev_hash"] = seq, now, prev
+        entry["entry_hash"] = prev = _digest(entry)
+    # The head moves with the entries: on PostgreSQL in the same statement.
+    bulk.insert_rows(
+        AuditEntry,
+        _COLUMNS,
+        [_ROW(entry) for entry in entries],
+        also=(_HEAD_UPDATE, [seq, prev]),
+    )
 
 
 # The head row in plain SQL: every search and page view that is audited appends an entry,
-# and the ORM took longer to build these two statements than the database to run them.
+# and the ORM took longer to build these statements than the database to run them.
 _HEAD = AuditHead._meta.db_table
 _HEAD_UPDATE = f"UPDATE {_HEAD} SET last_seq = %s, last_hash = %s WHERE id = 1"  # noqa: S608
+_HEAD_SELECT = f"SELECT last_seq, last_hash FROM {_HEAD} WHERE id = 1"  # noqa: S608
+_USERS = User._meta.db_table
 
 
-def _lock_head() -> tuple[int, str]:
+def _lock_head(actors: set[int]) -> tuple[int, str]:
     """Lock the head row (created on first use) until the transaction ends; its last
-    sequence number and hash. SQLite has no FOR UPDATE: its transactions take the write
-    lock up front (settings: transaction_mode IMMEDIATE)."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT last_seq, last_hash FROM {_HEAD} WHERE id = 1{lock}"  # noqa: S608
+    sequence number and hash.
+
+    On PostgreSQL nothing may wait for another transaction after the head is locked: the
+    transaction's deferred foreign-key checks are run first (SET CONSTRAINTS ALL
+    IMMEDIATE, right before the commit that would run them anyway), and the rows the new
+    entries refer to (their actors) are locked FOR KEY SHARE first, which the entries'
+    own checks then find already held. All in one round trip.
+
+    SQLite has no FOR UPDATE: its transactions take the write lock up front (settings:
+    transaction_mode IMMEDIATE)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        if connection.vendor != "postgresql":
+            cursor.execute(_HEAD_SELECT)
+        else:
+            statements = ["SET CONSTRAINTS ALL IMMEDIATE"]
+            if actors:
+                ids = ",".join(str(int(pk)) for pk in sorted(actors))
+                statements.append(f"SELECT 1 FROM {_USERS} WHERE id IN ({ids}) FOR KEY SHARE")  # noqa: S608
+            statements.append(_HEAD_SELECT + " FOR UPDATE")
+            cursor.execute("; ".join(statements))
+            for _statement in statements[1:]:
+                cursor.nextset()
         row = cursor.fetchone()
         if row is None:
             AuditHead.objects.bulk_create([AuditHead(pk=1)], ignore_conflicts=True)
-            cursor.execute(sql)
+            cursor.execute(
+                _HEAD_SELECT + (" FOR UPDATE" if connection.vendor == "postgresql" else "")
+            )
             row = cursor.fetchone()
     return int(row[0]), str(row[1])
 

@@ -443,8 +443,12 @@ def _notify_escalated(step: ApprovalStep, *, tell_approvers: bool = True) -> Non
 
 
 def _lock_request(request: AccessRequest) -> AccessRequest:
+    """The request, locked against a concurrent decision. Only its own row, and FOR NO KEY
+    UPDATE: locking its dossier and requester too (FOR UPDATE) blocked every transaction
+    that refers to them (foreign-key checks take FOR KEY SHARE) — the requester's next
+    request deadlocked with the approval of the last one (#22 item 9)."""
     return (
-        AccessRequest.objects.select_for_update()
+        AccessRequest.objects.select_for_update(of=("self",), no_key=True)
         .select_related("dossier", "requester")
         .get(pk=request.pk)
     )

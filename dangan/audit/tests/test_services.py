@@ -19,6 +19,12 @@ def _trail(alice: Any, n: int = 5) -> None:
         audit_record(actor=alice, action="view", object_type="dossier", object_id=str(i))
 
 
+def _last() -> AuditEntry:
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert entry is not None
+    return entry
+
+
 def test_it_chains_each_entry_to_the_previous(alice: Any) -> None:
     _trail(alice)
     entries = list(AuditEntry.objects.order_by("seq"))
@@ -37,7 +43,8 @@ def test_the_head_moves_with_the_entry_in_one_statement_on_postgresql(alice: Any
 
     audit_record(actor=alice, action="first")
     with CaptureQueriesContext(connection) as queries:
-        entry = audit_record(actor=alice, action="search", detail={"q": "王伟"})
+        audit_record(actor=alice, action="search", detail={"q": "王伟"})
+    entry = _last()
     head = AuditHead.objects.get(pk=1)
     assert (head.last_seq, head.last_hash) == (entry.seq, entry.entry_hash)
     writes = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" not in q["sql"]]
@@ -96,9 +103,10 @@ def test_it_records_the_actor_roles_and_ip(alice: Any) -> None:
 
     token = client_ip.set("10.1.2.3")
     try:
-        entry = audit_record(actor=alice, action="view", object_type="customer", object_id="1")
+        audit_record(actor=alice, action="view", object_type="customer", object_id="1")
     finally:
         client_ip.reset(token)
+    entry = _last()
     assert (entry.actor_name, entry.roles, entry.ip) == ("alice", "archivist", "10.1.2.3")
 
 
@@ -124,13 +132,13 @@ def test_it_prunes_old_entries_and_still_verifies(alice: Any) -> None:
 
 
 def test_it_stores_hostile_text_without_failing(alice: Any) -> None:
-    entry = audit_record(
+    audit_record(
         actor=alice,
         action="access",
         object_repr="/x\x00y/" + "z" * 500,
         detail={"q": "a\x00b"},
     )
-    entry.refresh_from_db()
+    entry = _last()
     assert "\x00" not in entry.object_repr and len(entry.object_repr) == 200
     assert entry.detail == {"q": "a\ufffdb"}
     assert list(audit_verify()) == []
@@ -210,3 +218,24 @@ def test_parallel_writers_append_one_after_the_other() -> None:
     assert list(audit_verify()) == []
     head = AuditHead.objects.get(pk=1)
     assert head.last_seq == writers * per_writer
+
+
+def test_entries_of_a_rolled_back_savepoint_are_dropped_in_a_test_transaction(
+    alice: Any,
+) -> None:
+    """Inside a test's own transaction (never committed) the entries are appended when
+    the outermost block of the code under test is left, as if it committed."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit_record(actor=alice, action="kept")
+        try:
+            with transaction.atomic():
+                audit_record(actor=alice, action="undone")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))[-1:] == [
+        "kept"
+    ]
+    assert not AuditEntry.objects.filter(action="undone").exists()

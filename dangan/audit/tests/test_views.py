@@ -31,7 +31,10 @@ def as_user(user: User) -> Client:
 def record_at(when: dt.datetime, **kwargs: Any) -> AuditEntry:
     # timezone.now() is UTC, and the entry hash covers at.isoformat(): stay in UTC.
     with mock.patch("django.utils.timezone.now", return_value=when.astimezone(dt.UTC)):
-        return audit_record(**kwargs)
+        audit_record(**kwargs)
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert entry is not None
+    return entry
 
 
 @pytest.fixture
