@@ -69,6 +69,62 @@ def png(seed: int) -> bytes:
     )
 
 
+def _ticks(pid: int) -> int:
+    """CPU time of a process so far (user + system), in clock ticks; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving `database` (their command line names it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds of the server's workers and of the database's backends over a run
+    (a backend that ends during the run is not counted: keep-alive connections stay)."""
+
+    def __init__(self, server: int, database: str) -> None:
+        self.server, self.database = server, database
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> dict[str, dict[int, int]]:
+        workers = {pid: _ticks(pid) for pid in _children(self.server)}
+        backends = {pid: _ticks(pid) for pid in _backends(self.database)} if self.database else {}
+        return {"server": workers, "database": backends}
+
+    def since(self, before: dict[str, dict[int, int]]) -> dict[str, float]:
+        after = self.sample()
+        return {
+            part: sum(t - before[part].get(pid, 0) for pid, t in after[part].items()) / self.tick
+            for part in after
+        }
+
+
 def prepare(env: dict[str, str], per_type: int) -> dict[str, Any]:
     """Demo data, API tokens and the ids the clients use (in a child process: the
     settings must come from env)."""
@@ -234,12 +290,13 @@ def worker(
         with lock:
             collected.extend(mine)
 
+    cpu = time.process_time()
     pool = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    queue.put(collected)
+    queue.put((collected, time.process_time() - cpu))
 
 
 def report(results: list[tuple[str, float, int]], seconds: float, log: str) -> None:
@@ -273,7 +330,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--per-type", type=int, default=20)
     parser.add_argument("--warmup", type=float, default=10, help="seconds, not counted")
+    parser.add_argument("--only", choices=list(WEIGHTS), help="one kind of request, to profile it")
     args = parser.parse_args()
+    if args.only:
+        for kind in list(WEIGHTS):
+            if kind != args.only:
+                del WEIGHTS[kind]
     data = tempfile.mkdtemp(prefix="dangan-load-")
     env = {**os.environ, "DANGAN_DATA_DIR": data, "DANGAN_STATIC_PLAIN": "0"}
     url = env.get("DANGAN_DATABASE_URL", "")
@@ -328,7 +390,7 @@ def main() -> int:
             for i in range(args.procs)
         ]
 
-        def run(seconds: float, seed: int) -> tuple[list[tuple[str, float, int]], float]:
+        def run(seconds: float, seed: int) -> tuple[list[tuple[str, float, int]], float, float]:
             queue: Any = multiprocessing.Queue()
             procs = [
                 multiprocessing.Process(
@@ -340,11 +402,14 @@ def main() -> int:
             for p in procs:
                 p.start()
             results: list[tuple[str, float, int]] = []
+            client_cpu = 0.0
             for _ in procs:
-                results.extend(queue.get())
+                rows, cpu = queue.get()
+                results.extend(rows)
+                client_cpu += cpu
             for p in procs:
                 p.join()
-            return results, time.monotonic() - t0
+            return results, time.monotonic() - t0, client_cpu
 
         if args.warmup:
             run(args.warmup, 100)  # every server process loaded and its caches warm
@@ -354,11 +419,23 @@ def main() -> int:
             f"{args.threads} threads; load average before {os.getloadavg()[0]:.1f}"
         )
         log_mark = log_path.stat().st_size
-        results, elapsed = run(args.seconds, 0)
+        meter = CpuMeter(server.pid, url.rsplit("/", 1)[1] if url else "")
+        cpu_before = meter.sample()
+        results, elapsed, client_cpu = run(args.seconds, 0)
+        cpu = meter.since(cpu_before) | {"clients": client_cpu}
     finally:
         server.terminate()
         server.wait(timeout=30)
     report(results, elapsed, log_path.read_bytes()[log_mark:].decode(errors="replace"))
+    # What limits it per core: CPU seconds each request cost, by part (on a machine of
+    # N cores the ceiling is about N / the total, whatever the number of clients).
+    n = max(len(results), 1)
+    parts = ", ".join(f"{part} {seconds / n * 1000:.1f}" for part, seconds in cpu.items())
+    total = sum(cpu.values()) / n * 1000
+    print(
+        f"CPU ms per request: {parts}; total {total:.1f} "
+        f"(ceiling on this machine's {os.cpu_count()} cores: {os.cpu_count() * 1000 / total:.0f} req/s)"
+    )
     print(f"load average after {os.getloadavg()[0]:.1f}; data dir {data}")
     return 0
 

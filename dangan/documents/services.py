@@ -61,7 +61,6 @@ def pdf_text(blob: Blob, *, max_pages: int = 500, max_chars: int = _MAX_TEXT) ->
     return "\n".join(parts)[:max_chars].replace("\x00", "")
 
 
-@transaction.atomic
 def document_add(
     *,
     actor: User,
@@ -79,7 +78,9 @@ def document_add(
     """File one document (件) in a dossier with an optional scan.
 
     The file is checked and stored before any row is written, and the rows are written
-    in one transaction, so a failure leaves no document without its scan.
+    in one transaction, so a failure leaves no document without its scan. The checks,
+    the file and its text come before that transaction: it holds the dossier's lock (and
+    on SQLite the database's one write lock) only for the rows (#22 item 9).
     """
     dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOCUMENT_UPLOAD)
     if dossier.status in (Dossier.Status.DESTROYED, Dossier.Status.PENDING_DISPOSAL):
@@ -95,43 +96,57 @@ def document_add(
         raise ApplicationError(_("页数应为正整数"), field="pages")
     if doc_date is not None and doc_date > timezone.localdate() + datetime.timedelta(days=1):
         raise ApplicationError(_("文件日期不能晚于今天"), field="doc_date")
-    blob = None
+    written = None
     original_name = ""
     if file_chunks is not None:
         original_name = clean_filename(file_name)
         spooled = storage.spool(file_chunks)
         try:
-            blob = storage.blob_store(spooled)
+            written = storage.blob_write(spooled)
         finally:
             spooled.handle.close()
-    # Lock the dossier row so piece numbers (件号) stay gap-free under concurrency.
-    Dossier.objects.select_for_update().filter(pk=dossier.pk).first()
-    last = dossier.documents.aggregate(m=Max("piece_number"))["m"] or 0
-    document = Document.objects.create(
-        dossier=dossier,
-        checklist_item=checklist_item,
-        piece_number=last + 1,
-        title=title[:200],
-        responsible=responsible.strip()[:100],
-        doc_date=doc_date,
-        pages=pages,
-        carrier=carrier,
-        remarks=remarks.strip()[:200],
-        text=pdf_text(blob) if blob is not None else "",
-        created_by=actor,
-    )
-    detail: dict[str, object] = {"dossier": dossier.archive_number, "piece": document.piece_number}
-    if blob is not None:
-        Attachment.objects.create(
-            document=document, blob=blob, original_name=original_name, uploaded_by=actor
+    text = pdf_text(written) if written is not None else ""
+    with transaction.atomic():
+        # Lock the dossier row so piece numbers (件号) stay gap-free under concurrency (its
+        # key is not changed: FOR NO KEY UPDATE, which rows referring to it do not wait for).
+        status = (
+            Dossier.objects.select_for_update(no_key=True)
+            .filter(pk=dossier.pk)
+            .values_list("status", flat=True)
+            .first()
         )
-        detail.update(sha256=blob.sha256, size=blob.size, name=original_name)
-    audit_record(actor=actor, action="create", obj=document, detail=detail)
-    # The sign-offs the checklist item asks for before the piece counts (issue 27 §6).
-    from dangan.confirmations.services import confirmations_open
+        if status in (Dossier.Status.DESTROYED, Dossier.Status.PENDING_DISPOSAL):
+            raise ApplicationError(_("该档案已进入销毁流程,不能再添加文件"), field="dossier")
+        last = dossier.documents.aggregate(m=Max("piece_number"))["m"] or 0
+        document = Document.objects.create(
+            dossier=dossier,
+            checklist_item=checklist_item,
+            piece_number=last + 1,
+            title=title[:200],
+            responsible=responsible.strip()[:100],
+            doc_date=doc_date,
+            pages=pages,
+            carrier=carrier,
+            remarks=remarks.strip()[:200],
+            text=text,
+            created_by=actor,
+        )
+        detail: dict[str, object] = {
+            "dossier": dossier.archive_number,
+            "piece": document.piece_number,
+        }
+        if written is not None:
+            blob = storage.blob_save(written)
+            Attachment.objects.create(
+                document=document, blob=blob, original_name=original_name, uploaded_by=actor
+            )
+            detail.update(sha256=blob.sha256, size=blob.size, name=original_name)
+        audit_record(actor=actor, action="create", obj=document, detail=detail)
+        # The sign-offs the checklist item asks for before the piece counts (issue 27 §6).
+        from dangan.confirmations.services import confirmations_open
 
-    confirmations_open(actor=actor, document=document)
-    search_services.index_after_commit(search_services.index_document, document.pk)
+        confirmations_open(actor=actor, document=document)
+        search_services.index_after_commit(search_services.index_document, document.pk)
     return document
 
 

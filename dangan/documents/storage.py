@@ -85,14 +85,23 @@ def blob_store(spooled: Spooled) -> Blob:
     without bytes. On local storage the bytes go to a temporary file that is renamed into
     place, so a killed upload never leaves a partial file under a content address; a file
     found there already is only adopted if it still hashes to its name."""
+    return blob_save(blob_write(spooled))
+
+
+def blob_write(spooled: Spooled) -> Blob:
+    """The bytes of blob_store, without the row: a service writes them before its
+    transaction (so no lock is held while they go to disk), then blob_save in it."""
     blob = Blob(sha256=spooled.sha256, size=spooled.size, content_type=spooled.content_type)
-    existing = Blob.objects.filter(sha256=spooled.sha256).first()
     if not default_storage.exists(blob.storage_name) or blob_fixity_state(blob) != "ok":
         spooled.handle.seek(0)
         _write(spooled, blob.storage_name)
-    if existing is None:
-        Blob.objects.bulk_create([blob], ignore_conflicts=True)
-    return Blob.objects.get(sha256=spooled.sha256)
+    return blob
+
+
+def blob_save(blob: Blob) -> Blob:
+    """The row of bytes blob_write stored (the existing one if they were stored before)."""
+    Blob.objects.bulk_create([blob], ignore_conflicts=True)
+    return Blob.objects.get(sha256=blob.sha256)
 
 
 TEMP_DIR = "blobs/tmp"  # under the storage: uploads being written (see _write)
