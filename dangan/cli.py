@@ -118,6 +118,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"Dangan 已启动 (running): http://{args.host}:{args.port}/   数据目录: {settings.DATA_DIR}"
     )
     sys.stdout.flush()
+    # No connection (migrate's) may cross into the forked workers: an SQLite connection
+    # and its writers' lock file must not be shared between processes.
+    from django.db import connection, connections
+
+    if not connection.in_atomic_block:  # (a test's transaction stays open)
+        connections.close_all()
     try:
         run(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     finally:
