@@ -520,8 +520,17 @@ def cmd_disposal_due(args: argparse.Namespace) -> int:
     found = due_list(actor)
     for due in found:
         d = due.dossier
-        print(f"{due.expires.isoformat()}  {d.archive_number}  {d.archive_type.code}  {d.title}")
-    print(f"共 {len(found)} 卷保管期满 ({len(found)} due)")
+        if due.document is not None:  # a document past its own retention: 档号-件号
+            number = f"{d.archive_number}-{due.document.piece_number:03d}"
+            print(
+                f"{due.expires.isoformat()}  {number}  {d.archive_type.code}  {due.document.title}"
+            )
+        else:
+            print(
+                f"{due.expires.isoformat()}  {d.archive_number}  {d.archive_type.code}  {d.title}"
+            )
+    pieces = sum(due.document is not None for due in found)
+    print(f"共 {len(found) - pieces} 卷、{pieces} 件保管期满 ({len(found)} due)")
     return 0
 
 

@@ -39,6 +39,8 @@ class ChecklistItemOutput(serializers.ModelSerializer[ChecklistItem]):
             "needs_signature",
             "original",
             "note",
+            "confirm",
+            "retention",
         ]
 
 

@@ -95,6 +95,9 @@ class ChecklistItem(models.Model):
     # Who signs the piece off before it counts, in order: [{"role": …, "department":
     # "customer" | "requester" | "any"}], the approval steps' shape (issue 27 §6).
     confirm = models.JSONField(_("确认"), default=list, blank=True)
+    # Its own retention (Y, D30, D10, D3, …) where this kind of document ends before its
+    # dossier (002 篇3 4.3.5: expired complaint and quality records); blank: the dossier's.
+    retention = models.CharField(_("单独保管期限"), max_length=8, blank=True)
 
     class Meta:
         ordering = ["archive_type", "position", "id"]

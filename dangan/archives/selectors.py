@@ -15,6 +15,9 @@ def dossier_documents(dossier: Dossier, checklist: Checklist) -> list[Document]:
     """卷内文件 in the order the archive type prescribes, from the documents the checklist
     already loaded (with their attachments): no second query for the same rows."""
     position = {row.item.pk: row.item.position for row in checklist.rows}
+    for row in checklist.rows:
+        for doc in row.documents:
+            doc.checklist_item = row.item  # loaded already: its retention shows without a query
     documents = [doc for row in checklist.rows for doc in row.documents]
     documents += checklist.other_documents
     if dossier.archive_type.document_order == ArchiveType.DocumentOrder.NEWEST_FIRST:

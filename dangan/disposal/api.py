@@ -22,6 +22,7 @@ from dangan.disposal.models import CustomerHold, DisposalItem, DisposalList, Reg
 
 class ItemOutput(serializers.ModelSerializer[DisposalItem]):
     archive_number = serializers.CharField(source="dossier.archive_number", read_only=True)
+    piece_number = serializers.SerializerMethodField()
     appraisals = serializers.SerializerMethodField()
 
     class Meta:
@@ -29,13 +30,19 @@ class ItemOutput(serializers.ModelSerializer[DisposalItem]):
         fields = [
             "id",
             "dossier",
+            "document",
             "archive_number",
+            "piece_number",
             "prior_status",
             "expires",
             "decision",
             "extend_years",
             "appraisals",
         ]
+
+    def get_piece_number(self, obj: DisposalItem) -> int | None:
+        """件号 of a single document on the list; null for a whole dossier."""
+        return obj.document.piece_number if obj.document is not None else None
 
     def get_appraisals(self, obj: DisposalItem) -> list[dict[str, Any]]:
         return [
@@ -90,14 +97,16 @@ def _out(found: DisposalList) -> dict[str, Any]:
     return dict(
         ListOutput(
             DisposalList.objects.prefetch_related(
-                "items__appraisals", "items__dossier", "steps"
+                "items__appraisals", "items__dossier", "items__document", "steps"
             ).get(pk=found.pk)
         ).data
     )
 
 
 class DueApi(APIView):
-    """Terminated and moved-out dossiers past their retention, oldest expiry first."""
+    """Terminated and moved-out dossiers past their retention, and documents past their own
+    (`kind`: `dossier` | `document`; a document row names its `document` and
+    `piece_number`), oldest expiry first."""
 
     @extend_schema(
         parameters=[
@@ -141,7 +150,7 @@ class ListsApi(APIView):
         if not services.may_take_part(actor):
             policy.require(actor, perms.DISPOSAL_PROPOSE)
         found = DisposalList.objects.prefetch_related(
-            "items__appraisals", "items__dossier", "steps"
+            "items__appraisals", "items__dossier", "items__document", "steps"
         )
         return paginated(self, request, found, ListOutput)
 
@@ -150,17 +159,12 @@ class ListsApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.DISPOSAL_PROPOSE)
         data = valid_input(ListInput, request)
-        dossiers = list(data["dossiers"])
-        if data["documents"]:
-            from dangan.documents.models import Document
-
-            dossiers += list(
-                Document.objects.filter(pk__in=data["documents"]).values_list(
-                    "dossier_id", flat=True
-                )
-            )
         created = services.list_propose(
-            actor=actor, dossiers=dossiers, reason=data["reason"], kind=data["kind"]
+            actor=actor,
+            dossiers=data["dossiers"],
+            documents=data["documents"],
+            reason=data["reason"],
+            kind=data["kind"],
         )
         return Response(_out(created), status=status.HTTP_201_CREATED)
 

@@ -59,9 +59,13 @@ class ApprovalStepRule(models.Model):
 
 
 class Extension(models.Model):
-    """An appraisal's "keep N more years" for one dossier (延长保管)."""
+    """An appraisal's "keep N more years" for one dossier (延长保管), or for one document
+    of it where the document has a retention of its own."""
 
     dossier = models.ForeignKey("archives.Dossier", on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(
+        "documents.Document", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     until = models.DateField(_("延长至"))
     reason = models.CharField(_("理由"), max_length=500)
     decided_by = models.ForeignKey(
@@ -142,6 +146,11 @@ class DisposalItem(models.Model):
 
     disposal_list = models.ForeignKey(DisposalList, on_delete=models.CASCADE, related_name="items")
     dossier = models.ForeignKey("archives.Dossier", on_delete=models.PROTECT, related_name="+")
+    # Set when the item is one document (件) whose own retention has ended, not the whole
+    # dossier: the dossier stays where it is.
+    document = models.ForeignKey(
+        "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     prior_status = models.CharField(max_length=20)
     expires = models.DateField(_("保管期满"), null=True, blank=True)
     decision = models.CharField(
@@ -152,11 +161,20 @@ class DisposalItem(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["disposal_list", "dossier"], name="disposal_item_once")
+            models.UniqueConstraint(
+                fields=["disposal_list", "dossier"],
+                condition=models.Q(document__isnull=True),
+                name="disposal_dossier_once",
+            ),
+            models.UniqueConstraint(
+                fields=["disposal_list", "document"],
+                condition=models.Q(document__isnull=False),
+                name="disposal_document_once",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.disposal_list_id}:{self.dossier_id}"
+        return f"{self.disposal_list_id}:{self.dossier_id}:{self.document_id or ''}"
 
     @property
     def prior_status_label(self) -> str:

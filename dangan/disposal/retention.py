@@ -50,7 +50,11 @@ def with_closed_on(dossiers: QuerySet[Dossier]) -> QuerySet[Dossier]:
         .order_by("-at", "-id")
         .values("effective")[:1]
     )
-    extended = Extension.objects.filter(dossier=OuterRef("pk")).order_by("-until").values("until")
+    extended = (
+        Extension.objects.filter(dossier=OuterRef("pk"), document__isnull=True)
+        .order_by("-until")
+        .values("until")
+    )
     return dossiers.annotate(closed_on=Subquery(latest), extended_until=Subquery(extended[:1]))
 
 
@@ -105,7 +109,7 @@ def expires_on(dossier: Any, *, trigger_of: dict[int, str] | None = None) -> dat
         extended = dossier.extended_until
     else:
         extended = (
-            Extension.objects.filter(dossier=dossier)
+            Extension.objects.filter(dossier=dossier, document__isnull=True)
             .order_by("-until")
             .values_list("until", flat=True)
             .first()
@@ -123,3 +127,67 @@ def describe(dossier: Any) -> str:
     if end is None:
         return _("%(label)s · 自终止或迁出之日起计") % {"label": label}
     return _("%(label)s · 保管至 %(date)s") % {"label": label, "date": end.isoformat()}
+
+
+# --- documents with a retention of their own ---------------------------------------------
+# A checklist item may keep its documents for less (or more) than the dossier: 002 篇3 4.3.5's
+# complaint, communication and quality records end three years after they were made, while
+# the owner's dossier lives on. Their clock starts at the document's date (文件日期), or its
+# filing day where it has none.
+
+
+def document_code(document: Any) -> str:
+    """The document's own retention code; "" when it follows its dossier."""
+    item = document.checklist_item
+    return str(item.retention) if item is not None and item.retention else ""
+
+
+def document_started(document: Any) -> datetime.date:
+    if document.doc_date is not None:
+        started: datetime.date = document.doc_date
+        return started
+    filed: datetime.date = timezone.localdate(document.created_at)
+    return filed
+
+
+def with_document_extension(documents: QuerySet[Any]) -> QuerySet[Any]:
+    """Annotate `extended_until`, the latest date an appraisal kept each document to."""
+    from dangan.disposal.models import Extension
+
+    extended = Extension.objects.filter(document=OuterRef("pk")).order_by("-until").values("until")
+    annotated: QuerySet[Any] = documents.annotate(extended_until=Subquery(extended[:1]))
+    return annotated
+
+
+def document_expires_on(document: Any) -> datetime.date | None:
+    """The last day a document with its own retention must be kept; None when it follows
+    its dossier or is kept permanently."""
+    from dangan.disposal.models import Extension
+
+    years = years_of(document_code(document)) if document_code(document) else None
+    if years is None:
+        return None
+    end = add_years(document_started(document), years)
+    extended: datetime.date | None
+    if hasattr(document, "extended_until"):  # annotated by with_document_extension
+        extended = document.extended_until
+    else:
+        extended = (
+            Extension.objects.filter(document=document)
+            .order_by("-until")
+            .values_list("until", flat=True)
+            .first()
+        )
+    return max(end, extended) if extended else end
+
+
+def describe_document(document: Any) -> str:
+    """ "单独保管 定期3年 · 保管至 2029-05-01"; "" when the document follows its dossier."""
+    code = document_code(document)
+    if not code:
+        return ""
+    label = retention_label(code)
+    end = document_expires_on(document)
+    if end is None:
+        return _("单独保管 %(label)s") % {"label": label}
+    return _("单独保管 %(label)s · 保管至 %(date)s") % {"label": label, "date": end.isoformat()}

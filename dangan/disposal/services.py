@@ -48,8 +48,6 @@ ERASED = "[已销毁]"
 
 
 def _dossiers_for_list(actor: User, ids: Sequence[int], kind: str) -> list[Dossier]:
-    if not ids:
-        raise ApplicationError(_("请选择至少一卷档案"), field="dossiers")
     from dangan.disposal.holds import held_customers
 
     found = []
@@ -93,8 +91,105 @@ def _dossiers_for_list(actor: User, ids: Sequence[int], kind: str) -> list[Dossi
                     % {"n": label, "date": ends.isoformat() if ends else _("尚未起算")},
                     field="dossiers",
                 )
+            _check_longer_kept(dossier, today)
         found.append(dossier)
     return found
+
+
+def _check_longer_kept(dossier: Dossier, today: datetime.date) -> None:
+    """A document kept longer than its dossier (its own retention permanent, or not yet
+    ended) keeps the whole dossier off an expiry list."""
+    from dangan.documents.models import Document
+
+    documents = (
+        Document.objects.filter(dossier=dossier)
+        .exclude(state=Document.State.DESTROYED)
+        .exclude(checklist_item__retention="")
+        .select_related("checklist_item")
+    )
+    for document in documents:
+        ends = retention.document_expires_on(document)
+        if ends is None or ends >= today:
+            raise ApplicationError(
+                _("%(n)s 的第 %(p)s 件“%(t)s”单独保管(%(r)s),尚未期满")
+                % {
+                    "n": dossier.archive_number,
+                    "p": document.piece_number,
+                    "t": document.title,
+                    "r": retention.describe_document(document),
+                },
+                field="dossiers",
+            )
+
+
+def _documents_for_list(actor: User, ids: Sequence[int], kind: str) -> list[Any]:
+    """The documents (件) of a list: in the actor's scope, with a retention of their own
+    that has ended (for an expiry list), and free to go (not frozen, not out on loan, not
+    on another open list, their dossier not listed whole)."""
+    from dangan.disposal.holds import held_customers
+    from dangan.documents.models import Document
+
+    found: list[Any] = []
+    today = timezone.localdate()
+    for pk in dict.fromkeys(ids):
+        document = (
+            Document.objects.select_related("checklist_item", "dossier__archive_type")
+            .filter(pk=pk)
+            .first()
+        )
+        if document is None:
+            raise NotFound(_("记录不存在或您无权查看"), field="documents")
+        dossier = policy.access_dossier(actor, document.dossier_id)
+        label = _piece_label(dossier, document)
+        if document.state == Document.State.DESTROYED:
+            raise InvalidTransition(_("%(n)s 已销毁") % {"n": label}, field="documents")
+        on_lists = DisposalItem.objects.filter(disposal_list__status__in=OPEN)
+        if (
+            on_lists.filter(document=document).exists()
+            or on_lists.filter(dossier=dossier, document__isnull=True).exists()
+        ):
+            raise InvalidTransition(
+                _("%(n)s 已在另一份未完成的销毁清单中") % {"n": label}, field="documents"
+            )
+        _check_document_free(dossier, label, held_customers, field="documents")
+        if kind == DisposalList.Kind.EXPIRED:
+            code = retention.document_code(document)
+            if not code:
+                raise ApplicationError(
+                    _("%(n)s 随案卷保管,没有单独的保管期限;请将整卷列入清单") % {"n": label},
+                    field="documents",
+                )
+            ends = retention.document_expires_on(document)
+            if ends is None:
+                raise ApplicationError(
+                    _("%(n)s 为永久保管,不能销毁") % {"n": label}, field="documents"
+                )
+            if ends >= today:
+                raise ApplicationError(
+                    _("%(n)s 保管期限未满(%(date)s)") % {"n": label, "date": ends.isoformat()},
+                    field="documents",
+                )
+        found.append(document)
+    return found
+
+
+def _check_document_free(dossier: Dossier, label: str, held_customers: Any, *, field: str) -> None:
+    if dossier.status == Dossier.Status.LEGAL_HOLD or (
+        dossier.customer_id is not None and held_customers({dossier.customer_id})
+    ):
+        raise InvalidTransition(_("%(n)s 已冻结,不能销毁") % {"n": label}, field=field)
+    if dossier.status == Dossier.Status.ON_LOAN:
+        raise InvalidTransition(_("%(n)s 已借出,不能销毁") % {"n": label}, field=field)
+    if dossier.status in (Dossier.Status.DESTROYED, Dossier.Status.PENDING_DISPOSAL):
+        raise InvalidTransition(
+            _("%(n)s 所在案卷状态为“%(s)s”") % {"n": label, "s": dossier.get_status_display()},
+            field=field,
+        )
+
+
+def _piece_label(dossier: Dossier, document: Any) -> str:
+    """档号-件号, as the register and the lists name a single piece."""
+    return f"{dossier.archive_number}-{document.piece_number:03d}"
 
 
 def _open_change_request(dossier: Dossier) -> bool:
@@ -119,19 +214,32 @@ def _open_change_request(dossier: Dossier) -> bool:
 def list_propose(
     *,
     actor: User,
-    dossiers: Sequence[int],
+    dossiers: Sequence[int] = (),
+    documents: Sequence[int] = (),
     reason: str = "",
     kind: str = DisposalList.Kind.EXPIRED,
 ) -> DisposalList:
-    """The archivist lists expired dossiers (or, for a deletion request, a customer's
-    dossiers before their time, with a reason) for appraisal."""
+    """The archivist lists expired dossiers, and documents whose own retention has ended
+    (or, for a deletion request, a customer's dossiers before their time, with a reason),
+    for appraisal. A listed dossier goes to 鉴定中; a listed document's dossier stays as it is."""
     policy.require(actor, perms.DISPOSAL_PROPOSE)
     if kind not in DisposalList.Kind.values:
         raise ApplicationError(_("清单类型无效"), field="kind")
+    if not dossiers and not documents:
+        raise ApplicationError(_("请选择至少一卷档案或一件文件"), field="dossiers")
     reason = reason.strip()
     if kind == DisposalList.Kind.DELETION and not reason:
         raise ApplicationError(_("提前删除须说明理由"), field="reason")
     chosen = _dossiers_for_list(actor, dossiers, kind)
+    pieces = _documents_for_list(actor, documents, kind)
+    whole = {dossier.pk for dossier in chosen}
+    for document in pieces:
+        if document.dossier_id in whole:
+            raise ApplicationError(
+                _("%(n)s 所在案卷已整卷列入本清单")
+                % {"n": _piece_label(document.dossier, document)},
+                field="documents",
+            )
     today = timezone.localdate()
     found = DisposalList.objects.create(
         number=numbering.allocate(NUMBER_RULE, numbering.NumberContext(code="XH", date=today)),
@@ -153,11 +261,24 @@ def list_propose(
             reason=str(_("列入销毁清单 %(n)s") % {"n": found.number}),
             channel=Channel.DISPOSAL,
         )
+    for document in pieces:
+        DisposalItem.objects.create(
+            disposal_list=found,
+            dossier=document.dossier,
+            document=document,
+            prior_status=document.dossier.status,
+            expires=retention.document_expires_on(document),
+        )
     audit_record(
         actor=actor,
         action="disposal_propose",
         obj=found,
-        detail={"kind": kind, "dossiers": [d.pk for d in chosen], "reason": found.reason},
+        detail={
+            "kind": kind,
+            "dossiers": [d.pk for d in chosen],
+            "documents": [d.pk for d in pieces],
+            "reason": found.reason,
+        },
     )
     return found
 
@@ -291,6 +412,7 @@ def _conclude_appraisal(actor: User, found: DisposalList) -> None:
             reasons = "; ".join(a.note for a in item.appraisals.all() if a.note)
             Extension.objects.create(
                 dossier=item.dossier,
+                document=item.document,
                 until=retention.add_years(base, item.extend_years),
                 reason=reasons[:500],
                 decided_by=actor,
@@ -306,6 +428,8 @@ def _conclude_appraisal(actor: User, found: DisposalList) -> None:
 
 
 def _back(actor: User, item: DisposalItem, reason: Any) -> None:
+    if item.document_id is not None:
+        return  # a single document never moved its dossier
     dossier = Dossier.objects.get(pk=item.dossier_id)
     if dossier.status in (Dossier.Status.APPRAISAL, Dossier.Status.PENDING_DISPOSAL):
         if dossier.status == Dossier.Status.PENDING_DISPOSAL:
@@ -375,6 +499,8 @@ def list_approve(*, actor: User, list_id: Any, note: str = "") -> DisposalList:
     months = 1
     for item in found.items.filter(decision=Decision.DESTROY).select_related("dossier"):
         months = max(months, hold_months(item.dossier.archive_type))
+        if item.document_id is not None:
+            continue  # the piece is kept apart in its dossier; the dossier stays as it is
         dossier_transition(
             actor=actor,
             dossier=item.dossier,
@@ -473,9 +599,14 @@ def list_destroy(*, actor: User, list_id: Any, method: str, note: str = "") -> D
     if method not in METHODS:
         raise ApplicationError(_("销毁方式应为:%(m)s") % {"m": "、".join(METHODS)}, field="method")
     items = list(
-        found.items.filter(decision=Decision.DESTROY).select_related("dossier__archive_type")
+        found.items.filter(decision=Decision.DESTROY).select_related(
+            "dossier__archive_type", "document__checklist_item"
+        )
     )
     for item in items:
+        if item.document_id is not None:
+            _check_document_destroyable(item)
+            continue
         status = Dossier.objects.filter(pk=item.dossier_id).values_list("status", flat=True).get()
         if status != Dossier.Status.PENDING_DISPOSAL:
             raise InvalidTransition(
@@ -498,14 +629,16 @@ def list_destroy(*, actor: User, list_id: Any, method: str, note: str = "") -> D
     )
     approvers = _names(User.objects.filter(pk__in=found.steps.values("approver")))
     for item in items:
-        _destroy_one(actor, found, item, appraisers=appraisers, approvers=approvers, note=note)
+        destroy = _destroy_document if item.document_id is not None else _destroy_one
+        destroy(actor, found, item, appraisers=appraisers, approvers=approvers, note=note)
     audit_record(
         actor=actor,
         action="disposal_destroy",
         obj=found,
         detail={
             "method": method,
-            "dossiers": [i.dossier_id for i in items],
+            "dossiers": [i.dossier_id for i in items if i.document_id is None],
+            "documents": [i.document_id for i in items if i.document_id is not None],
             "note": note.strip()[:500],
         },
     )
@@ -568,10 +701,81 @@ def _destroy_one(
     )
 
 
+def _check_document_destroyable(item: DisposalItem) -> None:
+    """A listed document can still be frozen or lent with its dossier during the hold."""
+    from dangan.disposal.holds import held_customers
+    from dangan.documents.models import Document
+
+    dossier = Dossier.objects.get(pk=item.dossier_id)
+    document = Document.objects.get(pk=item.document_id or 0)
+    label = _piece_label(dossier, document)
+    if document.state == Document.State.DESTROYED:
+        raise InvalidTransition(_("%(n)s 已销毁") % {"n": label}, field="list")
+    _check_document_free(dossier, label, held_customers, field="list")
+
+
+def _destroy_document(
+    actor: User,
+    found: DisposalList,
+    item: DisposalItem,
+    *,
+    appraisers: str,
+    approvers: str,
+    note: str,
+) -> None:
+    """One document (件) destroyed on its own: its scans and text erased, the row kept as
+    a tombstone in its dossier (已销毁), one register line named 档号-件号."""
+    from dangan.documents.models import Document
+    from dangan.search import services as search_services
+
+    dossier = item.dossier
+    document = Document.objects.select_related("checklist_item").get(pk=item.document_id or 0)
+    day = document.doc_date or timezone.localdate(document.created_at)
+    entry = RegisterEntry.objects.create(
+        list_number=found.number,
+        archive_number=_piece_label(dossier, document),
+        title=_mask_name(document.title, dossier)[:300],
+        archive_type=dossier.archive_type.name,
+        pieces=1,
+        years=str(day.year),
+        retention=retention_label(retention.document_code(document)),
+        appraisers=appraisers,
+        approvers=approvers,
+        proposer=str(found.proposer)[:100],
+        supervisor=str(actor)[:100],
+        approved_on=timezone.localtime(found.approved_at or timezone.now()).date(),
+        destroyed_at=found.destroyed_at or timezone.now(),
+        method=found.method,
+        backups_until=_backups_until(found.destroyed_at or timezone.now()),
+        kind=found.kind,
+    )
+    documents = Document.objects.filter(pk=document.pk)
+    _remove_scans(documents)
+    documents.update(
+        title=ERASED, text="", responsible="", remarks="", state=Document.State.DESTROYED
+    )
+    search_services.index_after_commit(search_services.index_document, document.pk)
+    audit_record(
+        actor=actor,
+        action="disposal_register",
+        obj=entry,
+        object_repr=f"{found.number} {entry.archive_number}",
+        detail={
+            "archive_number": entry.archive_number,
+            "document": document.pk,
+            "pieces": 1,
+            "method": entry.method,
+        },
+    )
+
+
 def _masked_title(dossier: Dossier) -> str:
     """The register keeps the file's title (案卷题名) for good, but not the person's full
     name in it: 张三 汽车销售档案 → 张* 汽车销售档案."""
-    title = dossier.title
+    return _mask_name(dossier.title, dossier)
+
+
+def _mask_name(title: str, dossier: Dossier) -> str:
     customer = dossier.customer
     if customer is not None and customer.name and customer.kind == "individual":
         name = customer.name
@@ -583,20 +787,14 @@ def _erase(dossier: Dossier) -> None:
     """Remove the scans' bytes (where no live document uses them) and the personal data
     of the dossier, its documents and — when nothing of theirs is kept — its customer.
     The rows stay as a tombstone with the archive number."""
-    from dangan.documents.models import Attachment, Blob, Document
+    from dangan.documents.models import Document
     from dangan.search import services as search_services
 
     documents = Document.objects.filter(dossier=dossier)
-    blobs = set(Attachment.objects.filter(document__in=documents).values_list("blob_id", flat=True))
-    Attachment.objects.filter(document__in=documents).delete()
-    for sha in blobs:
-        if Attachment.objects.filter(blob_id=sha).exists():
-            continue  # another live document holds the same bytes
-        blob = Blob.objects.get(pk=sha)
-        name = blob.storage_name
-        blob.delete()
-        transaction.on_commit(functools.partial(default_storage.delete, name))
-    documents.update(title=ERASED, text="", responsible="", remarks="")
+    _remove_scans(documents)
+    documents.update(
+        title=ERASED, text="", responsible="", remarks="", state=Document.State.DESTROYED
+    )
     Dossier.objects.filter(pk=dossier.pk).update(title=ERASED, fields={})
     customer = dossier.customer
     if customer is not None:
@@ -608,6 +806,22 @@ def _erase(dossier: Dossier) -> None:
     search_services.index_after_commit(search_services.index_dossier, dossier.pk)
     for pk in documents.values_list("pk", flat=True):
         search_services.index_after_commit(search_services.index_document, pk)
+
+
+def _remove_scans(documents: Any) -> None:
+    """Detach the documents' scans; a scan's bytes leave storage (after the commit) when no
+    other live document holds the same bytes."""
+    from dangan.documents.models import Attachment, Blob
+
+    blobs = set(Attachment.objects.filter(document__in=documents).values_list("blob_id", flat=True))
+    Attachment.objects.filter(document__in=documents).delete()
+    for sha in blobs:
+        if Attachment.objects.filter(blob_id=sha).exists():
+            continue  # another live document holds the same bytes
+        blob = Blob.objects.get(pk=sha)
+        name = blob.storage_name
+        blob.delete()
+        transaction.on_commit(functools.partial(default_storage.delete, name))
 
 
 def _erase_customer(customer: Any) -> None:

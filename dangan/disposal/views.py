@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.accounts.models import Department
+from dangan.accounts.models import Department, Role
 from dangan.archives.models import ArchiveType
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of, app_errors, attempt, pdf_response
@@ -41,6 +41,7 @@ def due(request: HttpRequest) -> HttpResponse:
             lambda: services.list_propose(
                 actor=actor,
                 dossiers=_ids(request.POST.getlist("dossiers")),
+                documents=_ids(request.POST.getlist("documents")),
                 reason=request.POST.get("reason", ""),
             ),
             _("已编制销毁清单,送鉴定"),
@@ -104,9 +105,9 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     found = services.access_list(actor, pk)
     items = list(
-        found.items.select_related("dossier__archive_type", "dossier__customer").prefetch_related(
-            "appraisals__appraiser"
-        )
+        found.items.select_related(
+            "dossier__archive_type", "dossier__customer", "document"
+        ).prefetch_related("appraisals__appraiser")
     )
     step = selectors.waiting_step(found)
     return render(
@@ -115,7 +116,7 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "found": found,
             "items": items,
-            "steps": found.steps.select_related("approver"),
+            "steps": _named_steps(found),
             "may_appraise": found.status == "appraisal"
             and any(
                 services.parties_of(actor, item)
@@ -133,6 +134,15 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "section": SECTION,
         },
     )
+
+
+def _named_steps(found: DisposalList) -> list[Any]:
+    """The approval steps, each with `role_name`, the role as people call it."""
+    names = dict(Role.objects.values_list("code", "name"))
+    steps = list(found.steps.select_related("approver"))
+    for step in steps:
+        step.role_name = names.get(step.role, step.role)  # type: ignore[attr-defined]
+    return steps
 
 
 def _step(request: HttpRequest, pk: int, call: Any, done: str) -> HttpResponse:

@@ -35,6 +35,7 @@ class Document(models.Model):
         VALID = "valid", _("有效")
         SUPERSEDED = "superseded", _("已替换")
         VOID = "void", _("作废")
+        DESTROYED = "destroyed", _("已销毁")
 
     dossier = models.ForeignKey(
         "archives.Dossier", on_delete=models.PROTECT, related_name="documents"

@@ -3,6 +3,7 @@ only shape the input; dangan.rules.schema checks what they make."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -217,6 +218,33 @@ class RetentionForm(forms.Form):
     )
     trigger = forms.ChoiceField(label=_("保管期限起算"), choices=DisposalRule.Trigger.choices)
     hold_months = forms.IntegerField(label=_("待销毁保留期(月)"))
+
+    TYPE_FIELDS = ("numbering", "retention", "trigger", "hold_months")
+
+    def __init__(
+        self, *args: Any, items: Sequence[tuple[str, str, str]] = (), **kwargs: Any
+    ) -> None:
+        """`items`: (code, name, retention) of each checklist item, whose own retention
+        (单独保管期限, blank: the dossier's) this section edits too."""
+        super().__init__(*args, **kwargs)
+        self.item_codes = [code for code, _name, _kept in items]
+        for code, name, kept in items:
+            self.fields[f"item_{code}"] = forms.CharField(
+                label=name, max_length=8, required=False, initial=kept
+            )
+
+    def type_fields(self) -> list[Any]:
+        return [self[name] for name in self.TYPE_FIELDS]
+
+    def item_fields(self) -> list[Any]:
+        return [self[f"item_{code}"] for code in self.item_codes]
+
+    def item_retentions(self) -> dict[str, str]:
+        """Each item's own retention as entered (the schema checks it)."""
+        return {
+            code: (self.cleaned_data.get(f"item_{code}") or "").strip().upper()
+            for code in self.item_codes
+        }
 
 
 def _blank(value: Any) -> Any:

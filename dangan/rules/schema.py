@@ -121,9 +121,23 @@ def parse_numbering(value: Any) -> str:
 
 def parse_retention(value: Any) -> str:
     text = "" if value is None else str(value).strip().upper()
-    if text in RETENTION_CODES or (text.isdigit() and 1 <= int(text) <= 100):
+    years = text.removeprefix("D")
+    if text in RETENTION_CODES or (years.isdigit() and 1 <= int(years) <= 100):
         return text
-    raise _fail("retention", _("保管期限应为 Y(永久)、D30、D10 或 1–100 之间的年数"))
+    raise _fail("retention", _("保管期限应为 Y(永久)、D30、D10、D3 或 1–100 之间的年数"))
+
+
+def _item_retention(value: Any, name: str) -> str:
+    """A checklist item's own retention; blank: the dossier's."""
+    if value in (None, ""):
+        return ""
+    try:
+        return parse_retention(value)
+    except ApplicationError:
+        raise _fail(
+            "checklist",
+            _("“%(w)s”的单独保管期限应为 Y(永久)、D30、D10、D3 或 1–100 之间的年数") % {"w": name},
+        ) from None
 
 
 # --- custom fields ----------------------------------------------------------------
@@ -218,6 +232,7 @@ _ITEM_KEYS = {
     "original",
     "note",
     "confirm",
+    "retention",
 }
 
 
@@ -235,6 +250,8 @@ class ItemSpec:
     note: str = ""
     # Who signs the piece off before it counts, in order (dangan.confirmations, #27 §6).
     confirm: tuple[ApprovalStep, ...] = ()
+    # Its own retention where the document ends before its dossier; "": the dossier's.
+    retention: str = ""
 
     def stored(self) -> dict[str, Any]:
         """The ChecklistItem's columns but its position."""
@@ -249,6 +266,7 @@ class ItemSpec:
             "original": self.original,
             "note": self.note,
             "confirm": [step.stored() for step in self.confirm],
+            "retention": self.retention,
         }
 
 
@@ -289,6 +307,7 @@ def parse_checklist(value: Any, fields: tuple[FieldSpec, ...]) -> tuple[ItemSpec
                 original=bool(raw.get("original")),
                 note=_text(raw.get("note"), "checklist", _("备注"), limit=200, required=False),
                 confirm=_confirm_steps(raw.get("confirm"), name),
+                retention=_item_retention(raw.get("retention"), name),
             )
         )
     return tuple(items)

@@ -73,6 +73,7 @@ def item_columns(item: ChecklistItem) -> dict[str, Any]:
             "original",
             "note",
             "confirm",
+            "retention",
         )
     }
 

@@ -72,6 +72,10 @@ def _type_forms(archive_type: ArchiveType, posted: str, data: Any) -> dict[str, 
         "retention": rule_forms.RetentionForm(
             bound("retention"),
             prefix="retention",
+            items=[
+                (item.code, item.name, item.retention)
+                for item in archive_type.items.order_by("position", "id")
+            ],
             initial={
                 "numbering": archive_type.numbering,
                 "retention": archive_type.retention,
@@ -82,16 +86,22 @@ def _type_forms(archive_type: ArchiveType, posted: str, data: Any) -> dict[str, 
     }
 
 
-def _section_value(section: str, form: Any) -> dict[str, Any]:
-    """The changes a valid section form makes to the type's rules."""
+def _section_value(section: str, form: Any, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The changes a valid section form makes to the type's rules (`snapshot`: the rules
+    as they stand)."""
     if section == "deadline":
         return {"deadline": form.value()}
     if section == "retention":
         data = form.cleaned_data
+        kept = form.item_retentions()
         return {
             "numbering": data["numbering"],
             "retention": data["retention"],
             "disposal": {"trigger": data["trigger"], "hold_months": data["hold_months"]},
+            "checklist": [
+                {**item, "retention": kept.get(item["code"], item.get("retention", ""))}
+                for item in snapshot["checklist"]
+            ],
         }
     rows = [row.value() for row in form.forms]  # blank extra rows and removed ones: None
     return {section: [row for row in rows if row is not None]}
@@ -110,7 +120,8 @@ def type_rules(request: HttpRequest, pk: int) -> HttpResponse:
     if posted:
         form = sections[posted]
         if form.is_valid():
-            data = {**services.archive_type_snapshot(archive_type), **_section_value(posted, form)}
+            snapshot = services.archive_type_snapshot(archive_type)
+            data = {**snapshot, **_section_value(posted, form, snapshot)}
             if posted == "deadline" and archive_type.deadline_variants:
                 data.pop("deadline")  # the type's choices decide; picked on the type's page
             try:

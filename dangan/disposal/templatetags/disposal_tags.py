@@ -15,6 +15,13 @@ def retention_line(dossier: Any) -> str:
     return retention.describe(dossier)
 
 
+@register.simple_tag
+def document_retention(document: Any) -> str:
+    """A document's own retention in words ("单独保管 定期3年 · 保管至 …"); "" when it
+    follows its dossier."""
+    return retention.describe_document(document)
+
+
 @register.inclusion_tag("disposal/_customer_hold.html", takes_context=True)
 def customer_hold_card(context: dict[str, Any], customer: Any) -> dict[str, Any]:
     """The legal hold on a customer's page: shown when one stands, and the form to place or
