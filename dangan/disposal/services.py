@@ -316,13 +316,25 @@ def _department_of(item: DisposalItem) -> int | None:
 
 
 def parties_of(actor: User, item: DisposalItem) -> list[str]:
-    """Which appraisal parties the actor may sign for on this item."""
+    """Which appraisal parties the actor may sign for on this item. The business side is
+    the owning department's manager; where that department has none (or the file has no
+    department), the director signs for it, so that a list never waits for nobody."""
     found: list[str] = []
     if policy.has_perm(actor, perms.DISPOSAL_PROPOSE):
         found.append(Party.ARCHIVE)
-    if policy.holds_office(actor, "dept_manager", _department_of(item)):
+    if actor in business_appraisers(_department_of(item)):
         found.append(Party.BUSINESS)
     return found
+
+
+def business_appraisers(department: int | None) -> list[User]:
+    """Who signs for the business department on a file of this department: its managers,
+    else the directors."""
+    if department is not None:
+        managers = list(policy.office_holders("dept_manager", department))
+        if managers:
+            return managers
+    return list(policy.office_holders("director", None))
 
 
 @refusals_audited("disposal_appraise", "list_id")

@@ -292,3 +292,28 @@ class TestApiAndCli:
             assert main(["disposal", "due", "--user", "alice"]) == 0
         text = out.getvalue()
         assert f"-{complaint.piece_number:03d}" in text and "1 件" in text
+
+
+class TestAppraisers:
+    def test_the_director_signs_for_a_department_without_a_manager(
+        self,
+        alice: Any,
+        carol: Any,
+        dirk: Any,
+        live_car: Dossier,
+        complaint: Document,
+    ) -> None:
+        """销售三部 has no manager: the list would wait for nobody; the director appraises."""
+        from dangan.accounts.models import Department
+        from dangan.customers.models import Customer
+
+        third = Department.objects.create(name="销售三部")
+        Customer.objects.filter(pk=live_car.customer_id).update(department=third)
+        found = services.list_propose(actor=alice, documents=[complaint.pk])
+        item = found.items.get()
+        assert services.parties_of(carol, item) == []  # another department's manager
+        assert services.parties_of(dirk, item) == ["business"]
+        assert services.business_appraisers(third.pk) == [dirk]
+        services.list_appraise(actor=alice, list_id=found.pk, decision="destroy")
+        services.list_appraise(actor=dirk, list_id=found.pk, decision="destroy")
+        assert DisposalList.objects.get(pk=found.pk).status == "approval"
