@@ -19,12 +19,12 @@ from dangan.reports.pdf import Column, render_table_pdf
 def _columns() -> list[Column]:
     return [
         Column(_("清单编号"), 24),
-        Column(_("档号"), 30),
-        Column(_("案卷题名"), 40),
+        Column(_("档号"), 38),
+        Column(_("案卷题名"), 36),
         Column(_("件数"), 10),
         Column(_("年度"), 12),
         Column(_("保管期限"), 16),
-        Column(_("鉴定人"), 30),
+        Column(_("鉴定人"), 26),
         Column(_("批准人"), 22),
         Column(_("监销人"), 16),
         Column(_("销毁日期"), 20),
