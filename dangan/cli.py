@@ -255,13 +255,14 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     from dangan.disposal.services import due_notify
     from dangan.home.services import reminders_notify
     from dangan.paper.checks import checks_notify
+    from dangan.paper.copies import overdue_notify
     from dangan.service.services import follow_ups_notify, tickets_overdue_notify
 
     print(f"已发送 {reminders_send()} 条到期/逾期提醒。")
     print(f"已发送 {tickets_overdue_notify()} 条工单超期提醒、{follow_ups_notify()} 条跟进提醒。")
     print(
         f"已发送 {reminders_notify()} 条客户关怀提醒、{checks_notify()} 条定期检查提醒、"
-        f"{due_notify()} 条保管期满提醒。"
+        f"{due_notify()} 条保管期满提醒、{overdue_notify()} 条纸质资料逾期提醒。"
     )
     return 0
 

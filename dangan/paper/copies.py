@@ -267,3 +267,40 @@ def paper_copy_destroy(
         },
     )
     return copy
+
+
+def overdue_notify(*, today: datetime.date | None = None) -> int:
+    """Once a day: each holder of a copy past its return date is asked to bring it back,
+    and the archive room hears how many are out late (seed 002 篇4: returned within a
+    week). The worker runs it with the other daily reminders."""
+    from django.urls import reverse
+
+    today = today or timezone.localdate()
+    late = list(overdue(PaperCopy.objects.select_related("issued_to")).order_by("due_at"))
+    if not late:
+        return 0
+    sent = 0
+    for copy in late:
+        made = notify(
+            user=copy.issued_to,
+            text=gettext("纸质资料 %(n)s《%(t)s》应于 %(d)s 交回,已逾期,请尽快交回档案室")
+            % {
+                "n": copy.number,
+                "t": copy.title,
+                "d": timezone.localtime(copy.due_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            link=reverse("copies:detail", args=[copy.pk]),
+            key=f"paper-copy-late:{copy.pk}:{today.isoformat()}",
+        )
+        sent += made is not None
+    for user in User.objects.filter(is_active=True, roles__permissions__isnull=False).distinct():
+        if not may_manage(user):
+            continue
+        made = notify(
+            user=user,
+            text=gettext("有 %(n)s 份纸质资料逾期未还") % {"n": len(late)},
+            link=reverse("copies:list") + "?show=overdue",
+            key=f"paper-copies-late:{user.pk}:{today.isoformat()}",
+        )
+        sent += made is not None
+    return sent

@@ -150,6 +150,24 @@ class TestRecallReturnDestroy:
         PaperCopy.objects.filter(pk=issued.pk).update(issued_at=in_days(-10), due_at=in_days(-3))
         assert list(copies.overdue(PaperCopy.objects.all())) == [issued]
 
+    def test_a_late_copy_is_asked_back_once_a_day(
+        self, alice: Any, frank: Any, issued: PaperCopy
+    ) -> None:
+        from dangan.home.tasks import remind_daily
+
+        assert copies.overdue_notify() == 0  # not late yet: nobody is bothered
+        PaperCopy.objects.filter(pk=issued.pk).update(issued_at=in_days(-10), due_at=in_days(-3))
+        remind_daily.call()  # the worker's daily task sends it
+        held = Notification.objects.get(user=frank, key__startswith="paper-copy-late")
+        assert issued.number in held.text and "逾期" in held.text
+        assert held.link == f"/copies/{issued.pk}/"
+        room = Notification.objects.get(user=alice, key__startswith="paper-copies-late")
+        assert "1 份" in room.text and room.link.endswith("?show=overdue")
+        assert copies.overdue_notify() == 0  # once a day
+        copies.paper_copy_return(actor=alice, copy=issued, returned_copies=3)
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        assert copies.overdue_notify(today=tomorrow) == 0  # back: no more reminders
+
 
 class TestApi:
     def test_issue_recall_return_destroy(self, alice: Any, frank: Any) -> None:
