@@ -100,6 +100,17 @@ class ChecklistRow:
         )
 
     @property
+    def signing(self) -> bool:
+        """Here and still in its signers' hands (waiting, none refused): not the filer's to
+        answer for, though the dossier is not complete until it is signed off."""
+        return self.awaiting and not any(
+            c.status == "refused"
+            for doc in self.documents
+            if doc.state == Document.State.VALID
+            for c in doc.confirmations.all()
+        )
+
+    @property
     def required(self) -> bool:
         return self.applicable and self.item.requirement != ChecklistItem.Requirement.OPTIONAL
 

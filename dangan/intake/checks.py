@@ -51,6 +51,7 @@ def completeness(checklist: Checklist) -> list[Issue]:
             checklist_item=row.item,
         )
         for row in checklist.missing_rows
+        if not row.signing  # handed in, waiting for its sign-off: the signers' time
     ]
 
 

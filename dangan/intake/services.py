@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
+from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ChecklistItem, Dossier
 from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation.services import notify
@@ -211,11 +212,14 @@ def dossier_audit(
         if finding.reoffence_count != count:
             finding.reoffence_count = count
             finding.save(update_fields=["reoffence_count"])
+    # A piece still waiting for its sign-off is no finding against the filer, but the bag
+    # is not complete (完整率) until it is signed off.
+    signing = any(row.required and row.signing for row in dossier_checklist(dossier).rows)
     AuditRun.objects.create(
         dossier=dossier,
         run_at=now,
         run_by=actor,
-        complete=not any(f.kind in COMPLETENESS_KINDS for f in still_open),
+        complete=not signing and not any(f.kind in COMPLETENESS_KINDS for f in still_open),
         open_findings=len(still_open),
     )
     audit_record(

@@ -148,3 +148,25 @@ def test_a_step_nobody_could_sign_goes_where_someone_can(sale: Any, alice: Any) 
     flow = file_piece(alice, sale, "FLOW_TRACK")
     (step,) = Confirmation.objects.filter(document=flow)
     assert step.role == "archivist" and step.department is None
+
+
+def test_a_piece_waiting_for_its_sign_off_is_no_finding_but_not_complete(
+    sale: Any, alice: Any, carol: Any
+) -> None:
+    """The audit fines the filer for what is missing, not for the signers' time; the 完整率
+    still counts the bag incomplete until the piece is signed off. A refused piece is the
+    filer's again."""
+    from dangan.intake.services import dossier_audit
+
+    def missing_codes() -> set[str]:
+        findings = dossier_audit(actor=alice, dossier=sale)
+        return {f.checklist_item.code for f in findings if f.checklist_item and f.kind == "missing"}
+
+    flow = file_piece(alice, sale, "FLOW_TRACK")
+    assert "FLOW_TRACK" not in missing_codes()
+    assert row(sale, "FLOW_TRACK").signing
+    (waiting,) = services.waiting_for(carol)
+    services.document_refuse(actor=carol, confirmation_id=waiting.pk, note="房号不符")
+    assert not row(sale, "FLOW_TRACK").signing
+    assert "FLOW_TRACK" in missing_codes()  # refused: the filer must bring it right
+    assert flow.confirmations.get().status == "refused"
