@@ -1,7 +1,8 @@
 """The daily notices that are not about loans or service records (those have their own
 tasks): the care reminders of the day, the checks due in the archive room, paper copies
-out past their return date, and once a month the dossiers due for appraisal. `dangan worker` queues it every few hours; each
-notice is made at most once for its day (or month), so queueing it again adds nothing."""
+out past their return date, and once a month the dossiers due for appraisal. `dangan
+worker` queues it every few hours; each notice is made at most once for its day (or
+month), so queueing it again adds nothing."""
 
 from __future__ import annotations
 
