@@ -17,6 +17,17 @@ class RequestKind(models.TextChoices):
     COPY = "copy", _("复制/导出")
 
 
+class RuleKind(models.TextChoices):
+    """What an approval rule decides: a kind of access request, or one of the other
+    subjects whose chains the one engine runs (dangan.circulation.approvals)."""
+
+    VIEW = "view", _("查阅")
+    BORROW = "borrow", _("借阅")
+    COPY = "copy", _("复制/导出")
+    DISPOSAL = "disposal", _("销毁清单")
+    STATEMENT = "statement", _("档案袋情况说明")
+
+
 class Relation(models.TextChoices):
     OWN = "own", _("本人客户")
     DEPARTMENT = "department", _("本部门客户")
@@ -24,8 +35,11 @@ class Relation(models.TextChoices):
 
 
 class ApprovalRule(models.Model):
-    """Which approval chain a request needs: the first active rule (lowest priority
-    number) whose non-empty criteria all match the request. Empty steps: approved at once.
+    """Which approval chain a subject needs: the first active rule (lowest priority
+    number) whose non-empty criteria all match it. An access request matches rules of its
+    kind or of none; a destruction list (kind `disposal`) and an intake exception statement
+    (kind `statement`) only rules of their own kind. Empty steps: approved at once (access
+    requests only; the other kinds need at least one step).
 
     steps: [{"role": "<role code>", "department": "requester" | "customer" | "any"}, ...]
     """
@@ -34,7 +48,7 @@ class ApprovalRule(models.Model):
     priority = models.IntegerField(_("优先级(小者优先)"), default=100)
     is_active = models.BooleanField(_("启用"), default=True)
     kind = models.CharField(
-        _("申请类型"), max_length=8, choices=RequestKind.choices, blank=True, default=""
+        _("申请类型"), max_length=16, choices=RuleKind.choices, blank=True, default=""
     )
     confidentiality = models.CharField(_("密级"), max_length=16, blank=True, default="")
     relation = models.CharField(
@@ -170,7 +184,24 @@ class ApprovalStep(models.Model):
         Status.SKIPPED: frozenset(),
     }
 
-    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="steps")
+    # What the step decides: exactly one of these (the engine's subjects, issue 27 §8).
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="steps"
+    )
+    disposal_list = models.ForeignKey(
+        "disposal.DisposalList",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="steps",
+    )
+    statement = models.ForeignKey(
+        "intake.ExceptionStatement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="steps",
+    )
     position = models.PositiveSmallIntegerField(_("顺序"))
     role = models.CharField(_("审批角色"), max_length=32)
     department = models.ForeignKey(
@@ -206,21 +237,50 @@ class ApprovalStep(models.Model):
     )
 
     class Meta:
-        ordering = ["request", "position"]
+        ordering = ["request", "disposal_list", "statement", "position"]
         verbose_name = _("审批步骤")
         verbose_name_plural = _("审批步骤")
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    request__isnull=False, disposal_list__isnull=True, statement__isnull=True
+                )
+                | models.Q(
+                    request__isnull=True, disposal_list__isnull=False, statement__isnull=True
+                )
+                | models.Q(
+                    request__isnull=True, disposal_list__isnull=True, statement__isnull=False
+                ),
+                name="step_one_subject",
+            ),
             models.UniqueConstraint(fields=["request", "position"], name="step_position_unique"),
-            # At most one step of a request is waiting for a decision at any time.
+            models.UniqueConstraint(
+                fields=["disposal_list", "position"], name="step_position_unique_disposal"
+            ),
+            models.UniqueConstraint(
+                fields=["statement", "position"], name="step_position_unique_statement"
+            ),
+            # At most one step of a subject is waiting for a decision at any time.
             models.UniqueConstraint(
                 fields=["request"],
                 condition=models.Q(status="pending"),
                 name="one_pending_step_per_request",
             ),
+            models.UniqueConstraint(
+                fields=["disposal_list"],
+                condition=models.Q(status="pending"),
+                name="one_pending_step_per_disposal_list",
+            ),
+            models.UniqueConstraint(
+                fields=["statement"],
+                condition=models.Q(status="pending"),
+                name="one_pending_step_per_statement",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.request.number} #{self.position} {self.role}"
+        subject = self.request_id or self.disposal_list_id or self.statement_id
+        return f"{subject} #{self.position} {self.role}"
 
 
 class Loan(models.Model):

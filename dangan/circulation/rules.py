@@ -63,14 +63,27 @@ def match_rule(
     return None
 
 
-def rule_for(*, actor: User, kind: str, dossier: Dossier, relation: str) -> ApprovalRule:
+def choose_rule(
+    *,
+    actor: User,
+    kind: str,
+    confidentiality: str = "",
+    relation: str = "",
+    field: str = "kind",
+) -> ApprovalRule:
+    """The rule that sets the chain of a subject of this kind asked for by `actor`; none
+    refuses it (`field` names the input at fault)."""
     roles = {role.code for role in policy.roles_of(actor)}
-    rule = match_rule(
-        kind=kind, confidentiality=dossier.confidentiality, relation=relation, roles=roles
-    )
+    rule = match_rule(kind=kind, confidentiality=confidentiality, relation=relation, roles=roles)
     if rule is None:
-        raise ApplicationError(_("没有适用的审批规则,请联系档案管理员"), field="kind")
+        raise ApplicationError(_("没有适用的审批规则,请联系档案管理员"), field=field)
     return rule
+
+
+def rule_for(*, actor: User, kind: str, dossier: Dossier, relation: str) -> ApprovalRule:
+    return choose_rule(
+        actor=actor, kind=kind, confidentiality=dossier.confidentiality, relation=relation
+    )
 
 
 @dataclass(frozen=True)
@@ -84,23 +97,3 @@ def validate_steps(steps: Any) -> list[dict[str, str]]:
     """Steps in their stored shape (an approval rule's, a checklist item's sign-offs), read
     through the one schema; an ApplicationError names the problem."""
     return [step.stored() for step in parse_steps(steps)]
-
-
-def plan_steps(rule: ApprovalRule, *, actor: User, dossier: Dossier) -> list[PlannedStep]:
-    """The rule's steps bound to departments. A department-bound step whose department
-    is unknown cannot be approved by anyone, so the request is refused up front."""
-    planned = []
-    for step in spec_of(rule).steps:
-        department: Department | None = None
-        if step.department == "requester":
-            department = actor.department
-        elif step.department == "customer":
-            department = dossier.customer.department
-        if step.department != "any" and department is None:
-            raise ApplicationError(
-                _("该申请须由部门审批,但无法确定审批部门,请联系档案管理员"), field="dossier"
-            )
-        planned.append(
-            PlannedStep(role=step.role, department=department, next_level=step.escalate_to)
-        )
-    return planned

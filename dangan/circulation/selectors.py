@@ -15,6 +15,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Grant, User
 from dangan.archives.models import Dossier
+from dangan.circulation import approvals
 from dangan.circulation.models import AccessRequest, ApprovalStep, Loan, Notification
 from dangan.core.errors import NotFound
 from dangan.documents.models import Document
@@ -27,13 +28,8 @@ def _role_codes(actor: User) -> list[str]:
 
 
 def _steps_for(actor: User) -> Q:
-    """Steps bound to one of the actor's roles, in the actor's department or any, or
-    passed on to one of them (services.may_sign)."""
-    codes = _role_codes(actor)
-    department = Q(department__isnull=True)
-    if actor.department_id is not None:
-        department |= Q(department_id=actor.department_id)
-    return (Q(role__in=codes) & department) | Q(escalated_to__in=codes)
+    """The steps the actor may sign (the engine's may_sign as a query)."""
+    return approvals.signable_by(actor)
 
 
 def _requests() -> QuerySet[AccessRequest]:

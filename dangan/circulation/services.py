@@ -28,15 +28,15 @@ from dangan.accounts.models import Grant, Role, User
 from dangan.archives import numbering
 from dangan.archives.models import Dossier
 from dangan.audit.services import audit_record, refusals_audited
+from dangan.circulation import approvals
 from dangan.circulation.models import (
     AccessRequest,
     ApprovalStep,
-    Escalation,
     Loan,
     Notification,
     RequestKind,
 )
-from dangan.circulation.rules import PlannedStep, plan_steps, relation_of, rule_for
+from dangan.circulation.rules import relation_of, rule_for
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.documents.models import Document
 from dangan.rules.services import approval_rule_version
@@ -159,70 +159,9 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) ->
     return unread.update(read_at=timezone.now())
 
 
-def _holders(role: str, department_id: int | None, requester_id: int) -> QuerySet[User]:
-    """Who may sign a step of this office: its holders, never the requester."""
-    return policy.office_holders(role, department_id).exclude(pk=requester_id)
-
-
-def _approvers_of(step: ApprovalStep) -> list[User]:
-    """Whom to ask: the step office's holders, and those of the role it was passed to."""
-    people = {u.pk: u for u in _holders(step.role, step.department_id, step.request.requester_id)}
-    if step.escalated_to:
-        people |= {u.pk: u for u in _holders(step.escalated_to, None, step.request.requester_id)}
-    return list(people.values())
-
-
-def may_sign(actor: User, step: ApprovalStep) -> bool:
-    """The actor holds the step's office, or the role it was passed to (any department)."""
-    if policy.holds_office(actor, step.role, step.department_id):
-        return True
-    return bool(step.escalated_to) and policy.holds_office(actor, step.escalated_to, None)
-
-
-# Chains never stall (issue 27 §2): a step nobody holds, or left too long, goes to the level
-# its rule configures (the step's escalate_to), else to these, the first that has holders.
-FALLBACK_LEVELS = ("archivist", "director")
-
-
-def escalation_target(
-    *, role: str, department_id: int | None, next_level: str, requester_id: int
-) -> str | None:
-    """The role a stalled step of (role, department) goes to: the configured next level,
-    else the archivist, else the director — the first with someone to sign who is not the
-    requester, and not the same office. None: nobody at all."""
-    for level in (next_level, *FALLBACK_LEVELS):
-        if not level or (level == role and department_id is None):
-            continue
-        if _holders(level, None, requester_id).exists():
-            return level
-    return None
-
-
-def role_name(code: str) -> str:
-    """A role's name as people know it (档案管理员), its code when there is no such role."""
-    found = Role.objects.filter(code=code).values_list("name", flat=True).first()
-    return str(found or code)
-
-
-def _office(role: str, department: Any) -> str:
-    name = role_name(role)
-    return f"{name}({department})" if department else name
-
-
-def _notify_approvers(step: ApprovalStep) -> None:
-    request = step.request
-    for user in _approvers_of(step):
-        notify(
-            user=user,
-            text=gettext("待审批:%(user)s 申请%(kind)s档案 %(number)s(%(req)s)")
-            % {
-                "user": request.requester,
-                "kind": request.get_kind_display(),
-                "number": request.dossier.archive_number,
-                "req": request.number,
-            },
-            link=_link("circulation:request", request.pk),
-        )
+# The engine's step-holder logic, under the names this module's callers know.
+may_sign = approvals.may_sign
+role_name = approvals.role_name
 
 
 def _notify_requester(request: AccessRequest) -> None:
@@ -331,7 +270,6 @@ def request_open(
     _check_request_scope(kind, dossier, documents)
     relation = relation_of(requester, dossier)
     rule = rule_for(actor=requester, kind=kind, dossier=dossier, relation=relation)
-    planned = plan_steps(rule, actor=requester, dossier=dossier)
     number = numbering.allocate(
         REQUEST_NUMBERING, numbering.NumberContext(code=REQUEST_CODE, date=timezone.localdate())
     )
@@ -348,7 +286,8 @@ def request_open(
         rule_version=approval_rule_version(rule),
     )
     request.documents.set(documents)
-    steps = ApprovalStep.objects.bulk_create(_lay_out(request, planned, now))
+    subject = approvals.RequestSubject(request)
+    steps = approvals.chain_open(subject, rule, now=now, announce=filed_by is None)
     detail: dict[str, Any] = {
         "kind": kind,
         "dossier": dossier.archive_number,
@@ -358,7 +297,7 @@ def request_open(
         "relation": relation,
         "rule": rule.name,
         "rule_version": request.rule_version.number if request.rule_version else None,
-        "steps": [f"{s.role}@{s.department or '*'}" for s in planned],
+        "steps": [f"{s.role}@{s.department or '*'}" for s in steps],
     }
     if filed_by is not None:
         detail["requester"] = requester.username
@@ -366,80 +305,9 @@ def request_open(
     if passed:
         detail["escalated"] = passed
     audit_record(actor=filed_by or requester, action="request", obj=request, detail=detail)
-    for step in steps:
-        if step.escalation:
-            _notify_escalated(step, tell_approvers=False)
-    pending = [s for s in steps if s.status == ApprovalStep.Status.PENDING]
     if not steps:
         _approve(request, approver=None, actor=filed_by or requester, now=now)
-    elif filed_by is None and pending:
-        _notify_approvers(pending[0])
     return request, steps
-
-
-def _lay_out(
-    request: AccessRequest, planned: list[PlannedStep], now: datetime.datetime
-) -> list[ApprovalStep]:
-    """The chain's rows, the first open one pending. A step whose office nobody holds
-    (the requester aside) is passed at once to its next level; where that level signs
-    later in the chain anyway, the step is skipped. A chain nobody at all could sign is
-    refused (fail closed)."""
-    requester_id = request.requester_id
-    rows = []
-    for i, step in enumerate(planned, start=1):
-        department_id = step.department.pk if step.department else None
-        row = ApprovalStep(
-            request=request,
-            position=i,
-            role=step.role,
-            department=step.department,
-            next_level=step.next_level,
-            status=ApprovalStep.Status.WAITING,
-        )
-        if not _holders(step.role, department_id, requester_id).exists():
-            target = escalation_target(
-                role=step.role,
-                department_id=department_id,
-                next_level=step.next_level,
-                requester_id=requester_id,
-            )
-            if target is None:
-                raise ApplicationError(
-                    _("审批环节“%(office)s”无人担任,也没有可转交的审批人,请联系档案管理员")
-                    % {"office": _office(step.role, step.department)},
-                    field="dossier",
-                )
-            row.escalated_to, row.escalated_at = target, now
-            row.escalation = Escalation.VACANT
-            if any(p.role == target and p.department is None for p in planned[i:]):
-                row.status = ApprovalStep.Status.SKIPPED
-        rows.append(row)
-    first = next((r for r in rows if r.status == ApprovalStep.Status.WAITING), None)
-    if first is not None:
-        first.status = ApprovalStep.Status.PENDING
-        first.opened_at = now
-    return rows
-
-
-def _notify_escalated(step: ApprovalStep, *, tell_approvers: bool = True) -> None:
-    """Tell the requester at once that a step was passed on (and why), and, when it is the
-    step waiting now, those it was passed to."""
-    request = step.request
-    reason = step.get_escalation_display()
-    notify(
-        user=request.requester,
-        text=gettext("您的%(kind)s申请 %(req)s:审批环节“%(office)s”%(reason)s,已转由“%(to)s”审批")
-        % {
-            "kind": request.get_kind_display(),
-            "req": request.number,
-            "office": _office(step.role, step.department),
-            "reason": reason,
-            "to": role_name(step.escalated_to),
-        },
-        link=_link("circulation:request", request.pk),
-    )
-    if tell_approvers and step.status == ApprovalStep.Status.PENDING:
-        _notify_approvers(step)
 
 
 def _lock_request(request: AccessRequest) -> AccessRequest:
@@ -460,17 +328,9 @@ def _decidable_step(actor: User, request: AccessRequest) -> ApprovalStep:
         raise InvalidTransition(
             _("该申请已办结(%(status)s)") % {"status": request.get_status_display()}
         )
-    if request.requester_id == actor.pk:
-        raise Forbidden(_("不能审批本人的申请"))
-    step = request.steps.select_for_update().filter(status=ApprovalStep.Status.PENDING).first()
-    if step is None:  # a pending request always has one; fail closed all the same
-        raise InvalidTransition(_("该申请没有待审批的环节"))
-    if may_sign(actor, step):
-        return step
-    later = request.steps.filter(status=ApprovalStep.Status.WAITING)
-    if any(may_sign(actor, s) for s in later):
-        raise InvalidTransition(_("尚未轮到您审批,须先完成前序审批"))
-    raise Forbidden(_("该申请当前不在您的审批环节"))
+    return approvals.decidable_step(
+        actor, approvals.RequestSubject(request), own=_("不能审批本人的申请")
+    )
 
 
 def _approve(
@@ -540,38 +400,19 @@ def sign_step(
     """Approve `step` (the request locked, the actor's right to sign it checked) and open
     the next one, whose approvers are told; the last approval decides the request.
     Returns the step opened, if any."""
-    step.status = ApprovalStep.Status.APPROVED
-    step.approver = actor
-    step.decided_at = now
-    step.note = (note or "").strip()[:500]
-    step.save(update_fields=["status", "approver", "decided_at", "note"])
+    subject = approvals.RequestSubject(request)
+    following = approvals.step_approve(
+        subject, step, actor=actor, note=note, now=now, notify_next=notify_next
+    )
     audit_record(
         actor=actor,
         action="approve",
         obj=request,
         detail={"step": step.position, "role": step.role, "note": step.note},
     )
-    following = (
-        request.steps.select_for_update()
-        .filter(status=ApprovalStep.Status.WAITING)
-        .order_by("position")
-        .first()
-    )
-    if following is not None:
-        following.status = ApprovalStep.Status.PENDING
-        following.opened_at = now
-        following.save(update_fields=["status", "opened_at"])
-        if notify_next:
-            _notify_approvers(following)
-        return following
-    _approve(request, approver=actor, actor=actor, now=now)
-    return None
-
-
-def _close_open_steps(request: AccessRequest) -> None:
-    request.steps.filter(
-        status__in=[ApprovalStep.Status.WAITING, ApprovalStep.Status.PENDING]
-    ).update(status=ApprovalStep.Status.SKIPPED)
+    if following is None:
+        _approve(request, approver=actor, actor=actor, now=now)
+    return following
 
 
 @refusals_audited("deny", "request")
@@ -584,12 +425,7 @@ def request_deny(*, actor: User, request: AccessRequest, note: str) -> AccessReq
     if not note:
         raise ApplicationError(_("请填写驳回理由"), field="note")
     now = timezone.now()
-    step.status = ApprovalStep.Status.DENIED
-    step.approver = actor
-    step.decided_at = now
-    step.note = note[:500]
-    step.save(update_fields=["status", "approver", "decided_at", "note"])
-    _close_open_steps(request)
+    approvals.step_deny(approvals.RequestSubject(request), step, actor=actor, note=note, now=now)
     request.status = AccessRequest.Status.DENIED
     request.decided_at = now
     request.save(update_fields=["status", "decided_at"])
@@ -613,7 +449,7 @@ def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
         raise InvalidTransition(
             _("该申请已办结(%(status)s),不能撤回") % {"status": request.get_status_display()}
         )
-    _close_open_steps(request)
+    approvals.steps_close(approvals.RequestSubject(request))
     request.status = AccessRequest.Status.CANCELLED
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_at"])
@@ -700,75 +536,5 @@ def _send_mails(mails: list[tuple[str, str]]) -> None:
 
 # --- stalled approvals -----------------------------------------------------------------
 
-
-def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
-    """Pass every step left pending longer than its rule allows (escalate_after_hours) to
-    its next level, telling the requester and the new approvers; and remind the approvers
-    of every step waiting a day or more, once a day. Returns how many steps were passed
-    on. Run by the worker with the loan reminders; running it again changes nothing."""
-    now = now or timezone.now()
-    waiting = (
-        ApprovalStep.objects.filter(
-            status=ApprovalStep.Status.PENDING, request__status=AccessRequest.Status.PENDING
-        )
-        .select_related("request__rule", "request__requester", "request__dossier", "department")
-        .order_by("pk")
-    )
-    passed = 0
-    for step in waiting:
-        since = step.opened_at or step.request.created_at
-        rule = step.request.rule
-        hours = rule.escalate_after_hours if rule is not None else 0
-        if not step.escalated_to and hours and since + datetime.timedelta(hours=hours) <= now:
-            passed += _escalate(step, now)
-        if since + datetime.timedelta(days=1) <= now:
-            _remind_approvers(step, now)
-    return passed
-
-
-@transaction.atomic
-def _escalate(step: ApprovalStep, now: datetime.datetime) -> int:
-    step = (
-        ApprovalStep.objects.select_for_update(of=("self",))
-        .select_related("request__requester", "request__dossier", "department")
-        .get(pk=step.pk)
-    )
-    if step.status != ApprovalStep.Status.PENDING or step.escalated_to:
-        return 0  # decided or passed on meanwhile
-    target = escalation_target(
-        role=step.role,
-        department_id=step.department_id,
-        next_level=step.next_level,
-        requester_id=step.request.requester_id,
-    )
-    if target is None:
-        return 0
-    step.escalated_to, step.escalated_at = target, now
-    step.escalation = Escalation.OVERDUE
-    step.save(update_fields=["escalated_to", "escalated_at", "escalation"])
-    audit_record(
-        actor=None,
-        action="escalate",
-        obj=step.request,
-        detail={"step": step.position, "role": step.role, "to": target, "reason": "overdue"},
-    )
-    _notify_escalated(step)
-    return 1
-
-
-def _remind_approvers(step: ApprovalStep, now: datetime.datetime) -> None:
-    request = step.request
-    day = timezone.localdate(now).isoformat()
-    for user in _approvers_of(step):
-        notify(
-            user=user,
-            text=gettext("催办:%(user)s 的%(kind)s申请 %(req)s(档案 %(number)s)仍待您审批")
-            % {
-                "user": request.requester,
-                "kind": request.get_kind_display(),
-                "req": request.number,
-                "number": request.dossier.archive_number,
-            },
-            link=_link("circulation:request", request.pk),
-            key=f"approval-due:{step.pk}:{user.pk}:{day}",
-        )
+# Every kind of subject's late steps, run by the worker with the loan reminders.
+approvals_escalate = approvals.approvals_escalate

@@ -89,7 +89,7 @@ class ListOutput(serializers.ModelSerializer[DisposalList]):
                 "approver": s.approver_id,
                 "note": s.note,
             }
-            for s in obj.steps.all()
+            for s in sorted(obj.steps.all(), key=lambda s: s.position)
         ]
 
 

@@ -2,9 +2,10 @@
 
 A destruction list (销毁清单) is the unit of work: proposed by the archivist, appraised by
 two parties (the archive room and the owning business department, 鉴定小组), approved by
-the configured chain, held for the type's hold period, then destroyed under a supervisor
-(监销人). What was destroyed is entered in the register (销毁清册), which no one can
-change or delete: the database refuses it (migration 0002's triggers)."""
+the configured chain (the approval engine's rule of kind `disposal`), held for the type's
+hold period, then destroyed under a supervisor (监销人). What was destroyed is entered in
+the register (销毁清册), which no one can change or delete: the database refuses it
+(migration 0002's triggers)."""
 
 from __future__ import annotations
 
@@ -40,22 +41,6 @@ class DisposalRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.archive_type_id}"
-
-
-class ApprovalStepRule(models.Model):
-    """The configured approval chain of destruction lists, one row per step (shipped:
-    one step, the director)."""
-
-    position = models.PositiveSmallIntegerField(_("顺序"), unique=True)
-    role = models.CharField(_("审批角色"), max_length=32)
-
-    class Meta:
-        ordering = ["position"]
-        verbose_name = _("销毁审批步骤")
-        verbose_name_plural = _("销毁审批步骤")
-
-    def __str__(self) -> str:
-        return f"{self.position}:{self.role}"
 
 
 class Extension(models.Model):
@@ -127,6 +112,24 @@ class DisposalList(models.Model):
     )
     destroyed_at = models.DateTimeField(_("销毁时间"), null=True, blank=True)
     method = models.CharField(_("销毁方式"), max_length=40, blank=True)
+    # The approval rule (kind `disposal`) that chose the chain when appraisal ended, and its
+    # version then (issue 27 §5); the steps are the engine's (circulation.ApprovalStep).
+    rule = models.ForeignKey(
+        "circulation.ApprovalRule",
+        verbose_name=_("审批规则"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rule_version = models.ForeignKey(
+        "rules.RuleVersion",
+        verbose_name=_("审批规则版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -211,29 +214,6 @@ class Appraisal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}:{self.party}"
-
-
-class ApprovalStep(models.Model):
-    class Status(models.TextChoices):
-        WAITING = "waiting", _("待审批")
-        APPROVED = "approved", _("已同意")
-        DENIED = "denied", _("已驳回")
-
-    disposal_list = models.ForeignKey(DisposalList, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    role = models.CharField(max_length=32)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    note = models.CharField(max_length=500, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["position"]
-
-    def __str__(self) -> str:
-        return f"{self.disposal_list_id}:{self.position}"
 
 
 class RegisterEntry(models.Model):

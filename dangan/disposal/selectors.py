@@ -15,10 +15,8 @@ from dangan.archives.models import Dossier
 from dangan.core.display import retention_label
 from dangan.disposal import retention
 from dangan.disposal.models import (
-    ApprovalStep,
     CustomerHold,
     DisposalItem,
-    DisposalList,
     RegisterEntry,
 )
 from dangan.documents.models import Document
@@ -151,8 +149,3 @@ def register(*, q: str = "", year: int | None = None) -> QuerySet[RegisterEntry]
     if year is not None:
         entries = entries.filter(destroyed_at__year=year)
     return entries.order_by("id")
-
-
-def waiting_step(found: DisposalList) -> ApprovalStep | None:
-    """The approval step a list in approval waits on (the lowest position not yet taken)."""
-    return found.steps.filter(status=ApprovalStep.Status.WAITING).order_by("position").first()

@@ -25,18 +25,15 @@ from dangan.archives.models import Dossier
 from dangan.audit.services import audit_record, refusals_audited
 from dangan.core.display import retention_label
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
-from dangan.disposal import retention
+from dangan.disposal import approval, retention
 from dangan.disposal.models import (
     Appraisal,
-    ApprovalStep,
-    ApprovalStepRule,
     DisposalItem,
     DisposalList,
     DisposalRule,
     Extension,
     RegisterEntry,
 )
-from dangan.disposal.selectors import waiting_step
 from dangan.rules.schema import DisposalSpec
 
 NUMBER_RULE = "XH-{year}-{seq:4}"
@@ -288,8 +285,9 @@ def may_take_part(actor: User) -> bool:
     managers, the approvers, the supervisors and the register's readers."""
     codes = {perms.DISPOSAL_PROPOSE, perms.DISPOSAL_SUPERVISE, perms.DISPOSAL_REGISTER}
     roles = {role.code for role in policy.roles_of(actor)}
-    approver_roles = set(ApprovalStepRule.objects.values_list("role", flat=True))
-    return bool(policy.permissions_of(actor) & codes or roles & ({"dept_manager"} | approver_roles))
+    if policy.permissions_of(actor) & codes or "dept_manager" in roles:
+        return True
+    return bool(roles & approval.approver_roles())
 
 
 def access_list(actor: User, list_id: Any) -> DisposalList:
@@ -431,12 +429,11 @@ def _conclude_appraisal(actor: User, found: DisposalList) -> None:
             )
     if any(item.decision == Decision.DESTROY for item in items):
         found.status = DisposalList.Status.APPROVAL
-        for position, rule in enumerate(ApprovalStepRule.objects.order_by("position"), start=1):
-            ApprovalStep.objects.create(disposal_list=found, position=position, role=rule.role)
-        _notify_approvers(found)
+        found.save(update_fields=["status"])
+        approval.chain_open(actor, found, timezone.now())
     else:
         found.status = DisposalList.Status.CLOSED
-    found.save(update_fields=["status"])
+        found.save(update_fields=["status"])
 
 
 def _back(actor: User, item: DisposalItem, reason: Any) -> None:
@@ -461,51 +458,23 @@ def _back(actor: User, item: DisposalItem, reason: Any) -> None:
         )
 
 
-def _notify_approvers(found: DisposalList) -> None:
-    from django.urls import reverse
-    from django.utils.translation import gettext
-
-    from dangan.circulation.services import notify
-
-    step = waiting_step(found)
-    if step is None:
-        return
-    for user in policy.office_holders(step.role, None):
-        notify(
-            user=user,
-            text=gettext("销毁清单 %(n)s 待您审批") % {"n": found.number},
-            link=reverse("disposal:list", kwargs={"pk": found.pk}),
-        )
-
-
 @refusals_audited("disposal_approve", "list_id")
 @transaction.atomic
 def list_approve(*, actor: User, list_id: Any, note: str = "") -> DisposalList:
     """The current step's holder approves; after the last step the items to destroy
     wait out the longest hold their types declare, kept apart as 待销毁."""
     found = _lock(actor, list_id)
-    step = waiting_step(found)
-    if found.status != DisposalList.Status.APPROVAL or step is None:
+    if found.status != DisposalList.Status.APPROVAL:
         raise InvalidTransition(_("清单不在审批阶段"), field="list")
-    if not policy.holds_office(actor, step.role, None):
-        raise Forbidden(_("您不是当前审批步骤的审批人"))
-    if actor.pk == found.proposer_id:
-        raise Forbidden(_("申报人不能审批自己的销毁清单"))
-    step.status, step.approver, step.note, step.decided_at = (
-        ApprovalStep.Status.APPROVED,
-        actor,
-        note.strip()[:500],
-        timezone.now(),
-    )
-    step.save(update_fields=["status", "approver", "note", "decided_at"])
+    step = approval.decidable_step(actor, found)
+    last = approval.approve(actor, found, step, note, timezone.now())
     audit_record(
         actor=actor,
         action="disposal_approve",
         obj=found,
-        detail={"step": step.position, "note": step.note},
+        detail={"step": step.position, "role": step.role, "note": step.note},
     )
-    if waiting_step(found) is not None:
-        _notify_approvers(found)
+    if not last:
         return found
     today = timezone.localdate()
     months = 1
@@ -559,25 +528,22 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
 @transaction.atomic
 def list_deny(*, actor: User, list_id: Any, note: str) -> DisposalList:
     found = _lock(actor, list_id)
-    step = waiting_step(found)
-    if found.status != DisposalList.Status.APPROVAL or step is None:
+    if found.status != DisposalList.Status.APPROVAL:
         raise InvalidTransition(_("清单不在审批阶段"), field="list")
-    if not policy.holds_office(actor, step.role, None):
-        raise Forbidden(_("您不是当前审批步骤的审批人"))
+    step = approval.decidable_step(actor, found)
     if not note.strip():
         raise ApplicationError(_("驳回须说明理由"), field="note")
-    step.status, step.approver, step.note, step.decided_at = (
-        ApprovalStep.Status.DENIED,
-        actor,
-        note.strip()[:500],
-        timezone.now(),
-    )
-    step.save(update_fields=["status", "approver", "note", "decided_at"])
+    approval.deny(actor, found, step, note, timezone.now())
     for item in found.items.filter(decision=Decision.DESTROY):
         _back(actor, item, _("销毁清单被驳回"))
     found.status = DisposalList.Status.DENIED
     found.save(update_fields=["status"])
-    audit_record(actor=actor, action="disposal_deny", obj=found, detail={"note": step.note})
+    audit_record(
+        actor=actor,
+        action="disposal_deny",
+        obj=found,
+        detail={"step": step.position, "role": step.role, "note": step.note},
+    )
     return found
 
 

@@ -16,7 +16,7 @@ from dangan.accounts.models import Department, Role
 from dangan.archives.models import ArchiveType
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of, app_errors, attempt, pdf_response
-from dangan.disposal import holds, printing, selectors, services
+from dangan.disposal import approval, holds, printing, selectors, services
 from dangan.disposal.models import DisposalList
 
 SECTION = "disposal"
@@ -109,7 +109,6 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dossier__archive_type", "dossier__customer", "document"
         ).prefetch_related("appraisals__appraiser")
     )
-    step = selectors.waiting_step(found)
     return render(
         request,
         "disposal/list.html",
@@ -123,10 +122,7 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 and {a.party for a in item.appraisals.all()} != set(services.Party.values)
                 for item in items
             ),
-            "may_approve": found.status == "approval"
-            and step is not None
-            and policy.holds_office(actor, step.role, None)
-            and actor.pk != found.proposer_id,
+            "may_approve": approval.may_approve(actor, found),
             "may_destroy": found.status == "hold"
             and policy.has_perm(actor, perms.DISPOSAL_SUPERVISE)
             and actor.pk != found.proposer_id,
@@ -137,11 +133,17 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _named_steps(found: DisposalList) -> list[Any]:
-    """The approval steps, each with `role_name`, the role as people call it."""
+    """The approval steps, each with `role_name`, the office as people call it (and the
+    role it was passed to, if it was)."""
     names = dict(Role.objects.values_list("code", "name"))
-    steps = list(found.steps.select_related("approver"))
+    steps = list(found.steps.select_related("approver", "department").order_by("position"))
     for step in steps:
-        step.role_name = names.get(step.role, step.role)  # type: ignore[attr-defined]
+        name = names.get(step.role, step.role)
+        if step.department is not None:
+            name = f"{name}({step.department})"
+        if step.escalated_to:
+            name = f"{name} → {names.get(step.escalated_to, step.escalated_to)}"
+        step.role_name = name  # type: ignore[attr-defined]
     return steps
 
 

@@ -409,7 +409,8 @@ def _disposal(actor: User, today: datetime.date) -> Iterable[Work]:
     """Dossiers past their retention (for the archive room), and destruction lists waiting
     for the person's appraisal, approval or supervision."""
     from dangan.disposal import services as disposal
-    from dangan.disposal.models import ApprovalStep, DisposalList
+    from dangan.disposal.approval import waiting_for
+    from dangan.disposal.models import DisposalList
     from dangan.disposal.selectors import due_list
 
     work: list[Work] = []
@@ -436,14 +437,10 @@ def _disposal(actor: User, today: datetime.date) -> Iterable[Work]:
         return work
     roles = {role.code for role in policy.roles_of(actor)}
     waiting = []
-    for found in DisposalList.objects.filter(status__in=disposal.OPEN).prefetch_related("steps"):
-        step = next((s for s in found.steps.all() if s.status == ApprovalStep.Status.WAITING), None)
+    mine = waiting_for(actor)
+    for found in DisposalList.objects.filter(status__in=disposal.OPEN):
         if (
-            (
-                found.status == DisposalList.Status.APPROVAL
-                and step is not None
-                and step.role in roles
-            )
+            (found.status == DisposalList.Status.APPROVAL and found.pk in mine)
             or (
                 found.status == DisposalList.Status.HOLD
                 and policy.has_perm(actor, perms.DISPOSAL_SUPERVISE)

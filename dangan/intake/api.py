@@ -18,6 +18,8 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.audit.services import audit_record
+from dangan.circulation import approvals
+from dangan.circulation.models import ApprovalStep
 from dangan.core.api import Pagination, paginated, valid_input, year_param
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of
@@ -267,8 +269,12 @@ class DocumentCheckApi(APIView):
         )
 
 
+DECIDED = (ApprovalStep.Status.APPROVED, ApprovalStep.Status.DENIED)
+
+
 class StatementOutput(serializers.ModelSerializer[ExceptionStatement]):
     steps = serializers.SerializerMethodField()
+    current_step = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = ExceptionStatement
@@ -277,14 +283,15 @@ class StatementOutput(serializers.ModelSerializer[ExceptionStatement]):
     def get_steps(self, obj: ExceptionStatement) -> list[dict[str, Any]]:
         return [
             {
-                "position": s.position,
-                "role": s.role_code,
-                "label": s.label,
-                "decision": s.decision,
-                "decided_by": str(s.decided_by) if s.decided_by else None,
+                # 0-based, as before the engine (current_step counts the same way).
+                "position": s.position - 1,
+                "role": s.role,
+                "label": approvals.office(s),
+                "decision": s.status if s.status in DECIDED else "",
+                "decided_by": str(s.approver) if s.approver else None,
                 "decided_at": s.decided_at,
             }
-            for s in obj.steps.select_related("decided_by")
+            for s in obj.steps.select_related("approver", "department").order_by("position")
         ]
 
 

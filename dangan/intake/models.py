@@ -202,12 +202,29 @@ class ExceptionStatement(models.Model):
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="statements")
     text = models.TextField(_("情况说明"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default="pending")
-    current_step = models.PositiveSmallIntegerField(default=0)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The approval rule (kind `statement`) that chose the chain, and its version then
+    # (issue 27 §5); the steps are the engine's (circulation.ApprovalStep).
+    rule = models.ForeignKey(
+        "circulation.ApprovalRule",
+        verbose_name=_("审批规则"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rule_version = models.ForeignKey(
+        "rules.RuleVersion",
+        verbose_name=_("审批规则版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -222,39 +239,13 @@ class ExceptionStatement(models.Model):
     def __str__(self) -> str:
         return f"{self.finding_id}: {self.get_status_display()}"
 
-
-class StatementStep(models.Model):
-    """One signature on the statement's chain, taken in `position` order."""
-
-    class Decision(models.TextChoices):
-        APPROVED = "approved", _("同意")
-        DENIED = "denied", _("驳回")
-
-    statement = models.ForeignKey(
-        ExceptionStatement, on_delete=models.CASCADE, related_name="steps"
-    )
-    position = models.PositiveSmallIntegerField()
-    role_code = models.CharField(max_length=32)
-    # For a department manager's step: the department whose manager must sign.
-    department = models.ForeignKey(
-        "accounts.Department", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    label = models.CharField(max_length=40)
-    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    note = models.CharField(_("意见"), max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["statement", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["statement", "position"], name="statement_step_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.statement_id}#{self.position} {self.label}"
+    @property
+    def current_step(self) -> int:
+        """The 0-based index of the step waiting now (the API's shape before the engine);
+        the number of steps once decided."""
+        steps = list(self.steps.all())
+        pending = [s.position for s in steps if s.status == "pending"]
+        return (pending[0] if pending else len(steps) + 1) - 1
 
 
 class Penalty(models.Model):

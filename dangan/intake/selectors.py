@@ -116,12 +116,21 @@ def overdue_by_person(
 
 
 def pending_for(actor: User) -> list[ExceptionStatement]:
-    """Statements waiting at a step the actor may sign."""
-    from dangan.intake.services import may_decide
+    """Statements waiting at a step the actor may sign (the engine's query), never one
+    they submitted or are responsible for."""
+    from dangan.circulation.approvals import waiting_for
 
     if not policy.has_perm(actor, perms.DOSSIER_VIEW):
         return []
-    pending = ExceptionStatement.objects.filter(
-        status=ExceptionStatement.Status.PENDING, finding__in=findings_for(actor)
-    ).select_related("finding__dossier")
-    return [s for s in pending[:200] if may_decide(actor, s)]
+    steps = waiting_for(actor, "statement").values("statement_id")
+    pending = (
+        ExceptionStatement.objects.filter(
+            status=ExceptionStatement.Status.PENDING,
+            finding__in=findings_for(actor),
+            pk__in=steps,
+        )
+        .exclude(submitted_by=actor)
+        .exclude(finding__responsible=actor)
+        .select_related("finding__dossier")
+    )
+    return list(pending[:200])

@@ -13,10 +13,13 @@ from django.utils.translation import gettext as _
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.accounts.models import Department, Role, User
+from dangan.accounts.models import Department, User
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ChecklistItem, Dossier
 from dangan.audit.services import audit_record, refusals_audited
+from dangan.circulation import approvals
+from dangan.circulation.models import ApprovalStep, RuleKind
+from dangan.circulation.rules import choose_rule
 from dangan.circulation.services import notify
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.documents.models import Document
@@ -30,9 +33,8 @@ from dangan.intake.models import (
     Finding,
     Holiday,
     Penalty,
-    StatementStep,
 )
-from dangan.rules.services import archive_type_version
+from dangan.rules.services import approval_rule_version, archive_type_version
 
 # Kinds whose absence makes a dossier "complete" for the 完整率 (lateness is timeliness;
 # what borrowers did is theirs, not the bag's hand-over).
@@ -293,24 +295,77 @@ def document_check_save(
 
 
 # --- exception statements (情况说明) ---------------------------------------------------
+# Their chain is the approval engine's (dangan.circulation.approvals), chosen by the
+# approval rule of kind `statement` (shipped: seed 003 #5 四.3 销售经理确认 → 客服经理 →
+# 总经理, as the responsible person's department manager, customer service, the director).
 
-# Seed 003 #5 四.3: 销售经理确认 → 客服经理 → 总经理. Mapped to the roles that hold those
-# offices here: the responsible person's department manager, customer service, director.
-CHAIN: tuple[tuple[str, str, bool], ...] = (
-    ("dept_manager", "部门经理确认情况属实", True),
-    ("customer_service", "客服经理签字", False),
-    ("director", "总经理签字", False),
-)
+
+class StatementSubject(approvals.Subject):
+    """A statement asks on behalf of the finding's responsible person: a step bound to
+    `requester` is signed in the finding's department, one bound to `customer` in the
+    customer's; neither known, by any holder of the role. Neither the submitter nor the
+    responsible person signs it."""
+
+    field = "statement"
+    strict_departments = False
+    obj: ExceptionStatement
+
+    @property
+    def requester(self) -> User:
+        return self.obj.submitted_by
+
+    @property
+    def barred(self) -> frozenset[int]:
+        finding = self.obj.finding
+        return frozenset(pk for pk in (self.obj.submitted_by_id, finding.responsible_id) if pk)
+
+    def department(self, which: str) -> Department | None:
+        finding = self.obj.finding
+        if which == "requester":
+            return finding.department
+        customer = finding.dossier.customer
+        return customer.department if customer is not None else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.obj.status == ExceptionStatement.Status.PENDING
+
+    @property
+    def since(self) -> datetime.datetime:
+        return self.obj.submitted_at
+
+    @property
+    def what(self) -> str:
+        return _("档案袋情况说明 %(number)s") % {"number": self.obj.finding.dossier.archive_number}
+
+    @property
+    def link(self) -> str:
+        return approvals.link("intake:finding", self.obj.finding_id)
+
+    @property
+    def audit_obj(self) -> Any:
+        return self.obj.finding.dossier
+
+    def audit_detail(self) -> dict[str, Any]:
+        return {"finding": self.obj.finding_id, "statement": self.obj.pk}
+
+    def ask(self, step: ApprovalStep) -> str:
+        return _("待审批:档案袋情况说明 %(number)s(%(step)s),%(user)s 提交") % {
+            "number": self.obj.finding.dossier.archive_number,
+            "step": approvals.office(step),
+            "user": self.obj.submitted_by,
+        }
 
 
 @transaction.atomic
 def statement_submit(*, actor: User, finding: Finding, text: str) -> ExceptionStatement:
     """Ask that a finding be accepted as an exception; anyone who sees the dossier (the
-    responsible person first of all) may ask."""
+    responsible person first of all) may ask. The chain is the rules' (kind `statement`),
+    the rule's version in force recorded on the statement."""
     policy.access_dossier(actor, finding.dossier_id)
     finding = (
         Finding.objects.select_for_update(of=("self",))
-        .select_related("responsible")
+        .select_related("responsible", "dossier__customer", "department")
         .get(pk=finding.pk)
     )
     if finding.status != Finding.Status.OPEN:
@@ -319,47 +374,32 @@ def statement_submit(*, actor: User, finding: Finding, text: str) -> ExceptionSt
         raise ApplicationError(_("请填写情况说明"), field="text")
     if finding.statements.filter(status=ExceptionStatement.Status.PENDING).exists():
         raise InvalidTransition(_("该稽核结果已有审批中的情况说明"))
+    rule = choose_rule(actor=actor, kind=RuleKind.STATEMENT, field="text")
+    if not rule.steps:  # the rules' schema refuses such a rule; fail closed all the same
+        raise ApplicationError(_("情况说明的审批规则没有审批步骤,请联系档案管理员"), field="text")
+    now = timezone.now()
     statement = ExceptionStatement.objects.create(
-        finding=finding, text=text.strip(), submitted_by=actor, submitted_at=timezone.now()
+        finding=finding,
+        text=text.strip(),
+        submitted_by=actor,
+        submitted_at=now,
+        rule=rule,
+        rule_version=approval_rule_version(rule),
     )
-    department = finding.department
-    StatementStep.objects.bulk_create(
-        StatementStep(
-            statement=statement,
-            position=position,
-            role_code=role,
-            department=department if per_department else None,
-            label=label,
-        )
-        for position, (role, label, per_department) in enumerate(CHAIN)
-    )
+    steps = approvals.chain_open(StatementSubject(statement), rule, now=now, field="text")
     audit_record(
         actor=actor,
         action="statement_submit",
         obj=finding.dossier,
-        detail={"finding": finding.pk, "statement": statement.pk},
+        detail={
+            "finding": finding.pk,
+            "statement": statement.pk,
+            "rule": rule.name,
+            "rule_version": statement.rule_version.number if statement.rule_version else None,
+            "steps": [f"{s.role}@{s.department or '*'}" for s in steps],
+        },
     )
-    _notify_signers(statement)
     return statement
-
-
-def _notify_signers(statement: ExceptionStatement) -> None:
-    """Tell those who may sign the statement's current step that it waits for them (not
-    its submitter, nor the finding's responsible person: they may not sign it)."""
-    step = statement.steps.get(position=statement.current_step)
-    finding = statement.finding
-    barred = [pk for pk in (statement.submitted_by_id, finding.responsible_id) if pk]
-    for user in policy.office_holders(step.role_code, step.department_id).exclude(pk__in=barred):
-        notify(
-            user=user,
-            text=_("待审批:档案袋情况说明 %(number)s(%(step)s),%(user)s 提交")
-            % {
-                "number": finding.dossier.archive_number,
-                "step": step.label,
-                "user": statement.submitted_by,
-            },
-            link=reverse("intake:finding", kwargs={"pk": finding.pk}),
-        )
 
 
 def _notify_submitter(statement: ExceptionStatement) -> None:
@@ -374,37 +414,28 @@ def _notify_submitter(statement: ExceptionStatement) -> None:
 
 
 def may_decide(actor: User, statement: ExceptionStatement) -> bool:
-    """Whether `actor` holds the office of the statement's current step."""
-    step = statement.steps.filter(position=statement.current_step).first()
-    if step is None or statement.status != ExceptionStatement.Status.PENDING:
+    """Whether `actor` may sign the statement's current step (never their own, nor one
+    they are responsible for)."""
+    if statement.status != ExceptionStatement.Status.PENDING:
         return False
-    return policy.holds_office(actor, step.role_code, step.department_id)
+    subject = StatementSubject(statement)
+    if actor.pk in subject.barred:
+        return False
+    step = approvals.pending_step(subject)
+    return step is not None and approvals.may_sign(actor, step)
 
 
-def _decide(
-    actor: User, statement: ExceptionStatement, decision: str, note: str
-) -> tuple[ExceptionStatement, StatementStep]:
+def _decide(actor: User, statement: ExceptionStatement) -> tuple[ExceptionStatement, ApprovalStep]:
     statement = (
         ExceptionStatement.objects.select_for_update(of=("self",))
-        .select_related("finding")
+        .select_related("finding__dossier", "submitted_by")
         .get(pk=statement.pk)
     )
     if statement.status != ExceptionStatement.Status.PENDING:
         raise InvalidTransition(_("该情况说明已审批完毕"))
-    if actor.pk == statement.submitted_by_id or actor.pk == statement.finding.responsible_id:
-        raise Forbidden(_("不能审批自己提交或自己负责的情况说明"))
-    step = statement.steps.get(position=statement.current_step)
-    if not may_decide(actor, statement):
-        role = Role.objects.filter(code=step.role_code).first()
-        raise Forbidden(
-            _("当前应由“%(label)s”(%(role)s)审批")
-            % {"label": step.label, "role": role.name if role else step.role_code}
-        )
-    step.decision = decision
-    step.decided_by = actor
-    step.decided_at = timezone.now()
-    step.note = note[:200]
-    step.save(update_fields=["decision", "decided_by", "decided_at", "note"])
+    step = approvals.decidable_step(
+        actor, StatementSubject(statement), own=_("不能审批自己提交或自己负责的情况说明")
+    )
     return statement, step
 
 
@@ -413,19 +444,21 @@ def _decide(
 def statement_approve(
     *, actor: User, statement: ExceptionStatement, note: str = ""
 ) -> ExceptionStatement:
-    statement, step = _decide(actor, statement, StatementStep.Decision.APPROVED, note)
-    last = not statement.steps.filter(position__gt=step.position).exists()
+    statement, step = _decide(actor, statement)
+    now = timezone.now()
+    following = approvals.step_approve(
+        StatementSubject(statement), step, actor=actor, note=note[:200], now=now
+    )
+    last = following is None
     if last:
         statement.status = ExceptionStatement.Status.APPROVED
-        statement.decided_at = timezone.now()
+        statement.decided_at = now
+        statement.save(update_fields=["status", "decided_at"])
         finding = Finding.objects.select_for_update(of=("self",)).get(pk=statement.finding_id)
         if finding.status == Finding.Status.OPEN:
             finding.status = Finding.Status.EXCEPTED
             finding.fixed_at = statement.decided_at
             finding.save(update_fields=["status", "fixed_at"])
-    else:
-        statement.current_step = step.position + 1
-    statement.save(update_fields=["status", "decided_at", "current_step"])
     audit_record(
         actor=actor,
         action="statement_approve",
@@ -434,8 +467,6 @@ def statement_approve(
     )
     if last:
         _notify_submitter(statement)
-    else:
-        _notify_signers(statement)
     return statement
 
 
@@ -444,9 +475,11 @@ def statement_approve(
 def statement_deny(
     *, actor: User, statement: ExceptionStatement, note: str = ""
 ) -> ExceptionStatement:
-    statement, step = _decide(actor, statement, StatementStep.Decision.DENIED, note)
+    statement, step = _decide(actor, statement)
+    now = timezone.now()
+    approvals.step_deny(StatementSubject(statement), step, actor=actor, note=note[:200], now=now)
     statement.status = ExceptionStatement.Status.DENIED
-    statement.decided_at = timezone.now()
+    statement.decided_at = now
     statement.save(update_fields=["status", "decided_at"])
     audit_record(
         actor=actor,

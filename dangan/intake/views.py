@@ -19,6 +19,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.checklist import dossier_checklist
+from dangan.circulation import approvals
 from dangan.core.errors import ApplicationError, Forbidden, NotFound
 from dangan.core.http import actor_of, add_form_error, app_errors, attempt
 from dangan.intake import api, deadlines, selectors, services
@@ -66,7 +67,11 @@ def _render_finding(
 ) -> HttpResponse:
     actor = actor_of(request)
     finding = selectors.access_finding(actor, pk)
-    statements = list(finding.statements.prefetch_related("steps__decided_by"))
+    statements = list(finding.statements.prefetch_related("steps__approver", "steps__department"))
+    for statement in statements:
+        for step in statement.steps.all():
+            step.office = approvals.office(step)  # type: ignore[attr-defined]
+            step.escalated_name = approvals.role_name(step.escalated_to)  # type: ignore[attr-defined]
     context = {
         "finding": finding,
         "statements": statements,

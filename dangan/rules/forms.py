@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangan.archives.fields import FIELD_TYPES, REMIND_KINDS
 from dangan.archives.models import ArchiveType, Dossier
-from dangan.circulation.models import Relation, RequestKind
+from dangan.circulation.models import Relation, RuleKind
 from dangan.disposal.models import DisposalRule
 from dangan.intake.models import Finding
 from dangan.rules import schema
@@ -256,7 +256,7 @@ class ApprovalRuleForm(forms.Form):
     priority = forms.IntegerField(label=_("优先级(小者优先)"), initial=100)
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
     kind = forms.ChoiceField(
-        label=_("申请类型"), required=False, choices=[("", _("不限")), *RequestKind.choices]
+        label=_("申请类型"), required=False, choices=[("", _("不限")), *RuleKind.choices]
     )
     confidentiality = forms.ChoiceField(
         label=_("密级"), required=False, choices=[("", _("不限")), *Dossier.Confidentiality.choices]
@@ -367,7 +367,7 @@ class ApprovalRuleForm(forms.Form):
 
 
 class PreviewForm(forms.Form):
-    kind = forms.ChoiceField(label=_("申请类型"), choices=RequestKind.choices)
+    kind = forms.ChoiceField(label=_("申请类型"), choices=RuleKind.choices)
     confidentiality = forms.ChoiceField(
         label=_("档案密级"), choices=Dossier.Confidentiality.choices
     )

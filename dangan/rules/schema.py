@@ -52,6 +52,10 @@ PENALTY_ALIASES: dict[str, frozenset[str]] = {
 CUSTOMER_NAME = "customer_name"  # what a consistency rule may compare besides custom fields
 STEP_DEPARTMENTS = ("requester", "customer", "any")
 REQUEST_KINDS = ("view", "borrow", "copy")
+# The approval engine's other subjects (issue 27 §8): destruction lists and intake
+# exception statements; a rule of such a kind sets their chain and nothing else.
+SUBJECT_KINDS = ("disposal", "statement")
+RULE_KINDS = REQUEST_KINDS + SUBJECT_KINDS
 RELATIONS = ("own", "department", "other")
 DISPOSAL_TRIGGERS = ("closed", "filed")
 CUSTOMER_KINDS = ("individual", "organization")
@@ -895,9 +899,11 @@ class ApprovalRuleSpec:
         }
 
     def matches(self, *, kind: str, confidentiality: str, relation: str, roles: set[str]) -> bool:
+        # A rule without a kind is any access request's; the engine's other subjects
+        # (destruction lists, statements) match only rules of their own kind.
         return (
             self.is_active
-            and (not self.kind or self.kind == kind)
+            and (self.kind == kind or (not self.kind and kind in REQUEST_KINDS))
             and (not self.confidentiality or self.confidentiality == confidentiality)
             and (not self.relation or self.relation == relation)
             and (not self.requester_role or self.requester_role in roles)
@@ -960,7 +966,7 @@ def approval_rule(data: Any, *, roles: set[str] | None = None) -> ApprovalRuleSp
             0,
         ),
         is_active=bool(data.get("is_active", True)),
-        kind=_section(errors, "kind", lambda: choice("kind", REQUEST_KINDS, _("申请类型无效")), ""),
+        kind=_section(errors, "kind", lambda: choice("kind", RULE_KINDS, _("申请类型无效")), ""),
         confidentiality=_section(
             errors,
             "confidentiality",
@@ -995,6 +1001,20 @@ def approval_rule(data: Any, *, roles: set[str] | None = None) -> ApprovalRuleSp
             48,
         ),
     )
+    if spec.kind in SUBJECT_KINDS:
+        _subject_rule(spec, data, errors)
     if errors:
         raise ValidationFailed(errors)
     return spec
+
+
+def _subject_rule(spec: ApprovalRuleSpec, data: dict[str, Any], errors: dict[str, Any]) -> None:
+    """A rule of a destruction list or a statement: the request's criteria mean nothing
+    there (refused, not ignored), and its chain needs someone to approve."""
+    for key in ("confidentiality", "relation"):
+        if data.get(key):
+            errors.setdefault(key, _("该类型的审批规则不按此项区分,请留空"))
+    if data.get("desk_approval"):
+        errors.setdefault("desk_approval", _("当场审批只适用于借阅"))
+    if "steps" not in errors and not spec.steps:
+        errors["steps"] = _("销毁清单和情况说明的审批规则至少须有一个审批步骤")

@@ -80,15 +80,19 @@ def approval_preview(
     requester_department: Any = None,
     customer_department: Any = None,
 ) -> Preview:
-    """The rule a request of this shape would match and, step by step, the people who
-    would be asked to approve it (the active holders of the step's role, in the step's
+    """The rule a request of this shape (or a destruction list, a statement: kind
+    `disposal`, `statement`) would match and, step by step, the people who would be asked
+    to approve it (the active holders of the step's role, in the step's
     department where it has one)."""
     may_read_rules(actor)
-    if kind not in schema.REQUEST_KINDS:
+    if kind not in schema.RULE_KINDS:
         raise ApplicationError(_("申请类型无效"), field="kind")
-    if confidentiality not in Dossier.Confidentiality.values:
+    if kind in schema.SUBJECT_KINDS:
+        # A destruction list or a statement: matched by kind and the asker's role only.
+        confidentiality = relation = ""
+    elif confidentiality not in Dossier.Confidentiality.values:
         raise ApplicationError(_("密级无效"), field="confidentiality")
-    if relation not in schema.RELATIONS:
+    elif relation not in schema.RELATIONS:
         raise ApplicationError(_("与客户关系无效"), field="relation")
     if not Role.objects.filter(code=requester_role).exists():
         raise ApplicationError(_("申请人角色不存在"), field="requester_role")

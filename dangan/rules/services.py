@@ -331,6 +331,26 @@ def _check_chain(spec: schema.ApprovalRuleSpec) -> None:
             )
 
 
+def _others_of_kind(rule: ApprovalRule) -> Any:
+    """The other active rules that would set the chains `rule` sets: of its kind for a
+    destruction list or a statement, else the access requests' rules."""
+    others = ApprovalRule.objects.filter(is_active=True).exclude(pk=rule.pk)
+    if rule.kind in schema.SUBJECT_KINDS:
+        return others.filter(kind=rule.kind)
+    return others.exclude(kind__in=schema.SUBJECT_KINDS)
+
+
+def _keeps_a_chain(rule: ApprovalRule, spec: schema.ApprovalRuleSpec) -> None:
+    """Destruction lists and statements always have a rule: the last active one of its
+    kind is neither switched off nor turned into another kind."""
+    if rule.kind not in schema.SUBJECT_KINDS or not rule.is_active:
+        return
+    if (spec.kind != rule.kind or not spec.is_active) and not _others_of_kind(rule).exists():
+        raise ApplicationError(
+            _("这是该类型唯一启用的审批规则,不能停用或改为其他类型"), field="is_active"
+        )
+
+
 def _rule_audit(
     actor: User, action: str, rule: ApprovalRule, version: RuleVersion, **detail: Any
 ) -> None:
@@ -373,6 +393,7 @@ def approval_rule_update(*, actor: User, rule: ApprovalRule, data: dict[str, Any
     before = approval_rule_snapshot(rule)
     spec = schema.approval_rule(data, roles=role_codes())
     _check_chain(spec)
+    _keeps_a_chain(rule, spec)
     columns = spec.columns()
     changed = [key for key, value in columns.items() if before[key] != value]
     if not changed:
@@ -396,7 +417,7 @@ def approval_rule_delete(*, actor: User, rule: ApprovalRule) -> None:
     """Delete a rule. Requests it decided keep the version they were decided by."""
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
     rule = _locked_rule(rule.pk)
-    if not ApprovalRule.objects.filter(is_active=True).exclude(pk=rule.pk).exists():
+    if not _others_of_kind(rule).exists():
         raise ApplicationError(_("至少须保留一条启用的审批规则"), field="non_field_errors")
     version = version_record(
         actor=actor,

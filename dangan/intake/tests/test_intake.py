@@ -231,9 +231,9 @@ def test_it_approves_an_exception_in_order(
         actor=alice, dossier=car_dossier, kind="missing", rule="行驶证复印件"
     )
     statement = services.statement_submit(actor=bob, finding=finding, text="车管所延迟出证")
-    from dangan.core.errors import Forbidden
+    from dangan.core.errors import Forbidden, InvalidTransition
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(InvalidTransition, match="尚未轮到您审批"):
         services.statement_approve(actor=boss, statement=statement)  # not yet his turn
     with pytest.raises(Forbidden):
         services.statement_approve(actor=bob, statement=statement)  # his own
@@ -274,7 +274,7 @@ def test_each_signer_hears_when_a_statement_waits_for_them_and_the_submitter_how
     number = car_dossier.archive_number
     # the first step is the manager of the finding's department: carol, not 销售二部's
     assert [(t, lk) for t, lk in _notices(carol) if number in t and "待审批" in t] == [
-        (f"待审批:档案袋情况说明 {number}(部门经理确认情况属实),王建国 提交", link)
+        (f"待审批:档案袋情况说明 {number}(部门经理(销售一部)),王建国 提交", link)
     ]
     assert _notices(other_manager) == [] and _notices(service) == [] and _notices(boss) == []
     services.statement_approve(actor=carol, statement=statement)

@@ -1,0 +1,53 @@
+"""The steps live in circulation.ApprovalStep now (circulation 0006 moved them there):
+the old step table goes, and each DisposalList names the approval rule (kind `disposal`)
+its chain came from, so the escalation of its late steps reads that rule's hours."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def name_rule(apps, schema_editor):
+    Rule = apps.get_model("circulation", "ApprovalRule")
+    Subject = apps.get_model("disposal", "DisposalList")
+    rule = Rule.objects.filter(kind="disposal", is_active=True).order_by("priority", "pk").first()
+    Step = apps.get_model("circulation", "ApprovalStep")
+    chained = Step.objects.filter(disposal_list__isnull=False).values("disposal_list_id")
+    if rule is not None:
+        Subject.objects.filter(pk__in=chained).update(rule=rule)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('circulation', '0006_one_engine'),
+        ('disposal', '0004_document_items'),
+        ('rules', '0001_initial'),
+    ]
+
+    operations = [
+        migrations.RemoveField(
+            model_name='approvalstep',
+            name='approver',
+        ),
+        migrations.RemoveField(
+            model_name='approvalstep',
+            name='disposal_list',
+        ),
+        migrations.DeleteModel(
+            name='ApprovalStepRule',
+        ),
+        migrations.AddField(
+            model_name='disposallist',
+            name='rule',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='circulation.approvalrule', verbose_name='审批规则'),
+        ),
+        migrations.AddField(
+            model_name='disposallist',
+            name='rule_version',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rules.ruleversion', verbose_name='审批规则版本'),
+        ),
+        migrations.DeleteModel(
+            name='ApprovalStep',
+        ),
+        migrations.RunPython(name_rule, migrations.RunPython.noop),
+    ]
