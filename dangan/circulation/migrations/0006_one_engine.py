@@ -60,6 +60,18 @@ def create_rules(apps, schema_editor):
         )
 
 
+def drop_rules(apps, schema_editor):
+    """Backwards: the kinds the older schema cannot hold go (their chains lived elsewhere)."""
+    apps.get_model("circulation", "ApprovalRule").objects.filter(
+        kind__in=["disposal", "statement"]
+    ).delete()
+
+
+def drop_steps(apps, schema_editor):
+    """Backwards: the moved steps go (the old tables come back empty; not restored)."""
+    apps.get_model("circulation", "ApprovalStep").objects.filter(request__isnull=True).delete()
+
+
 def move_steps(apps, schema_editor):
     Step = apps.get_model("circulation", "ApprovalStep")
     DisposalList = apps.get_model("disposal", "DisposalList")
@@ -170,6 +182,6 @@ class Migration(migrations.Migration):
             model_name='approvalstep',
             constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('statement',), name='one_pending_step_per_statement'),
         ),
-        migrations.RunPython(create_rules, migrations.RunPython.noop),
-        migrations.RunPython(move_steps, migrations.RunPython.noop),
+        migrations.RunPython(create_rules, drop_rules),
+        migrations.RunPython(move_steps, drop_steps),
     ]
