@@ -332,9 +332,9 @@ def chain_open(
         first.status = ApprovalStep.Status.PENDING
         first.opened_at = now
     steps = ApprovalStep.objects.bulk_create(rows)
-    for step in steps:
-        if step.escalation:
-            notify_escalated(subject, step, tell_approvers=False)
+    for row in steps:
+        if row.escalation:
+            notify_escalated(subject, row, tell_approvers=False)
     if announce and first is not None:
         notify_approvers(subject, first)
     return steps
