@@ -194,11 +194,17 @@ def holders(role: str, department_id: int | None, barred: Iterable[int] = ()) ->
     return policy.office_holders(role, department_id).exclude(pk__in=list(barred))
 
 
+def holds(actor: Any, role: str, department_id: int | None, escalated_to: str = "") -> bool:
+    """The actor holds the office (role, department), or the role it was passed to (any
+    department): who signs a step of a chain, or a confirmation of a filed piece."""
+    if policy.holds_office(actor, role, department_id):
+        return True
+    return bool(escalated_to) and policy.holds_office(actor, escalated_to, None)
+
+
 def may_sign(actor: User, step: ApprovalStep) -> bool:
     """The actor holds the step's office, or the role it was passed to (any department)."""
-    if policy.holds_office(actor, step.role, step.department_id):
-        return True
-    return bool(step.escalated_to) and policy.holds_office(actor, step.escalated_to, None)
+    return holds(actor, step.role, step.department_id, step.escalated_to)
 
 
 def approvers_of(step: ApprovalStep, subject: Subject) -> list[User]:

@@ -5,7 +5,10 @@ signed by a holder of its role (in the customer's or the filer's department wher
 item says so), in turn; a refusal sends the piece back to the filer with the reason.
 
 The steps have the approval rules' shape and are bound to departments the same way
-(dangan.circulation.rules), so that one way of naming "who signs" serves both."""
+(dangan.circulation.rules), and who holds one is the approval engine's answer
+(dangan.circulation.approvals: its holders, never the filer; a step nobody holds goes to
+its configured next level, else the archivist, else the director), so that one way of
+naming "who signs" serves every chain."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from django.utils.translation import gettext as _
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
 from dangan.audit.services import audit_record, refusals_audited
+from dangan.circulation import approvals
 from dangan.circulation.rules import validate_steps
 from dangan.confirmations.models import Confirmation
 from dangan.core.errors import ApplicationError, InvalidTransition, NotFound
@@ -51,11 +55,12 @@ def _department(step: dict[str, str], document: Document, filer: User) -> Depart
     return None
 
 
-def _signable(role: str, department_id: int | None, document: Document) -> bool:
-    """Whether someone active holds the role there and may see the piece's dossier."""
+def _signable(role: str, department_id: int | None, document: Document, filer: User) -> bool:
+    """Whether someone active holds the role there, is not the filer, and may see the
+    piece's dossier."""
     return any(
         policy.dossiers_for(user).filter(pk=document.dossier_id).exists()
-        for user in policy.office_holders(role, department_id)[:20]
+        for user in approvals.holders(role, department_id, {filer.pk})[:20]
     )
 
 
@@ -69,11 +74,20 @@ def confirmations_open(*, actor: User, document: Document) -> list[Confirmation]
     for position, step in enumerate(validate_steps(item.confirm), start=1):
         role, department = step["role"], _department(step, document, actor)
         # Never a step nobody can sign: a department without a holder of the role goes to
-        # any holder of it, a role nobody holds to the archive room.
-        if department is not None and not _signable(role, department.pk, document):
+        # any holder of it, a role nobody holds to the engine's next level (the step's
+        # escalate_to, the archive room, the director).
+        if department is not None and not _signable(role, department.pk, document, actor):
             department = None
-        if department is None and not _signable(role, None, document):
-            role = FALLBACK_ROLE
+        if department is None and not _signable(role, None, document, actor):
+            role = (
+                approvals.escalation_target(
+                    role=role,
+                    department_id=None,
+                    next_level=step.get("escalate_to", ""),
+                    barred={actor.pk},
+                )
+                or FALLBACK_ROLE
+            )
         made.append(
             Confirmation.objects.create(
                 document=document, position=position, role=role, department=department
@@ -133,7 +147,7 @@ def _sign(actor: User, pk: Any, note: str, status: str) -> Confirmation:
         )
     if not _is_turn(confirmation):
         raise InvalidTransition(_("还没有轮到这一步确认"), field="status")
-    if not policy.holds_office(actor, confirmation.role, confirmation.department_id):
+    if not approvals.holds(actor, confirmation.role, confirmation.department_id):
         raise ApplicationError(_("您不是这一步的确认人"), field="status")
     if confirmation.document.created_by_id == actor.pk:
         raise ApplicationError(_("不能确认自己归档的文件"), field="status")
@@ -189,7 +203,8 @@ def _notify_next(document: Document) -> None:
         "n": document.dossier.archive_number,
         "t": document.title,
     }
-    for user in policy.office_holders(step.role, step.department_id):
+    barred = {document.created_by_id} if document.created_by_id else set()
+    for user in approvals.holders(step.role, step.department_id, barred):
         notify(user=user, text=text, link=reverse("confirmations:queue"), key=f"confirm:{step.pk}")
 
 
