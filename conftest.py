@@ -95,7 +95,7 @@ def ensure_default_roles() -> None:
     if not ApprovalRule.objects.exists():
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")
     if not ApprovalRule.objects.filter(kind__in=["disposal", "statement"]).exists():
-        run("dangan.circulation.migrations.0006_one_engine", "create_rules")
+        run("dangan.circulation.migrations.0007_one_engine_data", "create_rules")
     if not DossierTransition.objects.exists():
         run("dangan.archives.migrations.0005_dossier_transitions", "create_transitions")
     if not CheckPlan.objects.exists():

@@ -237,7 +237,9 @@ class ApprovalStep(models.Model):
     )
 
     class Meta:
-        ordering = ["request", "disposal_list", "statement", "position"]
+        # By the keys, not the subjects: ordering by a nullable relation joins it (outer),
+        # and PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+        ordering = ["request_id", "disposal_list_id", "statement_id", "position"]
         verbose_name = _("审批步骤")
         verbose_name_plural = _("审批步骤")
         constraints = [

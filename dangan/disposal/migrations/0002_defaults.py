@@ -30,7 +30,7 @@ POSTGRES = [
 def forwards(apps, schema_editor):
     try:
         ApprovalStepRule = apps.get_model("disposal", "ApprovalStepRule")
-    except LookupError:  # the tests' fixtures, after circulation 0006 replaced the model
+    except LookupError:  # the tests' fixtures, after circulation 0007 replaced the model
         ApprovalStepRule = None
     if ApprovalStepRule is not None and not ApprovalStepRule.objects.exists():
         ApprovalStepRule.objects.create(position=1, role="director")

@@ -1,4 +1,4 @@
-"""The steps live in circulation.ApprovalStep now (circulation 0006 moved them there):
+"""The steps live in circulation.ApprovalStep now (circulation 0007 moved them there):
 the old step table goes, and each ExceptionStatement names the approval rule (kind `statement`)
 its chain came from, so the escalation of its late steps reads that rule's hours."""
 
@@ -19,7 +19,7 @@ def name_rule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('circulation', '0006_one_engine'),
+        ('circulation', '0007_one_engine_data'),
         ('intake', '0005_finding_rule_version'),
         ('rules', '0001_initial'),
     ]
