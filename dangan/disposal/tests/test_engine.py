@@ -188,3 +188,19 @@ def test_a_late_step_escalates_and_the_director_is_reminded(
     services.list_approve(actor=otto, list_id=found.pk, note="总经理出差,代批")
     found.refresh_from_db()
     assert found.status == DisposalList.Status.HOLD
+
+
+def test_the_rules_page_previews_who_approves_a_list(alice: Any, dirk: Any) -> None:
+    page = api(alice).get(
+        "/rules/approval/",
+        {
+            "kind": "disposal",
+            "confidentiality": "normal",
+            "relation": "other",
+            "requester_role": "archivist",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert disposal_rule().name in text and "赵总" in text
