@@ -457,8 +457,9 @@ def steps_close(subject: Subject) -> None:
 
 
 def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
-    """Pass every step left pending longer than its rule allows (escalate_after_hours) to
-    its next level, telling the requester and the new approvers; and remind the approvers
+    """Pass every step left pending longer than its rule allows (escalate_after_hours), or
+    that nobody holds any more, to its next level, telling the requester and the new
+    approvers; and remind the approvers
     of every step waiting a day or more, once a day. Every kind of subject. Returns how
     many steps were passed on. Run by the worker with the loan reminders; running it again
     changes nothing."""
@@ -486,11 +487,18 @@ def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
         since = step.opened_at or subject.since
         rule = subject.rule
         hours = rule.escalate_after_hours if rule is not None else 0
-        if not step.escalated_to and hours and since + datetime.timedelta(hours=hours) <= now:
+        late = bool(hours) and since + datetime.timedelta(hours=hours) <= now
+        if not step.escalated_to and (late or _vacant(step, subject)):
             passed += _escalate(step, now)
         if since + datetime.timedelta(days=1) <= now:
             _remind_approvers(subject, step, now)
     return passed
+
+
+def _vacant(step: ApprovalStep, subject: Subject) -> bool:
+    """Nobody holds the step's office any more (its holder left, or a step moved by the
+    upgrade to the engine was never checked): passed on at once, not after the hours."""
+    return not holders(step.role, step.department_id, subject.barred).exists()
 
 
 @transaction.atomic
@@ -503,6 +511,7 @@ def _escalate(step: ApprovalStep, now: datetime.datetime) -> int:
     if step.status != ApprovalStep.Status.PENDING or step.escalated_to:
         return 0  # decided or passed on meanwhile
     subject = subject_of(step)
+    reason = Escalation.VACANT if _vacant(step, subject) else Escalation.OVERDUE
     target = escalation_target(
         role=step.role,
         department_id=step.department_id,
@@ -512,7 +521,7 @@ def _escalate(step: ApprovalStep, now: datetime.datetime) -> int:
     if target is None:
         return 0
     step.escalated_to, step.escalated_at = target, now
-    step.escalation = Escalation.OVERDUE
+    step.escalation = reason
     step.save(update_fields=["escalated_to", "escalated_at", "escalation"])
     audit_record(
         actor=None,
@@ -523,7 +532,7 @@ def _escalate(step: ApprovalStep, now: datetime.datetime) -> int:
             "step": step.position,
             "role": step.role,
             "to": target,
-            "reason": "overdue",
+            "reason": str(reason.value),
         },
     )
     notify_escalated(subject, step)

@@ -98,3 +98,18 @@ def test_a_vacant_step_goes_to_the_archivist_at_once(
     services.statement_approve(actor=alice, statement=statement)
     statement.refresh_from_db()
     assert statement.status == ExceptionStatement.Status.APPROVED
+
+
+def test_a_step_whose_holder_left_goes_on_at_the_next_run(
+    car_dossier: Any, alice: Any, bob: Any, carol: Any
+) -> None:
+    from dangan.circulation import approvals
+
+    finding = services.finding_record(actor=alice, dossier=car_dossier, kind="missing", rule="保单")
+    statement = services.statement_submit(actor=bob, finding=finding, text="保险公司未出单")
+    type(carol).objects.filter(pk=carol.pk).update(is_active=False)
+    assert approvals.approvals_escalate() == 1  # at once, not after 48 hours
+    assert chain(statement)[0] == ("dept_manager", "pending", "archivist")
+    assert ApprovalStep.objects.get(statement=statement, position=1).escalation == "vacant"
+    services.statement_approve(actor=alice, statement=statement)
+    assert chain(statement)[1][1] == "pending"
