@@ -113,3 +113,22 @@ def test_a_step_whose_holder_left_goes_on_at_the_next_run(
     assert ApprovalStep.objects.get(statement=statement, position=1).escalation == "vacant"
     services.statement_approve(actor=alice, statement=statement)
     assert chain(statement)[1][1] == "pending"
+
+
+def test_the_finding_page_shows_the_engines_chain_and_asks_the_signer(
+    car_dossier: Any, alice: Any, bob: Any, carol: Any
+) -> None:
+    finding = services.finding_record(actor=alice, dossier=car_dossier, kind="missing", rule="保单")
+    statement = services.statement_submit(actor=bob, finding=finding, text="保险公司未出单")
+    client = Client()
+    client.force_login(carol)
+    page = client.get(f"/intake/findings/{finding.pk}/").content.decode()
+    assert "部门经理(销售一部)" in page and "待审批" in page
+    assert f"/intake/statements/{statement.pk}/approve/" in page
+    client.force_login(bob)
+    page = client.get(f"/intake/findings/{finding.pk}/").content.decode()
+    assert f"/intake/statements/{statement.pk}/approve/" not in page  # his own
+    client.force_login(carol)
+    response = client.post(f"/intake/statements/{statement.pk}/approve/", {"note": "属实"})
+    assert response.status_code == 302
+    assert chain(statement)[0][1] == "approved"
