@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -107,20 +107,29 @@ def waiting_for(actor: User) -> QuerySet[Confirmation]:
     department = getattr(actor, "department_id", None)
     anywhere = mine.filter(department__isnull=True)
     mine = anywhere | mine.filter(department_id=department) if department else anywhere
-    first = [c.pk for c in mine if _is_turn(c)]
+    # Its turn: no earlier sign-off of the same piece still open (one query for the whole
+    # queue, not one per confirmation).
     return (
-        Confirmation.objects.filter(pk__in=first)
+        Confirmation.objects.filter(pk__in=mine.values("pk"))
+        .exclude(Exists(_earlier_open()))
         .select_related("document__dossier__customer", "document__checklist_item")
         .order_by("created_at", "id")
     )
 
 
-def _is_turn(confirmation: Confirmation) -> bool:
-    return not Confirmation.objects.filter(
-        document_id=confirmation.document_id,
-        position__lt=confirmation.position,
+def _earlier_open() -> QuerySet[Confirmation]:
+    """The sign-offs before the outer one on the same piece still waiting or refused."""
+    return Confirmation.objects.filter(
+        document_id=OuterRef("document_id"),
+        position__lt=OuterRef("position"),
         status__in=[Confirmation.Status.WAITING, Confirmation.Status.REFUSED],
-    ).exists()
+    )
+
+
+def _is_turn(confirmation: Confirmation) -> bool:
+    return (
+        not Confirmation.objects.filter(pk=confirmation.pk).filter(Exists(_earlier_open())).exists()
+    )
 
 
 def access_confirmation(actor: User, pk: Any) -> Confirmation:

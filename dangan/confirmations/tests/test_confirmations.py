@@ -170,3 +170,18 @@ def test_a_piece_waiting_for_its_sign_off_is_no_finding_but_not_complete(
     assert not row(sale, "FLOW_TRACK").signing
     assert "FLOW_TRACK" in missing_codes()  # refused: the filer must bring it right
     assert flow.confirmations.get().status == "refused"
+
+
+def test_the_queue_costs_the_same_few_queries_however_long(
+    sale: Any, alice: Any, fiona: Any, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    file_piece(alice, sale, "DEPOSIT_RECEIPT")
+    with CaptureQueriesContext(connection) as one:
+        assert len(list(services.waiting_for(fiona))) == 1
+    for _n in range(5):
+        file_piece(alice, sale, "DEPOSIT_RECEIPT")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(list(services.waiting_for(fiona))) == 6
