@@ -6,12 +6,10 @@ each checks its actor, moves the dossiers through the transition table (channel
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +24,7 @@ from dangan.audit.services import audit_record, refusals_audited
 from dangan.core.display import retention_label
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.disposal import approval, retention
+from dangan.disposal.erasure import ERASED, erase_dossier, mask_name, masked_title, remove_scans
 from dangan.disposal.models import (
     Appraisal,
     DisposalItem,
@@ -41,7 +40,6 @@ Decision = DisposalItem.Decision
 Party = Appraisal.Party
 OPEN = (DisposalList.Status.APPRAISAL, DisposalList.Status.APPROVAL, DisposalList.Status.HOLD)
 METHODS = ("粉碎", "焚毁", "化浆", "电子删除")
-ERASED = "[已销毁]"
 
 
 def _dossiers_for_list(actor: User, ids: Sequence[int], kind: str) -> list[Dossier]:
@@ -643,7 +641,7 @@ def _destroy_one(
     entry = RegisterEntry.objects.create(
         list_number=found.number,
         archive_number=dossier.archive_number,
-        title=_masked_title(dossier)[:300],
+        title=masked_title(dossier)[:300],
         archive_type=dossier.archive_type.name,
         pieces=documents.count(),
         years=str(dossier.volume_year or ""),
@@ -658,7 +656,7 @@ def _destroy_one(
         backups_until=_backups_until(found.destroyed_at or timezone.now()),
         kind=found.kind,
     )
-    _erase(dossier)
+    erase_dossier(dossier)
     dossier_transition(
         actor=actor,
         dossier=Dossier.objects.get(pk=dossier.pk),
@@ -712,7 +710,7 @@ def _destroy_document(
     entry = RegisterEntry.objects.create(
         list_number=found.number,
         archive_number=_piece_label(dossier, document),
-        title=_mask_name(document.title, dossier)[:300],
+        title=mask_name(document.title, dossier)[:300],
         archive_type=dossier.archive_type.name,
         pieces=1,
         years=str(day.year),
@@ -728,7 +726,7 @@ def _destroy_document(
         kind=found.kind,
     )
     documents = Document.objects.filter(pk=document.pk)
-    _remove_scans(documents)
+    remove_scans(documents)
     documents.update(
         title=ERASED, text="", responsible="", remarks="", state=Document.State.DESTROYED
     )
@@ -745,86 +743,6 @@ def _destroy_document(
             "method": entry.method,
         },
     )
-
-
-def _masked_title(dossier: Dossier) -> str:
-    """The register keeps the file's title (案卷题名) for good, but not the person's full
-    name in it: 张三 汽车销售档案 → 张* 汽车销售档案."""
-    return _mask_name(dossier.title, dossier)
-
-
-def _mask_name(title: str, dossier: Dossier) -> str:
-    customer = dossier.customer
-    if customer is not None and customer.name and customer.kind == "individual":
-        name = customer.name
-        title = title.replace(name, name[0] + "*" * (len(name) - 1))
-    return title
-
-
-def _erase(dossier: Dossier) -> None:
-    """Remove the scans' bytes (where no live document uses them) and the personal data
-    of the dossier, its documents and — when nothing of theirs is kept — its customer.
-    The rows stay as a tombstone with the archive number."""
-    from dangan.documents.models import Document
-    from dangan.search import services as search_services
-
-    documents = Document.objects.filter(dossier=dossier)
-    _remove_scans(documents)
-    documents.update(
-        title=ERASED, text="", responsible="", remarks="", state=Document.State.DESTROYED
-    )
-    Dossier.objects.filter(pk=dossier.pk).update(title=ERASED, fields={})
-    customer = dossier.customer
-    if customer is not None:
-        live = Dossier.objects.filter(customer=customer).exclude(pk=dossier.pk)
-        live = live.exclude(status__in=[Dossier.Status.DESTROYED])
-        if not live.exists():
-            _erase_customer(customer)
-            search_services.index_after_commit(search_services.index_customer, customer.pk)
-    search_services.index_after_commit(search_services.index_dossier, dossier.pk)
-    for pk in documents.values_list("pk", flat=True):
-        search_services.index_after_commit(search_services.index_document, pk)
-
-
-def _remove_scans(documents: Any) -> None:
-    """Detach the documents' scans; a scan's bytes leave storage (after the commit) when no
-    other live document holds the same bytes."""
-    from dangan.documents.models import Attachment, Blob
-
-    blobs = set(Attachment.objects.filter(document__in=documents).values_list("blob_id", flat=True))
-    Attachment.objects.filter(document__in=documents).delete()
-    for sha in blobs:
-        if Attachment.objects.filter(blob_id=sha).exists():
-            continue  # another live document holds the same bytes
-        blob = Blob.objects.get(pk=sha)
-        name = blob.storage_name
-        blob.delete()
-        transaction.on_commit(functools.partial(default_storage.delete, name))
-
-
-def _erase_customer(customer: Any) -> None:
-    """Overwrite a customer's personal data (ciphertext and lookup hashes included): what
-    remains is a numbered tombstone (PIPL 第47条)."""
-    from dangan.customers.models import Customer, RelatedPerson
-
-    Customer.objects.filter(pk=customer.pk).update(
-        name=ERASED,
-        birth_date=None,
-        gender="",
-        id_number_encrypted="",
-        id_number_lookup="",
-        id_last4_lookup="",
-        id_last5_lookup="",
-        id_last6_lookup="",
-        mobile="",
-        phone="",
-        address="",
-        email="",
-        uscc="",
-        legal_representative="",
-        remarks="",
-    )
-    RelatedPerson.objects.filter(customer=customer).delete()
 
 
 def deletion_request(*, actor: User, customer_id: Any, reason: str) -> DisposalList:
