@@ -621,6 +621,27 @@ def list_destroy(*, actor: User, list_id: Any, method: str, note: str = "") -> D
     return found
 
 
+def _register_line(
+    actor: User, found: DisposalList, *, appraisers: str, approvers: str, **line: Any
+) -> RegisterEntry:
+    """One line of the register (销毁清册): what was destroyed (`line`: its number, title,
+    type, pieces, years and retention) and who, when and how, from the list."""
+    destroyed = found.destroyed_at or timezone.now()
+    return RegisterEntry.objects.create(
+        list_number=found.number,
+        appraisers=appraisers,
+        approvers=approvers,
+        proposer=str(found.proposer)[:100],
+        supervisor=str(actor)[:100],
+        approved_on=timezone.localtime(found.approved_at or timezone.now()).date(),
+        destroyed_at=destroyed,
+        method=found.method,
+        backups_until=_backups_until(destroyed),
+        kind=found.kind,
+        **line,
+    )
+
+
 def _names(users: Iterable[User]) -> str:
     return "、".join(sorted(str(u) for u in users))[:300]
 
@@ -638,23 +659,17 @@ def _destroy_one(
 
     dossier = item.dossier
     documents = Document.objects.filter(dossier=dossier)
-    entry = RegisterEntry.objects.create(
-        list_number=found.number,
+    entry = _register_line(
+        actor,
+        found,
+        appraisers=appraisers,
+        approvers=approvers,
         archive_number=dossier.archive_number,
         title=masked_title(dossier)[:300],
         archive_type=dossier.archive_type.name,
         pieces=documents.count(),
         years=str(dossier.volume_year or ""),
         retention=retention_label(dossier.retention or dossier.archive_type.retention),
-        appraisers=appraisers,
-        approvers=approvers,
-        proposer=str(found.proposer)[:100],
-        supervisor=str(actor)[:100],
-        approved_on=timezone.localtime(found.approved_at or timezone.now()).date(),
-        destroyed_at=found.destroyed_at or timezone.now(),
-        method=found.method,
-        backups_until=_backups_until(found.destroyed_at or timezone.now()),
-        kind=found.kind,
     )
     erase_dossier(dossier)
     dossier_transition(
@@ -707,23 +722,17 @@ def _destroy_document(
     dossier = item.dossier
     document = Document.objects.select_related("checklist_item").get(pk=item.document_id or 0)
     day = document.doc_date or timezone.localdate(document.created_at)
-    entry = RegisterEntry.objects.create(
-        list_number=found.number,
+    entry = _register_line(
+        actor,
+        found,
+        appraisers=appraisers,
+        approvers=approvers,
         archive_number=_piece_label(dossier, document),
         title=mask_name(document.title, dossier)[:300],
         archive_type=dossier.archive_type.name,
         pieces=1,
         years=str(day.year),
         retention=retention_label(retention.document_code(document)),
-        appraisers=appraisers,
-        approvers=approvers,
-        proposer=str(found.proposer)[:100],
-        supervisor=str(actor)[:100],
-        approved_on=timezone.localtime(found.approved_at or timezone.now()).date(),
-        destroyed_at=found.destroyed_at or timezone.now(),
-        method=found.method,
-        backups_until=_backups_until(found.destroyed_at or timezone.now()),
-        kind=found.kind,
     )
     documents = Document.objects.filter(pk=document.pk)
     remove_scans(documents)
