@@ -454,6 +454,7 @@ ROUTES: dict[str, list[Check]] = {
     # archive room, department managers, approvers, supervisors): its steps are checked
     # against each party in dangan/disposal/tests/.
     "disposal:due": [Check(needs=(P.DISPOSAL_PROPOSE,))],
+    "disposal:due_xlsx": [Check(needs=(P.DISPOSAL_PROPOSE, P.DATA_EXPORT))],
     "disposal:lists": [],
     "disposal:list": [],
     "disposal:appraise": [],

@@ -7,6 +7,7 @@ from dangan.disposal import views
 app_name = "disposal"
 urlpatterns = [
     path("due/", views.due, name="due"),
+    path("due.xlsx", views.due_xlsx, name="due_xlsx"),
     path("lists/", views.lists, name="lists"),
     path("lists/<int:pk>/", views.list_detail, name="list"),
     path("lists/<int:pk>/appraise/", views.appraise, name="appraise"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role
 from dangan.archives.models import ArchiveType
+from dangan.core import xlsx
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of, app_errors, attempt, pdf_response
 from dangan.disposal import approval, holds, printing, selectors, services
@@ -48,22 +50,42 @@ def due(request: HttpRequest) -> HttpResponse:
         )
         if made is not None:
             return redirect("disposal:list", pk=made.pk)
-    found = selectors.due_list(
-        actor,
-        q=request.GET.get("q", "")[:100],
-        archive_type=_id(request.GET.get("type", "")),
-        department=_id(request.GET.get("department", "")),
-    )
+    found = _due_filtered(actor, request)
     return render(
         request,
         "disposal/due.html",
         {
             "due": found,
+            "can_export": policy.has_perm(actor, perms.DATA_EXPORT),
             "types": ArchiveType.objects.order_by("code"),
             "departments": Department.objects.order_by("name"),
             "section": SECTION,
         },
     )
+
+
+def _due_filters(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "q": request.GET.get("q", "")[:100],
+        "archive_type": _id(request.GET.get("type", "")),
+        "department": _id(request.GET.get("department", "")),
+    }
+
+
+def _due_filtered(actor: Any, request: HttpRequest) -> list[selectors.Due]:
+    return selectors.due_list(actor, **_due_filters(request))
+
+
+@login_required
+@app_errors
+def due_xlsx(request: HttpRequest) -> HttpResponseBase:
+    """The due list as filtered on the page, as Excel."""
+    actor = actor_of(request)
+    policy.require(actor, perms.DISPOSAL_PROPOSE)
+    content = printing.due_xlsx(
+        actor=actor, due=_due_filtered(actor, request), filters=_due_filters(request)
+    )
+    return xlsx.response(content, "disposal-due.xlsx")
 
 
 @login_required
@@ -238,14 +260,10 @@ def register_pdf(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @app_errors
-def register_xlsx(request: HttpRequest) -> HttpResponse:
+def register_xlsx(request: HttpRequest) -> HttpResponseBase:
     actor = actor_of(request)
     content = printing.register_xlsx(actor=actor, entries=list(selectors.register()))
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = 'attachment; filename="destruction-register.xlsx"'
-    return response
+    return xlsx.response(content, "destruction-register.xlsx")
 
 
 @login_required

@@ -41,10 +41,18 @@ def short_item(templates: Any) -> ChecklistItem:
 
 @pytest.fixture
 def live_car(templates: Any, alice: Any, bob: Any, bobs_customer: Any) -> Dossier:
-    from dangan.archives.services import dossier_create
+    import random
 
+    from dangan.archives.services import dossier_create
+    from dangan.core.identifiers import make_vin
+
+    # A VIN of its own: one car, one dossier (closed_car has the default one).
+    vin = make_vin(random.Random(24))  # noqa: S311 - test data
     return dossier_create(
-        actor=bob, customer=bobs_customer, archive_type=templates["CAR-SALE"], fields=car_fields()
+        actor=bob,
+        customer=bobs_customer,
+        archive_type=templates["CAR-SALE"],
+        fields=car_fields(vin=vin),
     )
 
 
@@ -317,3 +325,27 @@ class TestAppraisers:
         services.list_appraise(actor=alice, list_id=found.pk, decision="destroy")
         services.list_appraise(actor=dirk, list_id=found.pk, decision="destroy")
         assert DisposalList.objects.get(pk=found.pk).status == "approval"
+
+
+class TestDueExport:
+    def test_the_due_list_exports_as_filtered_and_is_audited(
+        self, client: Client, alice: Any, complaint: Document, closed_car: Dossier
+    ) -> None:
+        import io as _io
+
+        from openpyxl import load_workbook
+
+        from conftest import audit_actions
+
+        client.login(username="alice", password=PASSWORD)
+        page = client.get("/disposal/due/")
+        assert "/disposal/due.xlsx?" in page.content.decode()
+        answer = client.get(f"/disposal/due.xlsx?type={closed_car.archive_type_id}&q=")
+        assert answer.status_code == 200 and answer["Cache-Control"] == "no-store"
+        sheet = load_workbook(_io.BytesIO(b"".join(answer.streaming_content))).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][:3] == ("档号", "件号", "题名")
+        assert (closed_car.archive_number, None) in {(r[0], r[1]) for r in rows[1:]}
+        assert any(r[1] == complaint.piece_number for r in rows[1:])
+        assert sheet.freeze_panes == "A2"
+        assert "export" in audit_actions()
