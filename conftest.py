@@ -98,6 +98,7 @@ def ensure_default_roles() -> None:
         run("dangan.circulation.migrations.0007_one_engine_data", "create_rules")
     if not DossierTransition.objects.exists():
         run("dangan.archives.migrations.0005_dossier_transitions", "create_transitions")
+        run("dangan.disposal.migrations.0006_item_restored", "restore_transitions")
     if not CheckPlan.objects.exists():
         run("dangan.paper.migrations.0002_periodic_checks", "default_plans")
 

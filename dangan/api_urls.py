@@ -57,6 +57,7 @@ from dangan.disposal.api import (
     ListsApi,
     RegisterApi,
     RegisterPdfApi,
+    RestoreApi,
 )
 from dangan.documents.api import AttachmentDownloadApi, DocumentDetailApi, DocumentListApi
 from dangan.handover.api import (
@@ -249,4 +250,5 @@ urlpatterns = [
     path("disposal-lists/<int:pk>/approve/", ApproveApi.as_view(), name="disposal_approve"),
     path("disposal-lists/<int:pk>/deny/", DenyApi.as_view(), name="disposal_deny"),
     path("disposal-lists/<int:pk>/destroy/", DestroyApi.as_view(), name="disposal_destroy"),
+    path("disposal-lists/<int:pk>/restore/", RestoreApi.as_view(), name="disposal_restore"),
 ]

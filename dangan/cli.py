@@ -253,7 +253,7 @@ def _backup_schedule(stop: threading.Event) -> None:
 def cmd_reminders(args: argparse.Namespace) -> int:
     """Send today's due/overdue reminders now, without a worker."""
     from dangan.circulation.services import reminders_send
-    from dangan.disposal.services import due_notify
+    from dangan.disposal.notices import due_notify
     from dangan.home.services import reminders_notify
     from dangan.paper.checks import checks_notify
     from dangan.paper.copies import overdue_notify

@@ -460,6 +460,7 @@ ROUTES: dict[str, list[Check]] = {
     "disposal:appraise": [],
     "disposal:approve": [],
     "disposal:destroy": [],
+    "disposal:restore": [],
     "disposal:register": [Check(needs=(P.DISPOSAL_REGISTER,))],
     "disposal:register_pdf": [Check(needs=(P.DISPOSAL_REGISTER,))],
     "disposal:register_xlsx": [Check(needs=(P.DISPOSAL_REGISTER, P.DATA_EXPORT))],
@@ -472,6 +473,7 @@ ROUTES: dict[str, list[Check]] = {
     "api:disposal_approve": [],
     "api:disposal_deny": [],
     "api:disposal_destroy": [],
+    "api:disposal_restore": [],
 }
 
 

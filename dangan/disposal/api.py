@@ -224,6 +224,26 @@ class DenyApi(APIView):
         )
 
 
+class RestoreInput(serializers.Serializer[Any]):
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False
+    )
+    reason = serializers.CharField(max_length=500)
+
+
+class RestoreApi(APIView):
+    """During the hold, the archive room takes items back (they are not destroyed, their
+    dossiers return to their state before the list); `items` are the list's item ids."""
+
+    @extend_schema(request=RestoreInput, responses=ListOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        data = valid_input(RestoreInput, request)
+        done = services.list_restore(
+            actor=actor_of(request), list_id=pk, items=data["items"], reason=data["reason"]
+        )
+        return Response(_out(done))
+
+
 class DestroyInput(serializers.Serializer[Any]):
     method = serializers.ChoiceField(choices=list(services.METHODS))
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -81,7 +81,7 @@ class DisposalList(models.Model):
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.APPRAISAL: frozenset({Status.APPROVAL, Status.CLOSED}),
         Status.APPROVAL: frozenset({Status.HOLD, Status.DENIED}),
-        Status.HOLD: frozenset({Status.DESTROYED}),
+        Status.HOLD: frozenset({Status.DESTROYED, Status.CLOSED}),
         Status.DESTROYED: frozenset(),
         Status.CLOSED: frozenset(),
         Status.DENIED: frozenset(),
@@ -146,6 +146,7 @@ class DisposalItem(models.Model):
         DESTROY = "destroy", _("同意销毁")
         KEEP = "keep", _("继续保存")
         EXTEND = "extend", _("延长保管")
+        RESTORED = "restored", _("保留期内撤回")
 
     disposal_list = models.ForeignKey(DisposalList, on_delete=models.CASCADE, related_name="items")
     dossier = models.ForeignKey("archives.Dossier", on_delete=models.PROTECT, related_name="+")

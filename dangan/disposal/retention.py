@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +36,27 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """`day` plus whole months, on the month's last day where it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return datetime.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    return day  # pragma: no cover
+
+
+def backups_until(moment: datetime.datetime) -> datetime.date:
+    """When the last backup that may still hold a destroyed item ages out: the kept
+    backups (DANGAN_BACKUP_KEEP) times the schedule's interval (weekly by default)."""
+    keep = int(getattr(settings, "BACKUP_KEEP", 0) or 8)
+    schedule = str(getattr(settings, "BACKUP_SCHEDULE", "weekly") or "weekly")
+    interval = 1 if schedule == "daily" else 7
+    return timezone.localtime(moment).date() + datetime.timedelta(days=keep * interval)
 
 
 def with_closed_on(dossiers: QuerySet[Dossier]) -> QuerySet[Dossier]:

@@ -9,7 +9,6 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -439,14 +438,7 @@ def _back(actor: User, item: DisposalItem, reason: Any) -> None:
         return  # a single document never moved its dossier
     dossier = Dossier.objects.get(pk=item.dossier_id)
     if dossier.status in (Dossier.Status.APPRAISAL, Dossier.Status.PENDING_DISPOSAL):
-        if dossier.status == Dossier.Status.PENDING_DISPOSAL:
-            dossier = dossier_transition(
-                actor=actor,
-                dossier=dossier,
-                to=Dossier.Status.APPRAISAL,
-                reason=str(reason),
-                channel=Channel.DISPOSAL,
-            )
+        # Straight back: from 待销毁 (taken off during the hold) as from 待鉴定.
         dossier_transition(
             actor=actor,
             dossier=dossier,
@@ -489,7 +481,7 @@ def list_approve(*, actor: User, list_id: Any, note: str = "") -> DisposalList:
         )
     found.status = DisposalList.Status.HOLD
     found.approved_at = timezone.now()
-    found.hold_until = _add_months(today, months)
+    found.hold_until = retention.add_months(today, months)
     found.save(update_fields=["status", "approved_at", "hold_until"])
     return found
 
@@ -509,17 +501,6 @@ def disposal_spec_of(archive_type: Any) -> DisposalSpec:
 
 def hold_months(archive_type: Any) -> int:
     return disposal_spec_of(archive_type).hold_months
-
-
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    return day  # pragma: no cover
 
 
 @refusals_audited("disposal_deny", "list_id")
@@ -543,15 +524,6 @@ def list_deny(*, actor: User, list_id: Any, note: str) -> DisposalList:
         detail={"step": step.position, "role": step.role, "note": step.note},
     )
     return found
-
-
-def _backups_until(moment: datetime.datetime) -> datetime.date:
-    """When the last backup that may still hold a destroyed item ages out: the kept
-    backups (DANGAN_BACKUP_KEEP) times the schedule's interval (weekly by default)."""
-    keep = int(getattr(settings, "BACKUP_KEEP", 0) or 8)
-    schedule = str(getattr(settings, "BACKUP_SCHEDULE", "weekly") or "weekly")
-    interval = 1 if schedule == "daily" else 7
-    return timezone.localtime(moment).date() + datetime.timedelta(days=keep * interval)
 
 
 @refusals_audited("disposal_destroy", "list_id")
@@ -636,7 +608,7 @@ def _register_line(
         approved_on=timezone.localtime(found.approved_at or timezone.now()).date(),
         destroyed_at=destroyed,
         method=found.method,
-        backups_until=_backups_until(destroyed),
+        backups_until=retention.backups_until(destroyed),
         kind=found.kind,
         **line,
     )
@@ -767,27 +739,34 @@ def deletion_request(*, actor: User, customer_id: Any, reason: str) -> DisposalL
     return list_propose(actor=actor, dossiers=ids, reason=reason, kind=DisposalList.Kind.DELETION)
 
 
-def due_notify(*, today: datetime.date | None = None) -> int:
-    """Once a month, tell the archivists how many dossiers are due for appraisal."""
-    from django.urls import reverse
-    from django.utils.translation import gettext
-
-    from dangan.circulation.services import notify
-    from dangan.disposal.selectors import due_list
-
-    today = today or timezone.localdate()
-    sent = 0
-    for user in User.objects.filter(is_active=True, roles__permissions__isnull=False).distinct():
-        if not policy.has_perm(user, perms.DISPOSAL_PROPOSE):
-            continue
-        count = len(due_list(user, today=today))
-        if not count:
-            continue
-        made = notify(
-            user=user,
-            text=gettext("本月有 %(n)s 卷档案保管期满,待鉴定") % {"n": count},
-            link=reverse("disposal:due"),
-            key=f"disposal-due:{user.pk}:{today:%Y-%m}",
-        )
-        sent += made is not None
-    return sent
+@refusals_audited("disposal_restore", "list_id")
+@transaction.atomic
+def list_restore(*, actor: User, list_id: Any, items: Sequence[int], reason: str) -> DisposalList:
+    """The archive room takes items back off a list during its hold (a dispute, a claim, a
+    customer who came back): they are not destroyed, and their dossiers return to the
+    state they were in before the list. A list left with nothing to destroy ends."""
+    policy.require(actor, perms.DISPOSAL_PROPOSE)
+    found = _lock(actor, list_id)
+    if found.status != DisposalList.Status.HOLD:
+        raise InvalidTransition(_("只有保留期内的清单可以撤回条目"), field="list")
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise ApplicationError(_("撤回须说明理由"), field="reason")
+    wanted = set(items)
+    chosen = list(found.items.filter(decision=Decision.DESTROY, pk__in=wanted))
+    if not wanted or not chosen:
+        raise ApplicationError(_("请选择清单中待销毁的条目"), field="items")
+    for item in chosen:
+        item.decision = Decision.RESTORED
+        item.save(update_fields=["decision"])
+        _back(actor, item, _("保留期内撤回:%(r)s") % {"r": reason[:400]})
+    if not found.items.filter(decision=Decision.DESTROY).exists():
+        found.status = DisposalList.Status.CLOSED
+        found.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="disposal_restore",
+        obj=found,
+        detail={"items": [i.pk for i in chosen], "reason": reason[:500]},
+    )
+    return found

@@ -13,6 +13,7 @@ urlpatterns = [
     path("lists/<int:pk>/appraise/", views.appraise, name="appraise"),
     path("lists/<int:pk>/approve/", views.approve, name="approve"),
     path("lists/<int:pk>/destroy/", views.destroy, name="destroy"),
+    path("lists/<int:pk>/restore/", views.restore, name="restore"),
     path("customers/<int:pk>/hold/", views.customer_hold, name="customer_hold"),
     path("register/", views.register, name="register"),
     path("register.pdf", views.register_pdf, name="register_pdf"),

@@ -145,6 +145,8 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for item in items
             ),
             "may_approve": approval.may_approve(actor, found),
+            "may_restore": found.status == "hold"
+            and policy.has_perm(actor, perms.DISPOSAL_PROPOSE),
             "may_destroy": found.status == "hold"
             and policy.has_perm(actor, perms.DISPOSAL_SUPERVISE)
             and actor.pk != found.proposer_id,
@@ -193,6 +195,24 @@ def appraise(request: HttpRequest, pk: int) -> HttpResponse:
             years=years,
         ),
         _("鉴定意见已登记"),
+    )
+
+
+@login_required
+@require_POST
+@app_errors
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    return _step(
+        request,
+        pk,
+        lambda: services.list_restore(
+            actor=actor,
+            list_id=pk,
+            items=_ids(request.POST.getlist("items")),
+            reason=request.POST.get("reason", ""),
+        ),
+        _("已撤回所选条目,不予销毁"),
     )
 
 

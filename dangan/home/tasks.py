@@ -13,7 +13,7 @@ from django_tasks import task
 
 @task()
 def remind_daily() -> int:
-    from dangan.disposal.services import due_notify
+    from dangan.disposal.notices import due_notify
     from dangan.home.services import reminders_notify
     from dangan.paper.checks import checks_notify
     from dangan.paper.copies import overdue_notify

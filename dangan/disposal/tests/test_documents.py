@@ -18,7 +18,7 @@ from django.utils import timezone
 from conftest import PASSWORD, PDF_BYTES, car_fields
 from dangan.archives.lifecycle import dossier_transition
 from dangan.archives.models import ChecklistItem, Dossier
-from dangan.core.errors import ApplicationError, InvalidTransition
+from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
 from dangan.disposal import retention, selectors, services
 from dangan.disposal.models import DisposalList, Extension, RegisterEntry
 from dangan.documents.models import Attachment, Blob, Document
@@ -349,3 +349,89 @@ class TestDueExport:
         assert any(r[1] == complaint.piece_number for r in rows[1:])
         assert sheet.freeze_panes == "A2"
         assert "export" in audit_actions()
+
+
+class TestRestoreDuringHold:
+    def test_the_archive_room_takes_an_item_back_and_the_list_ends(
+        self,
+        client: Client,
+        alice: Any,
+        carol: Any,
+        dirk: Any,
+        ada: Any,
+        closed_car: Dossier,
+    ) -> None:
+        from conftest import audit_actions
+
+        found = services.list_propose(actor=alice, dossiers=[closed_car.pk], reason="期满")
+        found = appraise_and_approve(alice, carol, dirk, found)
+        assert Dossier.objects.get(pk=closed_car.pk).status == "pending_disposal"
+        item = found.items.get()
+        with pytest.raises(ApplicationError) as refused:  # a reason is required
+            services.list_restore(actor=alice, list_id=found.pk, items=[item.pk], reason=" ")
+        assert refused.value.field == "reason"
+        with pytest.raises(Forbidden):  # the approver is not the archive room
+            services.list_restore(actor=dirk, list_id=found.pk, items=[item.pk], reason="诉讼")
+        client.login(username="alice", password=PASSWORD)
+        page = client.get(f"/disposal/lists/{found.pk}/").content.decode()
+        assert "保留期内撤回" in page and 'form="restore-form"' in page
+        answer = client.post(
+            f"/disposal/lists/{found.pk}/restore/", {"items": [item.pk], "reason": "客户提起诉讼"}
+        )
+        assert answer.status_code == 302
+        shown = client.get(answer["Location"]).content.decode()
+        assert "已撤回所选条目" in shown, shown[
+            shown.find("messages") : shown.find("messages") + 600
+        ]
+        assert DisposalList.objects.get(pk=found.pk).status == "closed"
+        assert found.items.get().decision == "restored"
+        assert Dossier.objects.get(pk=closed_car.pk).status == "terminated"  # as before
+        assert "disposal_restore" in audit_actions()
+        after_hold(found)
+        with pytest.raises(InvalidTransition):  # nothing left to destroy
+            services.list_destroy(actor=ada, list_id=found.pk, method="粉碎")
+        assert not RegisterEntry.objects.exists()
+
+    def test_the_api_restores_one_document_and_keeps_the_rest_going(
+        self,
+        alice: Any,
+        carol: Any,
+        dirk: Any,
+        ada: Any,
+        live_car: Dossier,
+        complaint: Document,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        from rest_framework.test import APIClient
+
+        from dangan.documents.services import document_add
+
+        other = document_add(
+            actor=alice,
+            dossier=live_car,
+            checklist_item=complaint.checklist_item,
+            title="客户投诉记录 2014",
+            doc_date=datetime.date(2014, 1, 2),
+        )
+        found = appraise_and_approve(
+            alice,
+            carol,
+            dirk,
+            services.list_propose(actor=alice, documents=[complaint.pk, other.pk]),
+        )
+        first = found.items.get(document=complaint)
+        api = APIClient()
+        api.force_authenticate(alice)
+        url = f"/api/v1/disposal-lists/{found.pk}/restore/"
+        assert api.post(url, {"items": [first.pk]}, format="json").status_code == 400  # reason
+        answer = api.post(url, {"items": [first.pk], "reason": "纠纷未了"}, format="json")
+        assert answer.status_code == 200, answer.content
+        decisions = {i["document"]: i["decision"] for i in answer.json()["items"]}
+        assert decisions == {complaint.pk: "restored", other.pk: "destroy"}
+        assert answer.json()["status"] == "hold"
+        after_hold(found)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.list_destroy(actor=ada, list_id=found.pk, method="粉碎")
+        assert Document.objects.get(pk=complaint.pk).state == Document.State.VALID
+        assert Document.objects.get(pk=other.pk).state == Document.State.DESTROYED
+        assert RegisterEntry.objects.count() == 1
