@@ -37,6 +37,16 @@ class Confirmation(models.Model):
     at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     note = models.CharField(_("意见"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The archive type's rules in force when the piece was filed and this sign-off asked
+    # for (issue 27 §5: the version in force recorded on what it decided).
+    rule_version = models.ForeignKey(
+        "rules.RuleVersion",
+        verbose_name=_("规则版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["document_id", "position"]

@@ -28,6 +28,7 @@ from dangan.circulation.rules import validate_steps
 from dangan.confirmations.models import Confirmation
 from dangan.core.errors import ApplicationError, InvalidTransition, NotFound
 from dangan.documents.models import Document
+from dangan.rules.services import archive_type_version
 
 NOTE_MAX = 500
 FALLBACK_ROLE = "archivist"
@@ -71,6 +72,7 @@ def confirmations_open(*, actor: User, document: Document) -> list[Confirmation]
     if item is None or not item.confirm:
         return []
     made = []
+    version = archive_type_version(document.dossier.archive_type)
     for position, step in enumerate(validate_steps(item.confirm), start=1):
         role, department = step["role"], _department(step, document, actor)
         # Never a step nobody can sign: a department without a holder of the role goes to
@@ -90,7 +92,11 @@ def confirmations_open(*, actor: User, document: Document) -> list[Confirmation]
             )
         made.append(
             Confirmation.objects.create(
-                document=document, position=position, role=role, department=department
+                document=document,
+                position=position,
+                role=role,
+                department=department,
+                rule_version=version,
             )
         )
     _notify_next(document)
@@ -112,7 +118,7 @@ def waiting_for(actor: User) -> QuerySet[Confirmation]:
     return (
         Confirmation.objects.filter(pk__in=mine.values("pk"))
         .exclude(Exists(_earlier_open()))
-        .select_related("document__dossier__customer", "document__checklist_item")
+        .select_related("document__dossier__customer", "document__checklist_item", "rule_version")
         .order_by("created_at", "id")
     )
 
@@ -250,4 +256,5 @@ def confirmation_out(c: Confirmation) -> dict[str, Any]:
         "by": c.by.username if c.by else None,
         "at": c.at,
         "note": c.note,
+        "rule_version": c.rule_version.number if c.rule_version else None,
     }

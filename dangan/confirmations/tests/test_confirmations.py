@@ -185,3 +185,18 @@ def test_the_queue_costs_the_same_few_queries_however_long(
         file_piece(alice, sale, "DEPOSIT_RECEIPT")
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert len(list(services.waiting_for(fiona))) == 6
+
+
+def test_a_sign_off_records_the_rules_in_force(sale: Any, alice: Any, carol: Any) -> None:
+    """Issue 27 §5: the version of the archive type's rules that asked for the sign-off."""
+    from rest_framework.test import APIClient
+
+    from dangan.rules.services import archive_type_version
+
+    flow = file_piece(alice, sale, "FLOW_TRACK")
+    confirmation = flow.confirmations.get()
+    assert confirmation.rule_version == archive_type_version(sale.archive_type)
+    api = APIClient()
+    api.force_authenticate(carol)
+    (row,) = api.get("/api/v1/confirmations/").json()["results"]
+    assert row["rule_version"] == confirmation.rule_version.number
