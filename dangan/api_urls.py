@@ -14,7 +14,7 @@ from dangan.archives.api import (
     DossierDetailApi,
     DossierListApi,
 )
-from dangan.archives.lifecycle_api import DossierTransitionApi
+from dangan.archives.lifecycle_api import DossierPartListApi, DossierTransitionApi
 from dangan.audit.api import AuditChainCheckApi, AuditExportApi, AuditListApi
 from dangan.backups.api import BackupListApi
 from dangan.circulation.api import (
@@ -141,6 +141,7 @@ urlpatterns = [
     path(
         "dossiers/<int:pk>/transition/", DossierTransitionApi.as_view(), name="dossier_transition"
     ),
+    path("dossiers/<int:pk>/parts/", DossierPartListApi.as_view(), name="dossier_parts"),
     path("documents/", DocumentListApi.as_view(), name="documents"),
     path("documents/<int:pk>/", DocumentDetailApi.as_view(), name="document"),
     path("files/<int:pk>/", AttachmentDownloadApi.as_view(), name="file"),

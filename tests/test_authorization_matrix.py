@@ -128,6 +128,15 @@ ROUTES: dict[str, list[Check]] = {
             data={"to": "terminated", "reason": "合同终止"},
         )
     ],
+    "archives:part_add": [
+        Check(
+            "POST",
+            needs=(P.DOCUMENT_UPLOAD,),
+            obj="dossier",
+            scoped=True,
+            data={"label": "首保", "date": "2026-01-05"},
+        )
+    ],
     "archives:type_list": [Check(any_of=TYPES)],
     "archives:type_detail": [Check(any_of=TYPES, obj="archive_type")],
     "archives:item_edit": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="item")],
@@ -197,6 +206,16 @@ ROUTES: dict[str, list[Check]] = {
         ),
     ],
     "api:dossier_checklist": [Check(obj="dossier", scoped=True)],
+    "api:dossier_parts": [
+        Check(obj="dossier", scoped=True),
+        Check(
+            "POST",
+            needs=(P.DOCUMENT_UPLOAD,),
+            obj="dossier",
+            scoped=True,
+            data={"label": "首保", "date": "2026-01-05"},
+        ),
+    ],
     "api:dossier_transition": [
         Check(obj="dossier", scoped=True),
         Check(

@@ -165,7 +165,11 @@ def prime_checklists(dossiers: list[Dossier]) -> list[Dossier]:
     documents: dict[int, list[Document]] = {d.pk: [] for d in dossiers}
     ids = list(documents)
     for start in range(0, len(ids), 500):
-        found = Document.objects.filter(dossier_id__in=ids[start : start + 500]).defer("text")
+        found = (
+            Document.objects.filter(dossier_id__in=ids[start : start + 500])
+            .select_related("part")
+            .defer("text")
+        )
         page = list(found.order_by("dossier_id", "piece_number"))
         prefetch_related_objects(page, "confirmations")  # the sign-offs a row waits for
         for doc in page:
@@ -187,9 +191,9 @@ def dossier_checklist(dossier: Dossier) -> Checklist:
     else:
         items = list(dossier.archive_type.items.all())
         documents = list(
-            dossier.documents.prefetch_related("attachments", "confirmations").order_by(
-                "piece_number"
-            )
+            dossier.documents.select_related("part")
+            .prefetch_related("attachments", "confirmations")
+            .order_by("piece_number")
         )
     by_item: dict[int, list[Document]] = {}
     others: list[Document] = []

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
+from dangan.archives.models import ArchiveType, ChecklistItem, Dossier, DossierPart
 from dangan.customers.models import Customer
 from dangan.documents.models import Document
 
@@ -97,6 +97,12 @@ class DocumentUploadForm(forms.Form):
         required=False,
         empty_label=_("(清单外文件)"),
     )
+    part = forms.ModelChoiceField(
+        label=_("卷内分组"),
+        queryset=DossierPart.objects.none(),
+        required=False,
+        empty_label=_("(不分组)"),
+    )
     title = forms.CharField(
         label=_("题名"), required=False, max_length=200, help_text=_("留空则使用文件类型名称")
     )
@@ -119,6 +125,20 @@ class DocumentUploadForm(forms.Form):
     def __init__(self, *args: Any, dossier: Dossier, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["checklist_item"].queryset = dossier.archive_type.items.all()  # type: ignore[attr-defined]
+        parts = dossier.parts.order_by("-date", "-id")
+        if parts.exists():
+            self.fields["part"].queryset = parts  # type: ignore[attr-defined]
+        else:
+            del self.fields["part"]
+
+
+class PartForm(forms.Form):
+    label = forms.CharField(
+        label=_("分组名称"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("如:首保、2026年3月入住")}),
+    )
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class ArchiveTypeForm(forms.Form):

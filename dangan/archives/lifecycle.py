@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import policy
 from dangan.accounts.models import User
+from dangan.archives import keys
 from dangan.archives.models import ArchiveType, Dossier, DossierStatusChange, DossierTransition
 from dangan.audit.services import audit_record, refusals_audited
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
@@ -172,6 +173,8 @@ def dossier_transition(
     previous = dossier.status
     dossier.status = to
     dossier.save(update_fields=["status", "updated_at"])
+    if to == Dossier.Status.DESTROYED:
+        keys.release(dossier)  # the VIN or unit may be filed again
     DossierStatusChange.objects.create(
         dossier=dossier,
         from_status=previous,

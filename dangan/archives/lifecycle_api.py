@@ -1,19 +1,21 @@
-"""The dossier's status through the API: where it stands, where it may go, how it got
-there (GET), and a move (POST). The move is archives.lifecycle.dossier_transition."""
+"""Issue 23 through the API: the dossier's status — where it stands, where it may go, how
+it got there (GET), and a move (POST, archives.lifecycle.dossier_transition) — and its
+dated parts (卷内分组)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.archives import lifecycle
-from dangan.archives.models import Dossier, DossierStatusChange
+from dangan.archives import lifecycle, parts
+from dangan.archives.models import Dossier, DossierPart, DossierStatusChange
 from dangan.core.api import valid_input
 from dangan.core.http import actor_of
 
@@ -85,3 +87,32 @@ class DossierTransitionApi(APIView):
             effective=data.get("effective"),
         )
         return Response(_lifecycle(request.user, dossier))
+
+
+class PartOutput(serializers.ModelSerializer[DossierPart]):
+    document_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = DossierPart
+        fields = ["id", "label", "date", "document_count", "created_at"]
+
+
+class PartInput(serializers.Serializer[Any]):
+    label = serializers.CharField(max_length=100)  # type: ignore[assignment]  # as above
+    date = serializers.DateField()
+
+
+class DossierPartListApi(APIView):
+    @extend_schema(responses=PartOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk, action=perms.DOCUMENT_VIEW)
+        return Response(PartOutput(parts.dossier_parts(dossier), many=True).data)
+
+    @extend_schema(request=PartInput, responses={201: PartOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        dossier = policy.access_dossier(request.user, pk, action=perms.DOCUMENT_UPLOAD)
+        data = valid_input(PartInput, request)
+        part = parts.dossier_part_add(
+            actor=actor_of(request), dossier=dossier, label=data["label"], date=data["date"]
+        )
+        return Response(PartOutput(part).data, status=status.HTTP_201_CREATED)

@@ -56,6 +56,9 @@ class ArchiveType(TimeStamped):
     )
     # 002 篇4 管理制度5: 原始资料只可查寻,不可借阅、发放 — no copies of originals are issued.
     originals_copyable = models.BooleanField(_("原始资料可复制发放"), default=True)
+    # The business keys of which one dossier exists per value (一车一档: [["vin"]]); each
+    # a list of custom-field keys. See archives.keys.
+    unique_keys = models.JSONField(_("唯一业务键"), default=list, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -276,3 +279,44 @@ class DossierStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.from_status} → {self.to_status}"
+
+
+class DossierKey(models.Model):
+    """A business key held by one dossier (archives.keys): the constraint keeps a second
+    dossier of the same type from holding the same VIN, unit or member number."""
+
+    archive_type = models.ForeignKey(ArchiveType, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    value = models.CharField(max_length=200)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="keys")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["archive_type", "name", "value"], name="dossier_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class DossierPart(models.Model):
+    """A dated part inside one dossier (卷内分组): each service visit, each stay, kept in
+    the one bag of the car or the guest rather than in a new dossier."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="parts")
+    label = models.CharField(_("分组名称"), max_length=100)
+    date = models.DateField(_("日期"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dossier", "-date", "-id"]
+        verbose_name = _("卷内分组")
+        verbose_name_plural = _("卷内分组")
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.label}"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.archives import numbering
+from dangan.archives import keys, numbering
 from dangan.archives.checklist import condition_errors
 from dangan.archives.fields import clean_custom_fields
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
@@ -53,6 +53,7 @@ def _dossier_build(
     if confidentiality not in Dossier.Confidentiality.values:
         raise ApplicationError(_("密级无效"), field="confidentiality")
     cleaned = clean_custom_fields(archive_type.field_schema(), fields or {})
+    keys.check_free(archive_type, cleaned)  # 一车一档: refused before a number is spent
     place, node = _placement(location or {})
     today = timezone.localdate()
     year = volume_year or today.year
@@ -135,6 +136,7 @@ def dossier_create(
     )
     dossier.archive_number = numbering.allocate(archive_type.numbering, _number_context(dossier))
     dossier.save(force_insert=True)
+    keys.claim(dossier)
     audit_record_many(actor=actor, events=[_created_event(dossier)])
     search_services.index_after_commit(search_services.index_dossier, dossier.pk)
     return dossier
@@ -161,6 +163,7 @@ def dossiers_create_bulk(
             results.append(_dossier_build(actor, customer, archive_type, fields))
         except ApplicationError as exc:
             results.append(exc)
+    _refuse_repeated_keys(results)
     fresh = [d for d in results if isinstance(d, Dossier)]
     groups: dict[tuple[str, str], list[Dossier]] = {}
     for dossier in fresh:
@@ -172,10 +175,25 @@ def dossiers_create_bulk(
         for dossier, number in zip(members, numbers, strict=True):
             dossier.archive_number = number
     bulk.insert(Dossier, fresh)
+    keys.claim_many(fresh)
     audit_record_many(actor=actor, events=[_created_event(d) for d in fresh])
     ids = [d.pk for d in fresh]
     search_services.index_after_commit(search_services.index_dossiers, ids)
     return results
+
+
+def _refuse_repeated_keys(results: list[Dossier | ApplicationError]) -> None:
+    """Within one bulk request, the second dossier for a key already claimed by the first
+    is refused as a duplicate of it (the first is not yet in the key table)."""
+    seen: dict[tuple[int, str, str], Dossier] = {}
+    for index, result in enumerate(results):
+        if not isinstance(result, Dossier):
+            continue
+        for name, value in keys.key_values(result.archive_type, result.fields):
+            first = seen.setdefault((result.archive_type.pk, name, value), result)
+            if first is not result:
+                results[index] = keys.repeated_in_batch(result.archive_type, name, value)
+                break
 
 
 def dossier_open(*, actor: User, pk: Any) -> Dossier:
@@ -236,12 +254,14 @@ def dossier_change(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
     if "fields" in changes:
         merged = {**dossier.fields, **(changes["fields"] or {})}
         cleaned = clean_custom_fields(dossier.archive_type.field_schema(), merged)
+        keys.check_free(dossier.archive_type, cleaned, exclude=dossier.pk)
         if cleaned != dossier.fields:
             before["fields"], after["fields"] = dossier.fields, cleaned
             dossier.fields = cleaned
             dossier.placement_key = placement_key(dossier.archive_type.placement, cleaned)
     if before:
         dossier.save()
+        keys.claim(dossier)  # a changed VIN or unit frees the old key and takes the new
         audit_record(
             actor=actor, action="change", obj=dossier, detail={"before": before, "after": after}
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dangan.archives import lifecycle_views, views
+from dangan.archives import lifecycle_views, parts_views, views
 
 app_name = "archives"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
         lifecycle_views.dossier_transition,
         name="dossier_transition",
     ),
+    path("dossiers/<int:pk>/parts/", parts_views.part_add, name="part_add"),
     path("archive-types/", views.type_list, name="type_list"),
     path("archive-types/<int:pk>/", views.type_detail, name="type_detail"),
     path("archive-types/items/<int:pk>/", views.item_edit, name="item_edit"),

@@ -174,6 +174,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 remarks=form.cleaned_data["remarks"],
                 file_name=upload.name if upload else "",
                 file_chunks=upload.chunks() if upload else None,
+                part=form.cleaned_data.get("part"),
             )
         except ApplicationError as exc:
             add_form_error(form, exc)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
+from dangan.archives import naming
 from dangan.audit.services import Event, audit_record, audit_record_many, audit_search
 from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
@@ -449,9 +450,14 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
     if not before:
         return customer
     customer.save()
-    audit_record(
-        actor=actor, action="change", obj=customer, detail={"before": before, "after": after}
-    )
+    detail: dict[str, Any] = {"before": before, "after": after}
+    if "name" in before:
+        # The dossiers titled with the old name show the new one (the reindex of the
+        # customer below rewrites their search entries too).
+        renamed = naming.titles_follow_rename(customer=customer, old_name=before["name"])
+        if renamed:
+            detail["dossier_titles"] = renamed
+    audit_record(actor=actor, action="change", obj=customer, detail=detail)
     search_services.index_after_commit(search_services.index_customer, customer.pk)
     return customer
 

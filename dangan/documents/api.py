@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.archives.models import ChecklistItem
+from dangan.archives.models import ChecklistItem, DossierPart
 from dangan.audit.services import audit_record
-from dangan.core.api import Pagination, id_param, paginated, valid_input
+from dangan.core.api import Pagination, id_param, paginated, resolve, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
 from dangan.documents import services
@@ -45,6 +45,7 @@ class DocumentOutput(serializers.ModelSerializer[Document]):
             "id",
             "dossier",
             "document_type",
+            "part",
             "piece_number",
             "title",
             "responsible",
@@ -72,6 +73,9 @@ class DocumentInput(serializers.Serializer[Any]):
     )
     remarks = serializers.CharField(required=False, allow_blank=True, max_length=200)
     file = serializers.FileField(required=False, allow_empty_file=True)
+    part = serializers.IntegerField(
+        required=False, allow_null=True, help_text="卷内分组编号(同一档案内的一次服务、一次入住)"
+    )
 
 
 def _checklist_item(dossier_type_id: int, key: str) -> ChecklistItem | None:
@@ -128,6 +132,7 @@ class DocumentListApi(APIView):
             remarks=data.get("remarks") or "",
             file_name=upload.name if upload else "",
             file_chunks=upload.chunks() if upload else None,
+            part=resolve(DossierPart, data.get("part"), "part", dossier=dossier),
         )
         return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
 

@@ -48,6 +48,15 @@ class Document(models.Model):
         blank=True,
         related_name="documents",
     )
+    # The dated part of the dossier it belongs to (卷内分组: a service visit, a stay).
+    part = models.ForeignKey(
+        "archives.DossierPart",
+        verbose_name=_("卷内分组"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
     piece_number = models.PositiveIntegerField(_("件号"))
     title = models.CharField(_("题名"), max_length=200)
     responsible = models.CharField(_("责任者"), max_length=100, blank=True)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.archives.models import ChecklistItem, Dossier
+from dangan.archives.models import ChecklistItem, Dossier, DossierPart
 from dangan.audit.models import AuditEntry
 from dangan.audit.services import audit_record
 from dangan.core.errors import ApplicationError
@@ -74,8 +74,10 @@ def document_add(
     remarks: str = "",
     file_name: str = "",
     file_chunks: Iterable[bytes] | None = None,
+    part: DossierPart | None = None,
 ) -> Document:
-    """File one document (件) in a dossier with an optional scan.
+    """File one document (件) in a dossier with an optional scan, in one of its dated
+    parts (卷内分组) if given.
 
     The file is checked and stored before any row is written, and the rows are written
     in one transaction, so a failure leaves no document without its scan. The checks,
@@ -87,6 +89,8 @@ def document_add(
         raise ApplicationError(_("该档案已进入销毁流程,不能再添加文件"), field="dossier")
     if checklist_item is not None and checklist_item.archive_type_id != dossier.archive_type_id:
         raise ApplicationError(_("文件类型不属于该档案的清单"), field="document_type")
+    if part is not None and part.dossier_id != dossier.pk:
+        raise ApplicationError(_("该分组不属于此档案"), field="part")
     title = title.strip() or (checklist_item.name if checklist_item else "")
     if not title:
         raise ApplicationError(_("请填写文件题名或选择文件类型"), field="title")
@@ -121,6 +125,7 @@ def document_add(
         document = Document.objects.create(
             dossier=dossier,
             checklist_item=checklist_item,
+            part=part,
             piece_number=last + 1,
             title=title[:200],
             responsible=responsible.strip()[:100],
@@ -135,6 +140,8 @@ def document_add(
             "dossier": dossier.archive_number,
             "piece": document.piece_number,
         }
+        if part is not None:
+            detail["part"] = part.pk
         if written is not None:
             blob = storage.blob_save(written)
             Attachment.objects.create(

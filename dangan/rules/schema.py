@@ -624,6 +624,8 @@ class ArchiveTypeRules:
     # The 密级 of a new dossier, and whether originals may be copied and issued (#27 §4).
     default_confidentiality: str = "normal"
     originals_copyable: bool = True
+    # 一车一档 (issue 23 §5): the business keys of which one dossier exists per value.
+    unique_keys: tuple[tuple[str, ...], ...] = ()
 
     def in_force_deadline(self) -> DeadlineRule | None:
         for variant in self.deadline_variants:
@@ -654,6 +656,7 @@ class ArchiveTypeRules:
             "is_active": self.is_active,
             "default_confidentiality": self.default_confidentiality,
             "originals_copyable": self.originals_copyable,
+            "unique_keys": [list(key) for key in self.unique_keys],
         }
 
 
@@ -681,6 +684,7 @@ TYPE_KEYS = {
     "disposal",
     "default_confidentiality",
     "originals_copyable",
+    "unique_keys",
 }
 
 
@@ -792,6 +796,9 @@ def archive_type_rules(data: Any) -> ArchiveTypeRules:
             lambda: _yes_no(data.get("originals_copyable", True), "originals_copyable"),
             True,
         ),
+        unique_keys=_section(
+            errors, "unique_keys", lambda: _unique_keys(data.get("unique_keys"), fields), ()
+        ),
         disposal=(
             _section(errors, "disposal", lambda: parse_disposal(data.get("disposal")))
             if data.get("disposal") is not None
@@ -801,6 +808,16 @@ def archive_type_rules(data: Any) -> ArchiveTypeRules:
     if errors:
         raise ValidationFailed(errors)
     return rules
+
+
+def _unique_keys(value: Any, fields: tuple[FieldSpec, ...]) -> tuple[tuple[str, ...], ...]:
+    from dangan.archives import keys
+
+    try:
+        specs = keys.validate_specs(value or [], [spec.key for spec in fields])
+    except ValueError as exc:
+        raise _fail("unique_keys", str(exc)) from None
+    return tuple(tuple(spec) for spec in specs)
 
 
 def _level(value: Any) -> str:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangan.accounts import policy
 from dangan.accounts.models import User
+from dangan.archives import keys as archive_keys
 from dangan.archives import services as archive_services
 from dangan.archives.models import ArchiveType, Dossier
 from dangan.core import bulk, crypto, identifiers
@@ -132,6 +133,8 @@ class _Batch:
         self.known_ids: set[int] = set()
         self.filed: set[tuple[int, int]] = set()
         self.lookups: dict[tuple[str, str], tuple[str, str]] = {}
+        # Business keys (VIN, unit …) of the dossiers the batch will file (一车一档).
+        self.keys: set[tuple[int, str, str]] = set()
 
     def prefetch(self, parsed: list[dict[str, Any]]) -> None:
         """The customers the batch's rows describe, in three queries instead of one or
@@ -247,6 +250,7 @@ def _prepare_row(
                     archive_type=atype,
                     fields=custom,
                 )
+                archive_keys.claim_in(batch.keys, atype, custom)
             except ApplicationError as refused:
                 raise _with_customer_errors(batch, data, atype, refused) from refused
     return customer, atype, custom
