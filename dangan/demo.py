@@ -680,7 +680,7 @@ def _documents(
             actor=owner,
             dossier=dossier,
             checklist_item=item,
-            responsible=dossier.customer.name if paper else department,
+            responsible=dossier.customer.name if paper and dossier.customer else department,
             doc_date=doc_date,
             pages=rng.randint(6, 24) if "合同" in item.name else rng.randint(1, 4),
             carrier=_carrier(item, rng),
@@ -702,10 +702,16 @@ def _location(type_index: int, n: int) -> dict[str, str]:
 
 def _unit_context(ctx: _DossierContext) -> None:
     rng = ctx.gen.rng
-    ctx.building = rng.randint(1, 18)
-    ctx.entrance = rng.randint(1, 4)
-    ctx.floor = rng.randint(2, 28)
-    ctx.room = rng.randint(1, 4)
+
+    def pick() -> str:
+        ctx.building = rng.randint(1, 18)
+        ctx.entrance = rng.randint(1, 4)
+        ctx.floor = rng.randint(2, 28)
+        ctx.room = rng.randint(1, 4)
+        # 一户一档: a home has one dossier (the PROPERTY type's unique key).
+        return f"unit:{ctx.building}-{ctx.entrance}-{ctx.floor}-{ctx.room}"
+
+    ctx.gen.unique(pick)
 
 
 @transaction.atomic
@@ -747,7 +753,8 @@ def demo_load(*, seed: int = 2026, per_type: int = 6) -> DemoSummary:
     clerk = users["clerk"]
     owners = (users["sales1"], users["sales2"])
     counter = 0
-    for type_index, archive_type in enumerate(ArchiveType.objects.filter(is_active=True)):
+    types = ArchiveType.objects.filter(is_active=True, customer_less=False)  # customers' files
+    for type_index, archive_type in enumerate(types):
         kinds = archive_type.customer_kinds or list(Customer.Kind.values)
         for n in range(per_type):
             if len(kinds) == 1:

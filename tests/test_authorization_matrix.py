@@ -113,6 +113,7 @@ ROUTES: dict[str, list[Check]] = {
     "archives:dossier_create": [Check(needs=(P.DOSSIER_CREATE,), obj="customer", scoped=True)],
     "archives:dossier_list": [Check(needs=(P.DOSSIER_VIEW,))],
     "archives:dossier": [Check(obj="dossier", scoped=True)],
+    "archives:company_dossier_create": [Check(needs=(P.DOSSIER_CREATE,))],
     "archives:document_upload": [
         Check("POST", needs=(P.DOCUMENT_UPLOAD,), obj="dossier", scoped=True)
     ],

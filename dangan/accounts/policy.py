@@ -317,7 +317,38 @@ def _by_role(actor: Actor, code: str, prefix: str = "", *, in_scope: bool = Fals
         # A customer's account manager sees the customer's dossiers at any 密级: marking
         # one 绝密 must not hide it from its owner (issue 27 §4).
         cleared |= Q(**{f"{prefix}customer__owner_id": actor.pk})
-    return cleared if in_scope else customer_filter(actor, f"{prefix}customer__") & cleared
+    if in_scope:
+        return cleared
+    if customer_scope(actor) is None:  # every customer's, and every company file
+        return cleared
+    by_customer = customer_filter(actor, f"{prefix}customer__")
+    return (by_customer | customerless_filter(actor, prefix)) & cleared
+
+
+def customerless_filter(actor: Actor, prefix: str = "") -> Q:
+    """Dossiers of customer-less types (company and department files: no customer) in the
+    actor's scope, as customer_filter has it for customers: every one for scope "all", the
+    department's for scope "department", those the actor filed for scope "own"."""
+    scope = customer_scope(actor)
+    no_customer = Q(**{f"{prefix}customer__isnull": True})
+    if scope is None:
+        return no_customer
+    owners, departments = scope
+    parts = [Q(**{f"{prefix}department_id": pk}) for pk in departments]
+    parts += [Q(**{f"{prefix}created_by_id": pk}) for pk in owners]
+    if not parts:
+        return Q(**{f"{prefix}pk__in": []})
+    return no_customer & functools.reduce(operator.or_, parts)
+
+
+def file_departments(actor: Actor) -> list[int] | None:
+    """The departments for which the actor may open company files (customer-less
+    dossiers): None for any department (scope "all"), else the actor's own."""
+    if customer_scope(actor) is None:
+        return None
+    if not isinstance(actor, User) or actor.department_id is None:
+        return []
+    return [actor.department_id]
 
 
 def _granted(actor: Actor, code: str, prefix: str = "") -> Q:

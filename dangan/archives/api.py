@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.archives import services
+from dangan.accounts.models import Department
+from dangan.archives import company, services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.core.api import Pagination, id_param, paginated, text_param, valid_input
@@ -153,6 +154,9 @@ class DossierOutput(serializers.ModelSerializer[Dossier]):
     archive_type: serializers.SlugRelatedField[ArchiveType] = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     location = serializers.SerializerMethodField()
 
     class Meta:
@@ -161,6 +165,7 @@ class DossierOutput(serializers.ModelSerializer[Dossier]):
             "id",
             "archive_number",
             "customer",
+            "department",
             "archive_type",
             "title",
             "status",
@@ -199,7 +204,12 @@ def _check_custom_values(value: dict[str, Any]) -> dict[str, Any]:
 
 
 class DossierInput(serializers.Serializer[Any]):
-    customer = serializers.IntegerField()
+    customer = serializers.IntegerField(
+        required=False, allow_null=True, help_text="客户编号;公司档案(非客户档案类型)留空"
+    )
+    department = serializers.CharField(
+        required=False, allow_blank=True, help_text="公司档案的所属部门(部门代码)"
+    )
     archive_type = serializers.CharField(help_text="类别代码或编号")
     # DRF takes declared fields out of the class body, so "fields" is safe here.
     fields = serializers.DictField(required=False, default=dict)  # type: ignore[assignment]
@@ -254,6 +264,11 @@ class DossierListApi(APIView):
     def post(self, request: Request) -> Response:
         policy.require(request.user, perms.DOSSIER_CREATE)
         data = valid_input(DossierInput, request)
+        archive_type = _archive_type(data["archive_type"], "archive_type")
+        if archive_type.customer_less:
+            return _company_dossier(request, data, archive_type)
+        if data.get("customer") is None:
+            raise ApplicationError(_("请指定客户"), field="customer")
         try:
             customer = policy.access_customer(request.user, data["customer"])
         except NotFound:
@@ -262,7 +277,7 @@ class DossierListApi(APIView):
         dossier = services.dossier_create(
             actor=actor_of(request),
             customer=customer,
-            archive_type=_archive_type(data["archive_type"], "archive_type"),
+            archive_type=archive_type,
             fields=data.get("fields") or {},
             title=data.get("title") or "",
             confidentiality=data.get("confidentiality") or None,
@@ -270,6 +285,29 @@ class DossierListApi(APIView):
             location=data.get("location") or {},
         )
         return Response(DossierOutput(dossier).data, status=status.HTTP_201_CREATED)
+
+
+def _company_dossier(request: Request, data: Any, archive_type: ArchiveType) -> Response:
+    """A company file (customer-less type): filed under a department, not a customer."""
+    if data.get("customer") is not None:
+        raise ApplicationError(_("公司档案不属于客户"), field="customer")
+    code = (data.get("department") or "").strip()
+    department = Department.objects.filter(code=code).first() if code else None
+    if department is None:
+        department = getattr(request.user, "department", None)
+    if department is None:
+        raise ApplicationError(_("请指定所属部门"), field="department")
+    dossier = company.company_dossier_create(
+        actor=actor_of(request),
+        archive_type=archive_type,
+        department=department,
+        title=data.get("title") or "",
+        fields=data.get("fields") or {},
+        confidentiality=data.get("confidentiality") or "normal",
+        volume_year=data.get("volume_year"),
+        location=data.get("location") or {},
+    )
+    return Response(DossierOutput(dossier).data, status=status.HTTP_201_CREATED)
 
 
 class DossierDetailApi(APIView):

@@ -23,7 +23,7 @@ def condition_holds(when: dict[str, Any], dossier: Dossier) -> bool:
     for path, expected in when.items():
         root, _sep, name = path.partition(".")
         if root == "customer":
-            actual = getattr(dossier.customer, name, None)
+            actual = getattr(dossier.customer, name, None) if dossier.customer else None
         elif root == "fields":
             actual = (dossier.fields or {}).get(name)
         else:

@@ -63,7 +63,7 @@ class DossierCreateForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        types = ArchiveType.objects.filter(is_active=True)
+        types = ArchiveType.objects.filter(is_active=True, customer_less=False)
         fitting = [t.pk for t in types if not t.customer_kinds or customer.kind in t.customer_kinds]
         self.fields["archive_type"].queryset = types.filter(pk__in=fitting)  # type: ignore[attr-defined]
         self.fields["volume_year"].initial = timezone.localdate().year

@@ -59,6 +59,9 @@ class ArchiveType(TimeStamped):
     # The business keys of which one dossier exists per value (一车一档: [["vin"]]); each
     # a list of custom-field keys. See archives.keys.
     unique_keys = models.JSONField(_("唯一业务键"), default=list, blank=True)
+    # Files that belong to no customer (公司日常档案, department files): a dossier of such a
+    # type names the department that keeps it instead of a customer.
+    customer_less = models.BooleanField(_("非客户档案"), default=False)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -153,6 +156,17 @@ class Dossier(TimeStamped):
         verbose_name=_("客户"),
         on_delete=models.PROTECT,
         related_name="dossiers",
+        null=True,
+        blank=True,
+    )
+    # The keeping department of a dossier of a customer-less type (ArchiveType.customer_less).
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("所属部门"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     archive_type = models.ForeignKey(
         ArchiveType, verbose_name=_("档案类型"), on_delete=models.PROTECT, related_name="dossiers"
@@ -192,6 +206,13 @@ class Dossier(TimeStamped):
         ordering = ["-created_at", "-id"]
         verbose_name = _("档案")
         verbose_name_plural = _("档案")
+        constraints = [
+            # A customer's dossier, or a department's file: never neither.
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(department__isnull=False),
+                name="dossier_customer_or_department",
+            ),
+        ]
         indexes = [
             models.Index(fields=["archive_type", "status"]),
             # Which of a few hundred dossiers lie above a reader's clearance (the search's

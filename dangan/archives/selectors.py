@@ -47,7 +47,7 @@ def dossier_documents(dossier: Dossier, checklist: Checklist) -> list[Document]:
 def dossier_list(actor: Any, *, filters: dict[str, Any]) -> QuerySet[Dossier]:
     """Dossiers in the actor's reach, filtered; in cabinet order when one type is chosen
     and its template says how bags are placed (e.g. building → unit → floor)."""
-    qs = policy.dossiers_for(actor).select_related("customer", "archive_type")
+    qs = policy.dossiers_for(actor).select_related("customer", "archive_type", "department")
     archive_type = filters.get("archive_type")
     if archive_type:
         qs = qs.filter(archive_type=archive_type)

@@ -42,6 +42,11 @@ def _dossier_build(
     """Validate a new dossier of a customer the actor may see; unsaved, without number."""
     if not archive_type.is_active:
         raise ApplicationError(_("该档案类型已停用"), field="archive_type")
+    if archive_type.customer_less:
+        raise ApplicationError(
+            _("“%(type)s”不属于客户,请在“公司档案”中新建") % {"type": archive_type.name},
+            field="archive_type",
+        )
     if archive_type.customer_kinds and customer.kind not in archive_type.customer_kinds:
         raise ApplicationError(
             _("“%(type)s”不适用于%(kind)s客户")
@@ -94,7 +99,7 @@ def dossier_validate(
 
 
 def _number_context(dossier: Dossier) -> numbering.NumberContext:
-    department = dossier.customer.department
+    department = dossier.customer.department if dossier.customer else dossier.department
     return numbering.NumberContext(
         code=dossier.archive_type.code,
         date=timezone.localdate(),

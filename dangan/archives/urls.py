@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dangan.archives import lifecycle_views, parts_views, views
+from dangan.archives import company_views, lifecycle_views, parts_views, views
 
 app_name = "archives"
 urlpatterns = [
     path("customers/<int:customer_pk>/dossiers/new/", views.dossier_create, name="dossier_create"),
     path("dossiers/", views.dossier_list, name="dossier_list"),
     path("dossiers/<int:pk>/", views.dossier_detail, name="dossier"),
+    path(
+        "dossiers/company/new/",
+        company_views.company_dossier_create,
+        name="company_dossier_create",
+    ),
     path("dossiers/<int:pk>/documents/", views.document_upload, name="document_upload"),
     path("dossiers/<int:pk>/location/", views.dossier_locate, name="dossier_locate"),
     path(

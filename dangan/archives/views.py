@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.archives import selectors, services
+from dangan.archives import company, selectors, services
 from dangan.archives.checklist import Checklist, dossier_checklist
 from dangan.archives.forms import (
     ArchiveTypeForm,
@@ -94,6 +94,7 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
             "placed": placed,
             "print_forms": [(key, label) for key, label in DOSSIER_FORMS.items()],
             "section": "dossiers",
+            "company_types": company.company_types(),
         },
     )
 

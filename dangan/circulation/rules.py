@@ -25,6 +25,11 @@ def relation_of(actor: User, dossier: Dossier) -> str:
     """own: the actor is the customer's account manager; department: the customer belongs
     to the actor's department; otherwise other."""
     customer = dossier.customer
+    if customer is None:  # a company file: its filer, and its department
+        if dossier.created_by_id == actor.pk:
+            return Relation.OWN
+        same = actor.department_id is not None and dossier.department_id == actor.department_id
+        return Relation.DEPARTMENT if same else Relation.OTHER
     if customer.owner_id == actor.pk:
         return Relation.OWN
     if actor.department_id is not None and customer.department_id == actor.department_id:

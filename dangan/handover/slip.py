@@ -41,7 +41,7 @@ def slip_pdf(handover: Handover, *, printed_by: User, at: datetime.datetime) -> 
             [
                 str(n),
                 item.dossier.archive_number,
-                item.dossier.customer.name,
+                item.dossier.customer.name if item.dossier.customer else "",
                 item.dossier.archive_type.name,
                 str(item.item_count),
                 str(item.document_count),

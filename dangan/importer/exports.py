@@ -110,7 +110,7 @@ def _dossier_columns(actor: User) -> Columns:
         return [
             d.archive_number,
             d.title,
-            d.customer.name,
+            d.customer.name if d.customer else (d.department.name if d.department else ""),
             d.archive_type.name,
             d.volume_year,
             d.get_status_display(),

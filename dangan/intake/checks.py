@@ -66,7 +66,7 @@ def _valid(row_documents: list[Document]) -> list[Document]:
 
 def expected_value(dossier: Dossier, field: str) -> str:
     if field == CUSTOMER_NAME:
-        return str(dossier.customer.name or "")
+        return str(dossier.customer.name or "") if dossier.customer else ""
     return str((dossier.fields or {}).get(field) or "")
 
 

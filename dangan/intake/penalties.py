@@ -271,6 +271,8 @@ def penalty_statement(
         counted = timeliness(result, today)
         if counted is None or not (start <= counted[0] < end):
             continue
+        if dossier.customer is None:  # excluded by the query: company files have no owner
+            continue
         row = row_for(dossier.customer.owner)
         row.due += 1
         row.on_time += int(counted[1])
@@ -284,6 +286,8 @@ def penalty_statement(
     ):
         last_runs[run.dossier_id] = run
     for run in last_runs.values():
+        if run.dossier.customer is None:  # as above
+            continue
         row = row_for(run.dossier.customer.owner)
         row.checked += 1
         row.complete += int(run.complete)

@@ -100,6 +100,7 @@ def overdue_by_person(
         policy.dossiers_for(actor)
         .filter(created_at__date__gte=since, status=Dossier.Status.FILED)
         .exclude(archive_type__deadline={})
+        .exclude(customer__isnull=True)  # company files: no account manager to chase
         .select_related("customer__owner")
         .order_by("created_at")
     )
@@ -109,9 +110,10 @@ def overdue_by_person(
     for dossier in deadlines.prime(list(dossiers)):
         result = deadlines.dossier_deadline(dossier, cal=cal, today=today)
         late = result.state == deadlines.OVERDUE and result.submitted is None
-        if late or result.state == deadlines.DATE_MISSING:
-            owners[dossier.customer.owner_id] = dossier.customer.owner
-            grouped[dossier.customer.owner_id].append((dossier, result))
+        customer = dossier.customer
+        if customer is not None and (late or result.state == deadlines.DATE_MISSING):
+            owners[customer.owner_id] = customer.owner
+            grouped[customer.owner_id].append((dossier, result))
     return [(owners[pk], grouped[pk]) for pk in sorted(grouped, key=lambda k: str(owners[k]))]
 
 

@@ -54,6 +54,10 @@ COMPLETENESS_KINDS = frozenset(
 
 
 def _responsible(dossier: Dossier) -> tuple[User, Department | None]:
+    if dossier.customer is None:  # a company file: whoever filed it, in its department
+        if dossier.created_by is None:
+            raise ApplicationError(_("无法确定该档案的责任人"), field="dossier")
+        return dossier.created_by, dossier.department
     owner = dossier.customer.owner
     return owner, owner.department or dossier.customer.department
 

@@ -626,6 +626,8 @@ class ArchiveTypeRules:
     originals_copyable: bool = True
     # 一车一档 (issue 23 §5): the business keys of which one dossier exists per value.
     unique_keys: tuple[tuple[str, ...], ...] = ()
+    # Files of no customer (issue 23 §8): kept by a department, numbered per department.
+    customer_less: bool = False
 
     def in_force_deadline(self) -> DeadlineRule | None:
         for variant in self.deadline_variants:
@@ -657,6 +659,7 @@ class ArchiveTypeRules:
             "default_confidentiality": self.default_confidentiality,
             "originals_copyable": self.originals_copyable,
             "unique_keys": [list(key) for key in self.unique_keys],
+            "customer_less": self.customer_less,
         }
 
 
@@ -685,6 +688,7 @@ TYPE_KEYS = {
     "default_confidentiality",
     "originals_copyable",
     "unique_keys",
+    "customer_less",
 }
 
 
@@ -795,6 +799,12 @@ def archive_type_rules(data: Any) -> ArchiveTypeRules:
             "originals_copyable",
             lambda: _yes_no(data.get("originals_copyable", True), "originals_copyable"),
             True,
+        ),
+        customer_less=_section(
+            errors,
+            "customer_less",
+            lambda: _yes_no(data.get("customer_less", False), "customer_less"),
+            False,
         ),
         unique_keys=_section(
             errors, "unique_keys", lambda: _unique_keys(data.get("unique_keys"), fields), ()

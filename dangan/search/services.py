@@ -171,10 +171,22 @@ def _dossier_row(dossier: Dossier) -> dict[str, Any]:
         ids.append(seg.clean(unit))
     room = str(dossier.location_room or "")
     return {
-        "names": seg.join(seg.name_tokens(dossier.customer.name)),
+        "names": seg.join(seg.name_tokens(dossier.customer.name)) if dossier.customer else "",
         "ids": seg.join(ids),
         "text": seg.join(seg.text_tokens(dossier.title, room)),
-        **_whose(dossier.customer, dossier.pk),
+        **_whose_dossier(dossier),
+    }
+
+
+def _whose_dossier(dossier: Dossier) -> dict[str, int | None]:
+    """_whose of a dossier: its customer's; for a company file (no customer), whoever filed
+    it and its department, as policy.customerless_filter reads them."""
+    if dossier.customer is not None:
+        return _whose(dossier.customer, dossier.pk)
+    return {
+        "owner": dossier.created_by_id,
+        "department": dossier.department_id,
+        "dossier": dossier.pk,
     }
 
 
@@ -185,12 +197,17 @@ def _document_row(document: Document) -> dict[str, Any]:
         "names": "",
         "ids": "",
         "text": seg.join(seg.text_tokens(document.title, document.text)),
-        **_whose(document.dossier.customer, document.dossier_id),
+        **_whose_dossier(document.dossier),
     }
 
 
 # What _document_row reads besides the document's own title and text.
-_DOCUMENT_SCOPE = ("dossier__customer__owner_id", "dossier__customer__department_id")
+_DOCUMENT_SCOPE = (
+    "dossier__customer__owner_id",
+    "dossier__customer__department_id",
+    "dossier__created_by_id",
+    "dossier__department_id",
+)
 
 
 # An entry names whose record it is (_whose), and a trigger moves the entries when a
@@ -203,6 +220,20 @@ _DOCUMENT_SCOPE = ("dossier__customer__owner_id", "dossier__customer__department
 # transactions take the database's write lock up front, so what they read is current.
 # (`rebuild_index` reads without locks: rows changed while it runs are written again by
 # their own index writes, which wait for its commit.)
+
+
+def _lock_customers_of(dossiers: Any) -> None:
+    """Take the lock above on the customers of these dossiers, in key order (a company
+    file has no customer: nothing to lock, and no owner to change under it). Apart from
+    the read, as FOR UPDATE may not reach the nullable side of the dossier's join."""
+    ids = sorted({pk for pk in dossiers.values_list("customer_id", flat=True) if pk is not None})
+    if ids:
+        list(
+            Customer.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .select_for_update(no_key=True)
+            .values_list("pk", flat=True)
+        )
 
 
 def _owners_locked(customer_ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
@@ -245,12 +276,8 @@ def index_customers(customer_ids: list[int]) -> None:
 
 @transaction.atomic
 def index_dossier(dossier_id: int) -> None:
-    dossier = (
-        Dossier.objects.select_related("customer")
-        .select_for_update(no_key=True, of=("customer",))
-        .filter(pk=dossier_id)
-        .first()
-    )
+    _lock_customers_of(Dossier.objects.filter(pk=dossier_id))
+    dossier = Dossier.objects.select_related("customer").filter(pk=dossier_id).first()
     if dossier is None:
         index.delete(Kind.DOSSIER, dossier_id)
         return
@@ -259,12 +286,8 @@ def index_dossier(dossier_id: int) -> None:
 
 @transaction.atomic
 def index_document(document_id: int) -> None:
-    document = (
-        Document.objects.select_related("dossier__customer")
-        .select_for_update(no_key=True, of=("dossier__customer",))
-        .filter(pk=document_id)
-        .first()
-    )
+    _lock_customers_of(Dossier.objects.filter(documents__pk=document_id))
+    document = Document.objects.select_related("dossier__customer").filter(pk=document_id).first()
     if document is None:
         index.delete(Kind.DOCUMENT, document_id)
         return
@@ -352,12 +375,8 @@ def search_run(*, actor: User, raw: str, filters: dict[str, Any]) -> selectors.S
 @transaction.atomic
 def index_dossiers(dossier_ids: list[int]) -> None:
     """Index many dossiers at once, as bulk services create them."""
-    dossiers = (
-        Dossier.objects.filter(pk__in=dossier_ids)
-        .select_related("customer")
-        .order_by("customer_id")
-        .select_for_update(no_key=True, of=("customer",))
-    )
+    _lock_customers_of(Dossier.objects.filter(pk__in=dossier_ids))
+    dossiers = Dossier.objects.filter(pk__in=dossier_ids).select_related("customer")
     index.write_many(Kind.DOSSIER, {d.pk: _dossier_row(d) for d in dossiers})
 
 

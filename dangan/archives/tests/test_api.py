@@ -12,7 +12,16 @@ from conftest import audit_actions, car_fields
 
 pytestmark = pytest.mark.django_db
 
-CODES = {"RE-SALE", "PROPERTY", "CAR-SALE", "CAR-SERVICE", "HOTEL-GUEST", "MEMBER", "ENT-CREDIT"}
+CODES = {
+    "RE-SALE",
+    "PROPERTY",
+    "CAR-SALE",
+    "CAR-SERVICE",
+    "HOTEL-GUEST",
+    "MEMBER",
+    "ENT-CREDIT",
+    "CO-DAILY",
+}
 
 
 def api(user: Any) -> APIClient:
@@ -42,7 +51,7 @@ def test_it_lists_the_seven_archive_types(bob: Any, templates: Any) -> None:
 def test_it_shows_archive_types_to_the_sysadmin(sam: Any, templates: Any) -> None:
     response = api(sam).get("/api/v1/archive-types/")
     assert response.status_code == 200
-    assert len(response.json()) == 7
+    assert len(response.json()) == 8
 
 
 def test_it_hides_archive_types_from_the_auditor(ada: Any, templates: Any) -> None:

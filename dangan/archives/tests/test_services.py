@@ -27,6 +27,7 @@ class TestTemplatesLoad:
             "HOTEL-GUEST",
             "MEMBER",
             "ENT-CREDIT",
+            "CO-DAILY",  # a company file (issue 23 §8): no customer
         }
         assert all(t.items.count() >= 5 for t in templates.values())
         car = [i.name for i in templates["CAR-SALE"].items.all()]

@@ -89,7 +89,7 @@ def test_it_prints_a_working_token(capsys: Any, bob: Any, client: Any) -> None:
 
 def test_it_loads_templates(capsys: Any) -> None:
     assert cli.main(["templates", "load"]) == 0
-    assert ArchiveType.objects.count() == 7
+    assert ArchiveType.objects.count() == 8
 
 
 def test_it_verifies_and_fails_on_a_tampered_trail(capsys: Any, car_dossier: Any) -> None:
