@@ -204,6 +204,16 @@ def car_fields(**overrides: Any) -> dict[str, Any]:
     return fields
 
 
+def another_car(n: int, **overrides: Any) -> dict[str, Any]:
+    """car_fields of the n-th other car: a VIN of its own (一车一档: a second dossier for
+    car_fields()'s VIN is refused)."""
+    import random
+
+    from dangan.core.identifiers import make_vin
+
+    return car_fields(vin=make_vin(random.Random(1000 + n)), **overrides)  # noqa: S311
+
+
 def _one_page_pdf() -> bytes:
     import io
 

@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from conftest import PASSWORD, PDF_BYTES, car_fields, ensure_default_roles
+from conftest import PASSWORD, PDF_BYTES, another_car, ensure_default_roles
 from dangan.accounts import permissions as P
 from dangan.accounts.models import Role
 from dangan.core.identifiers import make_resident_id
@@ -208,7 +208,7 @@ ROUTES: dict[str, list[Check]] = {
     ],
     "api:dossier_checklist": [Check(obj="dossier", scoped=True)],
     "api:dossier_parts": [
-        Check(obj="dossier", scoped=True),
+        Check(needs=(P.DOCUMENT_VIEW,), obj="dossier", scoped=True),
         Check(
             "POST",
             needs=(P.DOCUMENT_UPLOAD,),
@@ -555,7 +555,10 @@ def world(templates: Any) -> dict[str, Any]:
         Customer.objects.filter(pk=customer.pk).update(owner=owner, department=owner.department)
         customer.refresh_from_db()
         dossier = dossier_create(
-            actor=clerk, customer=customer, archive_type=templates["CAR-SALE"], fields=car_fields()
+            actor=clerk,
+            customer=customer,
+            archive_type=templates["CAR-SALE"],
+            fields=another_car(owner.pk),  # one car, one dossier: a VIN each
         )
         document = document_add(
             actor=clerk,

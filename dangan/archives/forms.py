@@ -138,7 +138,9 @@ class PartForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("如:首保、2026年3月入住")}),
     )
-    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class ArchiveTypeForm(forms.Form):

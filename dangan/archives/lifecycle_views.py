@@ -33,7 +33,7 @@ class TransitionForm(forms.Form):
     effective = forms.DateField(
         label=gettext_lazy("生效日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: Any, allowed: list[NextState], **kwargs: Any) -> None:

@@ -52,6 +52,13 @@ FILL = colors.HexColor("#F2F2F2")
 GREY = colors.HexColor("#777777")
 
 
+def _holder(dossier: Any) -> str:
+    """Whose file it is: the customer's name; a company file's department (#23 §8)."""
+    if dossier.customer is not None:
+        return str(dossier.customer.name)
+    return str(dossier.department.name) if dossier.department is not None else ""
+
+
 def when(moment: datetime.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
@@ -200,7 +207,7 @@ def _contents_story(actor: User, dossier: Dossier) -> list[Flowable]:
             dossier,
             qr=24 * mm,
             big=14,
-            caption=f"{dossier.customer.name} · {dossier.archive_type.name}",
+            caption=f"{_holder(dossier)} · {dossier.archive_type.name}",
         ),
         Spacer(1, 3 * mm),
     ]
@@ -271,7 +278,7 @@ def _catalogue_story(actor: User, dossier: Dossier) -> list[Flowable]:
             dossier,
             qr=24 * mm,
             big=14,
-            caption=f"{dossier.customer.name} · {dossier.title or dossier.archive_type.name}",
+            caption=f"{_holder(dossier)} · {dossier.title or dossier.archive_type.name}",
         ),
         Spacer(1, 3 * mm),
     ]
@@ -343,7 +350,7 @@ def _notes_story(actor: User, dossier: Dossier) -> list[Flowable]:
             dossier,
             qr=24 * mm,
             big=14,
-            caption=f"{dossier.customer.name} · {dossier.archive_type.name}",
+            caption=f"{_holder(dossier)} · {dossier.archive_type.name}",
         ),
         Spacer(1, 3 * mm),
     ]
@@ -487,7 +494,7 @@ def labels_pdf(
 def dossier_label(dossier: Dossier) -> LabelText:
     second = f"{dossier.archive_type.name} · {dossier.volume_year}"
     return LabelText(
-        dossier.archive_number, (dossier.customer.name, second), dossier.archive_number
+        dossier.archive_number, (_holder(dossier), second), dossier.archive_number
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from conftest import audit_actions, car_fields
+from conftest import another_car, audit_actions, car_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_it_creates_a_dossier(bob: Any, bobs_customer: Any, templates: Any) -> N
 
 def test_it_allocates_distinct_numbers(bob: Any, bobs_customer: Any, templates: Any) -> None:
     first = post_dossier(bob, bobs_customer).json()["archive_number"]
-    second = post_dossier(bob, bobs_customer).json()["archive_number"]
+    second = post_dossier(bob, bobs_customer, fields=another_car(1)).json()["archive_number"]
     assert first != second
 
 
@@ -312,7 +312,7 @@ def test_it_applies_conditions(bob: Any, templates: Any, bobs_customer: Any) -> 
             {
                 "customer": bobs_customer.pk,
                 "archive_type": "CAR-SALE",
-                "fields": car_fields(plated_by_dealer=False),
+                "fields": another_car(1, plated_by_dealer=False),
             },
             format="json",
         )

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import audit_actions, car_fields
+from conftest import another_car, audit_actions, car_fields
 from dangan.archives import services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.loader import SEED_DIR, TemplateError, templates_load
@@ -183,7 +183,7 @@ class TestChecklist:
             actor=bob,
             customer=bobs_customer,
             archive_type=templates["CAR-SALE"],
-            fields=car_fields(plated_by_dealer=False),
+            fields=another_car(1, plated_by_dealer=False),
         )
         conditional = [
             i

@@ -145,7 +145,7 @@ class TestRequestCreate:
     def test_it_refuses_documents_of_another_dossier(
         self, bob: Any, car_dossier: Any, templates: Any, bobs_customer: Any
     ):
-        from conftest import car_fields
+        from conftest import another_car
         from dangan.archives.services import dossier_create
         from dangan.documents.services import document_add
 
@@ -153,7 +153,7 @@ class TestRequestCreate:
             actor=bob,
             customer=bobs_customer,
             archive_type=templates["CAR-SALE"],
-            fields=car_fields(),
+            fields=another_car(1),
         )
         foreign = document_add(
             actor=bob, dossier=other, checklist_item=other.archive_type.items.first()

@@ -138,18 +138,29 @@ def test_it_refuses_users_who_may_not_create_customers(eve: Any) -> None:
     assert not Customer.objects.exists()
 
 
+def _cars(count: int) -> list[dict[str, Any]]:
+    """Fields of `count` different cars (一车一档: one VIN, one dossier)."""
+    import random
+
+    from dangan.core.identifiers import make_vin
+
+    rng = random.Random(3)  # noqa: S311 - test data
+    return [car_fields(vin=make_vin(rng)) for _ in range(count)]
+
+
 def test_it_opens_dossiers_with_gap_free_numbers(templates: Any, bob: Any) -> None:
     car = templates["CAR-SALE"]
+    cars = _cars(7)
     first = dossier_create(
         actor=bob,
         customer=customer_create(actor=bob, kind="individual", name="甲"),
         archive_type=car,
-        fields=car_fields(),
+        fields=cars[0],
     )
     customers = customers_create_bulk(
         actor=bob, rows=[{"kind": "individual", "name": f"客户{i}"} for i in range(5)]
     )
-    items = [(c, car, car_fields()) for c in customers if isinstance(c, Customer)]
+    items = [(c, car, cars[1 + i]) for i, c in enumerate(customers) if isinstance(c, Customer)]
     results = dossiers_create_bulk(actor=bob, items=items)
     numbers = [d.archive_number for d in results if isinstance(d, Dossier)]
     start = int(first.archive_number)  # {year}{month}{seq:2}: 20261101, 20261102, …
@@ -164,7 +175,7 @@ def test_it_opens_dossiers_with_gap_free_numbers(templates: Any, bob: Any) -> No
         actor=bob,
         customer=customer_create(actor=bob, kind="individual", name="乙"),
         archive_type=car,
-        fields=car_fields(),
+        fields=cars[6],
     )
     assert later.archive_number == str(start + 6)
     assert list(audit_verify()) == []

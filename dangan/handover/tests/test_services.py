@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from conftest import audit_actions, car_fields
+from conftest import another_car, audit_actions
 from dangan.archives.services import dossier_create
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition, NotFound
 from dangan.documents.services import document_add
@@ -289,7 +289,10 @@ def test_it_lets_a_second_dossier_travel_in_the_same_batch(
     templates: Any, bob: Any, alice: Any, car_dossier: Any, bobs_customer: Any
 ) -> None:
     other = dossier_create(
-        actor=bob, customer=bobs_customer, archive_type=templates["CAR-SALE"], fields=car_fields()
+        actor=bob,
+        customer=bobs_customer,
+        archive_type=templates["CAR-SALE"],
+        fields=another_car(1),
     )
     handover = handover_create(
         actor=bob, dossier_ids=[car_dossier.pk, other.pk], to_department=alice.department

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import _user, audit_actions, car_fields
+from conftest import _user, another_car, audit_actions, car_fields
 from dangan.archives.services import dossier_create
 from dangan.documents.models import Document
 from dangan.documents.services import document_add
@@ -165,7 +165,7 @@ def test_it_doubles_a_late_bag_after_one_violation_in_the_month(
         actor=bob,
         customer=bobs_customer,
         archive_type=templates["CAR-SALE"],
-        fields=car_fields(plated_by_dealer=False, delivery_date="2026-01-05"),
+        fields=another_car(1, plated_by_dealer=False, delivery_date="2026-01-05"),
     )
     found = services.dossier_audit(actor=alice, dossier=late)
     assert Finding.Kind.LATE in {f.kind for f in found}
@@ -205,7 +205,7 @@ def test_it_reports_rates_and_decimal_totals(car_dossier: Any, alice: Any, bob: 
         actor=bob,
         customer=car_dossier.customer,
         archive_type=car_dossier.archive_type,
-        fields=car_fields(plated_by_dealer=False, delivery_date="2026-10-10"),
+        fields=another_car(1, plated_by_dealer=False, delivery_date="2026-10-10"),
     )
     Document.objects.none()
     services.dossier_audit(actor=alice, dossier=other)  # due 17 Oct, nothing filed: late
@@ -322,7 +322,10 @@ def test_it_hides_daves_dossier_from_bob(
     bob: Any, daves_customer: Any, templates: Any, dave: Any, client: Client
 ) -> None:
     dossier = dossier_create(
-        actor=dave, customer=daves_customer, archive_type=templates["CAR-SALE"], fields=car_fields()
+        actor=dave,
+        customer=daves_customer,
+        archive_type=templates["CAR-SALE"],
+        fields=another_car(1),
     )
     client.force_login(bob)
     assert client.post(f"/api/v1/dossiers/{dossier.pk}/audit/").status_code == 404
