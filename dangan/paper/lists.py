@@ -86,7 +86,7 @@ def cabinet_list_pdf(*, actor: User, node: Location) -> bytes:
         [
             str(index),
             d.archive_number,
-            d.customer.name,
+            d.customer.name if d.customer else "",
             d.title,
             _within(node, d),
             str(pieces.get(d.pk, 0)),
@@ -232,7 +232,7 @@ def closed_catalogue_pdf(*, actor: User, year: int) -> bytes:
         [
             str(index),
             d.archive_number,
-            d.customer.name,
+            d.customer.name if d.customer else "",
             d.archive_type.name,
             str(d.volume_year),
             d.get_status_display(),

@@ -35,7 +35,7 @@ def _row(kind: str, entry: Dossier | Scan) -> list[str]:
     return [
         str(LABELS[kind]),
         number,
-        dossier.customer.name,
+        dossier.customer.name if dossier.customer else "",
         dossier.title,
         " › ".join(dossier.location_parts),
     ]

@@ -493,9 +493,7 @@ def labels_pdf(
 
 def dossier_label(dossier: Dossier) -> LabelText:
     second = f"{dossier.archive_type.name} · {dossier.volume_year}"
-    return LabelText(
-        dossier.archive_number, (_holder(dossier), second), dossier.archive_number
-    )
+    return LabelText(dossier.archive_number, (_holder(dossier), second), dossier.archive_number)
 
 
 def dossier_labels_pdf(dossiers: Sequence[Dossier], *, start: int = 0) -> bytes:
