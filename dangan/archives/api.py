@@ -319,21 +319,12 @@ class DossierDetailApi(APIView):
     @extend_schema(request=DossierPatchInput, responses=DossierOutput)
     def patch(self, request: Request, pk: int) -> Response:
         dossier = policy.access_dossier(request.user, pk)
-        if "archive_number" in request.data:
-            raise ApplicationError(_("档号一经分配不可更改"), field="archive_number")
+        if isinstance(request.data, dict):
+            # A status or an unknown field is refused by name, never silently dropped.
+            services.check_change_keys(dict(request.data))
         data = dict(valid_input(DossierPatchInput, request))
-        location = data.pop("location", None)
-        if data:
-            dossier = services.dossier_change(
-                actor=actor_of(request), dossier=dossier, changes=data
-            )
-        if location is not None:
-            current = {
-                n.removeprefix("location_"): getattr(dossier, n) for n in Dossier.LOCATION_FIELDS
-            }
-            dossier = services.dossier_locate(
-                actor=actor_of(request), dossier=dossier, location={**current, **location}
-            )
+        # One service, one transaction: every permission first, then all or nothing.
+        dossier = services.dossier_update(actor=actor_of(request), dossier=dossier, changes=data)
         return Response(DossierOutput(dossier).data)
 
 

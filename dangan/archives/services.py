@@ -18,7 +18,7 @@ from dangan.archives.fields import clean_custom_fields
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.audit.services import Event, audit_record, audit_record_many
 from dangan.core import bulk
-from dangan.core.errors import ApplicationError, NotFound
+from dangan.core.errors import ApplicationError, NotFound, ValidationFailed
 from dangan.customers.models import Customer
 from dangan.locations.natural import placement_key
 from dangan.rules import schema
@@ -230,48 +230,98 @@ def dossier_locate(*, actor: User, dossier: Dossier, location: dict[str, str]) -
     return dossier_relocate(actor=actor, dossier=dossier, location=dict(location))
 
 
+# What a change of a dossier may name, and the permission each needs (dossier_update).
+CHANGE_KEYS: dict[str, str] = {
+    "title": perms.DOSSIER_CHANGE,
+    "confidentiality": perms.DOSSIER_CHANGE,
+    "fields": perms.DOSSIER_CHANGE,
+    "location": perms.DOSSIER_LOCATE,
+}
+
+
+def check_change_keys(changes: dict[str, Any]) -> None:
+    """Refuse, each by name, what a change of a dossier may not name: the archive number,
+    the status (it moves only through its transition table) and anything unknown."""
+    errors: dict[str, Any] = {}
+    for key in changes:
+        if key == "archive_number":
+            errors[key] = _("档号一经分配不可更改")
+        elif key == "status":
+            errors[key] = _("状态不能直接修改,请通过状态变更办理")
+        elif key not in CHANGE_KEYS:
+            errors[str(key)[:40]] = _("未知字段或不可修改的字段")
+    if errors:
+        raise ValidationFailed(errors)
+
+
 @transaction.atomic
-def dossier_change(*, actor: User, dossier: Dossier, changes: dict[str, Any]) -> Dossier:
-    """Change title, confidentiality or custom fields. The archive number never changes."""
-    dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOSSIER_CHANGE)
+def dossier_update(*, actor: User, dossier: Dossier, changes: dict[str, Any]) -> Dossier:
+    """One request's changes of a dossier, all or nothing: title, confidentiality, custom
+    fields (merged into the current ones) and location (a full or partial dict of its
+    parts, or {"node": id}; moved by dangan.locations in this transaction). Every
+    permission the changes need is checked before anything is written; a refused one
+    leaves the dossier as it was."""
+    check_change_keys(changes)
+    dossier = policy.access_dossier(actor, dossier.pk)
+    for action in sorted({CHANGE_KEYS[key] for key in changes}):
+        # The same refusal as access_dossier(action=...), for each permission needed.
+        policy.access_dossier(actor, dossier.pk, action=action)
     dossier = Dossier.objects.select_for_update().select_related("archive_type").get(pk=dossier.pk)
-    if "archive_number" in changes:
-        raise ApplicationError(_("档号一经分配不可更改"), field="archive_number")
-    unknown = set(changes) - {"title", "confidentiality", "fields"}
-    if unknown:
-        raise ApplicationError(_("不可修改的字段:%(f)s") % {"f": ", ".join(sorted(unknown))})
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    if "title" in changes:
-        title = str(changes["title"]).strip()
-        if not title:
-            raise ApplicationError(_("请填写案卷题名"), field="title")
-        if title != dossier.title:
-            before["title"], after["title"] = dossier.title, title
-            dossier.title = title
-    if "confidentiality" in changes:
-        level = changes["confidentiality"]
-        if level not in Dossier.Confidentiality.values:
-            raise ApplicationError(_("密级无效"), field="confidentiality")
-        if level != dossier.confidentiality:
-            before["confidentiality"], after["confidentiality"] = dossier.confidentiality, level
-            dossier.confidentiality = level
-    if "fields" in changes:
-        merged = {**dossier.fields, **(changes["fields"] or {})}
-        cleaned = clean_custom_fields(dossier.archive_type.field_schema(), merged)
-        keys.check_free(dossier.archive_type, cleaned, exclude=dossier.pk)
-        if cleaned != dossier.fields:
-            before["fields"], after["fields"] = dossier.fields, cleaned
-            dossier.fields = cleaned
-            dossier.placement_key = placement_key(dossier.archive_type.placement, cleaned)
-    if before:
+    before, after = _changed_values(dossier, changes)
+    if after:
         dossier.save()
         keys.claim(dossier)  # a changed VIN or unit frees the old key and takes the new
         audit_record(
-            actor=actor, action="change", obj=dossier, detail={"before": before, "after": after}
+            actor=actor,
+            action="change",
+            obj=dossier,
+            detail={"before": {k: before[k] for k in after}, "after": after},
         )
         search_services.index_after_commit(search_services.index_dossier, dossier.pk)
+    if "location" in changes:
+        from dangan.locations.services import dossier_relocate
+
+        location = dict(changes["location"] or {})
+        if not location.get("node"):
+            current = {
+                name.removeprefix("location_"): getattr(dossier, name)
+                for name in Dossier.LOCATION_FIELDS
+            }
+            location = {**current, **location}
+        dossier = dossier_relocate(actor=actor, dossier=dossier, location=location)
     return dossier
+
+
+def _changed_values(
+    dossier: Dossier, changes: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate title, confidentiality and fields of `changes`, set them on the (locked)
+    dossier; return the values before (of every field named) and after (only of the
+    fields that changed)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    wanted: dict[str, Any] = {}
+    if "title" in changes:
+        title = str(changes["title"] or "").strip()
+        if not title:
+            raise ApplicationError(_("请填写案卷题名"), field="title")
+        wanted["title"] = title
+    if "confidentiality" in changes:
+        if changes["confidentiality"] not in Dossier.Confidentiality.values:
+            raise ApplicationError(_("密级无效"), field="confidentiality")
+        wanted["confidentiality"] = changes["confidentiality"]
+    if "fields" in changes:
+        merged = {**dossier.fields, **(changes["fields"] or {})}
+        wanted["fields"] = clean_custom_fields(dossier.archive_type.field_schema(), merged)
+        keys.check_free(dossier.archive_type, wanted["fields"], exclude=dossier.pk)
+    for name, value in wanted.items():
+        before[name] = getattr(dossier, name)
+        if value != before[name]:
+            after[name] = value
+            setattr(dossier, name, value)
+    if "fields" in after:
+        dossier.placement_key = placement_key(dossier.archive_type.placement, after["fields"])
+    return before, after
 
 
 # --- Archive types (templates) ---------------------------------------------------

@@ -182,9 +182,11 @@ class CustomerDetailApi(APIView):
     @extend_schema(request=CustomerInput(partial=True), responses=CustomerOutput)
     def patch(self, request: Request, pk: int) -> Response:
         customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
+        if isinstance(request.data, dict):
+            # The kind or an unknown field is refused by name, never silently dropped.
+            services.check_change_keys(dict(request.data))
         data = valid_input(CustomerInput, request, partial=True)
         changes = _relations(dict(data))
-        changes.pop("kind", None)
         customer = services.customer_update(
             actor=actor_of(request), customer=customer, changes=changes
         )

@@ -385,10 +385,41 @@ def _set_identity(customer: Customer, number: str) -> None:
     customer.id_last6_lookup = crypto.lookup_hash(number[-6:], purpose="last6")
 
 
+# What a change of a customer may name besides the DETAIL_FIELDS (customer_update).
+CHANGE_KEYS = frozenset(
+    {
+        "name",
+        "mobile",
+        "uscc",
+        "uscc_override_reason",
+        "owner",
+        "department",
+        "id_type",
+        "id_number",
+        *DETAIL_FIELDS,
+    }
+)
+
+
+def check_change_keys(changes: dict[str, Any]) -> None:
+    """Refuse, each by name, what a change of a customer may not name: the kind (a
+    person does not become an organisation) and anything unknown."""
+    errors: dict[str, Any] = {}
+    for key in changes:
+        if key == "kind":
+            errors[key] = _("客户类型登记后不可修改")
+        elif key not in CHANGE_KEYS:
+            errors[str(key)[:40]] = _("未知字段或不可修改的字段")
+    if errors:
+        raise ValidationFailed(errors)
+
+
 @transaction.atomic
 def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any]) -> Customer:
-    """Change a customer's details; the audit entry lists every changed field."""
-    policy.require(actor, perms.CUSTOMER_CHANGE)
+    """Change a customer's details, all or nothing, every check before any write; the
+    audit entry lists every changed field."""
+    check_change_keys(changes)
+    policy.access_customer(actor, customer.pk, action=perms.CUSTOMER_CHANGE)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     credit.refuse_credit_fields(actor, changes, customer)
     before: dict[str, Any] = {}

@@ -374,3 +374,72 @@ def test_it_refuses_a_non_utf8_dossier_body(bob: Any, templates: Any) -> None:
         "/api/v1/dossiers/", data=b'{"customer": "\xff"}', content_type="application/json"
     )
     assert response.status_code == 400
+
+
+# --- one request, one service, one transaction (issue 23) ------------------------------
+
+
+def test_it_changes_nothing_when_one_permission_of_a_patch_is_missing(
+    carol: Any, car_dossier: Any
+) -> None:
+    """Carol (部门经理) may change a dossier but not record its location: a PATCH with a
+    title and a location is refused as a whole; neither is saved nor audited as done."""
+    title = car_dossier.title
+    response = api(carol).patch(
+        f"/api/v1/dossiers/{car_dossier.pk}/",
+        {"title": "新题名", "location": {"room": "一号库房"}},
+        format="json",
+    )
+    assert response.status_code == 403
+    car_dossier.refresh_from_db()
+    assert (car_dossier.title, car_dossier.location_room) == (title, "")
+    actions = audit_actions(object_type="dossier", object_id=str(car_dossier.pk))
+    assert "change" not in actions
+    assert "locate" not in actions
+
+
+def test_it_saves_title_and_location_together(alice: Any, car_dossier: Any) -> None:
+    response = api(alice).patch(
+        f"/api/v1/dossiers/{car_dossier.pk}/",
+        {"title": "新题名", "location": {"room": "一号库房"}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    car_dossier.refresh_from_db()
+    assert (car_dossier.title, car_dossier.location_room) == ("新题名", "一号库房")
+    actions = audit_actions(object_type="dossier", object_id=str(car_dossier.pk))
+    assert {"change", "locate"} <= set(actions)
+
+
+def test_it_saves_nothing_when_one_field_of_a_patch_is_bad(alice: Any, car_dossier: Any) -> None:
+    response = api(alice).patch(
+        f"/api/v1/dossiers/{car_dossier.pk}/",
+        {"title": "新题名", "location": {"room": "一号库房"}, "fields": {"vin": "BAD"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "fields.vin" in response.json()
+    car_dossier.refresh_from_db()
+    assert car_dossier.title != "新题名"
+    assert car_dossier.location_room == ""
+
+
+def test_it_names_a_status_in_a_patch(alice: Any, car_dossier: Any) -> None:
+    response = api(alice).patch(
+        f"/api/v1/dossiers/{car_dossier.pk}/",
+        {"title": "新题名", "status": "terminated"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert has_chinese(response.json()["status"][0])
+    car_dossier.refresh_from_db()
+    assert (car_dossier.status, car_dossier.title) == ("filed", car_dossier.title)
+    assert car_dossier.title != "新题名"
+
+
+def test_it_names_an_unknown_field_in_a_patch(alice: Any, car_dossier: Any) -> None:
+    response = api(alice).patch(
+        f"/api/v1/dossiers/{car_dossier.pk}/", {"colour": "红"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "colour" in response.json()

@@ -83,8 +83,8 @@ class TestUniqueKeys:
     ) -> None:
         other = _second(bob, bobs_customer, templates, vin="LSVAU218XN2183294")
         with pytest.raises(keys.DuplicateKey):
-            services.dossier_change(actor=alice, dossier=other, changes={"fields": {"vin": VIN}})
-        services.dossier_change(
+            services.dossier_update(actor=alice, dossier=other, changes={"fields": {"vin": VIN}})
+        services.dossier_update(
             actor=alice, dossier=car_dossier, changes={"fields": {"vin": "LFV2A21K1J3012345"}}
         )
         assert _second(bob, bobs_customer, templates).pk  # the old VIN is free again

@@ -130,7 +130,7 @@ class TestDossierCreate:
 class TestDossierChange:
     def test_it_never_changes_the_archive_number(self, car_dossier: Dossier, alice: Any) -> None:
         with pytest.raises(ApplicationError) as exc:
-            services.dossier_change(
+            services.dossier_update(
                 actor=alice, dossier=car_dossier, changes={"archive_number": "X"}
             )
         assert exc.value.field == "archive_number"

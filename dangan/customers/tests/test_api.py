@@ -10,7 +10,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from conftest import audit_actions, car_fields
+from dangan.core.errors import NotFound
 from dangan.core.identifiers import make_vin
+from dangan.customers.services import customer_update
 from dangan.search.services import rebuild_index
 
 pytestmark = pytest.mark.django_db
@@ -519,3 +521,26 @@ def test_the_list_reads_related_persons_once_per_page(
         response = client.get("/api/v1/customers/", {"limit": 6})
     rows = response.json()["results"]
     assert len(rows) == 6 and all(len(row["related_persons"]) == 1 for row in rows)
+
+
+def test_it_names_unknown_fields_and_the_kind_in_a_patch(bob: Any, bobs_customer: Any) -> None:
+    client = APIClient()
+    client.force_authenticate(bob)
+    response = client.patch(
+        f"/api/v1/customers/{bobs_customer.pk}/",
+        {"address": "北京", "kind": "organization", "colour": "红"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"kind", "colour"}
+    bobs_customer.refresh_from_db()
+    assert (bobs_customer.kind, bobs_customer.address) == ("individual", "")
+
+
+def test_it_refuses_a_customer_update_outside_the_actors_scope(
+    dave: Any, bobs_customer: Any
+) -> None:
+    with pytest.raises(NotFound):
+        customer_update(actor=dave, customer=bobs_customer, changes={"address": "北京"})
+    bobs_customer.refresh_from_db()
+    assert bobs_customer.address == ""

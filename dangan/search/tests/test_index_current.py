@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dangan.archives.services import dossier_change, dossier_create, dossier_locate
+from dangan.archives.services import dossier_create, dossier_locate, dossier_update
 from dangan.customers.models import RelatedPerson
 from dangan.customers.services import customer_update, related_person_add, related_person_remove
 from dangan.documents.services import attachment_add, document_add
@@ -96,7 +96,7 @@ def test_it_reindexes_a_dossier_when_its_fields_or_title_change(
     )
     assert first(bob, "3-1203", "dossier").startswith(house.archive_number)
     committed(
-        dossier_change,
+        dossier_update,
         actor=carol,
         dossier=house,
         changes={"title": "张三 湖畔花园认购", "fields": {"building": "5", "unit": "0801"}},
