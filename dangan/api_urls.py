@@ -59,7 +59,13 @@ from dangan.disposal.api import (
     RegisterPdfApi,
     RestoreApi,
 )
-from dangan.documents.api import AttachmentDownloadApi, DocumentDetailApi, DocumentListApi
+from dangan.documents.api import (
+    AttachmentDownloadApi,
+    DocumentDetailApi,
+    DocumentListApi,
+    DocumentSupersedeApi,
+    DocumentVoidApi,
+)
 from dangan.handover.api import (
     DepartureApi,
     HandoverDetailApi,
@@ -144,6 +150,10 @@ urlpatterns = [
     path("dossiers/<int:pk>/parts/", DossierPartListApi.as_view(), name="dossier_parts"),
     path("documents/", DocumentListApi.as_view(), name="documents"),
     path("documents/<int:pk>/", DocumentDetailApi.as_view(), name="document"),
+    path("documents/<int:pk>/void/", DocumentVoidApi.as_view(), name="document_void"),
+    path(
+        "documents/<int:pk>/supersede/", DocumentSupersedeApi.as_view(), name="document_supersede"
+    ),
     path("files/<int:pk>/", AttachmentDownloadApi.as_view(), name="file"),
     path("audit/", AuditListApi.as_view(), name="audit"),
     path("audit/export.xlsx", AuditExportApi.as_view(), name="audit_export"),

@@ -138,6 +138,12 @@ ROUTES: dict[str, list[Check]] = {
             data={"label": "首保", "date": "2026-01-05"},
         )
     ],
+    "archives:document_void": [
+        Check("POST", needs=(P.DOSSIER_CHANGE,), obj="document", scoped=True, data={"reason": "错"})
+    ],
+    "archives:document_supersede": [
+        Check("POST", needs=(P.DOSSIER_CHANGE, P.DOCUMENT_UPLOAD), obj="document", scoped=True)
+    ],
     "archives:type_list": [Check(any_of=TYPES)],
     "archives:type_detail": [Check(any_of=TYPES, obj="archive_type")],
     "archives:item_edit": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="item")],
@@ -299,6 +305,13 @@ ROUTES: dict[str, list[Check]] = {
     "api:inventory_report": [],
     "api:documents": [Check(needs=(P.DOCUMENT_VIEW,))],
     "api:document": [Check(obj="document", scoped=True)],
+    # 作废/替换 (issue 23): the first allowed caller voids; the next get 409, still allowed.
+    "api:document_void": [
+        Check("POST", needs=(P.DOSSIER_CHANGE,), obj="document", scoped=True, data={"reason": "错"})
+    ],
+    "api:document_supersede": [  # without a scan: 400 once allowed
+        Check("POST", needs=(P.DOSSIER_CHANGE, P.DOCUMENT_UPLOAD), obj="document", scoped=True)
+    ],
     "api:file": [Check(needs=(P.FILE_DOWNLOAD,), obj="attachment", scoped=True)],
     "api:audit": [Check(needs=(P.AUDIT_VIEW,))],
     # One search box: anyone signed in; results pass through the policy layer

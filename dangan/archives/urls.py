@@ -22,6 +22,8 @@ urlpatterns = [
         name="dossier_transition",
     ),
     path("dossiers/<int:pk>/parts/", parts_views.part_add, name="part_add"),
+    path("documents/<int:pk>/void/", views.document_void, name="document_void"),
+    path("documents/<int:pk>/supersede/", views.document_supersede, name="document_supersede"),
     path("archive-types/", views.type_list, name="type_list"),
     path("archive-types/<int:pk>/", views.type_detail, name="type_detail"),
     path("archive-types/items/<int:pk>/", views.item_edit, name="item_edit"),

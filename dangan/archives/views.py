@@ -23,7 +23,7 @@ from dangan.archives.forms import (
 )
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.core.errors import ApplicationError
-from dangan.core.http import actor_of, add_form_error, app_errors, is_htmx
+from dangan.core.http import actor_of, add_form_error, app_errors, attempt, is_htmx
 from dangan.documents import services as document_services
 from dangan.paper.printing import DOSSIER_FORMS
 
@@ -142,6 +142,10 @@ def _render_dossier(
             else None
         ),
         "can_download": policy.has_perm(user, perms.FILE_DOWNLOAD),
+        # 作废/替换 buttons: on a dossier the user may change, while its paper is in.
+        "can_amend": dossier.status not in document_services.FROZEN_STATUSES
+        and policy.dossiers_for(user, action=perms.DOSSIER_CHANGE).filter(pk=dossier.pk).exists(),
+        "can_supersede": can_upload,
         "section": "customers",
     }
     return render(request, template, context, status=status)
@@ -209,6 +213,50 @@ def dossier_locate(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("存放位置已更新"))
             return redirect("archives:dossier", dossier.pk)
     return _render_dossier(request, dossier, location_form=form)
+
+
+@login_required
+@require_POST
+@app_errors
+def document_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """作废, from the reason dialog of the dossier page."""
+    document = policy.access_document(request.user, pk)
+    policy.access_dossier(request.user, document.dossier_id, action=perms.DOSSIER_CHANGE)
+    attempt(
+        request,
+        lambda: document_services.document_void(
+            actor=actor_of(request), document=document, reason=request.POST.get("reason", "")
+        ),
+        _("文件已作废"),
+    )
+    return redirect("archives:dossier", document.dossier_id)
+
+
+@login_required
+@require_POST
+@app_errors
+def document_supersede(request: HttpRequest, pk: int) -> HttpResponse:
+    """替换, from the dialog of the dossier page: the new scan and the reason."""
+    document = policy.access_document(request.user, pk)
+    policy.access_dossier(request.user, document.dossier_id, action=perms.DOSSIER_CHANGE)
+    policy.access_dossier(request.user, document.dossier_id, action=perms.DOCUMENT_UPLOAD)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择替换用的扫描件"))
+        return redirect("archives:dossier", document.dossier_id)
+    attempt(
+        request,
+        lambda: document_services.document_supersede(
+            actor=actor_of(request),
+            document=document,
+            reason=request.POST.get("reason", ""),
+            title=request.POST.get("title", "")[:200],
+            file_name=upload.name or "",
+            file_chunks=upload.chunks(),
+        ),
+        _("文件已替换"),
+    )
+    return redirect("archives:dossier", document.dossier_id)
 
 
 # --- Archive types -------------------------------------------------------------

@@ -38,6 +38,7 @@ class DocumentOutput(serializers.ModelSerializer[Document]):
         source="checklist_item", slug_field="code", read_only=True
     )
     attachments = AttachmentOutput(many=True, read_only=True)
+    supersedes = serializers.SerializerMethodField()
 
     class Meta:
         model = Document
@@ -53,10 +54,18 @@ class DocumentOutput(serializers.ModelSerializer[Document]):
             "pages",
             "carrier",
             "state",
+            "state_reason",
+            "state_changed_at",
+            "superseded_by",
+            "supersedes",
             "remarks",
             "created_at",
             "attachments",
         ]
+
+    def get_supersedes(self, obj: Document) -> list[int]:
+        """The documents this one replaced."""
+        return [doc.pk for doc in obj.supersedes.all()]
 
 
 class DocumentInput(serializers.Serializer[Any]):
@@ -150,3 +159,61 @@ class AttachmentDownloadApi(APIView):
     def get(self, request: Request, pk: int) -> HttpResponse:
         copy = services.attachment_download(actor=actor_of(request), attachment_id=pk)
         return copy_response(copy, as_attachment=True)
+
+
+class ReasonInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500)
+
+
+class DocumentVoidApi(APIView):
+    """作废: the document stays, marked void, with the reason; 200 with the document."""
+
+    @extend_schema(request=ReasonInput, responses=DocumentOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        document = policy.access_document(request.user, pk)
+        policy.access_dossier(request.user, document.dossier_id, action=perms.DOSSIER_CHANGE)
+        data = valid_input(ReasonInput, request)
+        document = services.document_void(
+            actor=actor_of(request), document=document, reason=data["reason"]
+        )
+        return Response(DocumentOutput(document).data)
+
+
+class SupersedeInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500)
+    file = serializers.FileField(allow_empty_file=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    responsible = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    doc_date = serializers.DateField(required=False, allow_null=True)
+    pages = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    carrier = serializers.ChoiceField(choices=Document.Carrier.choices, required=False)
+    remarks = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class DocumentSupersedeApi(APIView):
+    """替换: the new scan is filed as a new document of the same item; the old one stays,
+    marked superseded and linked to it; 201 with the new document."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": SupersedeInput}, responses={201: DocumentOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        document = policy.access_document(request.user, pk)
+        policy.access_dossier(request.user, document.dossier_id, action=perms.DOSSIER_CHANGE)
+        policy.access_dossier(request.user, document.dossier_id, action=perms.DOCUMENT_UPLOAD)
+        data = valid_input(SupersedeInput, request)
+        upload = data["file"]
+        new = services.document_supersede(
+            actor=actor_of(request),
+            document=document,
+            reason=data["reason"],
+            title=data.get("title") or "",
+            responsible=data.get("responsible") or "",
+            doc_date=data.get("doc_date"),
+            pages=data.get("pages"),
+            carrier=data.get("carrier") or "",
+            remarks=data.get("remarks") or "",
+            file_name=upload.name,
+            file_chunks=upload.chunks(),
+        )
+        return Response(DocumentOutput(new).data, status=status.HTTP_201_CREATED)

@@ -73,6 +73,33 @@ class Document(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+    # Voided (作废) or superseded (替换): why, when and by whom; a superseded document
+    # names its replacement. The old document stays in the dossier, marked.
+    state_reason = models.CharField(_("作废/替换原因"), max_length=500, blank=True)
+    state_changed_at = models.DateTimeField(_("作废/替换时间"), null=True, blank=True)
+    state_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作废/替换人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name=_("替换为"),
+        on_delete=models.PROTECT,
+        related_name="supersedes",
+        null=True,
+        blank=True,
+    )
+
+    # Workflow as data (STYLE 4): a valid document may be voided or superseded, once.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        State.VALID: frozenset({State.VOID, State.SUPERSEDED}),
+        State.VOID: frozenset(),
+        State.SUPERSEDED: frozenset(),
+    }
 
     class Meta:
         ordering = ["piece_number"]
@@ -84,6 +111,9 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def can_move_to(self, state: str) -> bool:
+        return state in self.TRANSITIONS.get(self.state, frozenset())
 
 
 class Attachment(models.Model):

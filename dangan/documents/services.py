@@ -17,8 +17,8 @@ from dangan.accounts import policy
 from dangan.accounts.models import User
 from dangan.archives.models import ChecklistItem, Dossier, DossierPart
 from dangan.audit.models import AuditEntry
-from dangan.audit.services import audit_record
-from dangan.core.errors import ApplicationError
+from dangan.audit.services import audit_record, refusals_audited
+from dangan.core.errors import ApplicationError, InvalidTransition
 from dangan.documents import storage, watermark
 from dangan.documents.models import Attachment, Blob, Document
 from dangan.search import services as search_services
@@ -262,3 +262,132 @@ def blob_damage_notify(*, sha256: str, reason: str) -> int:
         key = f"blob:{reason}:{sha256[:16]}:{day}:{admin.pk}"
         sent += notify(user=admin, text=str(text), key=key) is not None
     return sent
+
+
+# --- void (作废) and supersede (替换) ---------------------------------------------------
+
+# While the paper is out, destroyed, waiting to be destroyed or frozen, its documents
+# stay as they are (the states engineer's table adds legal_hold; listed by value here).
+FROZEN_STATUSES = frozenset({"on_loan", "destroyed", "pending_disposal", "legal_hold"})
+
+
+def _lock_for_state_change(actor: User, document: Document, reason: str, target: str) -> Document:
+    """The document, locked with its dossier, once every check of a void or a supersede
+    has passed: the actor may change the dossier, the reason is given, the document is
+    valid and its dossier is neither on loan nor destroyed."""
+    document = policy.access_document(actor, document.pk)
+    policy.access_dossier(actor, document.dossier_id, action=perms.DOSSIER_CHANGE)
+    if not reason.strip():
+        raise ApplicationError(_("请填写原因"), field="reason")
+    if len(reason.strip()) > 500:
+        raise ApplicationError(_("原因不超过 500 字"), field="reason")
+    dossier = Dossier.objects.select_for_update().get(pk=document.dossier_id)
+    document = (
+        Document.objects.select_for_update().select_related("checklist_item").get(pk=document.pk)
+    )
+    if dossier.status in FROZEN_STATUSES:
+        raise InvalidTransition(
+            _("档案当前状态为“%(status)s”,不能作废或替换其中的文件")
+            % {"status": dossier.get_status_display()}
+        )
+    if not document.can_move_to(target):
+        raise InvalidTransition(
+            _("该文件状态为“%(state)s”,不能再作废或替换") % {"state": document.get_state_display()}
+        )
+    document.dossier = dossier
+    return document
+
+
+def _mark(document: Document, *, actor: User, state: str, reason: str) -> None:
+    document.state = state
+    document.state_reason = reason.strip()
+    document.state_changed_at = timezone.now()
+    document.state_changed_by = actor
+    document.save(
+        update_fields=[
+            "state",
+            "state_reason",
+            "state_changed_at",
+            "state_changed_by",
+            "superseded_by",
+        ]
+    )
+
+
+@refusals_audited("void", "document")
+@transaction.atomic
+def document_void(*, actor: User, document: Document, reason: str) -> Document:
+    """Void (作废) a filed document with a reason: it stays in the dossier, marked, and no
+    longer counts for the checklist; the intake findings follow (a required item left
+    without a valid document is missing again)."""
+    document = _lock_for_state_change(actor, document, reason, Document.State.VOID)
+    _mark(document, actor=actor, state=Document.State.VOID, reason=reason)
+    audit_record(
+        actor=actor,
+        action="void",
+        obj=document,
+        detail={
+            "dossier": document.dossier.archive_number,
+            "piece": document.piece_number,
+            "reason": document.state_reason,
+        },
+    )
+    from dangan.intake import services as intake_services  # intake builds on documents
+
+    intake_services.findings_after_void(actor=actor, document=document)
+    search_services.index_after_commit(search_services.index_document, document.pk)
+    return document
+
+
+@refusals_audited("supersede", "document")
+@transaction.atomic
+def document_supersede(
+    *,
+    actor: User,
+    document: Document,
+    reason: str,
+    title: str = "",
+    responsible: str = "",
+    doc_date: datetime.date | None = None,
+    pages: int | None = None,
+    carrier: str = "",
+    remarks: str = "",
+    file_name: str = "",
+    file_chunks: Iterable[bytes] | None = None,
+) -> Document:
+    """Replace (替换) a filed document by a corrected one of the same checklist item: the
+    new document is filed (document_add, with its scan), the old one stays, marked
+    superseded and linked to it; findings on the old document close as fixed."""
+    old = _lock_for_state_change(actor, document, reason, Document.State.SUPERSEDED)
+    new = document_add(
+        actor=actor,
+        dossier=old.dossier,
+        checklist_item=old.checklist_item,
+        title=title or old.title,
+        responsible=responsible or old.responsible,
+        doc_date=doc_date or old.doc_date,
+        pages=pages if pages is not None else old.pages,
+        carrier=carrier or old.carrier,
+        remarks=remarks,
+        file_name=file_name,
+        file_chunks=file_chunks,
+    )
+    old.superseded_by = new
+    _mark(old, actor=actor, state=Document.State.SUPERSEDED, reason=reason)
+    audit_record(
+        actor=actor,
+        action="supersede",
+        obj=old,
+        detail={
+            "dossier": old.dossier.archive_number,
+            "piece": old.piece_number,
+            "by": new.pk,
+            "by_piece": new.piece_number,
+            "reason": old.state_reason,
+        },
+    )
+    from dangan.intake import services as intake_services  # intake builds on documents
+
+    intake_services.findings_after_supersede(actor=actor, old=old, new=new)
+    search_services.index_after_commit(search_services.index_document, old.pk)
+    return new

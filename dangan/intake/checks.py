@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from dangan.archives.checklist import Checklist, dossier_checklist
+from dangan.archives.checklist import Checklist, ChecklistRow, dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
 from dangan.core import identifiers
 from dangan.core.errors import ApplicationError
@@ -41,15 +41,20 @@ def _normal(value: Any) -> str:
     return identifiers.normalize(str(value)).replace(" ", "").upper()
 
 
+def completeness_issue(row: ChecklistRow) -> Issue:
+    """The issue of one missing checklist row."""
+    return Issue(
+        key=f"missing:{row.item.code}",
+        kind=Finding.Kind.MISSING,
+        rule=_("清单必备文件:%(name)s") % {"name": row.item.name},
+        detail=_("缺少“%(name)s”") % {"name": row.item.name},
+        checklist_item=row.item,
+    )
+
+
 def completeness(checklist: Checklist) -> list[Issue]:
     return [
-        Issue(
-            key=f"missing:{row.item.code}",
-            kind=Finding.Kind.MISSING,
-            rule=_("清单必备文件:%(name)s") % {"name": row.item.name},
-            detail=_("缺少“%(name)s”") % {"name": row.item.name},
-            checklist_item=row.item,
-        )
+        completeness_issue(row)
         for row in checklist.missing_rows
         if not row.signing  # handed in, waiting for its sign-off: the signers' time
     ]

@@ -106,7 +106,11 @@ def finding_record(
     """A finding noted by hand: the clerk records what no document shows (contact not
     verified, internal signature missing, bag lost …), or a hand-over's receiver an item
     marked missing or wrong (`handover` names that batch). Without a rule text, the
-    type's penalty rule for the kind (or the kind's name) is the rule."""
+    type's penalty rule for the kind (or the kind's name) is the rule.
+
+    A missing or wrong checklist item is one finding whichever check sees it first: if
+    the audit run (or an earlier hand-over) has it open already, that finding is
+    returned and nothing new is recorded, so it is fined once."""
     _may_record(actor, dossier, handover)
     if kind not in RECORDABLE_KINDS:
         raise ApplicationError(_("未知的稽核结果类别"), field="kind")
@@ -115,11 +119,24 @@ def finding_record(
         raise ApplicationError(_("该文件不属于此档案"), field="document")
     if checklist_item is not None and checklist_item.archive_type_id != dossier.archive_type_id:
         raise ApplicationError(_("该清单项不属于此档案类型"), field="checklist_item")
+    key = item_rule_key(kind, checklist_item)
+    if key:
+        Dossier.objects.select_for_update().filter(pk=dossier.pk).first()
+        existing = dossier.findings.filter(status=Finding.Status.OPEN, rule_key=key).first()
+        if existing is not None:
+            audit_record(
+                actor=actor,
+                action="finding_record",
+                obj=dossier,
+                detail={"finding": existing.pk, "kind": kind, "rule": rule, "known": True},
+            )
+            return existing
     owner, department = _responsible(dossier)
     person = responsible or owner
     finding = Finding.objects.create(
         dossier=dossier,
         kind=kind,
+        rule_key=key,
         rule=rule[:300],
         detail=detail.strip(),
         source=Finding.Source.MANUAL,
@@ -143,6 +160,15 @@ def finding_record(
 def _default_rule(dossier: Dossier, kind: str) -> str:
     rule = penalties.rules_of(dossier.archive_type).get(kind)
     return rule.title if rule is not None else str(Finding.Kind(kind).label)
+
+
+def item_rule_key(kind: str, checklist_item: ChecklistItem | None) -> str:
+    """The key of a finding about one checklist item ("missing:SALES_CONTRACT"), the same
+    for every check that finds it (the audit's completeness check, a hand-over's line):
+    one open finding per rule and item. Empty for other findings."""
+    if checklist_item is None or kind not in (Finding.Kind.MISSING, Finding.Kind.WRONG):
+        return ""
+    return f"{kind}:{checklist_item.code}"
 
 
 @transaction.atomic
@@ -186,6 +212,8 @@ def dossier_audit(
             continue
         if issue.resolved_on is not None and dossier.findings.filter(rule_key=issue.key).exists():
             continue  # this lateness is on record already
+        if dossier.findings.filter(status=Finding.Status.OPEN, rule_key=issue.key).exists():
+            continue  # another check (a hand-over) saw it first: one finding, one fine
         finding = Finding.objects.create(
             dossier=dossier,
             kind=issue.kind,
@@ -235,6 +263,83 @@ def dossier_audit(
         detail={"opened": opened, "fixed": fixed, "open": len(still_open)},
     )
     return still_open
+
+
+def _close_findings_on(document: Document, now: datetime.datetime) -> list[int]:
+    """Close as fixed the open findings about this document (it is out of the record)."""
+    closing = list(
+        Finding.objects.select_for_update(of=("self",)).filter(
+            document=document, status=Finding.Status.OPEN
+        )
+    )
+    for finding in closing:
+        finding.status = Finding.Status.FIXED
+        finding.fixed_at = now
+        finding.save(update_fields=["status", "fixed_at"])
+    return [finding.pk for finding in closing]
+
+
+def findings_after_supersede(*, actor: User, old: Document, new: Document) -> list[int]:
+    """A wrong document replaced by a corrected one: its open findings are fixed.
+    Called by documents.services.document_supersede, in its transaction."""
+    fixed = _close_findings_on(old, timezone.now())
+    if fixed:
+        audit_record(
+            actor=actor,
+            action="finding_fix",
+            obj=old.dossier,
+            detail={"findings": fixed, "superseded": old.pk, "by": new.pk},
+        )
+    return fixed
+
+
+def findings_after_void(*, actor: User, document: Document) -> Finding | None:
+    """A document voided: its open findings no longer apply (fixed); if its checklist
+    item is required and no valid document of it remains, the item is missing again
+    (one open finding per item, as the audit would open it). Called by
+    documents.services.document_void, in its transaction; returns the missing finding."""
+    now = timezone.now()
+    fixed = _close_findings_on(document, now)
+    if fixed:
+        audit_record(
+            actor=actor,
+            action="finding_fix",
+            obj=document.dossier,
+            detail={"findings": fixed, "voided": document.pk},
+        )
+    if document.checklist_item_id is None:
+        return None
+    dossier = Dossier.objects.select_related("archive_type", "customer__owner__department").get(
+        pk=document.dossier_id
+    )
+    rows = dossier_checklist(dossier).rows
+    row = next((r for r in rows if r.item.pk == document.checklist_item_id), None)
+    if row is None or not row.missing:
+        return None
+    issue = checks.completeness_issue(row)
+    existing = dossier.findings.filter(status=Finding.Status.OPEN, rule_key=issue.key).first()
+    if existing is not None:
+        return existing
+    owner, department = _responsible(dossier)
+    finding = Finding.objects.create(
+        dossier=dossier,
+        kind=issue.kind,
+        rule_key=issue.key,
+        rule=issue.rule[:300],
+        detail=issue.detail,
+        checklist_item=row.item,
+        responsible=owner,
+        department=department,
+        found_at=now,
+        found_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="finding_record",
+        obj=dossier,
+        detail={"finding": finding.pk, "kind": finding.kind, "voided": document.pk},
+    )
+    return finding
 
 
 @transaction.atomic

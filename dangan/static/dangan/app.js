@@ -53,3 +53,29 @@
     setUp();
   }
 })();
+
+// 作废 / 替换 on the dossier page: open the reason dialog for that document (issue 23).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.dataset.dialog);
+      if (!dialog || typeof dialog.showModal !== "function") return;
+      var form = dialog.querySelector("form");
+      form.reset();
+      form.setAttribute("action", opener.dataset.action);
+      var name = dialog.querySelector("[data-doc-name]");
+      if (name) name.textContent = opener.dataset.doc || "";
+      dialog.showModal();
+      var reason = dialog.querySelector("textarea[name=reason]");
+      if (reason) reason.focus();
+      return;
+    }
+    var closer = event.target.closest && event.target.closest("[data-close]");
+    if (closer) {
+      var open = closer.closest("dialog");
+      if (open) open.close();
+    }
+  });
+})();
