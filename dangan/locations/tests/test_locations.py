@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from conftest import audit_actions, car_fields
+from conftest import another_car, audit_actions, car_fields
 from dangan.audit.models import AuditEntry
 from dangan.core.errors import ApplicationError
 from dangan.locations import services
@@ -103,7 +103,7 @@ def test_it_refuses_a_full_cabinet_with_a_clear_message_and_changes_nothing(
             actor=alice,
             customer=bobs_customer,
             archive_type=templates["CAR-SALE"],
-            fields=car_fields(vin="LSVF8PX49X0748337"),
+            fields=another_car(3),
             location={"node": cabinet.pk},
         )
 
