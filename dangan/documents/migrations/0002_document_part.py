@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archives', '0009_keys_parts'),
+        ('archives', '0011_keys_parts'),
         ('documents', '0001_initial'),
     ]
 

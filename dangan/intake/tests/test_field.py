@@ -4,13 +4,14 @@ charged, hours-based deadlines, conditional checklist items, deadline variants."
 from __future__ import annotations
 
 import datetime
+import itertools
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from conftest import car_fields
+from conftest import another_car
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.services import dossier_create
 from dangan.documents.models import Document
@@ -32,12 +33,16 @@ def _file_all(dossier: Any, actor: Any, on: datetime.date) -> None:
     Document.objects.filter(dossier=dossier).update(created_at=_at(on))
 
 
+_cars = itertools.count(1)
+
+
 def _car(templates: Any, bob: Any, customer: Any, **fields: Any) -> Any:
+    """A car sale of a car of its own (一车一档: one dossier per VIN)."""
     return dossier_create(
         actor=bob,
         customer=customer,
         archive_type=templates["CAR-SALE"],
-        fields=car_fields(**fields),
+        fields=another_car(next(_cars), **fields),
     )
 
 

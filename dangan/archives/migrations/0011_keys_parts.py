@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archives', '0008_deadline_variants'),
+        ('archives', '0010_type_access_defaults'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
