@@ -71,6 +71,8 @@ class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
             "penalties",
             "default_confidentiality",
             "originals_copyable",
+            "unique_keys",
+            "customer_less",
             "status_labels",
             "cover",
             "is_active",

@@ -49,6 +49,8 @@ def archive_type_snapshot(archive_type: ArchiveType) -> dict[str, Any]:
         "is_active",
         "default_confidentiality",
         "originals_copyable",
+        "unique_keys",
+        "customer_less",
     ):
         data[key] = getattr(archive_type, key)
     data["checklist"] = [

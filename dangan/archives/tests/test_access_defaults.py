@@ -84,7 +84,7 @@ class TestTypeDefaults:
 
 class TestLevelNeverHides:
     def raise_to(self, actor: Any, dossier: Dossier, level: str) -> Dossier:
-        return services.dossier_change(
+        return services.dossier_update(
             actor=actor, dossier=dossier, changes={"confidentiality": level}
         )
 
