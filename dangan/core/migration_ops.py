@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import StateApps
 
 # The pattern index Django adds beside the plain one, on PostgreSQL only.
@@ -54,3 +57,64 @@ def drop_pattern_indexes(table: str, columns: list[str]) -> migrations.RunPython
             )
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+def _names_table(sql: str, tables: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(table)}\b", sql) for table in tables)
+
+
+def sqlite_triggers_suspended(tables: tuple[str, ...], *operations: Operation) -> list[Operation]:
+    """These operations, with the SQLite triggers of other tables whose body names one of
+    `tables` dropped before them and created again, as they were, after them.
+
+    SQLite changes a column (nullability, a default, a check constraint) by building the
+    table anew and renaming it into place. Between the DROP of the old table and the
+    RENAME of the new one, SQLite checks every trigger of the schema, and one whose body
+    reads the table being rebuilt fails it: "error in trigger search_entry_follow_owner:
+    no such table: main.archives_dossier" (search/0003_entry_scope, whose trigger on
+    customers_customer updates the entries of the customer's dossiers and documents).
+    A fresh database does not see it when the trigger comes later in its plan; every
+    database made before the rebuild does.
+
+    The triggers are read back from sqlite_master, so whatever version of them the
+    database holds is what comes back, and a trigger not there yet (a fresh database)
+    is not made early. On PostgreSQL (no rebuilds) the extra steps do nothing. Migrations
+    are atomic on SQLite: a failure between the steps leaves the triggers as they were."""
+
+    def suspend(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+            )
+            found = [
+                (name, sql)
+                for name, on, sql in cursor.fetchall()
+                if on not in tables and _names_table(sql, tables)
+            ]
+        stash = _suspended(schema_editor)
+        for name, sql in found:
+            schema_editor.execute(f"DROP TRIGGER {schema_editor.quote_name(name)}", params=None)
+            stash.append(sql)
+
+    def restore(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        stash = _suspended(schema_editor)
+        while stash:
+            schema_editor.execute(stash.pop(0), params=None)
+
+    return [
+        migrations.RunPython(suspend, restore, elidable=False),
+        *operations,
+        migrations.RunPython(restore, suspend, elidable=False),
+    ]
+
+
+def _suspended(schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+    """The triggers sqlite_triggers_suspended() dropped, kept on the migration's schema
+    editor (one per migration, forwards or backwards) until its operations are done."""
+    stash: list[str] | None = getattr(schema_editor, "_dangan_suspended_triggers", None)
+    if stash is None:
+        stash = []
+        schema_editor._dangan_suspended_triggers = stash  # type: ignore[attr-defined]
+    return stash
