@@ -156,8 +156,9 @@ class DossierOutput(serializers.ModelSerializer[Dossier]):
     archive_type: serializers.SlugRelatedField[ArchiveType] = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
+    # A company file's keeping department; null for a customer's dossier.
     department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     location = serializers.SerializerMethodField()
 

@@ -61,13 +61,13 @@ def test_junk_is_ignored_and_a_page_has_a_ceiling(bob: Any, five: list[Any]) -> 
 
 
 def test_a_page_builds_its_serializer_fields_once(bob: Any, templates: Any) -> None:
-    from conftest import car_fields
+    from conftest import another_car
     from dangan.archives.services import dossier_create
 
     for n in range(4):
         customer = customer_create(actor=bob, kind="individual", name=f"车主{n}")
         dossier_create(
-            actor=bob, customer=customer, archive_type=templates["CAR-SALE"], fields=car_fields()
+            actor=bob, customer=customer, archive_type=templates["CAR-SALE"], fields=another_car(n)
         )
     original = serializers.ModelSerializer.get_fields
     with mock.patch.object(
