@@ -71,6 +71,9 @@ ACTION_LABELS: dict[str, Any] = {
     "calendar_load": _("载入节假日"),
     "prune": _("清理过期审计记录"),
     "transition": _("状态变更"),
+    "part_add": _("添加分组"),
+    "void": _("作废文件"),
+    "supersede": _("替换文件"),
     "assign": _("指派"),
     "follow_up": _("完成跟进"),
     "acknowledge": _("签收"),
@@ -150,6 +153,7 @@ _OBJECT_TYPES: dict[str, Any] = {
     "kind": _("检查类别"),
     "copy": _("纸质资料"),
     "issued_to": _("领取人"),
+    "archive_type": _("档案类型"),
 }
 
 # The details' keys that recur; others show as recorded.

@@ -97,7 +97,7 @@ class TestWork:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from conftest import car_fields
+        from conftest import another_car
         from dangan.archives.services import dossier_create
         from dangan.intake.selectors import overdue_by_person
 
@@ -109,8 +109,11 @@ class TestWork:
                 actor=bob,
                 customer=customer,
                 archive_type=templates["CAR-SALE"],
-                fields=car_fields(
-                    plated_by_dealer=False, delivery_date=picked_up, purchase_date=picked_up
+                fields=another_car(
+                    ord(name),
+                    plated_by_dealer=False,
+                    delivery_date=picked_up,
+                    purchase_date=picked_up,
                 ),
             )
 
