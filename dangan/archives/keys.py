@@ -88,10 +88,17 @@ def _duplicate(archive_type: ArchiveType, name: str, value: str, holder: Dossier
 
 
 def check_free(
-    archive_type: ArchiveType, fields: dict[str, Any], *, exclude: int | None = None
+    archive_type: ArchiveType,
+    fields: dict[str, Any],
+    *,
+    exclude: int | None = None,
+    kept: frozenset[tuple[str, str]] = frozenset(),
 ) -> None:
-    """Raise DuplicateKey if another dossier of the type holds one of these keys."""
+    """Raise DuplicateKey if another dossier of the type holds one of these keys. Keys in
+    `kept` (the ones a dossier being changed had already, see claim) are not checked."""
     for name, value in key_values(archive_type, fields):
+        if (name, value) in kept:
+            continue
         taken = DossierKey.objects.filter(archive_type=archive_type, name=name, value=value)
         if exclude is not None:
             taken = taken.exclude(dossier_id=exclude)
@@ -120,10 +127,14 @@ def claim_in(seen: set[tuple[int, str, str]], archive_type: ArchiveType, fields:
     seen.update((archive_type.pk, name, value) for name, value in found)
 
 
-def claim(dossier: Dossier) -> None:
+def claim(dossier: Dossier, *, kept: frozenset[tuple[str, str]] = frozenset()) -> None:
     """Take the dossier's keys (after it is saved; in its transaction). The database's
     unique constraint decides between racing creates: the later one waits for the
-    earlier to commit, then fails here with the holder named."""
+    earlier to commit, then fails here with the holder named.
+
+    `kept`: the keys the dossier had before a change. One of them that an older dossier
+    holds stays with that one and is no refusal: a thing filed twice before its type
+    declared the key (claim_type) keeps both dossiers open to their other changes."""
     archive_type = dossier.archive_type
     wanted = key_values(archive_type, dossier.fields or {})
     held = {(n, v): pk for pk, n, v in dossier.keys.values_list("pk", "name", "value")}
@@ -146,6 +157,8 @@ def claim(dossier: Dossier) -> None:
             )
             if holder is None:  # released meanwhile: a retry will find it free
                 raise
+            if (name, value) in kept:
+                continue
             raise _duplicate(archive_type, name, value, holder.dossier) from None
 
 
@@ -158,6 +171,37 @@ def claim_many(dossiers: list[Dossier]) -> None:
             for name, value in key_values(d.archive_type, d.fields or {})
         ]
     )
+
+
+def claim_type(archive_type: ArchiveType) -> list[Dossier]:
+    """The keys of all the type's dossiers claimed anew, after its `unique_keys` changed
+    (the rules page, `dangan templates load --update`; a database upgraded to #23 has
+    dossiers filed before their type declared any key). Oldest first, in every state but
+    destroyed; a dossier whose key an older one holds (the thing was filed twice) holds
+    none and is returned, so the change can say which."""
+    DossierKey.objects.filter(archive_type=archive_type).delete()
+    if not archive_type.unique_keys:
+        return []
+    taken: set[tuple[str, str]] = set()
+    rows: list[DossierKey] = []
+    twice: list[Dossier] = []
+    dossiers = (
+        Dossier.objects.filter(archive_type=archive_type)
+        .exclude(status=Dossier.Status.DESTROYED)
+        .only("pk", "archive_number", "fields")
+        .order_by("created_at", "pk")
+    )
+    for dossier in dossiers.iterator(chunk_size=2000):
+        for name, value in key_values(archive_type, dossier.fields or {}):
+            if (name, value) in taken:
+                twice.append(dossier)
+                continue
+            taken.add((name, value))
+            rows.append(
+                DossierKey(archive_type=archive_type, name=name, value=value, dossier=dossier)
+            )
+    DossierKey.objects.bulk_create(rows, batch_size=1000)
+    return twice
 
 
 def release(dossier: Dossier) -> None:

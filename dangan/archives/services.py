@@ -267,10 +267,12 @@ def dossier_update(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
         # The same refusal as access_dossier(action=...), for each permission needed.
         policy.access_dossier(actor, dossier.pk, action=action)
     dossier = Dossier.objects.select_for_update().select_related("archive_type").get(pk=dossier.pk)
-    before, after = _changed_values(dossier, changes)
+    kept = frozenset(keys.key_values(dossier.archive_type, dossier.fields or {}))
+    before, after = _changed_values(dossier, changes, kept)
     if after:
         dossier.save()
-        keys.claim(dossier)  # a changed VIN or unit frees the old key and takes the new
+        # A changed VIN or unit frees the old key and takes the new.
+        keys.claim(dossier, kept=kept)
         audit_record(
             actor=actor,
             action="change",
@@ -293,11 +295,11 @@ def dossier_update(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
 
 
 def _changed_values(
-    dossier: Dossier, changes: dict[str, Any]
+    dossier: Dossier, changes: dict[str, Any], kept: frozenset[tuple[str, str]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate title, confidentiality and fields of `changes`, set them on the (locked)
     dossier; return the values before (of every field named) and after (only of the
-    fields that changed)."""
+    fields that changed). Only keys the dossier did not have (`kept`) must be free."""
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     wanted: dict[str, Any] = {}
@@ -313,7 +315,7 @@ def _changed_values(
     if "fields" in changes:
         merged = {**dossier.fields, **(changes["fields"] or {})}
         wanted["fields"] = clean_custom_fields(dossier.archive_type.field_schema(), merged)
-        keys.check_free(dossier.archive_type, wanted["fields"], exclude=dossier.pk)
+        keys.check_free(dossier.archive_type, wanted["fields"], exclude=dossier.pk, kept=kept)
     for name, value in wanted.items():
         before[name] = getattr(dossier, name)
         if value != before[name]:

@@ -363,6 +363,7 @@ def document_supersede(
         actor=actor,
         dossier=old.dossier,
         checklist_item=old.checklist_item,
+        part=old.part,  # the same visit or stay (卷内分组)
         title=title or old.title,
         responsible=responsible or old.responsible,
         doc_date=doc_date or old.doc_date,

@@ -195,6 +195,10 @@ def archive_type_apply(
             archive_type.save(update_fields=[*changed, "updated_at"])
         if old_placement != list(archive_type.placement or []):
             _resort(archive_type)
+        if "unique_keys" in changed:  # the dossiers filed before hold the keys they fill
+            from dangan.archives import keys
+
+            keys.claim_type(archive_type)
     if _apply_checklist(archive_type, rules.checklist):
         changed.append("checklist")
     if rules.disposal is not None and _apply_disposal(archive_type, rules.disposal):

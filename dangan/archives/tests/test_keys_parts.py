@@ -12,9 +12,9 @@ from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
 
-from conftest import PDF_BYTES, audit_actions, car_fields
+from conftest import PDF_BYTES, another_car, audit_actions, car_fields
 from dangan.archives import keys, lifecycle, parts, services
-from dangan.archives.models import Dossier, DossierKey
+from dangan.archives.models import ArchiveType, Dossier, DossierKey
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.customers.services import customer_create
 from dangan.documents.services import document_add
@@ -77,6 +77,46 @@ class TestUniqueKeys:
             )
         fresh = _second(bob, bobs_customer, templates)
         assert fresh.keys.get().value == VIN
+
+    def test_dossiers_filed_before_the_type_declared_its_key_hold_it(
+        self, alice: Any, bob: Any, bobs_customer: Any, templates: Any
+    ) -> None:
+        """A database upgraded to #23 (its types had no keys), or a key declared later on
+        the rules page: the type's dossiers claim their keys, the oldest first. A car filed
+        twice before keeps both its dossiers open to their other changes; a third dossier
+        is refused, naming the oldest."""
+        from dangan.rules.services import archive_type_section_save
+
+        car = templates["CAR-SALE"]
+        declared = car.unique_keys
+        ArchiveType.objects.filter(pk=car.pk).update(unique_keys=[])
+        car.refresh_from_db()
+        first = _second(bob, bobs_customer, templates)
+        twin = _second(bob, bobs_customer, templates)
+        other = _second(bob, bobs_customer, templates, vin="LSVAU218XN2183294")
+        assert not DossierKey.objects.exists()
+
+        car = archive_type_section_save(
+            actor=alice, archive_type=car, section="unique_keys", value=declared
+        )
+        held = dict(DossierKey.objects.values_list("value", "dossier_id"))
+        assert held == {VIN: first.pk, "LSVAU218XN2183294": other.pk}
+        templates["CAR-SALE"] = car
+        with pytest.raises(keys.DuplicateKey) as exc:
+            _second(bob, bobs_customer, templates)
+        assert exc.value.existing == first
+        # The twin's other fields and title change; its VIN stays with the first.
+        twin = services.dossier_update(
+            actor=alice, dossier=twin, changes={"title": "二手车", "fields": {"color": "白"}}
+        )
+        assert twin.title == "二手车" and not twin.keys.exists()
+        # Corrected to a VIN of its own, it holds that one.
+        own = another_car(1)["vin"]
+        twin = services.dossier_update(actor=alice, dossier=twin, changes={"fields": {"vin": own}})
+        assert list(twin.keys.values_list("value", flat=True)) == [own]
+        # Changed to a VIN another dossier holds, it is refused.
+        with pytest.raises(keys.DuplicateKey):
+            services.dossier_update(actor=alice, dossier=twin, changes={"fields": {"vin": VIN}})
 
     def test_it_moves_the_key_when_the_vin_is_corrected(
         self, alice: Any, bob: Any, bobs_customer: Any, car_dossier: Dossier, templates: Any

@@ -10,7 +10,8 @@ with "error in trigger search_entry_follow_owner: no such table: main.archives_d
 A child process migrates a throw-away database (the data dir's SQLite file, and a
 PostgreSQL database when the suite runs there) to the migrations main had before #23,
 files a customer, a dossier, a document and their search entries through the historical
-models, migrates to the end, then checks the data, the trigger and the new columns."""
+models, migrates to the end, then checks the data, the trigger and the new columns, and
+that the dossier holds its VIN once the templates declare it."""
 
 from __future__ import annotations
 
@@ -130,6 +131,15 @@ with connection.cursor() as cursor:
 assert triggers.get("search_entry_follow_owner") == "customers_customer", triggers
 assert dangling == [] and integrity == "ok", (dangling, integrity)
 assert DossierKey.objects.count() == 0 and DossierPart.objects.count() == 0
+
+# The types made before #23 declare no keys; loading the templates over them (or the
+# rules page) declares the VIN, and the dossier filed before holds it (keys.claim_type).
+from dangan.archives.loader import templates_load
+
+templates_load(actor=None, update=True)
+assert list(DossierKey.objects.values_list("dossier_id", "value")) == [
+    (dossier.pk, "LSVAU2180N2183294")
+]
 
 # The trigger still works after the rebuilds: the customer changes hands, and the
 # entries of the customer, its dossier and its document follow in the same statement.
