@@ -283,7 +283,9 @@ def _lock_for_state_change(actor: User, document: Document, reason: str, target:
         raise ApplicationError(_("原因不超过 500 字"), field="reason")
     dossier = Dossier.objects.select_for_update().get(pk=document.dossier_id)
     document = (
-        Document.objects.select_for_update().select_related("checklist_item").get(pk=document.pk)
+        Document.objects.select_for_update(of=("self",))
+        .select_related("checklist_item")
+        .get(pk=document.pk)
     )
     if dossier.status in FROZEN_STATUSES:
         raise InvalidTransition(
