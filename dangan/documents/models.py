@@ -99,6 +99,7 @@ class Document(models.Model):
         State.VALID: frozenset({State.VOID, State.SUPERSEDED}),
         State.VOID: frozenset(),
         State.SUPERSEDED: frozenset(),
+        State.DESTROYED: frozenset(),  # set by disposal (#24), never voided or replaced
     }
 
     class Meta:

@@ -2,7 +2,7 @@
 
 A fresh test database never saw the upgrade problem: there search/0003's trigger on
 customers_customer (it reads archives_dossier and documents_document) comes after
-archives/0012 and documents/0003 in the plan. On a database made by the main of before
+archives/0013 and documents/0004 in the plan. On a database made by the main of before
 #23 it is already there when SQLite rebuilds those two tables, and the rebuild failed
 with "error in trigger search_entry_follow_owner: no such table: main.archives_dossier"
 (core.migration_ops.sqlite_triggers_suspended).
@@ -40,14 +40,14 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
-# What #23 added; main's latest before it: archives 0010, documents 0001.
+# What #23 added; main's latest before it: archives 0011, documents 0002.
 NEW = [
-    ("archives", "0011_keys_parts"),
-    ("archives", "0012_customer_less"),
-    ("documents", "0002_document_part"),
-    ("documents", "0003_document_void_supersede"),
+    ("archives", "0012_keys_parts"),
+    ("archives", "0013_customer_less"),
+    ("documents", "0003_document_part"),
+    ("documents", "0004_document_void_supersede"),
 ]
-BEFORE = {"archives": "0010_type_access_defaults", "documents": "0001_initial"}
+BEFORE = {"archives": "0011_item_retention", "documents": "0002_document_destroyed"}
 
 executor = MigrationExecutor(connection)
 targets = [

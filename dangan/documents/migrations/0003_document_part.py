@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archives', '0011_keys_parts'),
-        ('documents', '0001_initial'),
+        ('archives', '0012_keys_parts'),
+        ('documents', '0002_document_destroyed'),
     ]
 
     operations = [

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0009_lifecycle_roles'),
-        ('archives', '0011_keys_parts'),
+        ('archives', '0012_keys_parts'),
         ('customers', '0006_drop_pattern_indexes'),
         ('locations', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -14,7 +14,7 @@ from dangan.core.migration_ops import sqlite_triggers_suspended
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0002_document_part'),
+        ('documents', '0003_document_part'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archives', '0010_type_access_defaults'),
+        ('archives', '0011_item_retention'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
