@@ -224,6 +224,14 @@ class Dossier(TimeStamped):
     def __str__(self) -> str:
         return f"{self.archive_number} {self.title}".strip()
 
+    @property
+    def owner_department(self) -> Any:
+        """The department whose file this is: its customer's, or a company file's own
+        keeping department (#23 §8). Approval steps bound to the "customer" side sign in it."""
+        if self.customer is not None:
+            return self.customer.department
+        return self.department
+
     LOCATION_FIELDS = (
         "location_room",
         "location_cabinet",

@@ -137,8 +137,8 @@ class RequestSubject(Subject):
     def department(self, which: str) -> Department | None:
         if which == "requester":
             return self.obj.requester.department
-        customer = self.obj.dossier.customer
-        return customer.department if customer is not None else None
+        department: Department | None = self.obj.dossier.owner_department
+        return department
 
     @property
     def is_open(self) -> bool:

@@ -51,8 +51,8 @@ def _department(step: dict[str, str], document: Document, filer: User) -> Depart
         department: Department | None = filer.department
         return department
     if step["department"] == "customer":
-        customer = document.dossier.customer
-        return customer.department if customer is not None else None
+        owner: Department | None = document.dossier.owner_department
+        return owner
     return None
 
 

@@ -60,7 +60,7 @@ class Due:
             "status": d.status,
             "retention": self.retention_text,
             "expires": self.expires.isoformat(),
-            "department": d.customer.department_id if d.customer else None,
+            "department": d.customer.department_id if d.customer else d.department_id,
         }
 
 

@@ -306,8 +306,9 @@ def _lock(actor: User, list_id: Any) -> DisposalList:
 
 
 def _department_of(item: DisposalItem) -> int | None:
-    customer = item.dossier.customer
-    return customer.department_id if customer is not None else None
+    dossier = item.dossier
+    customer = dossier.customer
+    return customer.department_id if customer is not None else dossier.department_id
 
 
 def parties_of(actor: User, item: DisposalItem) -> list[str]:

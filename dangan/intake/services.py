@@ -432,8 +432,8 @@ class StatementSubject(approvals.Subject):
         finding = self.obj.finding
         if which == "requester":
             return finding.department
-        customer = finding.dossier.customer
-        return customer.department if customer is not None else None
+        department: Department | None = finding.dossier.owner_department
+        return department
 
     @property
     def is_open(self) -> bool:
