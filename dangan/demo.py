@@ -782,27 +782,11 @@ def demo_load(*, seed: int = 2026, per_type: int = 6) -> DemoSummary:
             _documents(gen, dossier, owner, base, complete=counter % 3 != 2)
             counter += 1
     _sign_off(keep_waiting=2)
-    _company_files(clerk, owners, per_type)
+    from dangan.demo_company import company_files
+
+    company_files(clerk, owners, per_type, location=lambda n: _location(8, n))
     # The archive room's tree from the places named above (库房 › 柜 › 层 › 盒).
     from dangan.locations.services import tree_from_texts
 
     tree_from_texts(actor=clerk)
     return demo_summary(created=True)
-
-
-def _company_files(clerk: User, owners: tuple[User, User], per_type: int) -> None:
-    """Company files (customer-less types: 公司日常档案), kept by the sales departments."""
-    from dangan.archives.company import company_dossier_create
-
-    for archive_type in ArchiveType.objects.filter(is_active=True, customer_less=True):
-        for n in range(per_type):
-            department = owners[n % 2].department
-            if department is None:
-                continue
-            dossier = company_dossier_create(
-                actor=clerk,
-                archive_type=archive_type,
-                department=department,
-                title=f"{department.name} 2026年第{n + 1}季度经理会议纪要",
-            )
-            dossier_locate(actor=clerk, dossier=dossier, location=_location(8, n))
