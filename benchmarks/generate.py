@@ -451,8 +451,8 @@ CUSTOMER_COLUMNS = (
 DOSSIER_COLUMNS = (
     "id", "archive_number", "customer", "archive_type", "title", "status", "confidentiality",
     "retention", "volume_year", "fields", "location_room", "location_cabinet",
-    "location_shelf", "location_box", "location_position", "created_by", "created_at",
-    "updated_at",
+    "location_shelf", "location_box", "location_position", "placement_key", "location_node",
+    "created_by", "created_at", "updated_at",
 )  # fmt: skip
 DOCUMENT_COLUMNS = (
     "id", "dossier", "checklist_item", "piece_number", "title", "responsible", "doc_date",
@@ -818,6 +818,7 @@ class Generator:
         """The rows of customers first..last-1 (0-based), their dossiers, documents and
         index entries. Needs no database: it may run in another process."""
         from dangan.archives.fields import clean_custom_fields
+        from dangan.locations.natural import placement_key
         from dangan.search import services as search_services
 
         started = time.perf_counter()
@@ -929,7 +930,9 @@ class Generator:
             # fmt: off
             dossiers.append((
                 pk, number, pk, archive_type.pk, title, status, secrecy, archive_type.retention,
-                local_date.year, w.json(fields), *location, archivist_id, d_stamp, d_stamp,
+                local_date.year, w.json(fields), *location,
+                placement_key(archive_type.placement, fields), None, archivist_id, d_stamp,
+                d_stamp,
             ))
             # fmt: on
             dossier_ns = SimpleNamespace(
