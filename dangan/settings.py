@@ -236,6 +236,9 @@ SESSION_COOKIE_AGE = config.env_int("DANGAN_SESSION_IDLE_MINUTES", 30) * 60
 # Idle timeout: dangan.core.middleware.IdleTimeoutMiddleware pushes the expiry forward at
 # most once a minute, instead of a session write on every request.
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database sessions and model backend, their per-request reads compiled once.
+SESSION_ENGINE = "dangan.accounts.sessions"
+AUTHENTICATION_BACKENDS = ["dangan.accounts.backends.ModelBackend"]
 DANGAN_SESSION_TOUCH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
