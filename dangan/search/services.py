@@ -346,7 +346,7 @@ def search_run(*, actor: User, raw: str, filters: dict[str, Any]) -> selectors.S
     result = selectors.search(actor, raw, filters)
     if result.error:
         return result
-    found = discover.discoverable(actor, raw)
+    found = discover.discoverable(actor, raw, readable=result.readable_dossiers)
     if found:
         hits = [
             selectors.Hit(
