@@ -69,6 +69,8 @@ class Matches:
     # Whose record each candidate is, where its entry said (candidates_many): a
     # document's dossier, and the owner and department for `scope`.
     whose: dict[int, index.Whose] = field(default_factory=dict)
+    # The policy queries of this search, compiled once (selectors._ids_query).
+    compiled: dict[str, Any] = field(default_factory=dict)
 
     @property
     def queryset(self) -> QuerySet[Any]:

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString
 
@@ -107,6 +109,10 @@ class SearchResult:
     query: str
     error: str = ""
     groups: list[Group] = field(default_factory=list)
+    # Which of some dossier ids policy.dossiers_for(actor) holds, by the search's own
+    # policy query (compiled already); None when the search was filtered (its query is
+    # then narrower) or had no dossiers to ask about. For discover.discoverable.
+    readable_dossiers: Callable[[list[int]], set[int]] | None = field(default=None, repr=False)
 
     @property
     def total(self) -> int:
@@ -225,7 +231,10 @@ def _page(
         scope = matches.scope()
         depth = CAP if scope is not None else CAP * NARROW_DEPTH
         known = set(pool)
-        deeper, capped = _pool(matches, query, depth, scope=scope)
+        # The exact hits are those already read (up to CAP + 1, first_exact) where the
+        # depth is CAP; else read again, as deep.
+        exact = first_exact if depth == CAP else None
+        deeper, capped = _pool(matches, query, depth, exact=exact, scope=scope)
         pool += [pk for pk in deeper if pk not in known]
         found.update(_visible_rows(matches, [pk for pk in deeper if pk not in known]))
     visible = [pk for pk in pool if pk in found]
@@ -297,24 +306,72 @@ def _visible_rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
         dossier_ids = list({d for _pk, d in pairs})
         hidden = matches.hidden(dossier_ids) if matches.hidden else None
         if hidden is None:
-            allowed = set(
-                matches.dossiers.filter(pk__in=bulk.id_list(dossier_ids))
-                .order_by()
-                .values_list("pk", flat=True)
+            dossiers = matches.dossiers
+            query = _ids_query(
+                matches, "dossiers", lambda listed: dossiers.filter(pk__in=listed).values_list("pk")
             )
+            allowed = {row[0] for row in query(dossier_ids)}
             return {pk: None for pk, dossier in pairs if dossier in allowed}
         return {pk: None for pk, dossier in pairs if dossier not in hidden}
     hidden = matches.hidden(ids) if matches.hidden else None
     if hidden is not None:
         return {pk: None for pk in ids if pk not in hidden}
-    return _rows(matches.kind, matches.base, ids)
+    return _rows(matches, ids)
 
 
-def _rows(kind: str, qs: QuerySet[Any], ids: list[int]) -> dict[int, Any]:
-    """The rows (_ROWS) of those of `ids` in `qs`, by id, in one query."""
-    row, columns = _ROWS[kind]
-    found = qs.filter(pk__in=bulk.id_list(ids)).order_by().values_list(*columns)
-    return {values[0]: row._make(values) for values in found}
+def _rows(matches: Matches, ids: list[int]) -> dict[int, Any]:
+    """The rows (_ROWS) of those of `ids` the policy queryset (`matches.base`) holds, by
+    id, in one query."""
+    row, columns = _ROWS[matches.kind]
+    values = _ids_query(
+        matches, "rows", lambda listed: matches.base.filter(pk__in=listed).values_list(*columns)
+    )(ids)
+    if matches.kind == "dossier":
+        values = _json_fields(values)
+    return {v[0]: row._make(v) for v in values}
+
+
+def _ids_query(
+    matches: Matches, name: str, build: Callable[[RawSQL], QuerySet[Any]]
+) -> Callable[[list[int]], list[tuple[Any, ...]]]:
+    """A query of a search's policy queryset for some ids (`build(id list)`), to run with
+    one list of ids and then another: the ORM compiles it at the first call of the
+    search, and the next ones (a narrow view reads further down: _page) send the same
+    SQL with their own id list. Building and compiling the policy query (scope, grants,
+    clearance) cost more than running it. Plain values come back: JSON as text."""
+
+    def run(ids: list[int]) -> list[tuple[Any, ...]]:
+        plan = matches.compiled.get(name)
+        if plan is None:
+            plan = matches.compiled[name] = _compile_ids_query(build)
+        if not plan:  # nothing to reuse (an empty scope): the ORM answers
+            return list(build(bulk.id_list(ids)).order_by())
+        sql, params, at = plan
+        params = list(params)
+        params[at] = bulk.id_list(ids).params[0]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    return run
+
+
+def _compile_ids_query(
+    build: Callable[[RawSQL], QuerySet[Any]],
+) -> tuple[str, list[Any], int] | tuple[()]:
+    stand_in = bulk.id_list([_PK_MARK])
+    try:
+        sql, params = build(stand_in).order_by().query.sql_with_params()
+    except (EmptyResultSet, FullResultSet):
+        return ()
+    at = [i for i, value in enumerate(params) if value == stand_in.params[0]]
+    return (str(sql), list(params), at[0]) if len(at) == 1 else ()
+
+
+def _json_fields(values: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Dossier rows from a plain cursor: their custom fields come back as JSON text."""
+    at = DossierRow._fields.index("fields")
+    return [(*v[:at], _json(v[at]), *v[at + 1 :]) for v in values]
 
 
 @functools.cache
@@ -338,8 +395,7 @@ def _table_rows(kind: str, ids: list[int]) -> dict[int, Any]:
         cursor.execute(_table_rows_sql(kind, connection.vendor), bulk.id_list(ids).params)
         values = cursor.fetchall()
     if kind == "dossier":  # JSON comes back as text from a plain cursor, on both databases
-        fields = DossierRow._fields.index("fields")
-        values = [(*v[:fields], _json(v[fields]), *v[fields + 1 :]) for v in values]
+        values = _json_fields(values)
     return {v[0]: row._make(v) for v in values}
 
 
@@ -384,4 +440,11 @@ def search(actor: Any, raw: str, filters: dict[str, Any] | None = None) -> Searc
         )
         hits = [show(actor, obj, query, found.limited, (s, said(r))) for s, r, obj in rows]
         result.groups.append(Group(matches.kind, matches.label, count, hits, more))
+        if matches.kind == "dossier" and not found.filters:
+            result.readable_dossiers = functools.partial(_readable, matches)
     return result
+
+
+def _readable(matches: Matches, ids: list[int]) -> set[int]:
+    """Those of `ids` the dossiers' policy queryset holds (SearchResult.readable_dossiers)."""
+    return set(_rows(matches, ids))

@@ -154,10 +154,14 @@ def test_the_exact_hits_of_every_kind_are_looked_up_in_one_statement(
 def test_rows_read_with_the_sql_compiled_once_equal_the_orms(
     bob: Any, bobs_customer: Any, car_dossier: Any
 ) -> None:
-    """_table_rows runs the ORM's SQL compiled once per kind (_table_rows_sql): the same
-    rows as the queryset, JSON fields decoded, absent ids left out."""
+    """_table_rows runs the ORM's SQL compiled once per kind (_table_rows_sql), and _rows
+    the policy queryset's compiled at its first call (_ids_query): the same rows as the
+    queryset, JSON fields decoded, absent ids left out, at the first call and the next."""
+    from django.db.models import Q
+
     from dangan.archives.models import Dossier
     from dangan.documents.models import Document
+    from dangan.search.candidates import Matches
 
     document = document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="合同")
     assert car_dossier.fields  # the VIN and plate of a car dossier
@@ -167,8 +171,11 @@ def test_rows_read_with_the_sql_compiled_once_equal_the_orms(
         ("document", Document, document.pk),
     ):
         ids = [pk, 10**12]
-        expected = selectors._rows(kind, model.objects.all(), ids)
+        matches = Matches(kind, kind, model.objects.all(), Q(), Q())
+        expected = selectors._rows(matches, ids)
         assert selectors._table_rows(kind, ids) == expected and list(expected) == [pk]
+        assert selectors._rows(matches, [10**12, pk]) == expected  # the SQL compiled above
+        assert selectors._rows(matches, [10**12]) == {}
     row = selectors._table_rows("dossier", [car_dossier.pk])[car_dossier.pk]
     assert row.fields == car_dossier.fields and row.customer_name == bobs_customer.name
     assert selectors._table_rows("customer", []) == {}
