@@ -127,6 +127,9 @@ class Customer(TimeStamped):
             # The customer list, newest first (Meta.ordering): walked backwards, it hands
             # over a page without sorting every customer (1.8 s at a million).
             models.Index(fields=["created_at", "id"], name="customer_newest"),
+            # An account manager's list (scope "own"), newest first: SQLite sorted all of
+            # their customers for each page (0.2 s for 37,500).
+            models.Index(fields=["owner", "created_at", "id"], name="customer_owner_newest"),
         ]
         constraints = [
             # One customer per identity document (一户一档): the lookup hash is unique
