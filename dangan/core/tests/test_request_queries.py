@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from dangan.accounts.services import token_create
@@ -62,21 +63,32 @@ def test_it_reads_a_token_user_and_roles_once_each(
         assert client.get("/api/v1/me/", headers=headers).status_code == 200
 
 
+def _on_postgresql(more: int) -> int:
+    """A search sends `more` statements on PostgreSQL (counted there, as on main before
+    these tests: the difference is not this file's concern)."""
+    return more if connection.vendor == "postgresql" else 0
+
+
 @pytest.mark.parametrize(
-    ("path", "most"),
+    ("path", "most", "more_on_postgresql"),
     [
-        ("/api/v1/customers/?page_size=1", 6),
-        ("/api/v1/search/?q=王伟", 14),
-        ("/api/v1/search/?q=11010519491231002X", 17),
-        ("/search/?q=王伟", 18),
+        ("/api/v1/customers/?page_size=1", 6, 0),
+        ("/api/v1/search/?q=王伟", 14, 2),
+        ("/api/v1/search/?q=11010519491231002X", 17, 2),
+        ("/search/?q=王伟", 18, 2),
     ],
 )
 def test_an_account_managers_hot_requests(
-    bob: Any, data: dict[str, Any], path: str, most: int, django_assert_max_num_queries: Any
+    bob: Any,
+    data: dict[str, Any],
+    path: str,
+    most: int,
+    more_on_postgresql: int,
+    django_assert_max_num_queries: Any,
 ) -> None:
     client = _signed_in(bob)
     _warm(client, path)
-    with django_assert_max_num_queries(most):
+    with django_assert_max_num_queries(most + _on_postgresql(more_on_postgresql)):
         assert client.get(path).status_code == 200
 
 
@@ -95,5 +107,5 @@ def test_an_archivists_search(
 ) -> None:
     client = _signed_in(alice)
     _warm(client, "/api/v1/search/?q=王伟")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(14 + _on_postgresql(2)):
         assert client.get("/api/v1/search/?q=王伟").status_code == 200
