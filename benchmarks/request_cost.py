@@ -67,17 +67,20 @@ def main() -> None:
         queries = list(connection.queries_log)
         connection.force_debug_cursor = False
         if args.sql:
+            width = int(os.environ.get("SQL_WIDTH", "300"))
             for query in queries:
-                print(f"    {query['time']}  {query['sql'][:300]}")
-        means = []
+                print(f"    {float(query['time']) * 1000:7.2f} ms  {query['sql'][:width]}")
+        means, walls = [], []
         for _round in range(args.rounds):
-            started = time.process_time()
+            started, wall = time.process_time(), time.perf_counter()
             for _ in range(args.requests):
                 client.get(path, headers=headers)
             means.append((time.process_time() - started) * 1000 / args.requests)
+            walls.append((time.perf_counter() - wall) * 1000 / args.requests)
         print(
             f"{path}: {statistics.median(means):.2f} ms CPU "
-            f"({', '.join(f'{m:.2f}' for m in means)}), {len(queries)} statements"
+            f"({', '.join(f'{m:.2f}' for m in means)}; wall {statistics.median(walls):.1f}), "
+            f"{len(queries)} statements"
         )
         if args.profile:
             profile(client, path, headers, args.requests, Path(args.profile))

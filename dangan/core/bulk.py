@@ -378,5 +378,27 @@ def refresh_statistics() -> None:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA analysis_limit=1000")
             cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA analysis_limit=0")
+            for name in _scope_indexes(cursor):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
         elif connection.vendor == "postgresql":
             cursor.execute("ANALYZE")
+
+
+def _scope_indexes(cursor: Any) -> list[str]:
+    """SQLite: the indexes of customers that start with the policy's scope columns (owner,
+    department), to be analysed in full. A sample of analysis_limit rows sees about a
+    thousand customers per account manager where there are 37,500 (at 300,000
+    customers); believing that, the planner read an account manager's search candidates
+    (an id list) by walking all of their customers: 0.4-1.3 s instead of 10 ms. Counted
+    in full, the three indexes take 0.2 s at 300,000 customers."""
+    from dangan.customers.models import Customer
+
+    table = Customer._meta.db_table
+    columns = {Customer._meta.get_field(name).column for name in ("owner", "department")}
+    found = connection.introspection.get_constraints(cursor, table)
+    return sorted(
+        name
+        for name, info in found.items()
+        if info.get("index") and info.get("columns") and info["columns"][0] in columns
+    )
