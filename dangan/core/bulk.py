@@ -395,7 +395,7 @@ def _scope_indexes(cursor: Any) -> list[str]:
     from dangan.customers.models import Customer
 
     table = Customer._meta.db_table
-    columns = {Customer._meta.get_field(name).column for name in ("owner", "department")}
+    columns = {Customer.owner.field.column, Customer.department.field.column}
     found = connection.introspection.get_constraints(cursor, table)
     return sorted(
         name
