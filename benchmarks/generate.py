@@ -452,11 +452,12 @@ DOSSIER_COLUMNS = (
     "id", "archive_number", "customer", "archive_type", "title", "status", "confidentiality",
     "retention", "volume_year", "fields", "location_room", "location_cabinet",
     "location_shelf", "location_box", "location_position", "placement_key", "location_node",
-    "created_by", "created_at", "updated_at",
+    "department", "created_by", "created_at", "updated_at",
 )  # fmt: skip
 DOCUMENT_COLUMNS = (
     "id", "dossier", "checklist_item", "piece_number", "title", "responsible", "doc_date",
     "pages", "page_range", "carrier", "state", "remarks", "text", "created_at", "created_by",
+    "part", "state_reason", "state_changed_at", "state_changed_by", "superseded_by",
 )  # fmt: skip
 ENTRY_COLUMNS = (
     "id", "kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at",
@@ -477,7 +478,7 @@ def _document_stand_in(title: str, text: str) -> SimpleNamespace:
     """What _document_row reads of a document (its tokens only are used here)."""
     nobody = SimpleNamespace(owner_id=None, department_id=None)
     return SimpleNamespace(
-        title=title, text=text, dossier=SimpleNamespace(customer=nobody), dossier_id=None
+        title=title, text=text, dossier=SimpleNamespace(customer=nobody, pk=None), dossier_id=None
     )
 
 
@@ -931,8 +932,9 @@ class Generator:
             dossiers.append((
                 pk, number, pk, archive_type.pk, title, status, secrecy, archive_type.retention,
                 local_date.year, w.json(fields), *location,
-                placement_key(archive_type.placement, fields), None, archivist_id, d_stamp,
-                d_stamp,
+                # No department: a customer's dossier (only company files name one).
+                placement_key(archive_type.placement, fields), None, None, archivist_id,
+                d_stamp, d_stamp,
             ))
             # fmt: on
             dossier_ns = SimpleNamespace(
@@ -978,6 +980,7 @@ class Generator:
                     name if paper else department, w.date(doc_date),
                     rng.randint(6, 24) if "合同" in doc_title else rng.randint(1, 4), "",
                     carrier, "valid", "", text, d_stamp, owner.pk,
+                    None, "", None, None, None,  # no part; valid, never voided or replaced
                 ))
                 # fmt: on
                 document_entries.append(
