@@ -96,6 +96,8 @@ def ensure_default_roles() -> None:
         run("dangan.circulation.migrations.0002_default_rules", "create_rules")
     if not ApprovalRule.objects.filter(kind__in=["disposal", "statement"]).exists():
         run("dangan.circulation.migrations.0007_one_engine_data", "create_rules")
+    if not ApprovalRule.objects.filter(kind="change").exists():
+        run("dangan.changes.migrations.0002_defaults", "create_rule")
     if not DossierTransition.objects.exists():
         run("dangan.archives.migrations.0005_dossier_transitions", "create_transitions")
         run("dangan.disposal.migrations.0006_item_restored", "restore_transitions")

@@ -17,6 +17,13 @@ from dangan.archives.api import (
 from dangan.archives.lifecycle_api import DossierPartListApi, DossierTransitionApi
 from dangan.audit.api import AuditChainCheckApi, AuditExportApi, AuditListApi
 from dangan.backups.api import BackupListApi
+from dangan.changes.api import (
+    ChangeRequestApproveApi,
+    ChangeRequestDenyApi,
+    ChangeRequestListApi,
+    CustomerHistoryApi,
+    DossierHistoryApi,
+)
 from dangan.circulation.api import (
     AccessRequestApproveApi,
     AccessRequestCancelApi,
@@ -122,6 +129,7 @@ urlpatterns = [
     path("customers/", CustomerListApi.as_view(), name="customers"),
     path("customers/<int:pk>/", CustomerDetailApi.as_view(), name="customer"),
     path("customers/<int:pk>/unmask/", CustomerUnmaskApi.as_view(), name="customer_unmask"),
+    path("customers/<int:pk>/history/", CustomerHistoryApi.as_view(), name="customer_history"),
     path("customers/<int:pk>/credit/", CustomerCreditApi.as_view(), name="customer_credit"),
     path(
         "customers/<int:pk>/related-persons/",
@@ -148,6 +156,16 @@ urlpatterns = [
         "dossiers/<int:pk>/transition/", DossierTransitionApi.as_view(), name="dossier_transition"
     ),
     path("dossiers/<int:pk>/parts/", DossierPartListApi.as_view(), name="dossier_parts"),
+    path("dossiers/<int:pk>/history/", DossierHistoryApi.as_view(), name="dossier_history"),
+    path("change-requests/", ChangeRequestListApi.as_view(), name="change_requests"),
+    path(
+        "change-requests/<int:pk>/approve/",
+        ChangeRequestApproveApi.as_view(),
+        name="change_request_approve",
+    ),
+    path(
+        "change-requests/<int:pk>/deny/", ChangeRequestDenyApi.as_view(), name="change_request_deny"
+    ),
     path("documents/", DocumentListApi.as_view(), name="documents"),
     path("documents/<int:pk>/", DocumentDetailApi.as_view(), name="document"),
     path("documents/<int:pk>/void/", DocumentVoidApi.as_view(), name="document_void"),

@@ -775,9 +775,8 @@ def demo_load(*, seed: int = 2026, per_type: int = 6) -> DemoSummary:
                 fields=dossier_fields(archive_type, ctx),
                 volume_year=base.year,
             )
-            dossier = dossier_locate(
-                actor=clerk, dossier=dossier, location=_location(type_index, n)
-            )
+            # The demo types keep a dossier's room as a free note: located at once.
+            dossier_locate(actor=clerk, dossier=dossier, location=_location(type_index, n))
             # Two dossiers in three are complete; the rest miss one to three items.
             _documents(gen, dossier, owner, base, complete=counter % 3 != 2)
             counter += 1

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "dangan.circulation",
     "dangan.handover",
     "dangan.intake",
+    "dangan.changes",
     "dangan.search",
     "dangan.importer",
     "dangan.service",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("intake/", include("dangan.intake.urls")),
     path("circulation/", include("dangan.circulation.urls")),
     path("handover/", include("dangan.handover.urls")),
+    path("changes/", include("dangan.changes.urls")),
     path("import/", include("dangan.importer.urls")),
     path("search/", include("dangan.search.urls")),
     path("service/", include("dangan.service.urls")),

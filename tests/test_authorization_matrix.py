@@ -144,6 +144,12 @@ ROUTES: dict[str, list[Check]] = {
     "archives:document_supersede": [
         Check("POST", needs=(P.DOSSIER_CHANGE, P.DOCUMENT_UPLOAD), obj="document", scoped=True)
     ],
+    "archives:dossier_edit": [Check(needs=(P.DOSSIER_CHANGE,), obj="dossier", scoped=True)],
+    # 修改审批: the page lists what waits for the reader (anyone signed in); a decision on
+    # a request the reader cannot see is 404 (dangan/changes/tests).
+    "changes:list": AUTHENTICATED,
+    "changes:approve": [],
+    "changes:deny": [],
     "archives:type_list": [Check(any_of=TYPES)],
     "archives:type_detail": [Check(any_of=TYPES, obj="archive_type")],
     "archives:item_edit": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="item")],
@@ -303,6 +309,14 @@ ROUTES: dict[str, list[Check]] = {
     "api:inventory_close": [],
     "api:inventory_correct": [],
     "api:inventory_report": [],
+    "api:dossier_history": [Check(obj="dossier", scoped=True)],
+    "api:customer_history": [Check(obj="customer", scoped=True)],
+    # Change requests: waiting for the caller (anyone signed in); asking goes through the
+    # record's update service (its permissions, dangan/changes/tests); deciding is the
+    # approval engine's (holds_office), tested there.
+    "api:change_requests": AUTHENTICATED,
+    "api:change_request_approve": [],
+    "api:change_request_deny": [],
     "api:documents": [Check(needs=(P.DOCUMENT_VIEW,))],
     "api:document": [Check(obj="document", scoped=True)],
     # 作废/替换 (issue 23): the first allowed caller voids; the next get 409, still allowed.

@@ -39,6 +39,12 @@ def _work_waiting(user: Any) -> int:
     return waiting_count(user)
 
 
+def _changes_waiting(user: Any) -> int:
+    from dangan.changes.selectors import waiting_for
+
+    return len(waiting_for(user))
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the menu may offer the signed-in user (the policy decides, not the template)."""
     user = getattr(request, "user", None)
@@ -64,6 +70,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "circulation": bool(granted & CIRCULATION_CODES),
             "lend": perms.CIRCULATION_LEND in granted,
             "approvals_pending": lambda: counts()[0],
+            "changes_pending": lambda: _changes_waiting(user),
             "notifications_unread": lambda: counts()[1],
             "users": perms.USER_MANAGE in granted,
             "roles": perms.ROLE_MANAGE in granted,

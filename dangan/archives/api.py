@@ -15,6 +15,8 @@ from dangan.accounts.models import Department
 from dangan.archives import company, services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
+from dangan.changes.api import change_request_out
+from dangan.changes.models import ChangeRequest
 from dangan.core.api import Pagination, id_param, paginated, text_param, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
@@ -73,6 +75,7 @@ class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
             "originals_copyable",
             "unique_keys",
             "customer_less",
+            "change_control",
             "status_labels",
             "cover",
             "is_active",
@@ -235,6 +238,12 @@ class DossierPatchInput(serializers.Serializer[Any]):
     )
     fields = serializers.DictField(required=False)  # type: ignore[assignment]
     location = LocationInput(required=False)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="修改原因(按档案类型的变更控制)",
+    )
 
     def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
         return _check_custom_values(value)
@@ -319,16 +328,26 @@ class DossierDetailApi(APIView):
         dossier = services.dossier_open(actor=actor_of(request), pk=pk)
         return Response(DossierOutput(dossier).data)
 
-    @extend_schema(request=DossierPatchInput, responses=DossierOutput)
+    @extend_schema(
+        request=DossierPatchInput, responses={200: DossierOutput, 202: serializers.DictField()}
+    )
     def patch(self, request: Request, pk: int) -> Response:
+        """200 with the dossier when the change is applied; 202 with the change request
+        when its fields need approval (the type's change control)."""
         dossier = policy.access_dossier(request.user, pk)
         if isinstance(request.data, dict):
             # A status or an unknown field is refused by name, never silently dropped.
-            services.check_change_keys(dict(request.data))
+            services.check_change_keys({k: v for k, v in request.data.items() if k != "reason"})
         data = dict(valid_input(DossierPatchInput, request))
+        reason = data.pop("reason", "")
         # One service, one transaction: every permission first, then all or nothing.
-        dossier = services.dossier_update(actor=actor_of(request), dossier=dossier, changes=data)
-        return Response(DossierOutput(dossier).data)
+        result = services.dossier_update(
+            actor=actor_of(request), dossier=dossier, changes=data, reason=reason
+        )
+        if isinstance(result, ChangeRequest):
+            body = change_request_out(request.user, result)
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(DossierOutput(result).data)
 
 
 class ChecklistRowOutput(serializers.Serializer[Any]):

@@ -82,6 +82,50 @@ class DossierCreateForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith(FIELD_PREFIX)]
 
 
+class DossierEditForm(forms.Form):
+    """A filed dossier's title, confidentiality and business fields, with the reason its
+    type's change control asks for."""
+
+    title = forms.CharField(label=_("案卷题名"), max_length=200)
+    confidentiality = forms.ChoiceField(label=_("密级"), choices=Dossier.Confidentiality.choices)
+    reason = forms.CharField(
+        label=_("修改原因"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("标有“须填写原因”或“须审批”的字段修改时必填"),
+    )
+
+    def __init__(self, *args: Any, dossier: Dossier, **kwargs: Any) -> None:
+        initial = {"title": dossier.title, "confidentiality": dossier.confidentiality}
+        for key, value in (dossier.fields or {}).items():
+            initial[FIELD_PREFIX + key] = value
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        custom = custom_form_fields(dossier.archive_type.field_schema())
+        self.current = dict(dossier.fields or {})
+        reason = self.fields.pop("reason")
+        self.fields.update(custom)
+        self.fields["reason"] = reason
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "confidentiality": data["confidentiality"],
+            "fields": {
+                key: value
+                for key, value in (
+                    (name.removeprefix(FIELD_PREFIX), value)
+                    for name, value in data.items()
+                    if name.startswith(FIELD_PREFIX)
+                )
+                # An unticked box of a yes/no never answered is not a change to "no".
+                if not (value is False and key not in self.current)
+            },
+        }
+
+
 class LocationForm(forms.Form):
     room = forms.CharField(label=_("库房"), required=False, max_length=40)
     cabinet = forms.CharField(label=_("柜"), required=False, max_length=40)

@@ -62,6 +62,8 @@ class ArchiveType(TimeStamped):
     # Files that belong to no customer (公司日常档案, department files): a dossier of such a
     # type names the department that keeps it instead of a customer.
     customer_less = models.BooleanField(_("非客户档案"), default=False)
+    # Per field: a change is free, needs a reason or needs approval (changes.control).
+    change_control = models.JSONField(_("变更控制"), default=dict, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

@@ -16,7 +16,10 @@ from dangan.archives import keys, numbering
 from dangan.archives.checklist import condition_errors
 from dangan.archives.fields import clean_custom_fields
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
-from dangan.audit.services import Event, audit_record, audit_record_many
+from dangan.audit.services import Event, audit_record, audit_record_many, refusals_audited
+from dangan.changes import control
+from dangan.changes import services as change_services
+from dangan.changes.models import ChangeRequest
 from dangan.core import bulk
 from dangan.core.errors import ApplicationError, NotFound, ValidationFailed
 from dangan.customers.models import Customer
@@ -254,21 +257,95 @@ def check_change_keys(changes: dict[str, Any]) -> None:
         raise ValidationFailed(errors)
 
 
+def flat_dossier(dossier: Dossier) -> dict[str, Any]:
+    """A dossier's changeable values by field as its history names them: title,
+    confidentiality, location (its parts) and fields.<key> (changes.control)."""
+    values: dict[str, Any] = {
+        "title": dossier.title,
+        "confidentiality": dossier.confidentiality,
+        "location": _location_of(dossier),
+    }
+    for key, value in (dossier.fields or {}).items():
+        values[f"fields.{key}"] = value
+    return values
+
+
+def _location_of(dossier: Dossier) -> dict[str, str]:
+    return {
+        name.removeprefix("location_"): getattr(dossier, name) for name in Dossier.LOCATION_FIELDS
+    }
+
+
+@refusals_audited("change", "dossier")
 @transaction.atomic
-def dossier_update(*, actor: User, dossier: Dossier, changes: dict[str, Any]) -> Dossier:
+def dossier_update(
+    *,
+    actor: User,
+    dossier: Dossier,
+    changes: dict[str, Any],
+    reason: str = "",
+    propose: bool = False,
+    change_request: ChangeRequest | None = None,
+) -> Dossier | ChangeRequest:
     """One request's changes of a dossier, all or nothing: title, confidentiality, custom
     fields (merged into the current ones) and location (a full or partial dict of its
     parts, or {"node": id}; moved by dangan.locations in this transaction). Every
     permission the changes need is checked before anything is written; a refused one
-    leaves the dossier as it was."""
+    leaves the dossier as it was.
+
+    Change control (the type's change_control): a change that needs a reason and has
+    none is refused naming `reason`; one that needs approval (or is `propose`d) is not
+    applied but returned as a pending ChangeRequest. With `change_request` (approved,
+    from changes.services) the change is applied in the approver's name (`actor`), the
+    requester's permissions having been checked when it was asked."""
+    from dangan.locations.services import relocate_checked, target_place
+
     check_change_keys(changes)
-    dossier = policy.access_dossier(actor, dossier.pk)
-    for action in sorted({CHANGE_KEYS[key] for key in changes}):
-        # The same refusal as access_dossier(action=...), for each permission needed.
-        policy.access_dossier(actor, dossier.pk, action=action)
-    dossier = Dossier.objects.select_for_update().select_related("archive_type").get(pk=dossier.pk)
+    if change_request is None:
+        dossier = policy.access_dossier(actor, dossier.pk)
+        for action in sorted({CHANGE_KEYS[key] for key in changes}):
+            # The same refusal as access_dossier(action=...), for each permission needed.
+            policy.access_dossier(actor, dossier.pk, action=action)
+    dossier = (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("archive_type", "customer")
+        .get(pk=dossier.pk)
+    )
+    old = change_services.jsonable(flat_dossier(dossier))
     kept = frozenset(keys.key_values(dossier.archive_type, dossier.fields or {}))
     before, after = _changed_values(dossier, changes, kept)
+    new = change_services.jsonable(flat_dossier(dossier))
+    location: dict[str, Any] | None = None
+    if "location" in changes:
+        location = dict(changes["location"] or {})
+        if not location.get("node"):
+            location = {**old["location"], **location}
+        place, _node = target_place(location)
+        new["location"] = {name.removeprefix("location_"): v for name, v in place.items()}
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if not changed:
+        return dossier
+    rules = dossier.archive_type.change_control
+    levels = {field: control.dossier_level(rules, field) for field in changed}
+    needed = control.APPROVAL if propose else control.strictest(levels.values())
+    if change_request is not None:
+        reason = change_request.reason
+    else:
+        reason = change_services.require_reason(needed, reason)
+        if needed == control.APPROVAL:
+            return change_services.request_open(
+                actor=actor,
+                customer=dossier.customer,
+                dossier=dossier,
+                changes=changes,
+                before={field: old.get(field) for field in changed},
+                after={field: new.get(field) for field in changed},
+                reason=reason,
+            )
+    context: dict[str, Any] = {"reason": reason} if reason else {}
+    if change_request is not None:
+        context["request"] = change_request.number
+        context["requested_by"] = change_request.requester.username
     if after:
         dossier.save()
         # A changed VIN or unit frees the old key and takes the new.
@@ -277,20 +354,22 @@ def dossier_update(*, actor: User, dossier: Dossier, changes: dict[str, Any]) ->
             actor=actor,
             action="change",
             obj=dossier,
-            detail={"before": {k: before[k] for k in after}, "after": after},
+            detail={"before": {k: before[k] for k in after}, "after": after, **context},
         )
-        search_services.index_after_commit(search_services.index_dossier, dossier.pk)
-    if "location" in changes:
-        from dangan.locations.services import dossier_relocate
-
-        location = dict(changes["location"] or {})
-        if not location.get("node"):
-            current = {
-                name.removeprefix("location_"): getattr(dossier, name)
-                for name in Dossier.LOCATION_FIELDS
-            }
-            location = {**current, **location}
-        dossier = dossier_relocate(actor=actor, dossier=dossier, location=location)
+    if location is not None and "location" in changed:
+        dossier = relocate_checked(actor=actor, dossier=dossier, location=location, reason=reason)
+    change_services.record(
+        changed_by=change_request.requester if change_request is not None else actor,
+        customer=dossier.customer,
+        dossier=dossier,
+        before={field: old.get(field) for field in changed},
+        after={field: new.get(field) for field in changed},
+        levels=levels,
+        reason=reason,
+        approved_by=actor if change_request is not None else None,
+        request=change_request,
+    )
+    search_services.index_after_commit(search_services.index_dossier, dossier.pk)
     return dossier
 
 

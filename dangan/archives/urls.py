@@ -22,6 +22,7 @@ urlpatterns = [
         name="dossier_transition",
     ),
     path("dossiers/<int:pk>/parts/", parts_views.part_add, name="part_add"),
+    path("dossiers/<int:pk>/edit/", views.dossier_edit, name="dossier_edit"),
     path("documents/<int:pk>/void/", views.document_void, name="document_void"),
     path("documents/<int:pk>/supersede/", views.document_supersede, name="document_supersede"),
     path("archive-types/", views.type_list, name="type_list"),

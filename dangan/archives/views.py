@@ -17,11 +17,15 @@ from dangan.archives.forms import (
     ChecklistItemForm,
     DocumentUploadForm,
     DossierCreateForm,
+    DossierEditForm,
     DossierFilterForm,
     LocationForm,
     condition_text,
 )
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
+from dangan.changes import control
+from dangan.changes import selectors as change_selectors
+from dangan.changes.models import ChangeRequest
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, add_form_error, app_errors, attempt, is_htmx
 from dangan.documents import services as document_services
@@ -68,7 +72,7 @@ def dossier_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     return render(request, template, {"form": form, "customer": customer, "section": "customers"})
 
 
-def _add_dossier_error(form: DossierCreateForm, exc: ApplicationError) -> None:
+def _add_dossier_error(form: DossierCreateForm | DossierEditForm, exc: ApplicationError) -> None:
     for field, errors in exc.as_dict().items():
         name = "f_" + field.removeprefix("fields.") if field.startswith("fields.") else field
         for message in errors:
@@ -146,6 +150,10 @@ def _render_dossier(
         "can_amend": dossier.status not in document_services.FROZEN_STATUSES
         and policy.dossiers_for(user, action=perms.DOSSIER_CHANGE).filter(pk=dossier.pk).exists(),
         "can_supersede": can_upload,
+        "can_edit": policy.dossiers_for(user, action=perms.DOSSIER_CHANGE)
+        .filter(pk=dossier.pk)
+        .exists(),
+        "history": change_selectors.dossier_history(user, dossier),
         "section": "customers",
     }
     return render(request, template, context, status=status)
@@ -213,6 +221,46 @@ def dossier_locate(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("存放位置已更新"))
             return redirect("archives:dossier", dossier.pk)
     return _render_dossier(request, dossier, location_form=form)
+
+
+@login_required
+@app_errors
+def dossier_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a filed dossier's title, confidentiality and business fields; the type's
+    change control says per field whether a reason or an approval is needed."""
+    dossier = policy.access_dossier(request.user, pk, action=perms.DOSSIER_CHANGE)
+    form = DossierEditForm(request.POST or None, dossier=dossier)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.dossier_update(
+                actor=actor_of(request),
+                dossier=dossier,
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            _add_dossier_error(form, exc)
+        else:
+            if isinstance(result, ChangeRequest):
+                messages.info(
+                    request,
+                    _("此修改须审批,已提交修改申请 %(n)s,批准后生效") % {"n": result.number},
+                )
+            else:
+                messages.success(request, _("已保存"))
+            return redirect("archives:dossier", dossier.pk)
+    rules = dossier.archive_type.change_control
+    levels = {name: control.dossier_level(rules, name) for name in ("title", "confidentiality")}
+    for spec in dossier.archive_type.field_schema():
+        levels["f_" + spec["key"]] = control.dossier_level(rules, f"fields.{spec['key']}")
+    rows = [
+        (form[name], control.LEVEL_LABELS.get(level, ""), level) for name, level in levels.items()
+    ]
+    return render(
+        request,
+        "archives/dossier_edit.html",
+        {"form": form, "dossier": dossier, "rows": rows, "section": "customers"},
+    )
 
 
 @login_required

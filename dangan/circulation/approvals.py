@@ -1,6 +1,6 @@
 """The one approval engine (issue 27 §8): every chain of sign-offs runs here — access
-requests (borrowing), destruction lists (kind `disposal`) and intake exception statements
-(kind `statement`); confirmations of filed pieces share its step-holder logic.
+requests (borrowing), destruction lists (kind `disposal`), intake exception statements
+(kind `statement`) and change requests of filed records (kind `change`); confirmations of filed pieces share its step-holder logic.
 
 It owns, for any subject:
 - choosing the chain: the first active ApprovalRule of the subject's kind (rules.py);
@@ -17,7 +17,8 @@ It owns, for any subject:
 What a decision means for the subject (a grant, a hold, an excepted finding), its audit
 entries and the requester's notice stay with the subject's own services; the subject's
 kind is described to the engine by a Subject (see RequestSubject below, and
-dangan.disposal.approval / dangan.intake.services for the others).
+dangan.disposal.approval, dangan.intake.services and dangan.changes.approval for the
+others).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ SUBJECT_KINDS = {
     "request": "dangan.circulation.approvals.RequestSubject",
     "disposal_list": "dangan.disposal.approval.ListSubject",
     "statement": "dangan.intake.services.StatementSubject",
+    "change_request": "dangan.changes.approval.ChangeSubject",
 }
 
 
@@ -475,6 +477,10 @@ def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
             "statement__rule",
             "statement__submitted_by",
             "statement__finding__dossier",
+            "change_request__rule",
+            "change_request__requester",
+            "change_request__dossier",
+            "change_request__customer",
             "department",
         )
         .order_by("pk")

@@ -26,6 +26,7 @@ class RuleKind(models.TextChoices):
     COPY = "copy", _("复制/导出")
     DISPOSAL = "disposal", _("销毁清单")
     STATEMENT = "statement", _("档案袋情况说明")
+    CHANGE = "change", _("修改申请")
 
 
 class Relation(models.TextChoices):
@@ -202,6 +203,13 @@ class ApprovalStep(models.Model):
         blank=True,
         related_name="steps",
     )
+    change_request = models.ForeignKey(
+        "changes.ChangeRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="steps",
+    )
     position = models.PositiveSmallIntegerField(_("顺序"))
     role = models.CharField(_("审批角色"), max_length=32)
     department = models.ForeignKey(
@@ -239,19 +247,40 @@ class ApprovalStep(models.Model):
     class Meta:
         # By the keys, not the subjects: ordering by a nullable relation joins it (outer),
         # and PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
-        ordering = ["request_id", "disposal_list_id", "statement_id", "position"]
+        ordering = [
+            "request_id",
+            "disposal_list_id",
+            "statement_id",
+            "change_request_id",
+            "position",
+        ]
         verbose_name = _("审批步骤")
         verbose_name_plural = _("审批步骤")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
-                    request__isnull=False, disposal_list__isnull=True, statement__isnull=True
+                    request__isnull=False,
+                    disposal_list__isnull=True,
+                    statement__isnull=True,
+                    change_request__isnull=True,
                 )
                 | models.Q(
-                    request__isnull=True, disposal_list__isnull=False, statement__isnull=True
+                    request__isnull=True,
+                    disposal_list__isnull=False,
+                    statement__isnull=True,
+                    change_request__isnull=True,
                 )
                 | models.Q(
-                    request__isnull=True, disposal_list__isnull=True, statement__isnull=False
+                    request__isnull=True,
+                    disposal_list__isnull=True,
+                    statement__isnull=False,
+                    change_request__isnull=True,
+                )
+                | models.Q(
+                    request__isnull=True,
+                    disposal_list__isnull=True,
+                    statement__isnull=True,
+                    change_request__isnull=False,
                 ),
                 name="step_one_subject",
             ),
@@ -261,6 +290,9 @@ class ApprovalStep(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["statement", "position"], name="step_position_unique_statement"
+            ),
+            models.UniqueConstraint(
+                fields=["change_request", "position"], name="step_position_unique_change"
             ),
             # At most one step of a subject is waiting for a decision at any time.
             models.UniqueConstraint(
@@ -278,10 +310,17 @@ class ApprovalStep(models.Model):
                 condition=models.Q(status="pending"),
                 name="one_pending_step_per_statement",
             ),
+            models.UniqueConstraint(
+                fields=["change_request"],
+                condition=models.Q(status="pending"),
+                name="one_pending_step_per_change_request",
+            ),
         ]
 
     def __str__(self) -> str:
-        subject = self.request_id or self.disposal_list_id or self.statement_id
+        subject = (
+            self.request_id or self.disposal_list_id or self.statement_id or self.change_request_id
+        )
         return f"{subject} #{self.position} {self.role}"
 
 

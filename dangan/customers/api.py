@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
+from dangan.changes.models import ChangeRequest
 from dangan.core.api import Pagination, id_param, paginated, resolve, text_param, valid_input
 from dangan.core.errors import NotFound
 from dangan.core.http import actor_of
@@ -126,6 +127,9 @@ class CustomerInput(serializers.Serializer[Any]):
     remarks = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     owner = serializers.IntegerField(required=False, allow_null=True)
     department = serializers.IntegerField(required=False, allow_null=True)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, help_text="修改原因(按变更控制)"
+    )
 
 
 def _relations(data: dict[str, Any]) -> dict[str, Any]:
@@ -168,8 +172,9 @@ class CustomerListApi(APIView):
     @extend_schema(request=CustomerInput, responses={201: CustomerOutput})
     def post(self, request: Request) -> Response:
         policy.require(request.user, perms.CUSTOMER_CREATE)
-        data = valid_input(CustomerInput, request)
-        customer = services.customer_create(actor=actor_of(request), **_relations(dict(data)))
+        data = dict(valid_input(CustomerInput, request))
+        data.pop("reason", None)  # a new customer has nothing to explain
+        customer = services.customer_create(actor=actor_of(request), **_relations(data))
         return Response(customer_out(request.user, customer), status=status.HTTP_201_CREATED)
 
 
@@ -179,18 +184,28 @@ class CustomerDetailApi(APIView):
         customer = services.customer_open(actor=actor_of(request), pk=pk)
         return Response(customer_out(request.user, customer))
 
-    @extend_schema(request=CustomerInput(partial=True), responses=CustomerOutput)
+    @extend_schema(
+        request=CustomerInput(partial=True),
+        responses={200: CustomerOutput, 202: serializers.DictField()},
+    )
     def patch(self, request: Request, pk: int) -> Response:
+        """200 with the customer when the change is applied; 202 with the change request
+        when its fields need approval (the change control of the customer's dossiers)."""
         customer = policy.access_customer(request.user, pk, action=perms.CUSTOMER_CHANGE)
         if isinstance(request.data, dict):
             # The kind or an unknown field is refused by name, never silently dropped.
-            services.check_change_keys(dict(request.data))
-        data = valid_input(CustomerInput, request, partial=True)
-        changes = _relations(dict(data))
-        customer = services.customer_update(
-            actor=actor_of(request), customer=customer, changes=changes
+            services.check_change_keys({k: v for k, v in request.data.items() if k != "reason"})
+        data = dict(valid_input(CustomerInput, request, partial=True))
+        reason = data.pop("reason", "")
+        result = services.customer_update(
+            actor=actor_of(request), customer=customer, changes=_relations(data), reason=reason
         )
-        return Response(customer_out(request.user, customer))
+        if isinstance(result, ChangeRequest):
+            from dangan.changes.api import change_request_out
+
+            body = change_request_out(request.user, result)
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(customer_out(request.user, result))
 
 
 class RelatedPersonInput(serializers.Serializer[Any]):

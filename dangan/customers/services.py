@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,17 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
 from dangan.archives import naming
-from dangan.audit.services import Event, audit_record, audit_record_many, audit_search
+from dangan.archives.models import Dossier
+from dangan.audit.services import (
+    Event,
+    audit_record,
+    audit_record_many,
+    audit_search,
+    refusals_audited,
+)
+from dangan.changes import control
+from dangan.changes import services as change_services
+from dangan.changes.models import ChangeRequest
 from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, Forbidden, ValidationFailed
 from dangan.customers import credit, selectors
@@ -414,18 +424,136 @@ def check_change_keys(changes: dict[str, Any]) -> None:
         raise ValidationFailed(errors)
 
 
+def flat_customer(customer: Customer, fields: Iterable[str]) -> dict[str, Any]:
+    """The customer's current values of `fields` as customer_update takes them (the
+    owner and department as objects, the identity number in clear)."""
+    return {
+        field: customer.id_number if field == "id_number" else getattr(customer, field)
+        for field in fields
+    }
+
+
+def _shown(value: Any) -> Any:
+    """A changed value as the history shows it: people and departments by name."""
+    if isinstance(value, User | Department):
+        return str(value)
+    return value
+
+
+@refusals_audited("change", "customer")
 @transaction.atomic
-def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any]) -> Customer:
+def customer_update(
+    *,
+    actor: User,
+    customer: Customer,
+    changes: dict[str, Any],
+    reason: str = "",
+    propose: bool = False,
+    change_request: ChangeRequest | None = None,
+) -> Customer | ChangeRequest:
     """Change a customer's details, all or nothing, every check before any write; the
-    audit entry lists every changed field."""
+    audit entry lists every changed field, the change history each one's values.
+
+    Change control (the types of the customer's dossiers; identity fields always need a
+    reason): a change that needs a reason and has none is refused naming `reason`; one
+    that needs approval (or is `propose`d) is returned as a pending ChangeRequest. With
+    `change_request` (approved, from changes.services) it is applied in the approver's
+    name (`actor`), the requester's permissions having been checked when it was asked."""
     check_change_keys(changes)
-    policy.access_customer(actor, customer.pk, action=perms.CUSTOMER_CHANGE)
+    if change_request is None:
+        policy.access_customer(actor, customer.pk, action=perms.CUSTOMER_CHANGE)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    credit.refuse_credit_fields(actor, changes, customer)
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
+    if change_request is None:
+        credit.refuse_credit_fields(actor, changes, customer)
+    requested = dict(changes)
+    old_number = customer.id_number
+    old_values = flat_customer(customer, CHANGE_KEYS - {"id_number"})
+    updates = _customer_updates(actor, customer, dict(changes))
+    new_number = updates.pop("id_number", old_number)
+    changed = sorted(
+        [key for key, value in updates.items() if old_values[key] != value]
+        + (["id_number"] if new_number != old_number else [])
+    )
+    if not changed:
+        return customer
+    rules = list(
+        Dossier.objects.filter(customer=customer)
+        .values_list("archive_type__change_control", flat=True)
+        .distinct()
+    )
+    levels = {field: control.customer_level(rules, field) for field in changed}
+    needed = control.APPROVAL if propose else control.strictest(levels.values())
+    before = {k: _shown(old_values[k]) if k != "id_number" else old_number for k in changed}
+    after = {k: _shown(updates[k]) if k != "id_number" else new_number for k in changed}
+    if change_request is not None:
+        reason = change_request.reason
+    else:
+        reason = change_services.require_reason(needed, reason)
+    if change_request is None and needed == control.APPROVAL:
+        return change_services.request_open(
+            actor=actor,
+            customer=customer,
+            dossier=None,
+            changes=requested,
+            before={k: old_values[k] if k != "id_number" else old_number for k in changed},
+            after={k: updates[k] if k != "id_number" else new_number for k in changed},
+            reason=reason,
+        )
+    for key in changed:
+        if key != "id_number":
+            setattr(customer, key, updates[key])
+    if {"id_number", "id_type"} & set(changed):
+        if new_number:
+            customer.id_number_lookup = _check_identity_unique(
+                actor, customer.id_type, new_number, customer.pk
+            )
+            _set_identity(customer, new_number)
+        else:
+            customer.id_number_lookup = customer.id_last4_lookup = customer.id_last6_lookup = ""
+            customer.id_last5_lookup = customer.id_number_encrypted = ""
+    customer.save()
+    # Identity numbers never enter the audit trail in clear text.
+    detail: dict[str, Any] = {
+        "before": {
+            k: "***" if k == "id_number" else (None if v is None else str(v))
+            for k, v in before.items()
+        },
+        "after": {
+            k: "***" if k == "id_number" else (None if v is None else str(v))
+            for k, v in after.items()
+        },
+    }
+    if reason:
+        detail["reason"] = reason
+    if change_request is not None:
+        detail["request"] = change_request.number
+        detail["requested_by"] = change_request.requester.username
+    if "name" in changed:
+        # The dossiers titled with the old name show the new one (the reindex of the
+        # customer below rewrites their search entries too).
+        renamed = naming.titles_follow_rename(customer=customer, old_name=str(before["name"]))
+        if renamed:
+            detail["dossier_titles"] = renamed
+    audit_record(actor=actor, action="change", obj=customer, detail=detail)
+    change_services.record(
+        changed_by=change_request.requester if change_request is not None else actor,
+        customer=customer,
+        dossier=None,
+        before=before,
+        after=after,
+        levels=levels,
+        reason=reason,
+        approved_by=actor if change_request is not None else None,
+        request=change_request,
+    )
+    search_services.index_after_commit(search_services.index_customer, customer.pk)
+    return customer
+
+
+def _customer_updates(actor: User, customer: Customer, changes: dict[str, Any]) -> dict[str, Any]:
+    """The validated new values of the fields `changes` names (id_number in clear, when
+    the identity document is named); nothing is set on the customer."""
     updates: dict[str, Any] = {}
-    changes = dict(changes)
     if "name" in changes:
         name = str(changes.pop("name")).strip()
         if not name:
@@ -434,12 +562,12 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
     if "mobile" in changes:
         updates["mobile"] = _mobile(str(changes.pop("mobile") or ""))
     if "uscc" in changes or "uscc_override_reason" in changes:
-        reason = str(changes.pop("uscc_override_reason", customer.uscc_override_reason) or "")
+        override = str(changes.pop("uscc_override_reason", customer.uscc_override_reason) or "")
         value = str(changes.pop("uscc", customer.uscc) or "")
         updates["uscc"] = (
-            _uscc(value, reason) if customer.kind == Customer.Kind.ORGANIZATION else ""
+            _uscc(value, override) if customer.kind == Customer.Kind.ORGANIZATION else ""
         )
-        updates["uscc_override_reason"] = reason.strip() if value else ""
+        updates["uscc_override_reason"] = override.strip() if value else ""
         if (
             updates["uscc"]
             and Customer.objects.filter(uscc=updates["uscc"]).exclude(pk=customer.pk).exists()
@@ -451,46 +579,18 @@ def customer_update(*, actor: User, customer: Customer, changes: dict[str, Any])
         )
         updates["owner"] = owner
         updates["department"] = department
-    new_number = ""
-    identity_changed = "id_number" in changes or "id_type" in changes
-    if identity_changed:
-        id_type, new_number, _derived = _identity(
+    if "id_number" in changes or "id_type" in changes:
+        id_type, number, _derived = _identity(
             customer.kind,
             str(changes.pop("id_type", customer.id_type) or ""),
             str(changes.pop("id_number", customer.id_number) or ""),
         )
         updates["id_type"] = id_type
+        updates["id_number"] = number
+        if number and (number != customer.id_number or id_type != customer.id_type):
+            _check_identity_unique(actor, id_type, number, customer.pk)
     updates.update(_clean_details(changes))
-    for key, value in updates.items():
-        old = getattr(customer, key)
-        if old != value:
-            before[key] = str(old) if old is not None else None
-            after[key] = str(value) if value is not None else None
-            setattr(customer, key, value)
-    if identity_changed and (new_number != customer.id_number or "id_type" in after):
-        # Identity numbers never enter the audit trail in clear text.
-        if new_number:
-            customer.id_number_lookup = _check_identity_unique(
-                actor, customer.id_type, new_number, customer.pk
-            )
-            _set_identity(customer, new_number)
-        else:
-            customer.id_number_lookup = customer.id_last4_lookup = customer.id_last6_lookup = ""
-            customer.id_last5_lookup = customer.id_number_encrypted = ""
-        before["id_number"] = after["id_number"] = "***"
-    if not before:
-        return customer
-    customer.save()
-    detail: dict[str, Any] = {"before": before, "after": after}
-    if "name" in before:
-        # The dossiers titled with the old name show the new one (the reindex of the
-        # customer below rewrites their search entries too).
-        renamed = naming.titles_follow_rename(customer=customer, old_name=before["name"])
-        if renamed:
-            detail["dossier_titles"] = renamed
-    audit_record(actor=actor, action="change", obj=customer, detail=detail)
-    search_services.index_after_commit(search_services.index_customer, customer.pk)
-    return customer
+    return updates
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,6 +14,8 @@ from django.views.decorators.http import require_POST
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.archives.forms import DossierCreateForm
+from dangan.changes import selectors as change_selectors
+from dangan.changes.models import ChangeRequest
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, add_form_error, app_errors
 from dangan.customers import credit, selectors, services
@@ -73,23 +76,33 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = CustomerForm(request.POST, owners=owners)
         form.fields["kind"].disabled = True
         form.fields["kind"].initial = customer.kind
+        form.fields["reason"] = _reason_field()
         if form.is_valid():
             changes = {
                 key: ("" if value is None and key not in _NULLABLE else value)
                 for key, value in form.cleaned_data.items()
-                if key != "kind" and key not in _skip_for(customer)
+                if key not in ("kind", "reason") and key not in _skip_for(customer)
             }
             if changes.get("owner") in ("", None):
                 changes.pop("owner", None)
             _keep_masked_identity(request, customer, changes)
             try:
-                services.customer_update(
-                    actor=actor_of(request), customer=customer, changes=changes
+                result = services.customer_update(
+                    actor=actor_of(request),
+                    customer=customer,
+                    changes=changes,
+                    reason=form.cleaned_data.get("reason") or "",
                 )
             except ApplicationError as exc:
                 add_form_error(form, exc)
             else:
-                messages.success(request, _("已保存"))
+                if isinstance(result, ChangeRequest):
+                    messages.info(
+                        request,
+                        _("此修改须审批,已提交修改申请 %(n)s,批准后生效") % {"n": result.number},
+                    )
+                else:
+                    messages.success(request, _("已保存"))
                 return redirect("customers:detail", customer.pk)
     else:
         initial = {
@@ -103,6 +116,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial["phone"] = policy.shown_mobile(request.user, customer.phone)
         form = CustomerForm(initial=initial, owners=owners)
         form.fields["kind"].disabled = True
+        form.fields["reason"] = _reason_field()
     return render(
         request,
         "customers/form.html",
@@ -111,6 +125,18 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 _NULLABLE = {"birth_date", "registered_capital", "credit_limit", "owner"}
+
+
+def _reason_field() -> forms.CharField:
+    """The reason a change of a filed customer needs (change control; identity fields
+    always need one)."""
+    return forms.CharField(
+        label=_("修改原因"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("修改姓名/名称、证件号码、信用代码,或已建档客户的资料时必填"),
+    )
 
 
 def _keep_masked_identity(
@@ -161,6 +187,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_unmask": policy.can_unmask(request.user),
             "related": _related_rows(request, customer),
             "related_form": RelatedPersonForm() if can_edit else None,
+            "history": change_selectors.customer_history(request.user, customer),
             "section": "customers",
         },
     )

@@ -187,20 +187,12 @@ def _piece_label(dossier: Dossier, document: Any) -> str:
 
 
 def _open_change_request(dossier: Dossier) -> bool:
-    """A change waiting for approval keeps the dossier off a destruction list (when the
-    change-request app is installed)."""
-    from django.apps import apps
+    """A change waiting for approval keeps the dossier off a destruction list."""
+    from dangan.changes.models import ChangeRequest
 
-    for model in apps.get_models():
-        if model.__name__ == "ChangeRequest" and hasattr(model, "status"):
-            fields = {f.name for f in model._meta.get_fields()}
-            if {"object_type", "object_id"} <= fields:
-                return bool(
-                    model._default_manager.filter(
-                        object_type="dossier", object_id=dossier.pk, status="pending"
-                    ).exists()
-                )
-    return False
+    return ChangeRequest.objects.filter(
+        dossier=dossier, status=ChangeRequest.Status.PENDING
+    ).exists()
 
 
 @refusals_audited("disposal_propose", "dossiers")

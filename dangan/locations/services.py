@@ -131,16 +131,29 @@ def dossier_relocate(
     """Put the dossier's paper somewhere: `location` is {"node": id} (a place of the tree)
     or the five texts {room, cabinet, shelf, box, position}. A full place is refused;
     the move is kept (Move) and on the record."""
+    policy.access_dossier(actor, dossier.pk, action=perms.DOSSIER_LOCATE)
+    return relocate_checked(actor=actor, dossier=dossier, location=location, reason=reason)
+
+
+def target_place(location: dict[str, Any]) -> tuple[dict[str, str], Location | None]:
+    """Where `location` ({"node": id} or the five texts) puts a dossier: its five texts
+    (as Dossier.LOCATION_FIELDS) and the place of the tree they name, if any."""
     from dangan.archives.services import _clean_location
 
-    dossier = policy.access_dossier(actor, dossier.pk, action=perms.DOSSIER_LOCATE)
-    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
     if "node" in location and location["node"] not in (None, ""):
         node: Location | None = _node(location["node"])
-        place = fields_of(node)
-    else:
-        place = _clean_location({k: v for k, v in location.items() if k != "node"})
-        node = resolve(place)
+        return fields_of(node), node
+    place = _clean_location({k: v for k, v in location.items() if k != "node"})
+    return place, resolve(place)
+
+
+def relocate_checked(
+    *, actor: User, dossier: Dossier, location: dict[str, Any], reason: str = ""
+) -> Dossier:
+    """dossier_relocate once the caller has checked the actor may locate the dossier (its
+    own service: archives.services.dossier_update, in the same transaction)."""
+    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    place, node = target_place(location)
     before = {name: getattr(dossier, name) for name in Dossier.LOCATION_FIELDS}
     old_node = dossier.location_node
     if before == place and old_node == node:

@@ -53,8 +53,9 @@ CUSTOMER_NAME = "customer_name"  # what a consistency rule may compare besides c
 STEP_DEPARTMENTS = ("requester", "customer", "any")
 REQUEST_KINDS = ("view", "borrow", "copy")
 # The approval engine's other subjects (issue 27 §8): destruction lists and intake
-# exception statements; a rule of such a kind sets their chain and nothing else.
-SUBJECT_KINDS = ("disposal", "statement")
+# exception statements, change requests of filed records (issue 23 §3); a rule of such a
+# kind sets their chain and nothing else.
+SUBJECT_KINDS = ("disposal", "statement", "change")
 RULE_KINDS = REQUEST_KINDS + SUBJECT_KINDS
 RELATIONS = ("own", "department", "other")
 DISPOSAL_TRIGGERS = ("closed", "filed")
@@ -628,6 +629,8 @@ class ArchiveTypeRules:
     unique_keys: tuple[tuple[str, ...], ...] = ()
     # Files of no customer (issue 23 §8): kept by a department, numbered per department.
     customer_less: bool = False
+    # Change control (issue 23 §3): per field free / reason / approval (dangan.changes.control).
+    change_control: Mapping[str, Any] = dc_field(default_factory=dict)
 
     def in_force_deadline(self) -> DeadlineRule | None:
         for variant in self.deadline_variants:
@@ -660,6 +663,7 @@ class ArchiveTypeRules:
             "originals_copyable": self.originals_copyable,
             "unique_keys": [list(key) for key in self.unique_keys],
             "customer_less": self.customer_less,
+            "change_control": dict(self.change_control),
         }
 
 
@@ -689,6 +693,7 @@ TYPE_KEYS = {
     "originals_copyable",
     "unique_keys",
     "customer_less",
+    "change_control",
 }
 
 
@@ -809,6 +814,12 @@ def archive_type_rules(data: Any) -> ArchiveTypeRules:
         unique_keys=_section(
             errors, "unique_keys", lambda: _unique_keys(data.get("unique_keys"), fields), ()
         ),
+        change_control=_section(
+            errors,
+            "change_control",
+            lambda: _change_control(data.get("change_control"), fields),
+            {},
+        ),
         disposal=(
             _section(errors, "disposal", lambda: parse_disposal(data.get("disposal")))
             if data.get("disposal") is not None
@@ -828,6 +839,18 @@ def _unique_keys(value: Any, fields: tuple[FieldSpec, ...]) -> tuple[tuple[str, 
     except ValueError as exc:
         raise _fail("unique_keys", str(exc)) from None
     return tuple(tuple(spec) for spec in specs)
+
+
+def _change_control(value: Any, fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
+    from dangan.changes import control
+    from dangan.customers.services import CHANGE_KEYS as CUSTOMER_FIELDS
+
+    try:
+        return control.validate(
+            value, field_keys=[spec.key for spec in fields], customer_fields=CUSTOMER_FIELDS
+        )
+    except ValueError as exc:
+        raise _fail("change_control", str(exc)) from None
 
 
 def _level(value: Any) -> str:

@@ -51,6 +51,7 @@ def archive_type_snapshot(archive_type: ArchiveType) -> dict[str, Any]:
         "originals_copyable",
         "unique_keys",
         "customer_less",
+        "change_control",
     ):
         data[key] = getattr(archive_type, key)
     data["checklist"] = [

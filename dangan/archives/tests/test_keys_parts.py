@@ -124,8 +124,13 @@ class TestUniqueKeys:
         other = _second(bob, bobs_customer, templates, vin="LSVAU218XN2183294")
         with pytest.raises(keys.DuplicateKey):
             services.dossier_update(actor=alice, dossier=other, changes={"fields": {"vin": VIN}})
+        car_dossier.archive_type.change_control = {"default": "reason"}
+        car_dossier.archive_type.save(update_fields=["change_control"])
         services.dossier_update(
-            actor=alice, dossier=car_dossier, changes={"fields": {"vin": "LFV2A21K1J3012345"}}
+            actor=alice,
+            dossier=car_dossier,
+            changes={"fields": {"vin": "LFV2A21K1J3012345"}},
+            reason="车架号抄错,以合格证为准",
         )
         assert _second(bob, bobs_customer, templates).pk  # the old VIN is free again
         assert DossierKey.objects.count() == 3

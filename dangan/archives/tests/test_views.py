@@ -373,3 +373,31 @@ def test_it_refuses_a_dossier_post_without_csrf_token(
     )
     assert response.status_code == 403
     assert not Dossier.objects.exists()
+
+
+def test_it_edits_business_fields_on_a_page(alice: Any, car_dossier: Any, client: Any) -> None:
+    """The page edits a dossier's fields; a CAR-SALE colour needs approval (seed 003)."""
+    from dangan.changes.models import ChangeRequest
+
+    client.force_login(alice)
+    url = f"/dossiers/{car_dossier.pk}/edit/"
+    page = client.get(url).content.decode()
+    assert 'name="f_color"' in page and "须审批" in page
+    form = {"title": car_dossier.title, "confidentiality": "normal"}
+    form |= {f"f_{k}": v for k, v in car_dossier.fields.items() if not isinstance(v, bool)}
+    form |= {f"f_{k}": "on" for k, v in car_dossier.fields.items() if v is True}
+    response = client.post(url, {**form, "f_color": "珍珠白", "reason": "以行驶证为准"})
+    assert response.status_code == 302
+    request = ChangeRequest.objects.get()
+    assert list(request.after) == ["fields.color"]
+    car_dossier.refresh_from_db()
+    assert car_dossier.fields["color"] != "珍珠白"
+    page = client.get(f"/dossiers/{car_dossier.pk}/").content.decode()
+    assert "珍珠白" in page and request.number in page
+
+
+def test_it_refuses_the_edit_page_without_the_change_permission(
+    bob: Any, car_dossier: Any, client: Any
+) -> None:
+    client.force_login(bob)
+    assert client.get(f"/dossiers/{car_dossier.pk}/edit/").status_code == 403

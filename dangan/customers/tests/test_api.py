@@ -345,7 +345,7 @@ def test_it_patches_and_audits(bob: Any, bobs_customer: Any) -> None:
 
     response = api(bob).patch(
         f"/api/v1/customers/{bobs_customer.pk}/",
-        {"name": "张三丰", "address": "北京市朝阳区"},
+        {"name": "张三丰", "address": "北京市朝阳区", "reason": "更名"},
         format="json",
     )
     assert response.status_code == 200, response.content

@@ -120,7 +120,10 @@ class TestCustomerCreate:
 class TestCustomerUpdate:
     def test_it_records_changed_fields_before_and_after(self, bob: Any, bobs_customer: Any) -> None:
         customer_update(
-            actor=bob, customer=bobs_customer, changes={"name": "张三丰", "mobile": "13900139000"}
+            actor=bob,
+            customer=bobs_customer,
+            changes={"name": "张三丰", "mobile": "13900139000"},
+            reason="更正",
         )
         bobs_customer.refresh_from_db()
         assert (bobs_customer.name, bobs_customer.mobile) == ("张三丰", "13900139000")
@@ -134,7 +137,10 @@ class TestCustomerUpdate:
         self, bob: Any, bobs_customer: Any
     ) -> None:
         customer_update(
-            actor=bob, customer=bobs_customer, changes={"id_number": "110101199003074258"}
+            actor=bob,
+            customer=bobs_customer,
+            changes={"id_number": "110101199003074258"},
+            reason="证件更正",
         )
         bobs_customer.refresh_from_db()
         assert bobs_customer.id_number == "110101199003074258"
@@ -147,11 +153,14 @@ class TestCustomerUpdate:
     ) -> None:
         assert bobs_customer.id_last5_lookup == crypto.lookup_hash("1002X", purpose="last5")
         customer_update(
-            actor=bob, customer=bobs_customer, changes={"id_number": "110101199003074258"}
+            actor=bob,
+            customer=bobs_customer,
+            changes={"id_number": "110101199003074258"},
+            reason="证件更正",
         )
         bobs_customer.refresh_from_db()
         assert bobs_customer.id_last5_lookup == crypto.lookup_hash("74258", purpose="last5")
-        customer_update(actor=bob, customer=bobs_customer, changes={"id_number": ""})
+        customer_update(actor=bob, customer=bobs_customer, changes={"id_number": ""}, reason="撤销")
         bobs_customer.refresh_from_db()
         lookups = [getattr(bobs_customer, f"id_last{n}_lookup") for n in (4, 5, 6)]
         assert lookups == ["", "", ""]
@@ -171,7 +180,10 @@ class TestCustomerUpdate:
         other = customer_create(actor=alice, kind="individual", name="李四")
         with pytest.raises(ApplicationError):
             customer_update(
-                actor=alice, customer=other, changes={"id_number": "11010519491231002X"}
+                actor=alice,
+                customer=other,
+                changes={"id_number": "11010519491231002X"},
+                reason="补登",
             )
         other.refresh_from_db()
         assert other.id_number == ""

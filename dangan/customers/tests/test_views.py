@@ -211,6 +211,7 @@ def test_it_edits_a_customer(bob: Any, bobs_customer: Any) -> None:
             "id_type": "resident_id",
             "id_number": "110105********002X",
             "mobile": "138****8000",
+            "reason": "以身份证为准",
         },
     )
     assert response.status_code == 302, response.context["form"].errors
@@ -225,7 +226,12 @@ def test_it_edits_a_customer(bob: Any, bobs_customer: Any) -> None:
 def test_it_lets_the_archivist_change_the_id_number(alice: Any, bobs_customer: Any) -> None:
     response = login(alice).post(
         f"/customers/{bobs_customer.pk}/edit/",
-        {"name": "张三", "id_type": "resident_id", "id_number": "110101199003074514"},
+        {
+            "name": "张三",
+            "id_type": "resident_id",
+            "id_number": "110101199003074514",
+            "reason": "证件号码登记错误",
+        },
     )
     assert response.status_code == 302
     bobs_customer.refresh_from_db()

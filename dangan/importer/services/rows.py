@@ -15,6 +15,7 @@ from dangan.accounts.models import User
 from dangan.archives import keys as archive_keys
 from dangan.archives import services as archive_services
 from dangan.archives.models import ArchiveType, Dossier
+from dangan.changes.models import ChangeRequest
 from dangan.core import bulk, crypto, identifiers
 from dangan.core.errors import ApplicationError, ValidationFailed
 from dangan.customers import services as customer_services
@@ -298,9 +299,14 @@ def _update_row(
     if changes or to_file is not None:
         batch.gate()
     if changes:
-        customer_services.customer_update(actor=actor, customer=customer, changes=changes)
+        # A filed customer's data changes with a reason (change control): the import's.
+        result = customer_services.customer_update(
+            actor=actor, customer=customer, changes=changes, reason=gettext("Excel/CSV 导入更新")
+        )
         outcome = "updated"
         notes = [_label(key) for key in changes]
+        if isinstance(result, ChangeRequest):
+            notes.append(gettext("须审批,已提交修改申请 %(n)s") % {"n": result.number})
     if to_file is not None:
         archive_services.dossier_create(
             actor=actor, customer=customer, archive_type=to_file, fields=custom

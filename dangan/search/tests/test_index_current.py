@@ -76,6 +76,7 @@ def test_it_reindexes_a_customer_and_its_dossiers_when_the_customer_changes(
         actor=bob,
         customer=bobs_customer,
         changes={"name": "张三丰", "mobile": "13911112222", "phone": "010-87654321"},
+        reason="客户更名",
     )
     assert count(bob, "138001", "customer") == 0
     assert first(bob, "139111", "customer") == "张三丰"
@@ -100,6 +101,7 @@ def test_it_reindexes_a_dossier_when_its_fields_or_title_change(
         actor=carol,
         dossier=house,
         changes={"title": "张三 湖畔花园认购", "fields": {"building": "5", "unit": "0801"}},
+        reason="换房",
     )
     assert count(bob, "3-1203", "dossier") == 0
     assert first(bob, "5-0801", "dossier").startswith(house.archive_number)

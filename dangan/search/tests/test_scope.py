@@ -67,7 +67,7 @@ def test_entries_follow_a_customer_to_a_new_owner_whatever_makes_the_change(
     document_add(actor=bob, dossier=car_dossier, checklist_item=None, title="委托书")
     rebuild_index()
 
-    customer_update(actor=alice, customer=bobs_customer, changes={"owner": dave})
+    customer_update(actor=alice, customer=bobs_customer, changes={"owner": dave}, reason="客户移交")
     bobs_customer.refresh_from_db()
     daves = (dave.pk, bobs_customer.department_id)
     assert daves[1] == dave.department_id != bob.department_id
