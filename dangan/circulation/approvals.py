@@ -1,6 +1,7 @@
 """The one approval engine (issue 27 §8): every chain of sign-offs runs here — access
 requests (borrowing), destruction lists (kind `disposal`), intake exception statements
-(kind `statement`) and change requests of filed records (kind `change`); confirmations of filed pieces share its step-holder logic.
+(kind `statement`) and change requests of filed records (kind `change`); confirmations
+of filed pieces share its step-holder logic.
 
 It owns, for any subject:
 - choosing the chain: the first active ApprovalRule of the subject's kind (rules.py);

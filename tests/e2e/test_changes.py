@@ -3,7 +3,9 @@ document through the reason dialog, asks to correct a car's colour (the type say
 change needs the manager's approval), Carol approves it from 修改审批, and the 变更记录
 of the dossier shows before and after, who, why and who approved.
 
-With DANGAN_SHOTS=<dir> the pages are also saved as PNGs at 1366 and 390 px wide."""
+Alice works at 1366 px, Carol approves on a phone (390 px); no page of change control is
+wider than the phone's screen. With DANGAN_SHOTS=<dir> the pages are also saved as PNGs
+at 1366 and 390 px wide."""
 
 from __future__ import annotations
 
@@ -18,6 +20,12 @@ from tests.e2e.test_journey import PASSWORD, login, seed_roles
 
 pytestmark = pytest.mark.e2e
 
+WIDE, PHONE = 1366, 390
+
+
+def fits(page: Any, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
 
 def shoot(page: Any, name: str) -> None:
     target = os.environ.get("DANGAN_SHOTS")
@@ -26,7 +34,7 @@ def shoot(page: Any, name: str) -> None:
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(Path(target) / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size({"width": WIDE, "height": 900})
 
 
 @pytest.fixture
@@ -86,6 +94,7 @@ def test_a_clerk_voids_corrects_and_a_manager_approves(
     base = live_server.url
     dossier = world["dossier"]
     page.set_default_timeout(120_000)  # a loaded machine serves pages slowly
+    page.set_viewport_size({"width": WIDE, "height": 900})
     login(page, base, "alice", PASSWORD)
     page.goto(f"{base}/dossiers/{dossier.pk}/")
     page.get_by_role("button", name="作废").click()
@@ -121,12 +130,13 @@ def test_a_clerk_voids_corrects_and_a_manager_approves(
     assert "修改申请" in page.content()
     assert "待审批" in page.locator("#history").inner_text()
 
-    carol = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    carol = browser.new_context(locale="zh-CN", viewport={"width": PHONE, "height": 844})
     carol.set_default_timeout(120_000)
     other = carol.new_page()
     login(other, base, "carol", PASSWORD)
     other.goto(f"{base}/changes/")
     assert "珍珠白" in other.content()
+    fits(other, PHONE)
     shoot(other, "change-approvals")
     other.get_by_role("button", name="同意").click()
     expect(other.locator("body")).to_contain_text("已批准")
@@ -141,4 +151,8 @@ def test_a_clerk_voids_corrects_and_a_manager_approves(
     shoot(page, "dossier-history")
     page.goto(f"{base}/customers/{dossier.customer_id}/")
     shoot(page, "customer")
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    for path in (f"/dossiers/{dossier.pk}/", f"/dossiers/{dossier.pk}/edit/", "/changes/"):
+        page.goto(base + path)
+        fits(page, PHONE)
     assert console.errors() == []

@@ -84,9 +84,15 @@ class TestTypeDefaults:
 
 class TestLevelNeverHides:
     def raise_to(self, actor: Any, dossier: Dossier, level: str) -> Dossier:
-        return services.dossier_update(
-            actor=actor, dossier=dossier, changes={"confidentiality": level}
+        # The type's change control asks a reason for the 密级 here, not an approval.
+        archive_type = dossier.archive_type
+        archive_type.change_control = {"fields": {"confidentiality": "reason"}}
+        archive_type.save(update_fields=["change_control"])
+        result = services.dossier_update(
+            actor=actor, dossier=dossier, changes={"confidentiality": level}, reason="定密"
         )
+        assert isinstance(result, Dossier)
+        return result
 
     def test_the_owner_still_sees_a_top_secret_dossier(
         self, alice: Any, bob: Any, carol: Any, car_dossier: Any

@@ -120,9 +120,7 @@ def test_it_asks_for_approval_and_applies_on_it(alice: Any, carol: Any, car_doss
     assert "approve" in audit_actions(object_type="changerequest", object_id=str(request.pk))
 
 
-def test_it_refuses_approving_ones_own_change(
-    carol: Any, alice: Any, car_dossier: Any
-) -> None:
+def test_it_refuses_approving_ones_own_change(carol: Any, alice: Any, car_dossier: Any) -> None:
     # carol holds the only office of the chain and asks herself: the engine passes the
     # step to the archivist (never stalls), and carol never signs it.
     response = patch(carol, car_dossier, {"fields": {"color": "蓝"}, "reason": "改色"})
@@ -313,3 +311,93 @@ def test_a_company_file_changes_with_a_reason_and_asks_its_department(
     assert response.json()["customer"] is None
     waiting = api(carol).get("/api/v1/change-requests/").json()
     assert [r["id"] for r in waiting] == [response.json()["id"]]
+
+
+# --- on the one approval engine (issue 27 §8) ------------------------------------------
+
+
+def test_the_chain_runs_on_the_engine_by_the_rule_of_kind_change(
+    alice: Any, carol: Any, car_dossier: Any
+) -> None:
+    from dangan.circulation.models import ApprovalStep
+    from dangan.rules.models import RuleVersion
+
+    response = patch(alice, car_dossier, {"fields": {"color": "蓝"}, "reason": "颜色登记错误"})
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert [(s["role"], s["status"]) for s in body["steps"]] == [("dept_manager", "pending")]
+    request = ChangeRequest.objects.get(pk=body["id"])
+    assert request.rule is not None and request.rule.kind == "change"
+    assert request.rule_version is not None
+    assert request.rule_version.subject == RuleVersion.Subject.APPROVAL_RULE
+    assert request.rule_version.object_id == request.rule.pk
+    (step,) = ApprovalStep.objects.filter(change_request=request)
+    assert (step.role, step.department, step.status) == (
+        "dept_manager",
+        car_dossier.customer.department,
+        "pending",
+    )
+
+
+def test_only_the_keeping_departments_manager_approves(
+    alice: Any, bob: Any, carol: Any, car_dossier: Any
+) -> None:
+    other = _user("oscar", "dept_manager", "销售二部", "周强")
+    request = _ask(alice, car_dossier)
+    from dangan.changes.selectors import waiting_for
+
+    assert waiting_for(other) == [] and waiting_for(bob) == []
+    assert waiting_for(carol) == [request]
+    for outsider in (other, bob):
+        with pytest.raises((Forbidden, InvalidTransition)):
+            change_request_approve(actor=outsider, change_request=request)
+    request.refresh_from_db()
+    assert request.status == ChangeRequest.Status.PENDING
+    change_request_approve(actor=carol, change_request=request)
+    request.refresh_from_db()
+    assert request.status == ChangeRequest.Status.APPLIED
+
+
+def test_an_edited_rule_sets_the_next_requests_chain(
+    alice: Any, carol: Any, car_dossier: Any
+) -> None:
+    from dangan.circulation.models import ApprovalRule
+    from dangan.rules.services import approval_rule_update
+
+    director = _user("dirk", "director", "", "赵总")
+    rule = ApprovalRule.objects.get(kind="change")
+    approval_rule_update(
+        actor=alice,
+        rule=rule,
+        data={
+            "name": rule.name,
+            "priority": rule.priority,
+            "kind": "change",
+            "steps": [
+                {"role": "dept_manager", "department": "customer"},
+                {"role": "director", "department": "any"},
+            ],
+            "escalate_after_hours": 48,
+        },
+    )
+    request = _ask(alice, car_dossier)
+    assert [s.role for s in request.steps.order_by("position")] == ["dept_manager", "director"]
+    with pytest.raises(InvalidTransition):  # not the director's turn yet
+        change_request_approve(actor=director, change_request=request)
+    change_request_approve(actor=carol, change_request=request)
+    request.refresh_from_db()
+    assert request.status == ChangeRequest.Status.PENDING  # the director's step now
+    change_request_approve(actor=director, change_request=request)
+    request.refresh_from_db()
+    assert request.status == ChangeRequest.Status.APPLIED
+
+
+def test_a_destruction_list_refuses_a_dossier_with_an_open_change_request(
+    alice: Any, carol: Any, car_dossier: Any
+) -> None:
+    from dangan.disposal.services import list_propose
+
+    request = _ask(alice, car_dossier)
+    with pytest.raises(InvalidTransition, match="修改申请"):
+        list_propose(actor=alice, dossiers=[car_dossier.pk], reason="期满")
+    assert request.status == ChangeRequest.Status.PENDING
