@@ -15,7 +15,7 @@ from dangan.accounts.models import Department
 from dangan.archives import company, services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
-from dangan.changes.api import change_request_out
+from dangan.changes.api import ChangeRequestOutput, change_request_out
 from dangan.changes.models import ChangeRequest
 from dangan.core.api import Pagination, id_param, paginated, text_param, valid_input
 from dangan.core.errors import ApplicationError, NotFound
@@ -329,7 +329,7 @@ class DossierDetailApi(APIView):
         return Response(DossierOutput(dossier).data)
 
     @extend_schema(
-        request=DossierPatchInput, responses={200: DossierOutput, 202: serializers.DictField()}
+        request=DossierPatchInput, responses={200: DossierOutput, 202: ChangeRequestOutput}
     )
     def patch(self, request: Request, pk: int) -> Response:
         """200 with the dossier when the change is applied; 202 with the change request

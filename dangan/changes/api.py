@@ -84,6 +84,34 @@ def change_request_out(actor: Any, request: ChangeRequest) -> dict[str, Any]:
     }
 
 
+class ChangeStepOutput(serializers.Serializer[Any]):
+    position = serializers.IntegerField()
+    role = serializers.CharField()
+    department = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    approver = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    note = serializers.CharField()
+
+
+class ChangeRequestOutput(serializers.Serializer[Any]):
+    """The shape of change_request_out (documentation only)."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.IntegerField(allow_null=True)
+    dossier = serializers.IntegerField(allow_null=True)
+    customer = serializers.IntegerField(allow_null=True)
+    changes = serializers.ListField(child=serializers.DictField())
+    reason = serializers.CharField()
+    requester = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    steps = ChangeStepOutput(many=True)
+
+
 class ChangeRequestInput(serializers.Serializer[Any]):
     object_type = serializers.ChoiceField(choices=ObjectType.choices)
     object_id = serializers.IntegerField(min_value=1)
@@ -96,7 +124,7 @@ class ChangeRequestListApi(APIView):
         parameters=[
             OpenApiParameter("mine", bool, description="本人提出的申请(默认:待本人审批的)")
         ],
-        responses=serializers.DictField(),
+        responses=ChangeRequestOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
@@ -106,7 +134,7 @@ class ChangeRequestListApi(APIView):
             found = selectors.waiting_for(actor)
         return Response([change_request_out(actor, cr) for cr in found])
 
-    @extend_schema(request=ChangeRequestInput, responses={201: serializers.DictField()})
+    @extend_schema(request=ChangeRequestInput, responses={201: ChangeRequestOutput})
     def post(self, request: Request) -> Response:
         """Ask for a change through the approval chain, whatever its field's level."""
         actor = actor_of(request)
@@ -153,7 +181,7 @@ class DecisionInput(serializers.Serializer[Any]):
 
 
 class ChangeRequestApproveApi(APIView):
-    @extend_schema(request=DecisionInput, responses=serializers.DictField())
+    @extend_schema(request=DecisionInput, responses=ChangeRequestOutput)
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         change_request = selectors.access_change_request(actor, pk)
@@ -165,7 +193,7 @@ class ChangeRequestApproveApi(APIView):
 
 
 class ChangeRequestDenyApi(APIView):
-    @extend_schema(request=DecisionInput, responses=serializers.DictField())
+    @extend_schema(request=DecisionInput, responses=ChangeRequestOutput)
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         change_request = selectors.access_change_request(actor, pk)

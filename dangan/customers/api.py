@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
+from dangan.changes.api import ChangeRequestOutput
 from dangan.changes.models import ChangeRequest
 from dangan.core.api import Pagination, id_param, paginated, resolve, text_param, valid_input
 from dangan.core.errors import NotFound
@@ -186,7 +187,7 @@ class CustomerDetailApi(APIView):
 
     @extend_schema(
         request=CustomerInput(partial=True),
-        responses={200: CustomerOutput, 202: serializers.DictField()},
+        responses={200: CustomerOutput, 202: ChangeRequestOutput},
     )
     def patch(self, request: Request, pk: int) -> Response:
         """200 with the customer when the change is applied; 202 with the change request

@@ -410,3 +410,63 @@ def comparable_fields_of(archive_type: ArchiveType) -> list[tuple[str, Any]]:
         (schema.CUSTOMER_NAME, _("客户姓名(名称)")),
         *[(spec["key"], spec["label"]) for spec in archive_type.fields or []],
     ]
+
+
+class ChangeControlForm(forms.Form):
+    """Change control of the type (issue 23 §3): the default level of the dossier's and
+    the customer's fields, and a level per field of the dossier (empty: the default). The
+    customer's own fields keep what the template says (customer.<name>)."""
+
+    LEVEL_CHOICES = [
+        ("free", _("可直接修改")),
+        ("reason", _("须填写原因")),
+        ("approval", _("须审批")),
+    ]
+
+    default = forms.ChoiceField(label=_("档案字段默认"), choices=LEVEL_CHOICES)
+    customer_default = forms.ChoiceField(label=_("客户字段默认"), choices=LEVEL_CHOICES)
+
+    def __init__(self, *args: Any, archive_type: ArchiveType, **kwargs: Any) -> None:
+        rules = archive_type.change_control or {}
+        named = rules.get("fields") or {}
+        kwargs.setdefault(
+            "initial",
+            {
+                "default": rules.get("default") or "reason",
+                "customer_default": rules.get("customer_default") or "reason",
+                **{_field_name(key): level for key, level in named.items()},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.kept = {k: v for k, v in named.items() if k.startswith("customer.")}
+        own = [
+            ("title", Dossier._meta.get_field("title").verbose_name),
+            ("confidentiality", Dossier._meta.get_field("confidentiality").verbose_name),
+            ("location", _("存放位置")),
+        ]
+        own += [
+            (f"fields.{spec['key']}", spec.get("label") or spec["key"])
+            for spec in archive_type.field_schema()
+        ]
+        self.field_keys = [key for key, _label in own]
+        for key, label in own:
+            self.fields[_field_name(key)] = forms.ChoiceField(
+                label=label,
+                choices=[("", _("按默认")), *self.LEVEL_CHOICES],
+                required=False,
+            )
+
+    def value(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        fields = {
+            key: data[_field_name(key)] for key in self.field_keys if data.get(_field_name(key))
+        }
+        return {
+            "default": data["default"],
+            "customer_default": data["customer_default"],
+            "fields": {**fields, **self.kept},
+        }
+
+
+def _field_name(key: str) -> str:
+    return "f_" + key.replace(".", "__")

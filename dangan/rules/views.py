@@ -29,7 +29,7 @@ from dangan.rules.models import RuleVersion
 FieldRows = formset_factory(rule_forms.FieldRowForm, extra=2)
 ConsistencyRows = formset_factory(rule_forms.ConsistencyRowForm, extra=1)
 PenaltyRows = formset_factory(rule_forms.PenaltyRowForm, extra=1)
-SECTIONS = ("fields", "deadline", "consistency", "penalties", "retention")
+SECTIONS = ("fields", "deadline", "consistency", "penalties", "retention", "change_control")
 
 
 def _messages_of(exc: ApplicationError) -> list[str]:
@@ -83,6 +83,9 @@ def _type_forms(archive_type: ArchiveType, posted: str, data: Any) -> dict[str, 
                 "hold_months": disposal.hold_months,
             },
         ),
+        "change_control": rule_forms.ChangeControlForm(
+            bound("change_control"), prefix="change_control", archive_type=archive_type
+        ),
     }
 
 
@@ -91,6 +94,8 @@ def _section_value(section: str, form: Any, snapshot: dict[str, Any]) -> dict[st
     as they stand)."""
     if section == "deadline":
         return {"deadline": form.value()}
+    if section == "change_control":
+        return {"change_control": form.value()}
     if section == "retention":
         data = form.cleaned_data
         kept = form.item_retentions()

@@ -106,17 +106,25 @@ class TestUniqueKeys:
             _second(bob, bobs_customer, templates)
         assert exc.value.existing == first
         # The twin's other fields and title change; its VIN stays with the first.
+        ArchiveType.objects.filter(pk=car.pk).update(change_control={"default": "reason"})
         twin = services.dossier_update(
-            actor=alice, dossier=twin, changes={"title": "二手车", "fields": {"color": "白"}}
+            actor=alice,
+            dossier=twin,
+            changes={"title": "二手车", "fields": {"color": "白"}},
+            reason="更正",
         )
         assert twin.title == "二手车" and not twin.keys.exists()
         # Corrected to a VIN of its own, it holds that one.
         own = another_car(1)["vin"]
-        twin = services.dossier_update(actor=alice, dossier=twin, changes={"fields": {"vin": own}})
+        twin = services.dossier_update(
+            actor=alice, dossier=twin, changes={"fields": {"vin": own}}, reason="更正"
+        )
         assert list(twin.keys.values_list("value", flat=True)) == [own]
         # Changed to a VIN another dossier holds, it is refused.
         with pytest.raises(keys.DuplicateKey):
-            services.dossier_update(actor=alice, dossier=twin, changes={"fields": {"vin": VIN}})
+            services.dossier_update(
+                actor=alice, dossier=twin, changes={"fields": {"vin": VIN}}, reason="更正"
+            )
 
     def test_it_moves_the_key_when_the_vin_is_corrected(
         self, alice: Any, bob: Any, bobs_customer: Any, car_dossier: Dossier, templates: Any

@@ -375,7 +375,9 @@ def test_it_refuses_a_dossier_post_without_csrf_token(
     assert not Dossier.objects.exists()
 
 
-def test_it_edits_business_fields_on_a_page(alice: Any, car_dossier: Any, client: Any) -> None:
+def test_it_edits_business_fields_on_a_page(
+    alice: Any, carol: Any, car_dossier: Any, client: Any
+) -> None:
     """The page edits a dossier's fields; a CAR-SALE colour needs approval (seed 003)."""
     from dangan.changes.models import ChangeRequest
 

@@ -401,3 +401,52 @@ def test_a_destruction_list_refuses_a_dossier_with_an_open_change_request(
     with pytest.raises(InvalidTransition, match="修改申请"):
         list_propose(actor=alice, dossiers=[car_dossier.pk], reason="期满")
     assert request.status == ChangeRequest.Status.PENDING
+
+
+# --- the rules page, the archive type's API -------------------------------------------
+
+
+def test_the_rules_page_sets_a_fields_change_control(
+    alice: Any, carol: Any, car_dossier: Any
+) -> None:
+    from django.test import Client
+
+    from conftest import PASSWORD
+
+    car = car_dossier.archive_type
+    client = Client()
+    assert client.login(username=alice.username, password=PASSWORD)
+    page = client.get(f"/rules/archive-types/{car.pk}/").content.decode()
+    assert 'id="change_control"' in page
+    response = client.post(
+        f"/rules/archive-types/{car.pk}/",
+        {
+            "section": "change_control",
+            "change_control-default": "approval",
+            "change_control-customer_default": "reason",
+            "change_control-f_fields__color": "free",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    car.refresh_from_db()
+    assert control.dossier_level(car.change_control, "fields.color") == control.FREE
+    assert control.dossier_level(car.change_control, "title") == control.APPROVAL
+    # the template's customer.* entries are kept
+    assert car.change_control["fields"]["customer.remarks"] == "free"
+    assert patch(alice, car_dossier, {"fields": {"color": "蓝"}}).status_code == 200
+
+
+def test_the_archive_type_api_round_trips_change_control(alice: Any, car_dossier: Any) -> None:
+    car = car_dossier.archive_type
+    url = f"/api/v1/archive-types/{car.pk}/"
+    body = api(alice).get(url).json()
+    assert body["change_control"] == car.change_control
+    body["change_control"] = {**body["change_control"], "default": "reason"}
+    put = {k: v for k, v in body.items() if k not in ("id", "code", "source", "version")}
+    response = api(alice).put(url, put, format="json")
+    assert response.status_code == 200, response.content
+    car.refresh_from_db()
+    assert car.change_control["default"] == "reason"
+    bad = {**put, "change_control": {"default": "maybe"}}
+    response = api(alice).put(url, bad, format="json")
+    assert response.status_code == 400 and "change_control" in response.json()
