@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dangan.importer.models import ImportJob
 
 _LOCK: list[object] = []  # the data dir's lock file, held while the command runs
+WORKER_STOP_SECONDS = 120  # how long a stopping worker waits for its clocks' round
 
 
 def _setup() -> None:
@@ -148,12 +149,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     def daily() -> None:
         # Reminders are sent at most once per loan and day, so queueing every few hours
         # is harmless and survives restarts without any bookkeeping.
+        from django.db import close_old_connections
+
         while True:
-            schedule_reminders()
-            schedule_service_reminders()
-            schedule_daily_reminders()
-            stop.wait(args.reminder_hours * 3600)
-            if stop.is_set():
+            try:
+                schedule_reminders()
+                schedule_service_reminders()
+                schedule_daily_reminders()
+            finally:
+                close_old_connections()
+            if stop.wait(args.reminder_hours * 3600):
                 return
 
     # The search entries an import killed before writing them (and never resumed) owes,
@@ -168,20 +173,27 @@ def cmd_worker(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     stop = threading.Event()
-    threading.Thread(target=daily, name="dangan-reminders", daemon=True).start()
-    threading.Thread(
-        target=_scheduled_fixity, args=(stop,), name="dangan-fixity", daemon=True
-    ).start()
-    threading.Thread(
-        target=_log_chain_head, args=(stop, args.anchor_minutes), name="dangan-anchor", daemon=True
-    ).start()
-    threading.Thread(
-        target=_backup_schedule, args=(stop,), name="dangan-backups", daemon=True
-    ).start()
+    clocks = [
+        threading.Thread(target=daily, name="dangan-reminders", daemon=True),
+        threading.Thread(target=_scheduled_fixity, args=(stop,), name="dangan-fixity", daemon=True),
+        threading.Thread(
+            target=_log_chain_head,
+            args=(stop, args.anchor_minutes),
+            name="dangan-anchor",
+            daemon=True,
+        ),
+        threading.Thread(target=_backup_schedule, args=(stop,), name="dangan-backups", daemon=True),
+    ]
+    for clock in clocks:
+        clock.start()
     try:
         call_command("db_worker", interval=args.interval, verbosity=0)
     finally:
+        # A worker that stops leaves nothing half-written behind: its clocks finish their
+        # round (a backup in progress ends) before the process goes.
         stop.set()
+        for clock in clocks:
+            clock.join(timeout=WORKER_STOP_SECONDS)
     return 0
 
 
