@@ -24,6 +24,7 @@ others).
 
 from __future__ import annotations
 
+import abc
 import datetime
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -63,8 +64,9 @@ def link(name: str, pk: int) -> str:
         return ""
 
 
-class Subject:
-    """What one chain decides, as the engine needs to know it. A subclass per kind."""
+class Subject(abc.ABC):
+    """What one chain decides, as the engine needs to know it. A subclass per kind fills in
+    the abstract members (a kind that leaves one out cannot be made)."""
 
     field: ClassVar[str] = ""  # the ApprovalStep foreign key naming this kind of subject
     # A department-bound step whose department is unknown: refused (True), or bound to
@@ -75,17 +77,18 @@ class Subject:
         self.obj = obj
 
     @property
-    def requester(self) -> User:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def requester(self) -> User: ...
 
     @property
     def barred(self) -> frozenset[int]:
         """Who never signs a step of this chain: whoever asked."""
         return frozenset({self.requester.pk})
 
+    @abc.abstractmethod
     def department(self, which: str) -> Department | None:
         """The department a step bound to `requester` or `customer` is signed in."""
-        raise NotImplementedError
+        ...
 
     @property
     def rule(self) -> ApprovalRule | None:
@@ -93,22 +96,24 @@ class Subject:
         return rule
 
     @property
-    def is_open(self) -> bool:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def is_open(self) -> bool: ...
 
     @property
+    @abc.abstractmethod
     def since(self) -> datetime.datetime:
         """When a step without its own opening time is counted from."""
-        raise NotImplementedError
+        ...
 
     @property
+    @abc.abstractmethod
     def what(self) -> str:
         """The subject as a notice names it (借阅申请 JY-2026-0001)."""
-        raise NotImplementedError
+        ...
 
     @property
-    def link(self) -> str:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def link(self) -> str: ...
 
     @property
     def audit_obj(self) -> Any:
