@@ -8,13 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dangan.circulation.models import ChainChosen
+
 
 class ObjectType(models.TextChoices):
     DOSSIER = "dossier", _("档案")
     CUSTOMER = "customer", _("客户")
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(ChainChosen):
     """修改申请: a change of a filed record that waits for its approval chain; applied,
     on the last approval, by the same service as a direct change."""
 
@@ -63,24 +65,6 @@ class ChangeRequest(models.Model):
         verbose_name=_("申请人"),
         on_delete=models.PROTECT,
         related_name="change_requests",
-    )
-    rule = models.ForeignKey(
-        "circulation.ApprovalRule",
-        verbose_name=_("审批规则"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    # The version of the rule in force when it chose this request's chain (issue 27 §5).
-    # The chain's steps are circulation.ApprovalStep rows (the one engine, issue 27 §8).
-    rule_version = models.ForeignKey(
-        "rules.RuleVersion",
-        verbose_name=_("审批规则版本"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
     )
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.PENDING

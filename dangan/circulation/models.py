@@ -72,7 +72,34 @@ class ApprovalRule(models.Model):
         return self.name
 
 
-class AccessRequest(models.Model):
+class ChainChosen(models.Model):
+    """What an approval chain decides records the rule that chose the chain and the rule's
+    version then (issue 27 §5); the chain's steps are ApprovalStep rows (the one engine,
+    dangan.circulation.approvals). Borrowing, destruction lists, exception statements and
+    change requests share these two columns."""
+
+    rule = models.ForeignKey(
+        "circulation.ApprovalRule",
+        verbose_name=_("审批规则"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rule_version = models.ForeignKey(
+        "rules.RuleVersion",
+        verbose_name=_("审批规则版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class AccessRequest(ChainChosen):
     class Status(models.TextChoices):
         PENDING = "pending", _("审批中")
         APPROVED = "approved", _("已批准")
@@ -110,23 +137,6 @@ class AccessRequest(models.Model):
         _("状态"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
     relation = models.CharField(_("与客户关系"), max_length=16, choices=Relation.choices)
-    rule = models.ForeignKey(
-        ApprovalRule,
-        verbose_name=_("审批规则"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    # The version of the rule in force when it chose this request's chain (issue 27 §5).
-    rule_version = models.ForeignKey(
-        "rules.RuleVersion",
-        verbose_name=_("审批规则版本"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     grant = models.OneToOneField(
         "accounts.Grant",
         verbose_name=_("授权"),

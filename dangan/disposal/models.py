@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dangan.circulation.models import ChainChosen
+
 
 class DisposalRule(models.Model):
     """How one archive type ends: the hold after approval (seed 003 第29条 six months;
@@ -65,7 +67,7 @@ class Extension(models.Model):
         return f"{self.dossier_id}→{self.until}"
 
 
-class DisposalList(models.Model):
+class DisposalList(ChainChosen):
     class Kind(models.TextChoices):
         EXPIRED = "expired", _("到期销毁")
         DELETION = "deletion", _("提前删除申请")
@@ -112,24 +114,6 @@ class DisposalList(models.Model):
     )
     destroyed_at = models.DateTimeField(_("销毁时间"), null=True, blank=True)
     method = models.CharField(_("销毁方式"), max_length=40, blank=True)
-    # The approval rule (kind `disposal`) that chose the chain when appraisal ended, and its
-    # version then (issue 27 §5); the steps are the engine's (circulation.ApprovalStep).
-    rule = models.ForeignKey(
-        "circulation.ApprovalRule",
-        verbose_name=_("审批规则"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    rule_version = models.ForeignKey(
-        "rules.RuleVersion",
-        verbose_name=_("审批规则版本"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dangan.circulation.models import ChainChosen
+
 
 class Holiday(models.Model):
     """A date that differs from the Monday–Friday rule: a public holiday, or a weekend
@@ -191,7 +193,7 @@ class AuditRun(models.Model):
         return f"{self.dossier_id} @ {self.run_at:%Y-%m-%d %H:%M}"
 
 
-class ExceptionStatement(models.Model):
+class ExceptionStatement(ChainChosen):
     """档案袋情况说明: asks that a finding be accepted as an exception."""
 
     class Status(models.TextChoices):
@@ -207,24 +209,6 @@ class ExceptionStatement(models.Model):
     )
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
-    # The approval rule (kind `statement`) that chose the chain, and its version then
-    # (issue 27 §5); the steps are the engine's (circulation.ApprovalStep).
-    rule = models.ForeignKey(
-        "circulation.ApprovalRule",
-        verbose_name=_("审批规则"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    rule_version = models.ForeignKey(
-        "rules.RuleVersion",
-        verbose_name=_("审批规则版本"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
