@@ -358,6 +358,8 @@ class ChecklistRowOutput(serializers.Serializer[Any]):
     applicable = serializers.BooleanField()
     required = serializers.BooleanField()  # type: ignore[assignment]  # as "fields" above
     present = serializers.BooleanField()
+    # Its pieces were destroyed when their own retention ran out: gone lawfully, not missing.
+    disposed = serializers.BooleanField()
     documents = serializers.ListField(child=serializers.IntegerField())
 
 
@@ -377,6 +379,7 @@ class DossierChecklistApi(APIView):
                     "applicable": row.applicable,
                     "required": row.required,
                     "present": row.present,
+                    "disposed": row.disposed,
                     "documents": [doc.pk for doc in row.documents],
                 }
                 for row in checklist.rows

@@ -111,12 +111,23 @@ class ChecklistRow:
         )
 
     @property
+    def disposed(self) -> bool:
+        """Nothing valid here because its pieces were destroyed when their retention ran
+        out (issue 24: a document kept for less time than its dossier): lawfully gone, not
+        missing, so it is neither a 缺件 finding nor asked for again."""
+        return (
+            not self.present
+            and not self.awaiting
+            and any(doc.state == Document.State.DESTROYED for doc in self.documents)
+        )
+
+    @property
     def required(self) -> bool:
         return self.applicable and self.item.requirement != ChecklistItem.Requirement.OPTIONAL
 
     @property
     def missing(self) -> bool:
-        return self.required and not self.present
+        return self.required and not self.present and not self.disposed
 
 
 @dataclass
@@ -130,7 +141,7 @@ class Checklist:
 
     @property
     def present_required_count(self) -> int:
-        return sum(1 for row in self.rows if row.required and row.present)
+        return sum(1 for row in self.rows if row.required and (row.present or row.disposed))
 
     @property
     def missing_rows(self) -> list[ChecklistRow]:
@@ -144,7 +155,7 @@ class Checklist:
     def handed_in(self) -> bool:
         """Every required piece is filed, signed off or still waiting for its sign-off:
         what the submission deadline asks of the filer (the signers' time is not theirs)."""
-        return all(row.present or row.awaiting for row in self.rows if row.required)
+        return all(row.present or row.awaiting or row.disposed for row in self.rows if row.required)
 
 
 def prime_checklists(dossiers: list[Dossier]) -> list[Dossier]:

@@ -153,6 +153,45 @@ class TestAWholeDocumentList:
         assert (entry.pieces, entry.years, entry.retention) == (1, "2015", "定期3年")
         assert entry.supervisor == str(ada) and entry.method == "粉碎"
 
+    def test_a_required_piece_destroyed_in_its_time_is_gone_not_missing(
+        self,
+        alice: Any,
+        carol: Any,
+        dirk: Any,
+        ada: Any,
+        live_car: Dossier,
+        complaint: Document,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        """A required item kept for less time than its dossier: once its piece is lawfully
+        destroyed the item is not asked for again (no 缺件 finding, counted as done)."""
+        from dangan.archives.checklist import dossier_checklist
+        from dangan.intake.checks import completeness
+
+        ChecklistItem.objects.filter(pk=complaint.checklist_item_id).update(
+            requirement=ChecklistItem.Requirement.REQUIRED
+        )
+        found = services.list_propose(actor=alice, documents=[complaint.pk], reason="期满")
+        after_hold(appraise_and_approve(alice, carol, dirk, found))
+        with django_capture_on_commit_callbacks(execute=True):
+            services.list_destroy(actor=ada, list_id=found.pk, method="粉碎")
+        checklist = dossier_checklist(Dossier.objects.get(pk=live_car.pk))
+        row = next(r for r in checklist.rows if r.item.pk == complaint.checklist_item_id)
+        assert row.required and row.disposed and not row.present and not row.missing
+        assert row not in checklist.missing_rows
+        assert [i.key for i in completeness(checklist)] == [
+            f"missing:{r.item.code}" for r in checklist.missing_rows
+        ]
+        assert f"missing:{row.item.code}" not in [i.key for i in completeness(checklist)]
+        client = Client()
+        client.login(username=alice.username, password=PASSWORD)
+        body = client.get(f"/api/v1/dossiers/{live_car.pk}/checklist/").json()
+        answered = next(r for r in body if r["code"] == row.item.code)
+        assert answered["disposed"] is True and answered["present"] is False
+        page = client.get(f"/dossiers/{live_car.pk}/").content.decode()
+        line = page.split(f'data-item="{row.item.code}"')[1].split("</tr>")[0]
+        assert "已销毁" in line and "缺失" not in line
+
     def test_an_extension_keeps_the_document_off_the_due_list(
         self, alice: Any, carol: Any, complaint: Document
     ) -> None:
