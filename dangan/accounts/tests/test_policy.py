@@ -61,6 +61,9 @@ def test_it_limits_customers_to_the_scope(
     # customers_hidden (its check of candidates) hides none from them, asks for the rest.
     hidden = policy.customers_hidden(world[persona], [world["bobs_customer"].pk])
     assert hidden == (set() if sees == {"bob", "dave"} else None)
+    # sees_customer (the same question with no query, for many users at once) agrees.
+    for customer in (world["bobs_customer"], world["daves_customer"]):
+        assert policy.sees_customer(world[persona], customer) == (customer.owner.username in sees)
 
 
 def test_it_sees_nothing_for_anonymous_or_inactive_users(world: dict[str, Any]) -> None:
@@ -71,6 +74,8 @@ def test_it_sees_nothing_for_anonymous_or_inactive_users(world: dict[str, Any]) 
     alice.save()
     assert not policy.customers_for(alice).exists()
     assert not policy.sees_all_customers(alice)
+    assert not policy.sees_customer(alice, world["bobs_customer"])
+    assert not policy.sees_customer(AnonymousUser(), world["bobs_customer"])
 
 
 def test_it_answers_missing_and_forbidden_alike(world: dict[str, Any]) -> None:
