@@ -307,11 +307,22 @@ def parties_of(actor: User, item: DisposalItem) -> list[str]:
     """Which appraisal parties the actor may sign for on this item. The business side is
     the owning department's manager; where that department has none (or the file has no
     department), the director signs for it, so that a list never waits for nobody."""
-    found: list[str] = []
-    if policy.has_perm(actor, perms.DISPOSAL_PROPOSE):
-        found.append(Party.ARCHIVE)
-    if actor in business_appraisers(_department_of(item)):
-        found.append(Party.BUSINESS)
+    return parties_by_item(actor, [item])[item.pk]
+
+
+def parties_by_item(actor: User, items: Iterable[DisposalItem]) -> dict[int, list[str]]:
+    """parties_of of each item, by its id, asking for the appraisers once per department
+    (not per item), and not at all of one who is neither a manager nor a director."""
+    archive = [Party.ARCHIVE] if policy.has_perm(actor, perms.DISPOSAL_PROPOSE) else []
+    offices = {role.code for role in policy.roles_of(actor)}
+    may_appraise = bool(offices & {"dept_manager", "director"})
+    signs: dict[int | None, bool] = {}
+    found: dict[int, list[str]] = {}
+    for item in items:
+        department = _department_of(item)
+        if department not in signs:
+            signs[department] = may_appraise and actor in business_appraisers(department)
+        found[item.pk] = [*archive, Party.BUSINESS] if signs[department] else list(archive)
     return found
 
 
@@ -358,9 +369,10 @@ def list_appraise(
         if not chosen:
             raise ApplicationError(_("所选条目不在该清单中"), field="items")
     signed = 0
+    parties = parties_by_item(actor, chosen)
     for item in chosen:
-        sides = [party] if party else parties_of(actor, item)
-        sides = [side for side in sides if side in parties_of(actor, item)]
+        sides = [party] if party else parties[item.pk]
+        sides = [side for side in sides if side in parties[item.pk]]
         for side in sides:
             if item.appraisals.filter(party=side).exists():
                 continue

@@ -131,6 +131,7 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dossier__archive_type", "dossier__customer", "document"
         ).prefetch_related("appraisals__appraiser")
     )
+    parties = services.parties_by_item(actor, items) if found.status == "appraisal" else {}
     return render(
         request,
         "disposal/list.html",
@@ -138,9 +139,8 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "found": found,
             "items": items,
             "steps": _named_steps(found),
-            "may_appraise": found.status == "appraisal"
-            and any(
-                services.parties_of(actor, item)
+            "may_appraise": any(
+                parties.get(item.pk)
                 and {a.party for a in item.appraisals.all()} != set(services.Party.values)
                 for item in items
             ),
