@@ -15,15 +15,18 @@ number Fernet-encrypted with its three HMAC lookup hashes (customers/services.py
 _set_identity, _check_identity_unique), birth date and gender derived from it, custom
 fields normalised by the archive type's schema (clean_custom_fields), archive numbers
 made by the type's numbering rule with the counters (NumberSequence) left where later
-service-created dossiers continue, and search-index rows built by the production row
-functions of search/services.py. Not written: audit entries for the creations, scans
-(Document rows need no attachment), related persons.
+service-created dossiers continue, the business keys the type declares (DossierKey: VIN,
+building + entrance + unit, member number; archives/keys.py key_values, as claim writes
+them), and search-index rows built by the production row functions of
+search/services.py. Not written: audit entries for the creations, scans (Document rows
+need no attachment), related persons.
 
 Work is committed in chunks (customers with their dossiers, documents and index rows in
 one transaction), so an interrupted run continues where it stopped when started again
 with the same arguments (--customers may grow). Values that must be unique (ID numbers,
-mobiles, credit codes, VINs, member numbers) are unique by construction: an affine
-permutation of the customer's index, so no run needs to remember what earlier ones drew.
+mobiles, credit codes, VINs, member numbers, a property's home) are unique by construction:
+an affine permutation of the customer's index (the home: the index itself, building by
+building), so no run needs to remember what earlier ones drew.
 
 At the end a probe (sample query values for benchmarks/search_latency.py) is written to
 the data dir: bench_probe.json (SQLite) or bench_probe_pg_<db>.json.
@@ -120,6 +123,7 @@ REGIONS = (
 PROJECTS = ("阳光尚城", "金地·名京", "万科翡翠公园", "远洋天著", "龙湖春江郦城", "保利和光尘樾")
 BRAND_CHARS = "华信中联鼎盛金桥恒通瑞丰宏远天成博兴业东方新锐嘉禾润泽同创海纳德汇通达安泰隆"
 ROOMS = ("档案室A", "档案室B", "档案室C")
+HOMES_PER_BUILDING = 4 * 27 * 4  # entrances × floors (2-28) × rooms a floor
 
 # --- Document text -------------------------------------------------------------------
 # Texts are built from a pool of generated sentences, each ending in 。 (see TextPool).
@@ -271,6 +275,16 @@ class Uniques:
 
     def member_no(self, i: int) -> str:
         return f"M{self.member(i) + 10**6:07d}"
+
+    @staticmethod
+    def home(i: int) -> tuple[int, int, int, int]:
+        """(building, entrance, floor, room) of customer i's home, one home per index (一户一档:
+        the property type's key is building + entrance + unit): buildings of four entrances,
+        floors 2-28, four rooms a floor, taken in order as customers come."""
+        building, rest = divmod(i, HOMES_PER_BUILDING)
+        entrance, rest = divmod(rest, HOMES_PER_BUILDING // 4)
+        floor, room = divmod(rest, 4)
+        return building + 1, entrance + 1, floor + 2, room + 1
 
 
 # --- Text pool -----------------------------------------------------------------------
@@ -459,6 +473,7 @@ DOCUMENT_COLUMNS = (
     "pages", "page_range", "carrier", "state", "remarks", "text", "created_at", "created_by",
     "part", "state_reason", "state_changed_at", "state_changed_by", "superseded_by",
 )  # fmt: skip
+KEY_COLUMNS = ("archive_type", "name", "value", "dossier")  # the id: the database's
 ENTRY_COLUMNS = (
     "id", "kind", "object_id", "name_tokens", "id_tokens", "text_tokens", "updated_at",
     "owner_id", "department_id", "dossier_id",
@@ -504,7 +519,7 @@ def identity_values(columns: tuple[str, ...], number: str) -> tuple[str, ...]:
 
 def check_columns() -> None:
     """Refuse to run when a model gained a column this generator does not write."""
-    from dangan.archives.models import Dossier
+    from dangan.archives.models import Dossier, DossierKey
     from dangan.customers.models import Customer
     from dangan.documents.models import Document
     from dangan.search.models import SearchEntry
@@ -512,6 +527,7 @@ def check_columns() -> None:
     for model, columns in (
         (Customer, CUSTOMER_COLUMNS + identity_columns()),
         (Dossier, DOSSIER_COLUMNS),
+        (DossierKey, (*KEY_COLUMNS, "id")),
         (Document, DOCUMENT_COLUMNS),
         (SearchEntry, ENTRY_COLUMNS),
     ):
@@ -616,6 +632,7 @@ class Batch:
     last: int
     customers: list[tuple[Any, ...]]
     dossiers: list[tuple[Any, ...]]
+    keys: list[tuple[Any, ...]]
     documents: list[tuple[Any, ...]]
     entries: list[tuple[Any, ...]]
     counters: dict[str, int]
@@ -623,7 +640,8 @@ class Batch:
 
     @property
     def rows(self) -> int:
-        return len(self.customers) + len(self.dossiers) + len(self.documents) + len(self.entries)
+        tables = (self.customers, self.dossiers, self.keys, self.documents, self.entries)
+        return sum(len(rows) for rows in tables)
 
 
 class _NoRelated:
@@ -709,11 +727,12 @@ class Generator:
                 "contract_date": base.isoformat(),
             }
         elif code == "PROPERTY":
+            building, entrance, floor, room = self.uniques.home(i)
             values = {
                 "building": f"{building}号楼",
-                "entrance": f"{rng.randint(1, 4)}单元",
+                "entrance": f"{entrance}单元",
                 "floor": floor,
-                "unit": unit,
+                "unit": f"{building}-{floor}{room:02d}",
                 "occupancy": rng.choice(("自住", "自住", "自住", "出租", "空置")),
                 "has_vehicle": rng.random() < 0.4,
                 "move_in_date": base.isoformat(),
@@ -819,6 +838,7 @@ class Generator:
         """The rows of customers first..last-1 (0-based), their dossiers, documents and
         index entries. Needs no database: it may run in another process."""
         from dangan.archives.fields import clean_custom_fields
+        from dangan.archives.keys import key_values
         from dangan.locations.natural import placement_key
         from dangan.search import services as search_services
 
@@ -828,6 +848,7 @@ class Generator:
         next_doc = self.next_doc
         customers: list[tuple[Any, ...]] = []
         dossiers: list[tuple[Any, ...]] = []
+        keys: list[tuple[Any, ...]] = []
         documents: list[tuple[Any, ...]] = []
         entries: list[tuple[Any, ...]] = []
         dossier_entries: list[tuple[Any, ...]] = []
@@ -937,6 +958,8 @@ class Generator:
                 d_stamp, d_stamp,
             ))
             # fmt: on
+            for key_name, key_value in key_values(archive_type, fields):
+                keys.append((archive_type.pk, key_name, key_value, pk))
             dossier_ns = SimpleNamespace(
                 fields=fields,
                 archive_number=number,
@@ -998,6 +1021,7 @@ class Generator:
             last=last,
             customers=customers,
             dossiers=dossiers,
+            keys=keys,
             documents=documents,
             entries=[(first_entry + k, *row) for k, row in enumerate(entries)],
             counters=counters,
@@ -1019,7 +1043,7 @@ class Generator:
 
     def write(self, batch: Batch) -> dict[str, float]:
         """Insert one batch (call inside a transaction); returns seconds per step."""
-        from dangan.archives.models import Dossier, NumberSequence
+        from dangan.archives.models import Dossier, DossierKey, NumberSequence
         from dangan.customers.models import Customer
         from dangan.documents.models import Document
         from dangan.search.models import SearchEntry
@@ -1028,6 +1052,7 @@ class Generator:
         t0 = time.perf_counter()
         w.insert(Customer, CUSTOMER_COLUMNS + self.id_columns, batch.customers)
         w.insert(Dossier, DOSSIER_COLUMNS, batch.dossiers)
+        w.insert(DossierKey, KEY_COLUMNS, batch.keys)
         w.insert(Document, DOCUMENT_COLUMNS, batch.documents)
         w.insert(SearchEntry, ENTRY_COLUMNS, batch.entries)
         t1 = time.perf_counter()
