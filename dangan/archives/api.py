@@ -20,6 +20,7 @@ from dangan.changes.models import ChangeRequest
 from dangan.core.api import Pagination, id_param, paginated, text_param, valid_input
 from dangan.core.errors import ApplicationError, NotFound
 from dangan.core.http import actor_of
+from dangan.rules import schema
 from dangan.rules import selectors as rule_selectors
 from dangan.rules import services as rule_services
 from dangan.rules.api import VersionOutput, body_of
@@ -29,22 +30,7 @@ from dangan.rules.models import RuleVersion
 class ChecklistItemOutput(serializers.ModelSerializer[ChecklistItem]):
     class Meta:
         model = ChecklistItem
-        fields = [
-            "id",
-            "code",
-            "name",
-            "group",
-            "position",
-            "requirement",
-            "when",
-            "copies",
-            "needs_stamp",
-            "needs_signature",
-            "original",
-            "note",
-            "confirm",
-            "retention",
-        ]
+        fields = ["id", "code", "position", *schema.ITEM_COLUMNS]
 
 
 class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
@@ -54,35 +40,7 @@ class ArchiveTypeOutput(serializers.ModelSerializer[ArchiveType]):
 
     class Meta:
         model = ArchiveType
-        fields = [
-            "id",
-            "code",
-            "name",
-            "description",
-            "source",
-            "customer_kinds",
-            "numbering",
-            "retention",
-            "document_order",
-            "placement",
-            "deadline",
-            "fields",
-            "deadline_variants",
-            "deadline_variant",
-            "consistency",
-            "penalties",
-            "default_confidentiality",
-            "originals_copyable",
-            "unique_keys",
-            "customer_less",
-            "change_control",
-            "status_labels",
-            "cover",
-            "is_active",
-            "checklist",
-            "disposal",
-            "version",
-        ]
+        fields = ["id", "code", *schema.TYPE_COLUMNS, "checklist", "disposal", "version"]
         # What PUT accepts back: all but these (and each checklist item's id and position).
         read_only_fields = ["id", "code", "source", "version"]
 

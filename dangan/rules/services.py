@@ -29,30 +29,7 @@ def archive_type_snapshot(archive_type: ArchiveType) -> dict[str, Any]:
     from dangan.disposal.services import disposal_spec_of
 
     data: dict[str, Any] = {"code": archive_type.code}
-    for key in (
-        "name",
-        "description",
-        "source",
-        "customer_kinds",
-        "numbering",
-        "retention",
-        "document_order",
-        "placement",
-        "deadline",
-        "deadline_variants",
-        "deadline_variant",
-        "fields",
-        "consistency",
-        "penalties",
-        "status_labels",
-        "cover",
-        "is_active",
-        "default_confidentiality",
-        "originals_copyable",
-        "unique_keys",
-        "customer_less",
-        "change_control",
-    ):
+    for key in schema.TYPE_COLUMNS:
         data[key] = getattr(archive_type, key)
     data["checklist"] = [
         {"code": item.code, **item_columns(item)}
@@ -63,22 +40,7 @@ def archive_type_snapshot(archive_type: ArchiveType) -> dict[str, Any]:
 
 
 def item_columns(item: ChecklistItem) -> dict[str, Any]:
-    return {
-        key: getattr(item, key)
-        for key in (
-            "name",
-            "group",
-            "requirement",
-            "when",
-            "copies",
-            "needs_stamp",
-            "needs_signature",
-            "original",
-            "note",
-            "confirm",
-            "retention",
-        )
-    }
+    return {key: getattr(item, key) for key in schema.ITEM_COLUMNS}
 
 
 def approval_rule_snapshot(rule: ApprovalRule) -> dict[str, Any]:

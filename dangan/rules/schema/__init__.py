@@ -34,6 +34,7 @@ from dangan.rules.schema.approval import (
 from dangan.rules.schema.archive_type import (
     CUSTOMER_KINDS,
     DISPOSAL_TRIGGERS,
+    TYPE_COLUMNS,
     TYPE_KEYS,
     ArchiveTypeRules,
     DisposalSpec,
@@ -41,6 +42,7 @@ from dangan.rules.schema.archive_type import (
     parse_disposal,
 )
 from dangan.rules.schema.checklist import (
+    ITEM_COLUMNS,
     RETENTION_CODES,
     FieldSpec,
     ItemSpec,
@@ -72,6 +74,7 @@ __all__ = [
     "CUSTOMER_NAME",
     "DEADLINE_KINDS",
     "DISPOSAL_TRIGGERS",
+    "ITEM_COLUMNS",
     "PENALTY_ALIASES",
     "RELATIONS",
     "REQUEST_KINDS",
@@ -79,6 +82,7 @@ __all__ = [
     "RULE_KINDS",
     "STEP_DEPARTMENTS",
     "SUBJECT_KINDS",
+    "TYPE_COLUMNS",
     "TYPE_KEYS",
     "ApprovalRuleSpec",
     "ApprovalStep",

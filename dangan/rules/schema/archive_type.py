@@ -142,9 +142,10 @@ class ArchiveTypeRules:
         }
 
 
-# Keys a template or a PUT may carry; GET's read-only ones are dropped by the API.
-TYPE_KEYS = {
-    "code",
+# The ArchiveType columns the company edits (ArchiveTypeRules.columns()'s keys): what the
+# rules' snapshot and the API carry besides the code, the checklist and disposal. A new
+# rule of the type is added here once.
+TYPE_COLUMNS = (
     "name",
     "description",
     "source",
@@ -157,19 +158,19 @@ TYPE_KEYS = {
     "deadline_variants",
     "deadline_variant",
     "fields",
-    "checklist",
     "consistency",
     "penalties",
     "status_labels",
     "cover",
     "is_active",
-    "disposal",
     "default_confidentiality",
     "originals_copyable",
     "unique_keys",
     "customer_less",
     "change_control",
-}
+)
+# Keys a template or a PUT may carry; GET's read-only ones are dropped by the API.
+TYPE_KEYS = {"code", "checklist", "disposal", *TYPE_COLUMNS}
 
 
 def archive_type_rules(data: Any) -> ArchiveTypeRules:

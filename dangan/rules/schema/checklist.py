@@ -126,10 +126,9 @@ def field_dicts(specs: tuple[FieldSpec, ...]) -> list[dict[str, Any]]:
 
 # --- checklist ----------------------------------------------------------------------
 
-_ITEM_KEYS = {
-    "id",
-    "position",
-    "code",
+# A ChecklistItem's columns but its code and position (ItemSpec.stored()'s keys): what the
+# rules' snapshot, the API and a template carry of an item.
+ITEM_COLUMNS = (
     "name",
     "group",
     "requirement",
@@ -141,7 +140,8 @@ _ITEM_KEYS = {
     "note",
     "confirm",
     "retention",
-}
+)
+_ITEM_KEYS = {"id", "position", "code", *ITEM_COLUMNS}
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,21 @@ def test_it_reads_every_shipped_template(templates: Any) -> None:
         assert rules.columns()["deadline"] == archive_type.deadline
 
 
+def test_the_snapshot_and_the_api_carry_every_rule_the_schema_stores(
+    alice: Any, templates: Any
+) -> None:
+    """TYPE_COLUMNS and ITEM_COLUMNS name, once, what the snapshot (versions, the rules
+    page) and GET /archive-types/{id}/ carry: a rule the schema stores but they left out
+    would be reset by the next save of what they show."""
+    archive_type = templates["CAR-SALE"]
+    rules = schema.archive_type_rules(services.archive_type_snapshot(archive_type))
+    assert tuple(rules.columns()) == schema.TYPE_COLUMNS
+    assert tuple(rules.checklist[0].stored()) == schema.ITEM_COLUMNS
+    body = car_shape(alice, templates)
+    assert set(body) == {"id", "code", *schema.TYPE_COLUMNS, "checklist", "disposal", "version"}
+    assert set(body["checklist"][0]) == {"id", "code", "position", *schema.ITEM_COLUMNS}
+
+
 def test_the_evaluator_shows_an_unknown_stored_kind_instead_of_no_deadline(
     car_dossier: Any,
 ) -> None:
