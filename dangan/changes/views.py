@@ -3,6 +3,9 @@ pages (the pages include changes/history.html)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,29 +37,25 @@ def change_request_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @app_errors
 def change_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    change_request = selectors.access_change_request(actor, pk)
-    attempt(
-        request,
-        lambda: services.change_request_approve(
-            actor=actor, change_request=change_request, note=request.POST.get("note", "")
-        ),
-        _("已批准"),
-    )
-    return redirect("changes:list")
+    return _decide(request, pk, services.change_request_approve, _("已批准"))
 
 
 @login_required
 @require_POST
 @app_errors
 def change_request_deny(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, services.change_request_deny, _("已驳回"))
+
+
+def _decide(request: HttpRequest, pk: int, decide: Callable[..., Any], done: str) -> HttpResponse:
+    """The approver's step on a change request (approve or deny, with a note)."""
     actor = actor_of(request)
     change_request = selectors.access_change_request(actor, pk)
     attempt(
         request,
-        lambda: services.change_request_deny(
+        lambda: decide(
             actor=actor, change_request=change_request, note=request.POST.get("note", "")
         ),
-        _("已驳回"),
+        done,
     )
     return redirect("changes:list")
