@@ -39,19 +39,13 @@ def _work_waiting(user: Any) -> int:
     return waiting_count(user)
 
 
-def _changes_waiting(user: Any) -> int:
-    from dangan.changes.selectors import waiting_for
-
-    return len(waiting_for(user))
-
-
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the menu may offer the signed-in user (the policy decides, not the template)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     granted = policy.permissions_of(user)
-    counts = _once(lambda: _circulation().menu_counts(user))  # both badges, one query
+    counts = _once(lambda: _circulation().menu_counts(user))  # three badges, one query
     return {
         "nav": {
             # What the menu's links depend on (base.html caches them under it).
@@ -70,7 +64,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "circulation": bool(granted & CIRCULATION_CODES),
             "lend": perms.CIRCULATION_LEND in granted,
             "approvals_pending": lambda: counts()[0],
-            "changes_pending": lambda: _changes_waiting(user),
+            "changes_pending": lambda: counts()[2],
             "notifications_unread": lambda: counts()[1],
             "users": perms.USER_MANAGE in granted,
             "roles": perms.ROLE_MANAGE in granted,

@@ -387,7 +387,9 @@ def access_dossier(actor: Actor, dossier_id: Any, *, action: str = perms.DOSSIER
     dossier = _get_or_404(
         dossiers_for(actor).select_related("customer", "archive_type"), dossier_id
     )
-    if not _may(actor, action, dossier.pk):
+    # dossiers_for(actor) is _may(actor, DOSSIER_VIEW, …) as a filter: asking it again
+    # for the same action cost every dossier page a statement.
+    if action != perms.DOSSIER_VIEW and not _may(actor, action, dossier.pk):
         raise _forbidden(action)
     return dossier
 
@@ -404,7 +406,8 @@ def access_document(
     actor: Actor, document_id: Any, *, action: str = perms.DOCUMENT_VIEW
 ) -> Document:
     document = _get_or_404(documents_for(actor).select_related("dossier"), document_id)
-    if not _may(actor, action, document.dossier_id):
+    # documents_for is dossiers_for(action=DOCUMENT_VIEW): the same check as a filter.
+    if action != perms.DOCUMENT_VIEW and not _may(actor, action, document.dossier_id):
         raise _forbidden(action)
     return document
 

@@ -345,9 +345,12 @@ def test_only_the_keeping_departments_manager_approves(
     other = _user("oscar", "dept_manager", "销售二部", "周强")
     request = _ask(alice, car_dossier)
     from dangan.changes.selectors import waiting_for
+    from dangan.circulation.selectors import menu_counts
 
     assert waiting_for(other) == [] and waiting_for(bob) == []
     assert waiting_for(carol) == [request]
+    # The menu's badge counts the same in its one statement (menu_counts, in SQL).
+    assert [menu_counts(u)[2] for u in (other, bob, carol, alice)] == [0, 0, 1, 0]
     for outsider in (other, bob):
         with pytest.raises((Forbidden, InvalidTransition)):
             change_request_approve(actor=outsider, change_request=request)

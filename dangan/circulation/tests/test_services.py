@@ -43,7 +43,7 @@ def badges(*users: Any) -> list[int]:
 
     counts = [approvals_count(u) for u in users]
     assert counts == [approvals_for(u).count() for u in users]
-    assert counts == [menu_counts(u)[0] for u in users]  # the menu asks for both at once
+    assert counts == [menu_counts(u)[0] for u in users]  # the menu asks for all at once
     return counts
 
 

@@ -174,9 +174,10 @@ class TestViewCycle:
             page = client.get(reverse("circulation:requests")).content.decode()
         assert 'id="nav-approvals">待审批 <span class="badge warn">1</span>' in page
         assert 'id="nav-notifications">通知 <span class="badge warn">1</span>' in page
-        # Both badges come from one statement (selectors.menu_counts).
+        # The badges come from one statement (selectors.menu_counts).
         counted = [q for q in queries.captured_queries if "circulation_notification" in q["sql"]]
         assert len(counted) == 1 and "circulation_approvalstep" in counted[0]["sql"]
+        assert "changes_changerequest" in counted[0]["sql"]
         notices = client.get(reverse("circulation:notifications")).content.decode()
         assert "待审批" in notices and "1 条未读" in notices
         client.post(reverse("circulation:notifications_read"))
