@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import prefetch_related_objects
@@ -81,18 +82,22 @@ def _awaiting(doc: Document) -> bool:
 
 @dataclass
 class ChecklistRow:
+    """A row's answers are worked out once (cached_property): the dossier page's template
+    asks each row for them several times, and each asked every document's sign-offs
+    again. A row is made whole by dossier_checklist() and not changed after."""
+
     item: ChecklistItem
     applicable: bool
     documents: list[Document] = field(default_factory=list)
 
-    @property
+    @cached_property
     def present(self) -> bool:
         """A valid piece counts once every sign-off its item asks for is given."""
         return any(
             doc.state == Document.State.VALID and not _awaiting(doc) for doc in self.documents
         )
 
-    @property
+    @cached_property
     def awaiting(self) -> bool:
         """A valid piece is here but still waits for (or was refused) a sign-off."""
         return not self.present and any(
@@ -132,18 +137,20 @@ class ChecklistRow:
 
 @dataclass
 class Checklist:
+    """Its counts are worked out once, as its rows' (ChecklistRow)."""
+
     rows: list[ChecklistRow]
     other_documents: list[Document]
 
-    @property
+    @cached_property
     def required_count(self) -> int:
         return sum(1 for row in self.rows if row.required)
 
-    @property
+    @cached_property
     def present_required_count(self) -> int:
         return sum(1 for row in self.rows if row.required and (row.present or row.disposed))
 
-    @property
+    @cached_property
     def missing_rows(self) -> list[ChecklistRow]:
         return [row for row in self.rows if row.missing]
 

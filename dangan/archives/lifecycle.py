@@ -43,6 +43,12 @@ def status_label(archive_type: ArchiveType | None, status: str) -> str:
 
 def _prior_status(dossier: Dossier) -> str:
     """The state the dossier was in before its current one (where a legal hold returns)."""
+    primed = primed_status_changes(dossier)
+    if primed is not None:
+        return next(
+            (c.from_status for c in primed if c.to_status == dossier.status),
+            Dossier.Status.FILED,
+        )
     entered = (
         DossierStatusChange.objects.filter(dossier=dossier, to_status=dossier.status)
         .order_by("-at", "-id")
@@ -206,10 +212,39 @@ def dossier_transition(
 
 def status_history(dossier: Dossier) -> list[DossierStatusChange]:
     """The dossier's status moves, newest first, with who made them (状态记录)."""
+    primed = primed_status_changes(dossier)
+    if primed is not None:
+        return list(primed)
     return list(dossier.status_changes.select_related("actor").order_by("-at", "-id"))
 
 
 def status_since(dossier: Dossier) -> datetime.date:
     """The date the current status took effect: that of the last move, else the filing."""
-    last = dossier.status_changes.order_by("-at", "-id").values_list("effective", flat=True).first()
+    primed = primed_status_changes(dossier)
+    if primed is not None:
+        last = primed[0].effective if primed else None
+    else:
+        last = (
+            dossier.status_changes.order_by("-at", "-id")
+            .values_list("effective", flat=True)
+            .first()
+        )
     return last or timezone.localdate(dossier.created_at)
+
+
+def prime_status(dossier: Dossier) -> Dossier:
+    """Read the dossier's status moves once, for a page that shows them four ways (the
+    status card and its date, the change history, the retention clock): status_history,
+    status_since, the prior status and retention's start then read this list (the
+    dossier page sent four statements for it). Call it on the instance a page renders,
+    after any change to it; the moves are few (people make them one at a time)."""
+    dossier._status_changes = list(  # type: ignore[attr-defined]
+        dossier.status_changes.select_related("actor").order_by("-at", "-id")
+    )
+    return dossier
+
+
+def primed_status_changes(dossier: Any) -> list[DossierStatusChange] | None:
+    """What prime_status() read, newest first; None when it was not called."""
+    primed: list[DossierStatusChange] | None = getattr(dossier, "_status_changes", None)
+    return primed

@@ -246,12 +246,18 @@ class Dossier(TimeStamped):
     def location_parts(self) -> list[str]:
         """Room › cabinet › shelf › box › position as a clerk reads it (档案室A › 03柜 …):
         a number gets its unit, in the reader's language; a name is shown as it is."""
-        parts = []
-        for name, unit in zip(self.LOCATION_FIELDS, _LOCATION_UNITS, strict=True):
-            value = getattr(self, name)
-            if value:
-                parts.append(str(unit) % {"n": value} if unit and value.isdigit() else value)
-        return parts
+        return location_parts({name: getattr(self, name) for name in self.LOCATION_FIELDS})
+
+
+def location_parts(place: dict[str, str]) -> list[str]:
+    """Dossier.location_parts of a place given as {location field: value} (the archive
+    room's tree builds one path per place with it, without making a Dossier for each)."""
+    parts = []
+    for name, unit in zip(Dossier.LOCATION_FIELDS, _LOCATION_UNITS, strict=True):
+        value = place.get(name)
+        if value:
+            parts.append(str(unit) % {"n": value} if unit and value.isdigit() else value)
+    return parts
 
 
 class DossierTransition(models.Model):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.archives import company, selectors, services
+from dangan.archives import company, lifecycle, selectors, services
 from dangan.archives.checklist import Checklist, dossier_checklist
 from dangan.archives.forms import (
     ArchiveTypeForm,
@@ -120,9 +120,14 @@ def _render_dossier(
     status: int = 200,
 ) -> HttpResponse:
     checklist = dossier_checklist(dossier)
+    # The status card, its date, the history and the retention line read one list.
+    lifecycle.prime_status(dossier)
     user = request.user
     can_upload = policy.has_perm(user, perms.DOCUMENT_UPLOAD)
     can_locate = policy.has_perm(user, perms.DOSSIER_LOCATE)
+    can_change = (
+        policy.dossiers_for(user, action=perms.DOSSIER_CHANGE).filter(pk=dossier.pk).exists()
+    )
     field_labels = {spec["key"]: spec["label"] for spec in dossier.archive_type.field_schema()}
     context = {
         "dossier": dossier,
@@ -147,12 +152,9 @@ def _render_dossier(
         ),
         "can_download": policy.has_perm(user, perms.FILE_DOWNLOAD),
         # 作废/替换 buttons: on a dossier the user may change, while its paper is in.
-        "can_amend": dossier.status not in document_services.FROZEN_STATUSES
-        and policy.dossiers_for(user, action=perms.DOSSIER_CHANGE).filter(pk=dossier.pk).exists(),
+        "can_amend": dossier.status not in document_services.FROZEN_STATUSES and can_change,
         "can_supersede": can_upload,
-        "can_edit": policy.dossiers_for(user, action=perms.DOSSIER_CHANGE)
-        .filter(pk=dossier.pk)
-        .exists(),
+        "can_edit": can_change,
         "history": change_selectors.dossier_history(user, dossier),
         "section": "customers",
     }

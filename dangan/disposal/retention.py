@@ -100,8 +100,16 @@ def _started(dossier: Any, trigger_of: dict[int, str] | None) -> datetime.date |
         filed: datetime.date = timezone.localdate(dossier.created_at)
         return filed
     closed: datetime.date | None
+    from dangan.archives.lifecycle import primed_status_changes
+
+    primed = primed_status_changes(dossier)
     if hasattr(dossier, "closed_on"):  # annotated by with_closed_on
         closed = dossier.closed_on
+    elif primed is not None:  # the dossier page's (lifecycle.prime_status)
+        closed = next(
+            (c.effective for c in primed if c.to_status in CLOSED and c.from_status not in RETURNS),
+            None,
+        )
     else:
         closed = (
             DossierStatusChange.objects.filter(dossier=dossier, to_status__in=CLOSED)

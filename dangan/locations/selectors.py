@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from dangan.archives.models import Dossier
+from dangan.archives.models import Dossier, location_parts
 from dangan.locations.models import Location
 from dangan.locations.services import ABSENT, fields_of
 
@@ -40,7 +40,7 @@ def tree(root: Location | None = None) -> list[TreeRow]:
 
     def visit(node: Location, depth: int, place: dict[str, str]) -> int:
         here = {**place, Location.FIELD_OF_KIND[node.kind]: node.name}
-        row = TreeRow(node, depth, " › ".join(Dossier(**here).location_parts), 0)
+        row = TreeRow(node, depth, " › ".join(location_parts(here)), 0)
         rows.append(row)
         total = int(direct.get(node.pk, 0))
         for child in children.get(node.pk, []):

@@ -24,9 +24,16 @@ def location_card(context: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
     user = getattr(request, "user", None)
     can_place = user is not None and policy.has_perm(user, perms.DOSSIER_LOCATE)
     rows = selectors.tree() if can_place else []
+    # The dossier's place is one of the tree's rows when the tree was read.
+    in_tree = {row.node.pk: row.node for row in rows}
+    node = (
+        in_tree.get(dossier.location_node_id, dossier.location_node)
+        if dossier.location_node_id is not None
+        else None
+    )
     return {
         "dossier": dossier,
-        "node": dossier.location_node,
+        "node": node,
         "choices": [(row.node.pk, row.path, row.full) for row in rows],
         "moves": list(
             Move.objects.filter(dossier=dossier)
