@@ -92,8 +92,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Form widgets render through the project's templates, so that dangan/templates can
-# replace a widget's (django/forms/widgets/select.html: options without an include each).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# replace a widget's (django/forms/widgets/select.html: options without an include each);
+# the common widgets are written in Python by dangan.core.widgets, the same markup.
+FORM_RENDERER = "dangan.core.widgets.Renderer"
 
 TEMPLATES = [
     {
