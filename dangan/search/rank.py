@@ -39,7 +39,7 @@ class DossierRow(NamedTuple):
     archive_number: str
     title: str
     fields: dict[str, Any] | None
-    customer_name: str
+    customer_name: str | None  # None for a company file (no customer)
     archive_type_name: str
 
 
@@ -133,9 +133,10 @@ def _score_dossier(d: DossierRow, query: _Query) -> _Rank:
             return 850, [_WHY_UNIT]
         if set(keys[1:]) & set(have):  # the entrance asked for was never recorded
             return 800, [_WHY_UNIT]
-    if d.customer_name == query.raw:
+    # A company file (a customer-less type, #23 §8) has no customer name: None.
+    if d.customer_name and d.customer_name == query.raw:
         return 700, [_WHY_CUSTOMER_NAME]
-    if query.raw in d.customer_name:
+    if d.customer_name and query.raw in d.customer_name:
         return 500, [_WHY_CUSTOMER_NAME]
     if query.raw in d.title:
         return 400, [_WHY_DOSSIER_TITLE]

@@ -163,7 +163,8 @@ def _dossier_hit(actor: Any, d: DossierRow, query: _Query, limited: bool, rank: 
         pk=d.pk,
         title=highlight(f"{d.archive_number} {d.title}", query.needles),
         subtitle=highlight(
-            " · ".join([d.customer_name, d.archive_type_name, *extra]), query.needles
+            " · ".join([d.customer_name or "", d.archive_type_name, *extra]).lstrip(" ·"),
+            query.needles,
         ),
         url=_url("archives:dossier", d.pk),
         score=rank[0],

@@ -152,3 +152,21 @@ def test_it_refuses_the_page_without_the_create_permission(client: Client, db: A
     client.force_login(user)
     assert client.get(reverse("archives:company_dossier_create")).status_code == 403
     assert PASSWORD
+
+
+def test_the_search_finds_a_company_file_by_its_title_and_number(
+    minutes: Dossier, carol: Any
+) -> None:
+    """A company file has no customer name: the dossier hit's score and subtitle took
+    None for one and answered 500 (found by benchmarks/mixed_load.py, searching 2026)."""
+    from dangan.search.services import rebuild_index
+
+    rebuild_index()
+    client = Client()
+    client.force_login(carol)
+    for q in ("会议纪要", minutes.archive_number, "2026"):
+        answer = client.get("/api/v1/search/", {"q": q})
+        assert answer.status_code == 200, q
+        (dossiers,) = [g for g in answer.json()["groups"] if g["kind"] == "dossier"]
+        assert minutes.pk in [hit["id"] for hit in dossiers["results"]], (q, dossiers)
+        assert client.get("/search/", {"q": q}).status_code == 200, q
