@@ -26,6 +26,7 @@ class ChangeSubject(approvals.Subject):
     any holder of the role signs it."""
 
     field = "change_request"
+    rule_kinds = ("change",)
     strict_departments = False
     obj: ChangeRequest
 

@@ -7,9 +7,9 @@ It owns, for any subject:
 - choosing the chain: the first active ApprovalRule of the subject's kind (rules.py);
 - laying the chain out as ApprovalStep rows bound to the subject (one nullable foreign key
   per kind of subject), departments resolved by the subject;
-- who holds a step (the office's holders, never the requester), and the never-stall
-  fallback: a step nobody holds goes to its configured next level, else the archivist,
-  else the director;
+- who holds a step (the office's holders who can open the subject, never the requester),
+  and the never-stall fallback: a step nobody holds (or nobody who could open what it
+  decides) goes to its configured next level, else the archivist, else the director;
 - deciding: approve (the next step opens, its approvers are told) or deny (the chain
   ends); whoever asked never decides their own;
 - escalating steps left longer than the rule allows, and the daily reminder;
@@ -69,9 +69,18 @@ class Subject(abc.ABC):
     the abstract members (a kind that leaves one out cannot be made)."""
 
     field: ClassVar[str] = ""  # the ApprovalStep foreign key naming this kind of subject
+    # The ApprovalRule kinds whose chains decide this kind of subject (none: its chain
+    # comes from elsewhere).
+    rule_kinds: ClassVar[tuple[str, ...]] = ()
     # A department-bound step whose department is unknown: refused (True), or bound to
     # no department, any holder of the role signing it (False).
     strict_departments: ClassVar[bool] = True
+    # The permission a step's holder needs to open the subject (empty: none); a role
+    # without it never signs (a rule naming it is refused, see role_may_open), and a step
+    # whose holders cannot open the subject is passed on as if nobody held it.
+    holder_permission: ClassVar[str] = ""
+    # What the holder opens, as a refusal names it (稽核结果和情况说明).
+    opens_what: ClassVar[Any] = ""
 
     def __init__(self, obj: Any) -> None:
         self.obj = obj
@@ -84,6 +93,19 @@ class Subject(abc.ABC):
     def barred(self) -> frozenset[int]:
         """Who never signs a step of this chain: whoever asked."""
         return frozenset({self.requester.pk})
+
+    @classmethod
+    def role_may_open(cls, role: Role) -> bool:
+        """Whether holders of `role` can open a subject of this kind at all: the role gives
+        the permission, with a data scope (a role that reaches no data sees nothing)."""
+        if not cls.holder_permission:
+            return True
+        return cls.holder_permission in (role.permissions or []) and role.scope != Role.Scope.NONE
+
+    def can_open(self, user: User) -> bool:
+        """Whether `user` can open this subject (its page, what it decides): the holder
+        permission by default; a kind whose subjects are seen per object says more."""
+        return not self.holder_permission or policy.has_perm(user, self.holder_permission)
 
     @abc.abstractmethod
     def department(self, which: str) -> Department | None:
@@ -136,6 +158,7 @@ class RequestSubject(Subject):
     """An access request (查阅、借阅、复制)."""
 
     field = "request"
+    rule_kinds = ("view", "borrow", "copy", "")
     obj: AccessRequest
 
     @property
@@ -186,6 +209,15 @@ class RequestSubject(Subject):
         }
 
 
+def subject_kinds() -> list[type[Subject]]:
+    return [import_string(path) for path in SUBJECT_KINDS.values()]
+
+
+def subject_for_rule(kind: str) -> type[Subject] | None:
+    """The kind of subject whose chains the approval rules of `kind` set."""
+    return next((found for found in subject_kinds() if kind in found.rule_kinds), None)
+
+
 def subject_of(step: ApprovalStep) -> Subject:
     for field, path in SUBJECT_KINDS.items():
         if getattr(step, f"{field}_id") is not None:
@@ -215,26 +247,46 @@ def may_sign(actor: User, step: ApprovalStep) -> bool:
     return holds(actor, step.role, step.department_id, step.escalated_to)
 
 
+# How many of an office's holders are asked whether they can open a subject, at most,
+# before the office counts as having nobody who can (each answer may be a query).
+OPENERS_ASKED = 50
+
+
+def signers(subject: Subject, role: str, department_id: int | None) -> list[User]:
+    """The office's holders who may sign for `subject`: not barred, and able to open it
+    (a step handed to someone who would find "no such record" is handed to nobody)."""
+    people = holders(role, department_id, subject.barred)
+    if not subject.holder_permission:
+        return list(people)
+    return [user for user in people[:OPENERS_ASKED] if subject.can_open(user)]
+
+
+def has_signer(subject: Subject, role: str, department_id: int | None) -> bool:
+    people = holders(role, department_id, subject.barred)
+    if not subject.holder_permission:
+        return people.exists()
+    return any(subject.can_open(user) for user in people[:OPENERS_ASKED])
+
+
 def approvers_of(step: ApprovalStep, subject: Subject) -> list[User]:
-    """Whom to ask: the step office's holders, and those of the role it was passed to."""
-    barred = subject.barred
-    people = {u.pk: u for u in holders(step.role, step.department_id, barred)}
+    """Whom to ask: the step office's holders, and those of the role it was passed to,
+    who can open the subject."""
+    people = {u.pk: u for u in signers(subject, step.role, step.department_id)}
     if step.escalated_to:
-        people |= {u.pk: u for u in holders(step.escalated_to, None, barred)}
+        people |= {u.pk: u for u in signers(subject, step.escalated_to, None)}
     return list(people.values())
 
 
 def escalation_target(
-    *, role: str, department_id: int | None, next_level: str, barred: Iterable[int] = ()
+    subject: Subject, *, role: str, department_id: int | None, next_level: str
 ) -> str | None:
     """The role a stalled step of (role, department) goes to: the configured next level,
     else the archivist, else the director — the first with someone to sign who is not
-    barred, and not the same office. None: nobody at all."""
-    barred = list(barred)
+    barred and can open the subject, and not the same office. None: nobody at all."""
     for level in (next_level, *FALLBACK_LEVELS):
         if not level or (level == role and department_id is None):
             continue
-        if holders(level, None, barred).exists():
+        if has_signer(subject, level, None):
             return level
     return None
 
@@ -306,12 +358,12 @@ def chain_open(
     announce: bool = True,
 ) -> list[ApprovalStep]:
     """Lay the rule's chain out for the saved subject, the first open step pending. A step
-    whose office nobody holds (the barred aside) is passed at once to its next level;
-    where that level signs later in the chain anyway, the step is skipped; the requester
-    is told. A chain nobody at all could sign is refused (fail closed; `field` names the
-    input at fault). With `announce`, the first step's approvers are told."""
+    whose office nobody holds who can open the subject (the barred aside) is passed at
+    once to its next level; where that level signs later in the chain anyway, the step is
+    skipped; the requester is told. A chain nobody at all could sign is refused (fail
+    closed; `field` names the input at fault). With `announce`, the first step's approvers
+    are told."""
     planned = plan(rule, subject)
-    barred = subject.barred
     rows = []
     for i, step in enumerate(planned, start=1):
         department_id = step.department.pk if step.department else None
@@ -323,12 +375,9 @@ def chain_open(
             status=ApprovalStep.Status.WAITING,
             **{subject.field: subject.obj},
         )
-        if not holders(step.role, department_id, barred).exists():
+        if not has_signer(subject, step.role, department_id):
             target = escalation_target(
-                role=step.role,
-                department_id=department_id,
-                next_level=step.next_level,
-                barred=barred,
+                subject, role=step.role, department_id=department_id, next_level=step.next_level
             )
             if target is None:
                 raise ApplicationError(
@@ -508,9 +557,10 @@ def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
 
 
 def _vacant(step: ApprovalStep, subject: Subject) -> bool:
-    """Nobody holds the step's office any more (its holder left, or a step moved by the
-    upgrade to the engine was never checked): passed on at once, not after the hours."""
-    return not holders(step.role, step.department_id, subject.barred).exists()
+    """Nobody who can open the subject holds the step's office any more (its holder left,
+    or a step moved by an upgrade to the engine was never checked): passed on at once,
+    not after the hours."""
+    return not has_signer(subject, step.role, step.department_id)
 
 
 @transaction.atomic
@@ -525,10 +575,7 @@ def _escalate(step: ApprovalStep, now: datetime.datetime) -> int:
     subject = subject_of(step)
     reason = Escalation.VACANT if _vacant(step, subject) else Escalation.OVERDUE
     target = escalation_target(
-        role=step.role,
-        department_id=step.department_id,
-        next_level=step.next_level,
-        barred=subject.barred,
+        subject, role=step.role, department_id=step.department_id, next_level=step.next_level
     )
     if target is None:
         return 0

@@ -12,6 +12,7 @@ naming "who signs" serves every chain."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
 from dangan.audit.services import audit_record, refusals_audited
@@ -65,6 +67,40 @@ def _signable(role: str, department_id: int | None, document: Document, filer: U
     )
 
 
+class _Filed(approvals.Subject):
+    """The filed piece as the engine's escalation_target needs it: never its filer, and
+    only someone who sees its dossier."""
+
+    holder_permission = perms.DOSSIER_VIEW
+    obj: Document
+
+    @property
+    def requester(self) -> User:
+        return self.obj.created_by  # type: ignore[return-value]
+
+    def can_open(self, user: User) -> bool:
+        return policy.dossiers_for(user).filter(pk=self.obj.dossier_id).exists()
+
+    def department(self, which: str) -> Department | None:
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return True
+
+    @property
+    def since(self) -> datetime.datetime:
+        return self.obj.created_at
+
+    @property
+    def what(self) -> str:
+        return self.obj.title
+
+    @property
+    def link(self) -> str:
+        return ""
+
+
 def confirmations_open(*, actor: User, document: Document) -> list[Confirmation]:
     """Called by document_add in its transaction: the waiting confirmations the piece's
     checklist item asks for (none for a piece outside the checklist)."""
@@ -83,10 +119,10 @@ def confirmations_open(*, actor: User, document: Document) -> list[Confirmation]
         if department is None and not _signable(role, None, document, actor):
             role = (
                 approvals.escalation_target(
+                    _Filed(document),
                     role=role,
                     department_id=None,
                     next_level=step.get("escalate_to", ""),
-                    barred={actor.pk},
                 )
                 or FALLBACK_ROLE
             )

@@ -26,6 +26,7 @@ class ListSubject(approvals.Subject):
     to `customer` has none of its own: any holder of the role signs it."""
 
     field = "disposal_list"
+    rule_kinds = ("disposal",)
     strict_departments = False
     obj: DisposalList
 

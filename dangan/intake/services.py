@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
@@ -416,7 +417,12 @@ class StatementSubject(approvals.Subject):
     responsible person signs it."""
 
     field = "statement"
+    rule_kinds = ("statement",)
     strict_departments = False
+    # The statement is read on its finding's page, which only those who see the dossier
+    # open (dangan.intake.selectors.access_finding): nobody else signs a step of it.
+    holder_permission = perms.DOSSIER_VIEW
+    opens_what = gettext_lazy("稽核结果和情况说明")
     obj: ExceptionStatement
 
     @property
@@ -427,6 +433,9 @@ class StatementSubject(approvals.Subject):
     def barred(self) -> frozenset[int]:
         finding = self.obj.finding
         return frozenset(pk for pk in (self.obj.submitted_by_id, finding.responsible_id) if pk)
+
+    def can_open(self, user: User) -> bool:
+        return policy.dossiers_for(user).filter(pk=self.obj.finding.dossier_id).exists()
 
     def department(self, which: str) -> Department | None:
         finding = self.obj.finding

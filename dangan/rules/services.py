@@ -300,6 +300,43 @@ def _check_chain(spec: schema.ApprovalRuleSpec) -> None:
             )
 
 
+def _check_openers(spec: schema.ApprovalRuleSpec) -> None:
+    """A step (or the level it goes to) whose role cannot open what the chain decides
+    would hand it to people who find "no such record" (a statement's to a role that sees
+    no findings): refused, naming the step's role and why."""
+    from dangan.accounts.permissions import LABELS
+    from dangan.circulation.approvals import subject_for_rule
+
+    kind = subject_for_rule(spec.kind)
+    if kind is None or not kind.holder_permission:
+        return
+    roles = {role.code: role for role in Role.objects.all()}
+    needed = LABELS.get(kind.holder_permission, kind.holder_permission)
+    for n, step in enumerate(spec.steps, start=1):
+        for code, message in (
+            (
+                step.role,
+                _(
+                    "第%(n)s步的审批角色“%(r)s”不能查看%(what)s(该角色没有“%(p)s”权限"
+                    "或数据范围为无),其审批人打开时只会看到“记录不存在”"
+                ),
+            ),
+            (
+                step.escalate_to,
+                _(
+                    "第%(n)s步无人时转交的角色“%(r)s”不能查看%(what)s(该角色没有“%(p)s”"
+                    "权限或数据范围为无),转交给它的审批人打开时只会看到“记录不存在”"
+                ),
+            ),
+        ):
+            role = roles.get(code) if code else None
+            if role is not None and not kind.role_may_open(role):
+                raise ApplicationError(
+                    message % {"n": n, "r": role.name, "what": kind.opens_what, "p": needed},
+                    field="steps",
+                )
+
+
 def _others_of_kind(rule: ApprovalRule) -> Any:
     """The other active rules that would set the chains `rule` sets: of its kind for a
     destruction list or a statement, else the access requests' rules."""
@@ -335,6 +372,7 @@ def _rule_audit(
 def approval_rule_create(*, actor: User, data: dict[str, Any]) -> ApprovalRule:
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
     spec = schema.approval_rule(data, roles=role_codes())
+    _check_openers(spec)
     _check_chain(spec)
     rule = ApprovalRule.objects.create(**spec.columns())
     version = version_record(
@@ -361,6 +399,7 @@ def approval_rule_update(*, actor: User, rule: ApprovalRule, data: dict[str, Any
     rule = _locked_rule(rule.pk)
     before = approval_rule_snapshot(rule)
     spec = schema.approval_rule(data, roles=role_codes())
+    _check_openers(spec)
     _check_chain(spec)
     _keeps_a_chain(rule, spec)
     columns = spec.columns()

@@ -132,3 +132,26 @@ def test_the_finding_page_shows_the_engines_chain_and_asks_the_signer(
     response = client.post(f"/intake/statements/{statement.pk}/approve/", {"note": "属实"})
     assert response.status_code == 302
     assert chain(statement)[0][1] == "approved"
+
+
+def test_a_step_for_a_role_that_cannot_open_the_finding_goes_on_as_if_vacant(
+    car_dossier: Any, alice: Any, bob: Any, ada: Any
+) -> None:
+    """A rule stored before the guard (or written around the services) names the auditor,
+    who sees no dossier and so no finding: the engine never hands the statement to her
+    (she would get "no such record"); it goes to the archive room, as a vacant step."""
+    from dangan.circulation.models import Notification
+
+    rule = ApprovalRule.objects.get(kind="statement")
+    rule.steps = [{"role": "auditor", "department": "any"}]
+    rule.save(update_fields=["steps"])
+    finding = services.finding_record(actor=alice, dossier=car_dossier, kind="missing", rule="保单")
+    statement = services.statement_submit(actor=bob, finding=finding, text="保险公司未出单")
+    assert chain(statement) == [("auditor", "pending", "archivist")]
+    step = ApprovalStep.objects.get(statement=statement)
+    assert step.escalation == "vacant"
+    assert not Notification.objects.filter(user=ada).exists()
+    assert selectors.pending_for(alice) == [statement]
+    services.statement_approve(actor=alice, statement=statement)
+    statement.refresh_from_db()
+    assert statement.status == ExceptionStatement.Status.APPROVED

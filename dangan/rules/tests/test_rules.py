@@ -396,3 +396,44 @@ def test_the_desk_approval_and_escalation_hours_are_part_of_a_rule(alice: Any, c
     )
     assert bad.status_code == 400
     assert "escalate_after_hours" in bad.json()
+
+
+# --- who can open what a chain decides (issue 27 §8) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "words"),
+    [
+        ({"role": "business_staff", "department": "any"}, "第1步的审批角色“业务人员”不能查看"),
+        (
+            {"role": "dept_manager", "department": "requester", "escalate_to": "auditor"},
+            "第1步无人时转交的角色“审计员”不能查看",
+        ),
+    ],
+)
+def test_a_statement_rule_naming_a_role_that_sees_no_findings_is_refused(
+    alice: Any, eve: Any, step: dict[str, str], words: str
+) -> None:
+    """Business staff and auditors see no dossiers, so no finding and no statement: a step
+    of theirs would end in "no such record". Refused, the step's role named, nothing saved."""
+    count = ApprovalRule.objects.count()
+    body = {"name": "情况说明:业务人员审批", "kind": "statement", "steps": [step]}
+    response = api(alice).post("/api/v1/approval-rules/", body, format="json")
+    assert response.status_code == 400
+    message = response.json()["steps"][0]
+    assert words in message and "稽核结果和情况说明" in message and "查看档案" in message
+    assert ApprovalRule.objects.count() == count
+    rule = ApprovalRule.objects.get(kind="statement")
+    shape = api(alice).get(f"/api/v1/approval-rules/{rule.pk}/").json()
+    shape["steps"] = [step]
+    changed = api(alice).put(f"/api/v1/approval-rules/{rule.pk}/", shape, format="json")
+    assert changed.status_code == 400 and words in changed.json()["steps"][0]
+    rule.refresh_from_db()
+    assert rule.steps != [step]
+
+
+def test_a_borrowing_rule_may_name_any_role_that_someone_holds(alice: Any, eve: Any) -> None:
+    """An access request's approvers need no permission to open it (its page shows them
+    what they decide): the guard is the subject's, not every rule's."""
+    body = {"name": "查阅:业务人员审批", "kind": "view", "steps": [{"role": "business_staff"}]}
+    assert api(alice).post("/api/v1/approval-rules/", body, format="json").status_code == 201

@@ -195,3 +195,22 @@ def test_the_request_page_names_the_rule_version_that_chose_its_chain(
     assert request.rule_version is not None
     page = login(bob).get(f"/circulation/requests/{request.pk}/").content.decode()
     assert f"v{request.rule_version.number}" in page
+
+
+def test_a_statement_step_for_a_role_that_sees_no_findings_is_refused_on_the_form(
+    alice: Any, eve: Any
+) -> None:
+    data = {
+        "name": "情况说明:业务人员审批",
+        "priority": "15",
+        "is_active": "on",
+        "kind": "statement",
+        "step1_role": "business_staff",
+        "step1_department": "any",
+    }
+    response = login(alice).post("/rules/approval/new/", data)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "第1步的审批角色“业务人员”不能查看稽核结果和情况说明" in text
+    assert "记录不存在" in text
+    assert not ApprovalRule.objects.filter(name=data["name"]).exists()
