@@ -718,26 +718,32 @@ def _unit_context(ctx: _DossierContext) -> None:
 def _sign_off(*, keep_waiting: int) -> None:
     """The sign-offs the filed pieces wait for, given by their signers, but for the last
     few (so the managers' and finance's queues show something)."""
-    from dangan.accounts import policy
-    from dangan.confirmations.models import Confirmation
+    from dangan.circulation import approvals
+    from dangan.circulation.models import ApprovalStep
+    from dangan.confirmations.approval import ConfirmationSubject
     from dangan.confirmations.services import document_confirm
 
-    waiting = list(
-        Confirmation.objects.filter(status=Confirmation.Status.WAITING).order_by(
-            "document_id", "position"
-        )
+    opened = ApprovalStep.objects.filter(document__isnull=False).exclude(
+        status=ApprovalStep.Status.SKIPPED
     )
-    last = sorted({c.document_id for c in waiting})[-keep_waiting:] if keep_waiting else []
-    for step in waiting:
-        if step.document_id in last:
+    documents = sorted(set(opened.values_list("document_id", flat=True)))
+    last = set(documents[-keep_waiting:]) if keep_waiting else set()
+    for document_id in documents:
+        if document_id in last:
             continue
-        for signer in policy.office_holders(step.role, step.department_id):
-            if (
-                signer.pk != step.document.created_by_id
-                and policy.dossiers_for(signer).filter(pk=step.document.dossier_id).exists()
-            ):
-                document_confirm(actor=signer, confirmation_id=step.pk)
+        while True:  # each step in turn, by someone who may sign it
+            step = (
+                ApprovalStep.objects.select_related("document__dossier", "document__created_by")
+                .filter(document_id=document_id, status=ApprovalStep.Status.PENDING)
+                .first()
+            )
+            if step is None:
                 break
+            subject = ConfirmationSubject(step.document)
+            signer = next(iter(approvals.approvers_of(step, subject)), None)
+            if signer is None:
+                break
+            document_confirm(actor=signer, confirmation_id=step.pk)
 
 
 def demo_load(*, seed: int = 2026, per_type: int = 6) -> DemoSummary:

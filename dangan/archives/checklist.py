@@ -76,8 +76,14 @@ def condition_errors(when: Any, field_specs: list[dict[str, Any]]) -> list[str]:
     return errors
 
 
+# A sign-off (an approval step bound to the piece, dangan.confirmations) still open, or
+# refused; one passed over (a chain that ended at a refusal, or a step whose office signs
+# later anyway) keeps a piece from counting only through the refusal beside it.
+_OPEN_SIGN_OFF = ("waiting", "pending", "denied")
+
+
 def _awaiting(doc: Document) -> bool:
-    return any(c.status != "confirmed" for c in doc.confirmations.all())
+    return any(s.status in _OPEN_SIGN_OFF for s in doc.sign_offs.all())
 
 
 @dataclass
@@ -109,10 +115,10 @@ class ChecklistRow:
         """Here and still in its signers' hands (waiting, none refused): not the filer's to
         answer for, though the dossier is not complete until it is signed off."""
         return self.awaiting and not any(
-            c.status == "refused"
+            s.status == "denied"
             for doc in self.documents
             if doc.state == Document.State.VALID
-            for c in doc.confirmations.all()
+            for s in doc.sign_offs.all()
         )
 
     @property
@@ -189,7 +195,7 @@ def prime_checklists(dossiers: list[Dossier]) -> list[Dossier]:
             .defer("text")
         )
         page = list(found.order_by("dossier_id", "piece_number"))
-        prefetch_related_objects(page, "confirmations")  # the sign-offs a row waits for
+        prefetch_related_objects(page, "sign_offs")  # the sign-offs a row waits for
         for doc in page:
             documents[doc.dossier_id].append(doc)
     for dossier in dossiers:
@@ -210,7 +216,7 @@ def dossier_checklist(dossier: Dossier) -> Checklist:
         items = list(dossier.archive_type.items.all())
         documents = list(
             dossier.documents.select_related("part")
-            .prefetch_related("attachments", "confirmations")
+            .prefetch_related("attachments", "sign_offs")
             .order_by("piece_number")
         )
     by_item: dict[int, list[Document]] = {}

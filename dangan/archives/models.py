@@ -64,6 +64,10 @@ class ArchiveType(TimeStamped):
     customer_less = models.BooleanField(_("非客户档案"), default=False)
     # Per field: a change is free, needs a reason or needs approval (changes.control).
     change_control = models.JSONField(_("变更控制"), default=dict, blank=True)
+    # How the sign-offs of this type's pieces run (issue 27 §6, §2): {"escalate_after_hours":
+    # N}, a sign-off pending longer goes to the next level as well (0: never); see
+    # dangan.rules.schema.parse_confirm for the shipped default.
+    confirm = models.JSONField(_("文件确认设置"), default=dict, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

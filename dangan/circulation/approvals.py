@@ -1,7 +1,7 @@
 """The one approval engine (issue 27 §8): every chain of sign-offs runs here — access
 requests (borrowing), destruction lists (kind `disposal`), intake exception statements
-(kind `statement`) and change requests of filed records (kind `change`); confirmations
-of filed pieces share its step-holder logic.
+(kind `statement`), change requests of filed records (kind `change`) and the
+confirmations of filed pieces (their chain is the checklist item's `confirm`, not a rule).
 
 It owns, for any subject:
 - choosing the chain: the first active ApprovalRule of the subject's kind (rules.py);
@@ -18,8 +18,8 @@ It owns, for any subject:
 What a decision means for the subject (a grant, a hold, an excepted finding), its audit
 entries and the requester's notice stay with the subject's own services; the subject's
 kind is described to the engine by a Subject (see RequestSubject below, and
-dangan.disposal.approval, dangan.intake.services and dangan.changes.approval for the
-others).
+dangan.disposal.approval, dangan.intake.services, dangan.changes.approval and
+dangan.confirmations.approval for the others).
 """
 
 from __future__ import annotations
@@ -40,7 +40,13 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import policy
 from dangan.accounts.models import Department, Role, User
 from dangan.audit.services import audit_record
-from dangan.circulation.models import AccessRequest, ApprovalRule, ApprovalStep, Escalation
+from dangan.circulation.models import (
+    STEP_SUBJECTS,
+    AccessRequest,
+    ApprovalRule,
+    ApprovalStep,
+    Escalation,
+)
 from dangan.circulation.rules import PlannedStep, spec_of
 from dangan.core.errors import ApplicationError, Forbidden, InvalidTransition
 
@@ -54,7 +60,9 @@ SUBJECT_KINDS = {
     "disposal_list": "dangan.disposal.approval.ListSubject",
     "statement": "dangan.intake.services.StatementSubject",
     "change_request": "dangan.changes.approval.ChangeSubject",
+    "document": "dangan.confirmations.approval.ConfirmationSubject",
 }
+assert tuple(SUBJECT_KINDS) == STEP_SUBJECTS  # noqa: S101 - a new subject needs its class here
 
 
 def link(name: str, pk: int) -> str:
@@ -75,6 +83,10 @@ class Subject(abc.ABC):
     # A department-bound step whose department is unknown: refused (True), or bound to
     # no department, any holder of the role signing it (False).
     strict_departments: ClassVar[bool] = True
+    # A chain with a step nobody at all could sign: refused (True), or laid out all the
+    # same, the step waiting in its office until someone holds it (False: what is decided
+    # must not be refused for that, e.g. filing a piece).
+    strict_chain: ClassVar[bool] = True
     # The permission a step's holder needs to open the subject (empty: none); a role
     # without it never signs (a rule naming it is refused, see role_may_open), and a step
     # whose holders cannot open the subject is passed on as if nobody held it.
@@ -87,12 +99,15 @@ class Subject(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def requester(self) -> User: ...
+    def requester(self) -> User | None:
+        """Who asked (told when a step is passed on); None: nobody to tell."""
+        ...
 
     @property
     def barred(self) -> frozenset[int]:
         """Who never signs a step of this chain: whoever asked."""
-        return frozenset({self.requester.pk})
+        requester = self.requester
+        return frozenset({requester.pk}) if requester is not None else frozenset()
 
     @classmethod
     def role_may_open(cls, role: Role) -> bool:
@@ -116,6 +131,18 @@ class Subject(abc.ABC):
     def rule(self) -> ApprovalRule | None:
         rule: ApprovalRule | None = self.obj.rule
         return rule
+
+    @property
+    def escalate_after_hours(self) -> int:
+        """How long a step may stay pending before it is passed on as well (0: never): the
+        rule's that chose the chain, by default."""
+        rule = self.rule
+        return rule.escalate_after_hours if rule is not None else 0
+
+    def chain(self) -> tuple[Any, ...]:
+        """The chain's steps (dangan.rules.schema.ApprovalStep): the rule's, by default."""
+        rule = self.rule
+        return spec_of(rule).steps if rule is not None else ()
 
     @property
     @abc.abstractmethod
@@ -329,12 +356,12 @@ def office(step: ApprovalStep) -> str:
 # --- laying a chain out ----------------------------------------------------------------------
 
 
-def plan(rule: ApprovalRule, subject: Subject) -> list[PlannedStep]:
-    """The rule's steps bound to the subject's departments. A department-bound step whose
+def plan(subject: Subject, steps: Iterable[Any]) -> list[PlannedStep]:
+    """The chain's steps bound to the subject's departments. A department-bound step whose
     department is unknown cannot be signed by anyone: refused up front (or left to any
     department's holder, for subjects that say so)."""
     planned = []
-    for step in spec_of(rule).steps:
+    for step in steps:
         department: Department | None = None
         if step.department != "any":
             department = subject.department(step.department)
@@ -351,19 +378,21 @@ def plan(rule: ApprovalRule, subject: Subject) -> list[PlannedStep]:
 
 def chain_open(
     subject: Subject,
-    rule: ApprovalRule,
+    rule: ApprovalRule | None = None,
     *,
     now: datetime.datetime,
     field: str = "dossier",
     announce: bool = True,
+    **extra: Any,
 ) -> list[ApprovalStep]:
-    """Lay the rule's chain out for the saved subject, the first open step pending. A step
-    whose office nobody holds who can open the subject (the barred aside) is passed at
-    once to its next level; where that level signs later in the chain anyway, the step is
+    """Lay the chain out for the saved subject (the rule's steps, or the subject's own
+    chain), the first open step pending; `extra` columns go on every step. A step whose
+    office nobody holds who can open the subject (the barred aside) is passed at once to
+    its next level; where that level signs later in the chain anyway, the step is
     skipped; the requester is told. A chain nobody at all could sign is refused (fail
-    closed; `field` names the input at fault). With `announce`, the first step's approvers
-    are told."""
-    planned = plan(rule, subject)
+    closed; `field` names the input at fault), unless the subject's kind says to lay it
+    out all the same. With `announce`, the first step's approvers are told."""
+    planned = plan(subject, spec_of(rule).steps if rule is not None else subject.chain())
     rows = []
     for i, step in enumerate(planned, start=1):
         department_id = step.department.pk if step.department else None
@@ -374,11 +403,15 @@ def chain_open(
             next_level=step.next_level,
             status=ApprovalStep.Status.WAITING,
             **{subject.field: subject.obj},
+            **extra,
         )
         if not has_signer(subject, step.role, department_id):
             target = escalation_target(
                 subject, role=step.role, department_id=department_id, next_level=step.next_level
             )
+            if target is None and not subject.strict_chain:
+                rows.append(row)  # waits in its office; the escalation run passes it on
+                continue
             if target is None:
                 raise ApplicationError(
                     _("审批环节“%(office)s”无人担任,也没有可转交的审批人,请联系档案管理员")
@@ -419,17 +452,18 @@ def notify_escalated(subject: Subject, step: ApprovalStep, *, tell_approvers: bo
     step waiting now, those it was passed to."""
     from dangan.circulation.services import notify
 
-    notify(
-        user=subject.requester,
-        text=gettext("您的%(what)s:审批环节“%(office)s”%(reason)s,已转由“%(to)s”审批")
-        % {
-            "what": subject.what,
-            "office": office(step),
-            "reason": step.get_escalation_display(),
-            "to": role_name(step.escalated_to),
-        },
-        link=subject.link,
-    )
+    if subject.requester is not None:
+        notify(
+            user=subject.requester,
+            text=gettext("您的%(what)s:审批环节“%(office)s”%(reason)s,已转由“%(to)s”审批")
+            % {
+                "what": subject.what,
+                "office": office(step),
+                "reason": step.get_escalation_display(),
+                "to": role_name(step.escalated_to),
+            },
+            link=subject.link,
+        )
     if tell_approvers and step.status == ApprovalStep.Status.PENDING:
         notify_approvers(subject, step)
 
@@ -514,12 +548,12 @@ def steps_close(subject: Subject) -> None:
 
 
 def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
-    """Pass every step left pending longer than its rule allows (escalate_after_hours), or
-    that nobody holds any more, to its next level, telling the requester and the new
-    approvers; and remind the approvers
-    of every step waiting a day or more, once a day. Every kind of subject. Returns how
-    many steps were passed on. Run by the worker with the loan reminders; running it again
-    changes nothing."""
+    """Pass every step left pending longer than its subject allows (the rule's
+    escalate_after_hours; a sign-off's, its archive type's), or that nobody who can open
+    the subject holds any more, to its next level, telling the requester and the new
+    approvers; and remind the approvers of every step waiting a day or more, once a day.
+    Every kind of subject. Returns how many steps were passed on. Run by the worker with
+    the loan reminders; running it again changes nothing."""
     now = now or timezone.now()
     waiting = (
         ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING)
@@ -536,6 +570,8 @@ def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
             "change_request__requester",
             "change_request__dossier",
             "change_request__customer",
+            "document__dossier__archive_type",
+            "document__created_by",
             "department",
         )
         .order_by("pk")
@@ -546,8 +582,7 @@ def approvals_escalate(*, now: datetime.datetime | None = None) -> int:
         if not subject.is_open:
             continue
         since = step.opened_at or subject.since
-        rule = subject.rule
-        hours = rule.escalate_after_hours if rule is not None else 0
+        hours = subject.escalate_after_hours
         late = bool(hours) and since + datetime.timedelta(hours=hours) <= now
         if not step.escalated_to and (late or _vacant(step, subject)):
             passed += _escalate(step, now)

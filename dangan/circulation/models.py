@@ -179,6 +179,19 @@ class Escalation(models.TextChoices):
     OVERDUE = "overdue", _("超时未审批")
 
 
+# What an ApprovalStep can decide, by its foreign key (dangan.circulation.approvals has the
+# Subject of each).
+STEP_SUBJECTS = ("request", "disposal_list", "statement", "change_request", "document")
+
+
+def _exactly_one(fields: tuple[str, ...]) -> models.Q:
+    """One of the nullable foreign keys `fields` set, the others not."""
+    found = models.Q()
+    for chosen in fields:
+        found |= models.Q(**{f"{field}__isnull": field != chosen for field in fields})
+    return found
+
+
 class ApprovalStep(models.Model):
     class Status(models.TextChoices):
         WAITING = "waiting", _("待前序审批")
@@ -220,6 +233,15 @@ class ApprovalStep(models.Model):
         blank=True,
         related_name="steps",
     )
+    # A filed piece's sign-offs (issue 27 §6): the checklist item's confirming roles, in
+    # order; the piece counts once every one is given (dangan.confirmations).
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sign_offs",
+    )
     position = models.PositiveSmallIntegerField(_("顺序"))
     role = models.CharField(_("审批角色"), max_length=32)
     department = models.ForeignKey(
@@ -253,47 +275,26 @@ class ApprovalStep(models.Model):
     escalation = models.CharField(
         _("转交原因"), max_length=8, choices=Escalation.choices, blank=True
     )
+    # The rules in force when a sign-off was asked for (the archive type's version): a
+    # document's steps have no chain-choosing subject to carry it (issue 27 §5). Empty
+    # for the other subjects, whose ChainChosen row records it.
+    rule_version = models.ForeignKey(
+        "rules.RuleVersion",
+        verbose_name=_("规则版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         # By the keys, not the subjects: ordering by a nullable relation joins it (outer),
         # and PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
-        ordering = [
-            "request_id",
-            "disposal_list_id",
-            "statement_id",
-            "change_request_id",
-            "position",
-        ]
+        ordering = [*(f"{field}_id" for field in STEP_SUBJECTS), "position"]
         verbose_name = _("审批步骤")
         verbose_name_plural = _("审批步骤")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(
-                    request__isnull=False,
-                    disposal_list__isnull=True,
-                    statement__isnull=True,
-                    change_request__isnull=True,
-                )
-                | models.Q(
-                    request__isnull=True,
-                    disposal_list__isnull=False,
-                    statement__isnull=True,
-                    change_request__isnull=True,
-                )
-                | models.Q(
-                    request__isnull=True,
-                    disposal_list__isnull=True,
-                    statement__isnull=False,
-                    change_request__isnull=True,
-                )
-                | models.Q(
-                    request__isnull=True,
-                    disposal_list__isnull=True,
-                    statement__isnull=True,
-                    change_request__isnull=False,
-                ),
-                name="step_one_subject",
-            ),
+            models.CheckConstraint(condition=_exactly_one(STEP_SUBJECTS), name="step_one_subject"),
             models.UniqueConstraint(fields=["request", "position"], name="step_position_unique"),
             models.UniqueConstraint(
                 fields=["disposal_list", "position"], name="step_position_unique_disposal"
@@ -303,6 +304,9 @@ class ApprovalStep(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["change_request", "position"], name="step_position_unique_change"
+            ),
+            models.UniqueConstraint(
+                fields=["document", "position"], name="step_position_unique_document"
             ),
             # At most one step of a subject is waiting for a decision at any time.
             models.UniqueConstraint(
@@ -325,11 +329,16 @@ class ApprovalStep(models.Model):
                 condition=models.Q(status="pending"),
                 name="one_pending_step_per_change_request",
             ),
+            models.UniqueConstraint(
+                fields=["document"],
+                condition=models.Q(status="pending"),
+                name="one_pending_step_per_document",
+            ),
         ]
 
     def __str__(self) -> str:
-        subject = (
-            self.request_id or self.disposal_list_id or self.statement_id or self.change_request_id
+        subject = next(
+            getattr(self, f"{field}_id") for field in STEP_SUBJECTS if getattr(self, f"{field}_id")
         )
         return f"{subject} #{self.position} {self.role}"
 

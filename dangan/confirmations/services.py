@@ -1,262 +1,164 @@
 """Confirmations of filed pieces (issue 27 §6). When a piece is filed under a checklist item
-that names confirming roles, one waiting confirmation per role is made, in order; the
-piece counts on the checklist only when every one is confirmed. Each confirmation is
-signed by a holder of its role (in the customer's or the filer's department where the
-item says so), in turn; a refusal sends the piece back to the filer with the reason.
+that names confirming roles, its chain of sign-offs is laid out on the one approval engine
+(dangan.circulation.approvals, the subject dangan.confirmations.approval): one step per
+role, in order, the first pending. The piece counts on the checklist only when every one is
+given. Each is signed by a holder of its role (in the customer's or the filer's department
+where the item says so) who can see the dossier, never by the filer, in turn; a refusal
+ends the chain and sends the piece back to the filer with the reason. A step nobody can
+sign, or left longer than the archive type allows, goes to the next level like any other
+approval step (the worker's escalation run).
 
-The steps have the approval rules' shape and are bound to departments the same way
-(dangan.circulation.rules), and who holds one is the approval engine's answer
-(dangan.circulation.approvals: its holders, never the filer; a step nobody holds goes to
-its configured next level, else the archivist, else the director), so that one way of
-naming "who signs" serves every chain."""
+The API and the pages speak of confirmations as before: a step's id, and its status as
+waiting / confirmed / refused."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.accounts.models import Department, User
+from dangan.accounts.models import User
 from dangan.audit.services import audit_record, refusals_audited
 from dangan.circulation import approvals
-from dangan.circulation.rules import validate_steps
-from dangan.confirmations.models import Confirmation
+from dangan.circulation.models import ApprovalStep
+from dangan.confirmations.approval import ConfirmationSubject
 from dangan.core.errors import ApplicationError, InvalidTransition, NotFound
 from dangan.documents.models import Document
 from dangan.rules.services import archive_type_version
 
 NOTE_MAX = 500
-FALLBACK_ROLE = "archivist"
+Status = ApprovalStep.Status
+
+# A sign-off's status as the API and the pages name it (the engine's step status).
+WAITING, CONFIRMED, REFUSED = "waiting", "confirmed", "refused"
+SHOWN_STATUS: dict[str, str] = {Status.APPROVED: CONFIRMED, Status.DENIED: REFUSED}
+STATUS_LABELS = {
+    WAITING: gettext_lazy("待确认"),
+    CONFIRMED: gettext_lazy("已确认"),
+    REFUSED: gettext_lazy("已退回"),
+}
 
 
-def clean_steps(steps: Any) -> list[dict[str, str]]:
-    """A checklist item's `confirm`: a list of {role, department}; the roles must exist."""
-    from dangan.accounts.models import Role
-
-    cleaned = validate_steps(steps or [])
-    known = set(Role.objects.values_list("code", flat=True))
-    for step in cleaned:
-        if known and step["role"] not in known:
-            raise ApplicationError(_("未知的确认角色:%(r)s") % {"r": step["role"]}, field="confirm")
-    return cleaned
+def status_of(step: ApprovalStep) -> str:
+    """waiting (its turn or not yet, or never after a refusal), confirmed or refused."""
+    return SHOWN_STATUS.get(step.status, WAITING)
 
 
-def _department(step: dict[str, str], document: Document, filer: User) -> Department | None:
-    if step["department"] == "requester":
-        department: Department | None = filer.department
-        return department
-    if step["department"] == "customer":
-        owner: Department | None = document.dossier.owner_department
-        return owner
-    return None
-
-
-def _signable(role: str, department_id: int | None, document: Document, filer: User) -> bool:
-    """Whether someone active holds the role there, is not the filer, and may see the
-    piece's dossier."""
-    return any(
-        policy.dossiers_for(user).filter(pk=document.dossier_id).exists()
-        for user in approvals.holders(role, department_id, {filer.pk})[:20]
-    )
-
-
-class _Filed(approvals.Subject):
-    """The filed piece as the engine's escalation_target needs it: never its filer, and
-    only someone who sees its dossier."""
-
-    holder_permission = perms.DOSSIER_VIEW
-    obj: Document
-
-    @property
-    def requester(self) -> User:
-        return self.obj.created_by  # type: ignore[return-value]
-
-    def can_open(self, user: User) -> bool:
-        return policy.dossiers_for(user).filter(pk=self.obj.dossier_id).exists()
-
-    def department(self, which: str) -> Department | None:
-        return None
-
-    @property
-    def is_open(self) -> bool:
-        return True
-
-    @property
-    def since(self) -> datetime.datetime:
-        return self.obj.created_at
-
-    @property
-    def what(self) -> str:
-        return self.obj.title
-
-    @property
-    def link(self) -> str:
-        return ""
-
-
-def confirmations_open(*, actor: User, document: Document) -> list[Confirmation]:
-    """Called by document_add in its transaction: the waiting confirmations the piece's
-    checklist item asks for (none for a piece outside the checklist)."""
+def confirmations_open(*, actor: User, document: Document) -> list[ApprovalStep]:
+    """Called by document_add in its transaction: the sign-offs the piece's checklist item
+    asks for (none for a piece outside the checklist), the rules' version in force
+    recorded on each; the first signer is told."""
     item = document.checklist_item
     if item is None or not item.confirm:
         return []
-    made = []
     version = archive_type_version(document.dossier.archive_type)
-    for position, step in enumerate(validate_steps(item.confirm), start=1):
-        role, department = step["role"], _department(step, document, actor)
-        # Never a step nobody can sign: a department without a holder of the role goes to
-        # any holder of it, a role nobody holds to the engine's next level (the step's
-        # escalate_to, the archive room, the director).
-        if department is not None and not _signable(role, department.pk, document, actor):
-            department = None
-        if department is None and not _signable(role, None, document, actor):
-            role = (
-                approvals.escalation_target(
-                    _Filed(document),
-                    role=role,
-                    department_id=None,
-                    next_level=step.get("escalate_to", ""),
-                )
-                or FALLBACK_ROLE
-            )
-        made.append(
-            Confirmation.objects.create(
-                document=document,
-                position=position,
-                role=role,
-                department=department,
-                rule_version=version,
-            )
+    return approvals.chain_open(
+        ConfirmationSubject(document), now=timezone.now(), rule_version=version
+    )
+
+
+def waiting_for(actor: User) -> QuerySet[ApprovalStep]:
+    """The sign-offs whose turn it is and that the actor may sign (the office's holder, or
+    the role it was passed to), on valid pieces of dossiers the actor may see and that the
+    actor did not file: the queue of the actor's roles. A few queries however long."""
+    return (
+        approvals.waiting_for(actor, "document")
+        .filter(
+            document__dossier__in=policy.dossiers_for(actor).values("pk"),
+            document__state=Document.State.VALID,
         )
-    _notify_next(document)
-    return made
-
-
-def waiting_for(actor: User) -> QuerySet[Confirmation]:
-    """The confirmations whose turn it is and that the actor may sign, on dossiers the
-    actor may see (the queue of the actor's roles)."""
-    roles = [role.code for role in policy.roles_of(actor)]
-    mine = Confirmation.objects.filter(status=Confirmation.Status.WAITING, role__in=roles).filter(
-        document__dossier__in=policy.dossiers_for(actor).values("pk")
-    )
-    department = getattr(actor, "department_id", None)
-    anywhere = mine.filter(department__isnull=True)
-    mine = anywhere | mine.filter(department_id=department) if department else anywhere
-    # Its turn: no earlier sign-off of the same piece still open (one query for the whole
-    # queue, not one per confirmation).
-    return (
-        Confirmation.objects.filter(pk__in=mine.values("pk"))
-        .exclude(Exists(_earlier_open()))
-        .select_related("document__dossier__customer", "document__checklist_item", "rule_version")
-        .order_by("created_at", "id")
+        .exclude(document__created_by=actor)
+        .select_related(
+            "document__dossier__customer", "document__checklist_item", "rule_version", "department"
+        )
+        .order_by("document__created_at", "document_id", "position")
     )
 
 
-def _earlier_open() -> QuerySet[Confirmation]:
-    """The sign-offs before the outer one on the same piece still waiting or refused."""
-    return Confirmation.objects.filter(
-        document_id=OuterRef("document_id"),
-        position__lt=OuterRef("position"),
-        status__in=[Confirmation.Status.WAITING, Confirmation.Status.REFUSED],
+def done_by(actor: User, limit: int = 20) -> list[ApprovalStep]:
+    """The actor's latest sign-offs, newest first."""
+    return list(
+        ApprovalStep.objects.filter(approver=actor, document__isnull=False)
+        .select_related("document__dossier")
+        .order_by("-decided_at", "-id")[:limit]
     )
 
 
-def _is_turn(confirmation: Confirmation) -> bool:
-    return (
-        not Confirmation.objects.filter(pk=confirmation.pk).filter(Exists(_earlier_open())).exists()
-    )
-
-
-def access_confirmation(actor: User, pk: Any) -> Confirmation:
+def access_confirmation(actor: User, pk: Any) -> ApprovalStep:
+    """A sign-off on a dossier the actor may see; else "no such record"."""
     text = str(pk).strip()
     found = (
-        Confirmation.objects.select_related("document__dossier").filter(pk=int(text)).first()
-        if text.isdigit()
+        ApprovalStep.objects.select_related("document")
+        .filter(pk=int(text), document__isnull=False)
+        .first()
+        if text.isdigit() and len(text) < 19
         else None
     )
+    document = found.document if found is not None else None
     if (
         found is None
-        or not policy.dossiers_for(actor).filter(pk=found.document.dossier_id).exists()
+        or document is None
+        or not policy.dossiers_for(actor).filter(pk=document.dossier_id).exists()
     ):
         raise NotFound(_("记录不存在或您无权查看"))
     return found
 
 
-def _sign(actor: User, pk: Any, note: str, status: str) -> Confirmation:
+def _sign(actor: User, pk: Any, note: str, *, confirm: bool) -> ApprovalStep:
     found = access_confirmation(actor, pk)
-    confirmation = Confirmation.objects.select_for_update().get(pk=found.pk)
-    if confirmation.status != Confirmation.Status.WAITING:
+    step = ApprovalStep.objects.select_for_update().get(pk=found.pk)
+    if step.status in (Status.APPROVED, Status.DENIED):
         raise InvalidTransition(
-            _("已处理:%(s)s") % {"s": confirmation.get_status_display()}, field="status"
+            _("已处理:%(s)s") % {"s": STATUS_LABELS[status_of(step)]}, field="status"
         )
-    if not _is_turn(confirmation):
+    if step.status != Status.PENDING:
         raise InvalidTransition(_("还没有轮到这一步确认"), field="status")
-    if not approvals.holds(actor, confirmation.role, confirmation.department_id):
+    if not approvals.may_sign(actor, step):
         raise ApplicationError(_("您不是这一步的确认人"), field="status")
-    if confirmation.document.created_by_id == actor.pk:
+    document = Document.objects.select_related(
+        "dossier__archive_type", "created_by", "checklist_item"
+    ).get(pk=found.document.pk if found.document else 0)
+    if document.created_by_id == actor.pk:
         raise ApplicationError(_("不能确认自己归档的文件"), field="status")
     note = " ".join(str(note or "").split())
-    if status == Confirmation.Status.REFUSED and not note:
+    if not confirm and not note:
         raise ApplicationError(_("退回须说明原因"), field="note")
     if len(note) > NOTE_MAX:
         raise ApplicationError(_("意见最多500字"), field="note")
-    confirmation.status, confirmation.by, confirmation.at, confirmation.note = (
-        status,
-        actor,
-        timezone.now(),
-        note,
-    )
-    confirmation.save(update_fields=["status", "by", "at", "note"])
-    document = confirmation.document
+    subject = ConfirmationSubject(document)
+    now = timezone.now()
+    if confirm:
+        approvals.step_approve(subject, step, actor=actor, note=note, now=now)
+    else:
+        approvals.step_deny(subject, step, actor=actor, note=note, now=now)
     audit_record(
         actor=actor,
-        action="document_confirm" if status == Confirmation.Status.CONFIRMED else "document_refuse",
+        action="document_confirm" if confirm else "document_refuse",
         obj=document,
-        detail={"role": confirmation.role, "position": confirmation.position, "note": note},
+        detail={"role": step.role, "position": step.position, "note": note},
     )
-    if status == Confirmation.Status.CONFIRMED:
-        _notify_next(document)
-    else:
+    if not confirm:
         _notify_filer(document, note)
-    return confirmation
+    step.document = document
+    return step
 
 
 @refusals_audited("document_confirm", "confirmation_id")
 @transaction.atomic
-def document_confirm(*, actor: User, confirmation_id: Any, note: str = "") -> Confirmation:
-    return _sign(actor, confirmation_id, note, Confirmation.Status.CONFIRMED)
+def document_confirm(*, actor: User, confirmation_id: Any, note: str = "") -> ApprovalStep:
+    return _sign(actor, confirmation_id, note, confirm=True)
 
 
 @refusals_audited("document_refuse", "confirmation_id")
 @transaction.atomic
-def document_refuse(*, actor: User, confirmation_id: Any, note: str) -> Confirmation:
-    return _sign(actor, confirmation_id, note, Confirmation.Status.REFUSED)
-
-
-def _notify_next(document: Document) -> None:
-    from dangan.circulation.services import notify
-
-    step = (
-        Confirmation.objects.filter(document=document, status=Confirmation.Status.WAITING)
-        .order_by("position")
-        .first()
-    )
-    if step is None:
-        return
-    text = _("%(n)s 的“%(t)s”待您确认") % {
-        "n": document.dossier.archive_number,
-        "t": document.title,
-    }
-    barred = {document.created_by_id} if document.created_by_id else set()
-    for user in approvals.holders(step.role, step.department_id, barred):
-        notify(user=user, text=text, link=reverse("confirmations:queue"), key=f"confirm:{step.pk}")
+def document_refuse(*, actor: User, confirmation_id: Any, note: str) -> ApprovalStep:
+    return _sign(actor, confirmation_id, note, confirm=False)
 
 
 def _notify_filer(document: Document, note: str) -> None:
@@ -272,25 +174,25 @@ def _notify_filer(document: Document, note: str) -> None:
     )
 
 
-def pending(document: Document) -> bool:
-    """Whether the piece still waits for (or was refused) a sign-off; reads prefetched
-    confirmations when there are."""
-    return any(c.status != Confirmation.Status.CONFIRMED for c in document.confirmations.all())
-
-
-def confirmation_out(c: Confirmation) -> dict[str, Any]:
+def confirmation_out(step: ApprovalStep) -> dict[str, Any]:
+    """A sign-off as the API answers it (the fields of the confirmations before the engine,
+    and where it was passed to)."""
+    document = step.document
+    assert document is not None  # noqa: S101 - a sign-off's step always names its piece
     return {
-        "id": c.pk,
-        "document": c.document_id,
-        "dossier": c.document.dossier_id,
-        "archive_number": c.document.dossier.archive_number,
-        "title": c.document.title,
-        "position": c.position,
-        "role": c.role,
-        "department": c.department_id,
-        "status": c.status,
-        "by": c.by.username if c.by else None,
-        "at": c.at,
-        "note": c.note,
-        "rule_version": c.rule_version.number if c.rule_version else None,
+        "id": step.pk,
+        "document": step.document_id,
+        "dossier": document.dossier_id,
+        "archive_number": document.dossier.archive_number,
+        "title": document.title,
+        "position": step.position,
+        "role": step.role,
+        "department": step.department_id,
+        "status": status_of(step),
+        "by": step.approver.username if step.approver else None,
+        "at": step.decided_at,
+        "note": step.note,
+        "rule_version": step.rule_version.number if step.rule_version else None,
+        "escalated_to": step.escalated_to or None,
+        "escalation": step.escalation or None,
     }

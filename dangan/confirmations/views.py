@@ -1,5 +1,5 @@
-"""The confirmation queue (待我确认): the pieces waiting for the signer's role, each with
-confirm and send back."""
+"""The confirmation queue (待我确认): the pieces waiting for the signer's role (or passed on
+to it), each with confirm and send back."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dangan.confirmations import services
-from dangan.confirmations.models import Confirmation
+from dangan.core.display import role_names
 from dangan.core.http import actor_of, app_errors, attempt
 
 
@@ -19,11 +19,15 @@ from dangan.core.http import actor_of, app_errors, attempt
 def queue(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     waiting = list(services.waiting_for(actor))
-    done = (
-        Confirmation.objects.filter(by=actor)
-        .select_related("document__dossier")
-        .order_by("-at")[:20]
-    )
+    names = role_names([s.role for s in waiting] + [s.escalated_to for s in waiting])
+    for step in waiting:  # the names people know, not the codes
+        step.role_name = names.get(step.role, step.role)  # type: ignore[attr-defined]
+        step.escalated_name = names.get(step.escalated_to, step.escalated_to)  # type: ignore[attr-defined]
+    done = services.done_by(actor)
+    for step in done:
+        shown = services.status_of(step)
+        step.shown_status = shown  # type: ignore[attr-defined]
+        step.shown_label = services.STATUS_LABELS[shown]  # type: ignore[attr-defined]
     return render(
         request,
         "confirmations/queue.html",

@@ -506,19 +506,24 @@ def _inventory(actor: User, today: datetime.date) -> Iterable[Work]:
 
 def _confirmations(actor: User, today: datetime.date) -> Iterable[Work]:
     """Filed pieces waiting for the person's sign-off (issue 27 §6); shown to the roles
-    that confirm anything, also when nothing waits."""
+    that confirm anything, also when nothing waits, and to those a sign-off may be passed
+    on to (the steps' next levels, the archive room, the director) when one was."""
     from dangan.archives.models import ChecklistItem
+    from dangan.circulation.approvals import FALLBACK_LEVELS
     from dangan.confirmations.services import waiting_for
 
     roles = {role.code for role in policy.roles_of(actor)}
-    asked = {
-        step.get("role")
-        for steps in ChecklistItem.objects.exclude(confirm=[]).values_list("confirm", flat=True)
-        for step in steps or []
-    }
-    if not roles & asked:
+    asked: set[str] = set()
+    levels: set[str] = set(FALLBACK_LEVELS)
+    for steps in ChecklistItem.objects.exclude(confirm=[]).values_list("confirm", flat=True):
+        for step in steps or []:
+            asked.add(step.get("role"))
+            levels.add(step.get("escalate_to") or "")
+    if not roles & (asked | levels):
         return []
     waiting = list(waiting_for(actor))
+    if not roles & asked and not waiting:
+        return []
     return [
         Work(
             "confirmations",
@@ -528,11 +533,12 @@ def _confirmations(actor: User, today: datetime.date) -> Iterable[Work]:
             False,
             [
                 Item(
-                    f"{c.document.dossier.archive_number} {c.document.title}",
+                    f"{document.dossier.archive_number} {document.title}",
                     reverse("confirmations:queue"),
-                    _date(c.document.created_at),
+                    _date(document.created_at),
                 )
-                for c in waiting[:SHOWN]
+                for document in (c.document for c in waiting[:SHOWN])
+                if document is not None
             ],
         )
     ]

@@ -247,6 +247,26 @@ class RetentionForm(forms.Form):
         }
 
 
+class ConfirmForm(forms.Form):
+    """The type's sign-offs (文件确认): how long one may wait before it escalates."""
+
+    escalate_after_hours = forms.IntegerField(
+        label=_("文件确认超时升级(小时,0 为不升级)"),
+        min_value=0,
+        max_value=720,
+        help_text=_("待确认超过该时长即转交上一级(默认档案管理员)确认,并通知确认人"),
+    )
+
+    def value(self) -> dict[str, Any]:
+        return {"escalate_after_hours": self.cleaned_data["escalate_after_hours"]}
+
+    @staticmethod
+    def initial_of(archive_type: ArchiveType) -> dict[str, Any]:
+        return {
+            "escalate_after_hours": schema.parse_confirm(archive_type.confirm).escalate_after_hours
+        }
+
+
 def _blank(value: Any) -> Any:
     return "" if value is None else value
 

@@ -29,7 +29,15 @@ from dangan.rules.models import RuleVersion
 FieldRows = formset_factory(rule_forms.FieldRowForm, extra=2)
 ConsistencyRows = formset_factory(rule_forms.ConsistencyRowForm, extra=1)
 PenaltyRows = formset_factory(rule_forms.PenaltyRowForm, extra=1)
-SECTIONS = ("fields", "deadline", "consistency", "penalties", "retention", "change_control")
+SECTIONS = (
+    "fields",
+    "deadline",
+    "consistency",
+    "penalties",
+    "retention",
+    "change_control",
+    "confirm",
+)
 
 
 def _messages_of(exc: ApplicationError) -> list[str]:
@@ -86,6 +94,11 @@ def _type_forms(archive_type: ArchiveType, posted: str, data: Any) -> dict[str, 
         "change_control": rule_forms.ChangeControlForm(
             bound("change_control"), prefix="change_control", archive_type=archive_type
         ),
+        "confirm": rule_forms.ConfirmForm(
+            bound("confirm"),
+            prefix="confirm",
+            initial=rule_forms.ConfirmForm.initial_of(archive_type),
+        ),
     }
 
 
@@ -94,8 +107,8 @@ def _section_value(section: str, form: Any, snapshot: dict[str, Any]) -> dict[st
     as they stand)."""
     if section == "deadline":
         return {"deadline": form.value()}
-    if section == "change_control":
-        return {"change_control": form.value()}
+    if section in ("change_control", "confirm"):
+        return {section: form.value()}
     if section == "retention":
         data = form.cleaned_data
         kept = form.item_retentions()

@@ -41,7 +41,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
 # What #23 added; main's latest before it: archives 0011, documents 0002, circulation
-# 0007 (change control's step key comes after), no changes app.
+# 0007 (change control's step key comes after), no changes app; confirmations 0002 (the
+# move of sign-offs onto the engine, confirmations 0003, needs documents 0004).
 NEW = [
     ("archives", "0012_keys_parts"),
     ("archives", "0013_customer_less"),
@@ -57,6 +58,7 @@ BEFORE = {
     "documents": "0002_document_destroyed",
     "circulation": "0007_one_engine_data",
     "changes": None,
+    "confirmations": "0002_rule_version",
 }
 
 executor = MigrationExecutor(connection)

@@ -15,9 +15,8 @@ from conftest import PDF_BYTES, _user
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.services import dossier_create
 from dangan.audit.models import AuditEntry
-from dangan.circulation.models import Notification
+from dangan.circulation.models import ApprovalStep, Notification
 from dangan.confirmations import services
-from dangan.confirmations.models import Confirmation
 from dangan.core.errors import ApplicationError, InvalidTransition, NotFound
 from dangan.documents.services import document_add
 
@@ -82,7 +81,7 @@ def test_bad_sign_offs_change_nothing(
     sale: Any, alice: Any, bob: Any, carol: Any, fiona: Any
 ) -> None:
     flow = file_piece(alice, sale, "FLOW_TRACK")
-    step = Confirmation.objects.get(document=flow)
+    step = ApprovalStep.objects.get(document=flow)
     with pytest.raises(ApplicationError, match="确认人"):
         services.document_confirm(actor=fiona, confirmation_id=step.pk)
     with pytest.raises(NotFound):
@@ -91,7 +90,7 @@ def test_bad_sign_offs_change_nothing(
         services.document_refuse(actor=carol, confirmation_id=step.pk, note=" ")
     assert caught.value.field == "note"
     step.refresh_from_db()
-    assert step.status == "waiting"
+    assert services.status_of(step) == "waiting"
     services.document_confirm(actor=carol, confirmation_id=step.pk)
     with pytest.raises(InvalidTransition):
         services.document_confirm(actor=carol, confirmation_id=step.pk)
@@ -106,7 +105,7 @@ def test_the_queue_through_the_page_and_the_api(
     page.force_login(carol)
     shown = page.get("/confirmations/").content.decode()
     assert sale.archive_number in shown and "流程跟踪单" in shown
-    step = Confirmation.objects.get()
+    step = ApprovalStep.objects.get(document__isnull=False)
     refused = page.post(f"/confirmations/{step.pk}/", {"refuse": "1", "note": ""}, follow=True)
     assert "退回须说明原因" in refused.content.decode()
     home = {w["kind"]: w["count"] for w in page.get("/api/v1/home/").json()["work"]}
@@ -143,11 +142,22 @@ def test_a_template_refuses_a_confirmation_without_a_role() -> None:
 
 
 def test_a_step_nobody_could_sign_goes_where_someone_can(sale: Any, alice: Any) -> None:
-    """The flow sheet asks the customer's department manager; with none (and no manager
-    anywhere who sees the dossier) the archive room signs, so the piece never stalls."""
+    """The flow sheet asks the customer's department manager; with none, the archive room
+    signs (the engine's next level), so the piece never stalls; the filer is told."""
+    anna = _user("anna", "archivist", "档案室", "周安娜")
     flow = file_piece(alice, sale, "FLOW_TRACK")
-    (step,) = Confirmation.objects.filter(document=flow)
-    assert step.role == "archivist" and step.department is None
+    (step,) = ApprovalStep.objects.filter(document=flow)
+    assert (step.role, step.status, step.escalated_to, step.escalation) == (
+        "dept_manager",
+        "pending",
+        "archivist",
+        "vacant",
+    )
+    assert list(services.waiting_for(anna)) == [step]
+    assert list(services.waiting_for(alice)) == []  # the filer never signs
+    assert Notification.objects.filter(user=alice, text__contains="无人担任").exists()
+    services.document_confirm(actor=anna, confirmation_id=step.pk)
+    assert row(sale, "FLOW_TRACK").present
 
 
 def test_a_piece_waiting_for_its_sign_off_is_no_finding_but_not_complete(
@@ -169,7 +179,7 @@ def test_a_piece_waiting_for_its_sign_off_is_no_finding_but_not_complete(
     services.document_refuse(actor=carol, confirmation_id=waiting.pk, note="房号不符")
     assert not row(sale, "FLOW_TRACK").signing
     assert "FLOW_TRACK" in missing_codes()  # refused: the filer must bring it right
-    assert flow.confirmations.get().status == "refused"
+    assert services.status_of(flow.sign_offs.get()) == "refused"
 
 
 def test_the_queue_costs_the_same_few_queries_however_long(
@@ -194,7 +204,7 @@ def test_a_sign_off_records_the_rules_in_force(sale: Any, alice: Any, carol: Any
     from dangan.rules.services import archive_type_version
 
     flow = file_piece(alice, sale, "FLOW_TRACK")
-    confirmation = flow.confirmations.get()
+    confirmation = flow.sign_offs.get()
     assert confirmation.rule_version == archive_type_version(sale.archive_type)
     api = APIClient()
     api.force_authenticate(carol)

@@ -14,8 +14,8 @@ problem of every section into one ValidationFailed.
 
 The parts, by concern: `common` (the shared parsing helpers), `checklist` (numbering,
 retention, custom fields, checklist), `deadlines`, `checks` (consistency and penalties),
-`archive_type` (disposal and the whole type) and `approval` (approval rules). Callers
-import from this package; every public name is re-exported here.
+`archive_type` (disposal, sign-offs and the whole type) and `approval` (approval
+rules). Callers import from this package; every public name is re-exported here.
 """
 
 from __future__ import annotations
@@ -32,13 +32,16 @@ from dangan.rules.schema.approval import (
     parse_steps,
 )
 from dangan.rules.schema.archive_type import (
+    CONFIRM_ESCALATE_HOURS,
     CUSTOMER_KINDS,
     DISPOSAL_TRIGGERS,
     TYPE_COLUMNS,
     TYPE_KEYS,
     ArchiveTypeRules,
+    ConfirmSpec,
     DisposalSpec,
     archive_type_rules,
+    parse_confirm,
     parse_disposal,
 )
 from dangan.rules.schema.checklist import (
@@ -70,6 +73,7 @@ from dangan.rules.schema.deadlines import (
 )
 
 __all__ = [
+    "CONFIRM_ESCALATE_HOURS",
     "CUSTOMER_KINDS",
     "CUSTOMER_NAME",
     "DEADLINE_KINDS",
@@ -87,6 +91,7 @@ __all__ = [
     "ApprovalRuleSpec",
     "ApprovalStep",
     "ArchiveTypeRules",
+    "ConfirmSpec",
     "ConsistencyRule",
     "DeadlineRule",
     "DeadlineVariant",
@@ -98,6 +103,7 @@ __all__ = [
     "archive_type_rules",
     "field_dicts",
     "parse_checklist",
+    "parse_confirm",
     "parse_consistency",
     "parse_deadline",
     "parse_disposal",

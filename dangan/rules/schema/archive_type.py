@@ -1,5 +1,5 @@
-"""A whole archive type: disposal, the type's own settings, and `archive_type_rules`,
-which parses every section and gathers the first problem of each."""
+"""A whole archive type: disposal, sign-offs, the type's own settings, and
+`archive_type_rules`, which parses every section and gathers the first problem of each."""
 
 from __future__ import annotations
 
@@ -71,6 +71,41 @@ def parse_disposal(value: Any) -> DisposalSpec:
     return DisposalSpec(trigger=trigger, hold_months=months)
 
 
+# --- sign-offs --------------------------------------------------------------------------
+
+# A sign-off (a checklist item's `confirm` step) pending this long goes to the next level as
+# well, as an approval step of the rules does (issue 27 §2): the shipped default.
+CONFIRM_ESCALATE_HOURS = 48
+
+
+@dataclass(frozen=True)
+class ConfirmSpec:
+    """How the sign-offs of a type's pieces run (dangan.confirmations): hours a sign-off
+    may wait before it escalates (0: never)."""
+
+    escalate_after_hours: int = CONFIRM_ESCALATE_HOURS
+
+    def stored(self) -> dict[str, Any]:
+        return {"escalate_after_hours": self.escalate_after_hours}
+
+
+def parse_confirm(value: Any) -> ConfirmSpec:
+    """The type's `confirm`: {escalate_after_hours: 0–720}; absent or empty: the default."""
+    if value in (None, "", {}):
+        return ConfirmSpec()
+    what = _("文件确认设置")
+    raw = _mapping(value, "confirm", what)
+    _known_keys(raw, {"escalate_after_hours"}, "confirm", what)
+    hours = _whole(
+        _given(raw, "escalate_after_hours", CONFIRM_ESCALATE_HOURS),
+        "confirm",
+        _("文件确认超时升级小时数"),
+        0,
+        24 * 30,
+    )
+    return ConfirmSpec(escalate_after_hours=hours)
+
+
 # --- the whole archive type ---------------------------------------------------------------
 
 
@@ -106,6 +141,8 @@ class ArchiveTypeRules:
     customer_less: bool = False
     # Change control (issue 23 §3): per field free / reason / approval (dangan.changes.control).
     change_control: Mapping[str, Any] = dc_field(default_factory=dict)
+    # Sign-offs (issue 27 §6): how long one may wait before it escalates.
+    confirm: ConfirmSpec = ConfirmSpec()
 
     def in_force_deadline(self) -> DeadlineRule | None:
         for variant in self.deadline_variants:
@@ -139,6 +176,7 @@ class ArchiveTypeRules:
             "unique_keys": [list(key) for key in self.unique_keys],
             "customer_less": self.customer_less,
             "change_control": dict(self.change_control),
+            "confirm": self.confirm.stored(),
         }
 
 
@@ -168,6 +206,7 @@ TYPE_COLUMNS = (
     "unique_keys",
     "customer_less",
     "change_control",
+    "confirm",
 )
 # Keys a template or a PUT may carry; GET's read-only ones are dropped by the API.
 TYPE_KEYS = {"code", "checklist", "disposal", *TYPE_COLUMNS}
@@ -282,6 +321,9 @@ def archive_type_rules(data: Any) -> ArchiveTypeRules:
             "change_control",
             lambda: _change_control(data.get("change_control"), fields),
             {},
+        ),
+        confirm=_section(
+            errors, "confirm", lambda: parse_confirm(data.get("confirm")), ConfirmSpec()
         ),
         disposal=(
             _section(errors, "disposal", lambda: parse_disposal(data.get("disposal")))

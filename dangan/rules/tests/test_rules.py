@@ -437,3 +437,43 @@ def test_a_borrowing_rule_may_name_any_role_that_someone_holds(alice: Any, eve: 
     what they decide): the guard is the subject's, not every rule's."""
     body = {"name": "查阅:业务人员审批", "kind": "view", "steps": [{"role": "business_staff"}]}
     assert api(alice).post("/api/v1/approval-rules/", body, format="json").status_code == 201
+
+
+# --- sign-offs' escalation is part of an archive type's rules ----------------------------
+
+
+def test_a_types_sign_offs_escalate_after_48_hours_unless_changed(
+    alice: Any, templates: Any
+) -> None:
+    sale = templates["RE-SALE"]
+    shape = api(alice).get(f"/api/v1/archive-types/{sale.pk}/").json()
+    assert shape["confirm"] == {"escalate_after_hours": 48}
+    assert schema.parse_confirm({}) == schema.ConfirmSpec(escalate_after_hours=48)
+    shape["confirm"] = {"escalate_after_hours": 8}
+    response = api(alice).put(f"/api/v1/archive-types/{sale.pk}/", shape, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["confirm"] == {"escalate_after_hours": 8}
+    version = RuleVersion.objects.filter(subject="archive_type", object_id=sale.pk).latest("number")
+    assert version.sections == ["confirm"]
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ({"escalate_after_hours": -1}, "之间"),
+        ({"escalate_after_hours": "soon"}, "整数"),
+        ({"escalate_after_hours": 48, "remind": True}, "remind"),
+        ([48], "格式不正确"),
+    ],
+)
+def test_a_bad_sign_off_setting_is_a_400_naming_confirm(
+    alice: Any, templates: Any, value: Any, words: str
+) -> None:
+    sale = templates["RE-SALE"]
+    shape = api(alice).get(f"/api/v1/archive-types/{sale.pk}/").json()
+    shape["confirm"] = value
+    response = api(alice).put(f"/api/v1/archive-types/{sale.pk}/", shape, format="json")
+    assert response.status_code == 400
+    assert words in response.json()["confirm"][0], response.json()
+    sale.refresh_from_db()
+    assert sale.confirm == {"escalate_after_hours": 48}

@@ -214,3 +214,23 @@ def test_a_statement_step_for_a_role_that_sees_no_findings_is_refused_on_the_for
     assert "第1步的审批角色“业务人员”不能查看稽核结果和情况说明" in text
     assert "记录不存在" in text
     assert not ApprovalRule.objects.filter(name=data["name"]).exists()
+
+
+def test_the_sign_offs_escalation_is_set_on_the_rules_page(alice: Any, templates: Any) -> None:
+    sale = templates["RE-SALE"]
+    client = login(alice)
+    page = client.get(f"/rules/archive-types/{sale.pk}/").content.decode()
+    assert 'id="confirm"' in page and 'value="48"' in page
+    bad = client.post(
+        f"/rules/archive-types/{sale.pk}/",
+        {"section": "confirm", "confirm-escalate_after_hours": "-3"},
+    )
+    assert bad.status_code == 200 and "请检查下面标出的内容" in bad.content.decode()
+    response = client.post(
+        f"/rules/archive-types/{sale.pk}/",
+        {"section": "confirm", "confirm-escalate_after_hours": "24"},
+    )
+    assert response.status_code == 302
+    sale.refresh_from_db()
+    assert sale.confirm == {"escalate_after_hours": 24}
+    assert audit_actions(action="change", object_type="archivetype") == ["change"]
