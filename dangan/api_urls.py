@@ -15,6 +15,12 @@ from dangan.archives.api import (
     DossierListApi,
 )
 from dangan.archives.lifecycle_api import DossierPartListApi, DossierTransitionApi
+from dangan.archives.volumes_api import (
+    PRINT_FORMS,
+    YearVolumeDetailApi,
+    YearVolumeListApi,
+    YearVolumePrintApi,
+)
 from dangan.audit.api import AuditChainCheckApi, AuditExportApi, AuditListApi
 from dangan.backups.api import BackupListApi
 from dangan.changes.api import (
@@ -157,6 +163,17 @@ urlpatterns = [
     ),
     path("dossiers/<int:pk>/parts/", DossierPartListApi.as_view(), name="dossier_parts"),
     path("dossiers/<int:pk>/history/", DossierHistoryApi.as_view(), name="dossier_history"),
+    path("year-volumes/", YearVolumeListApi.as_view(), name="year_volumes"),
+    path("year-volumes/<int:pk>/", YearVolumeDetailApi.as_view(), name="year_volume"),
+    *(
+        path(
+            f"year-volumes/<int:pk>/print/{form}.pdf",
+            YearVolumePrintApi.as_view(),
+            {"form": form},
+            name=f"year_volume_print_{form}",
+        )
+        for form in PRINT_FORMS
+    ),
     path("change-requests/", ChangeRequestListApi.as_view(), name="change_requests"),
     path(
         "change-requests/<int:pk>/approve/",

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from dangan.archives import cli as archives_cli
 from dangan.backups import cli as backup_cli
 
 if TYPE_CHECKING:
@@ -684,6 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = dsub.add_parser("due", help="列出保管期满的档案 (dossiers past their retention)")
     d.add_argument("--user", default=None, help="以此用户身份(默认:首个可编制销毁清单的用户)")
     d.set_defaults(func=cmd_disposal_due)
+    archives_cli.year_close_parser(sub)
 
     p = sub.add_parser("search", help="检索索引 (search index)")
     ssub = p.add_subparsers(dest="search_command", metavar="ACTION", required=True)

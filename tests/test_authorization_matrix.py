@@ -150,6 +150,14 @@ ROUTES: dict[str, list[Check]] = {
     "changes:list": AUTHENTICATED,
     "changes:approve": [],
     "changes:deny": [],
+    # 年度立卷 (issue 23 §6): the archive room, and a department's manager for their own
+    # department (other departments' years: dangan/archives/tests/test_volumes.py). An
+    # empty POST answers the form again (200).
+    "archives:year_volumes": [
+        Check(needs=(P.DOSSIER_STATUS,)),
+        Check("POST", needs=(P.DOSSIER_STATUS,)),
+    ],
+    "archives:year_volume": [Check(needs=(P.DOSSIER_STATUS,), obj="year_volume")],
     "archives:type_list": [Check(any_of=TYPES)],
     "archives:type_detail": [Check(any_of=TYPES, obj="archive_type")],
     "archives:item_edit": [Check(needs=(P.ARCHIVE_TYPE_MANAGE,), obj="item")],
@@ -317,6 +325,13 @@ ROUTES: dict[str, list[Check]] = {
     "api:change_requests": AUTHENTICATED,
     "api:change_request_approve": [],
     "api:change_request_deny": [],
+    "api:year_volumes": [
+        Check(needs=(P.DOSSIER_STATUS,)),
+        Check("POST", needs=(P.DOSSIER_STATUS,)),  # an empty body answers 400
+    ],
+    "api:year_volume": [Check(needs=(P.DOSSIER_STATUS,), obj="year_volume")],
+    "api:year_volume_print_volumes": [Check(needs=(P.DOSSIER_STATUS,), obj="year_volume")],
+    "api:year_volume_print_apart": [Check(needs=(P.DOSSIER_STATUS,), obj="year_volume")],
     "api:documents": [Check(needs=(P.DOCUMENT_VIEW,))],
     "api:document": [Check(obj="document", scoped=True)],
     # 作废/替换 (issue 23): the first allowed caller voids; the next get 409, still allowed.
@@ -624,6 +639,16 @@ def _object(world: dict[str, Any], check: Check, code: str, rel: str) -> Any:
         )[0]
     if check.obj == "archive_type":
         return world["templates"]["CAR-SALE"]
+    if check.obj == "year_volume":  # a year closed for the callers' department
+        from dangan.archives.models import YearVolume
+
+        department = world["users"]["dept_manager"].department
+        return YearVolume.objects.get_or_create(
+            archive_type=world["templates"]["CAR-SALE"],
+            department=department,
+            year=2024,
+            defaults={"cross_year": "opening"},
+        )[0]
     if check.obj == "approval_rule":
         from dangan.circulation.models import ApprovalRule
 

@@ -25,6 +25,15 @@ class ArchiveType(TimeStamped):
         CHECKLIST = "checklist", _("按清单顺序")
         NEWEST_FIRST = "newest_first", _("最新文件在前")
 
+    class CrossYear(models.TextChoices):
+        """Which year's volumes a dossier whose papers run over several years is bound in
+        (seed 003 第14条): the year it was opened (a plan in its first year, a meeting in
+        its opening year), or the year of its latest document (a summary in its last year,
+        a request in the year of its reply)."""
+
+        OPENING = "opening", _("按建档年度立卷")
+        LATEST = "latest", _("按最后文件年度立卷")
+
     code = models.CharField(_("类别代码"), max_length=16, unique=True)
     name = models.CharField(_("名称"), max_length=64)
     description = models.TextField(_("说明"), blank=True)
@@ -68,6 +77,10 @@ class ArchiveType(TimeStamped):
     # N}, a sign-off pending longer goes to the next level as well (0: never); see
     # dangan.rules.schema.parse_confirm for the shipped default.
     confirm = models.JSONField(_("文件确认设置"), default=dict, blank=True)
+    # 年度立卷 (archives.volumes): which year's volumes a dossier is bound in.
+    cross_year = models.CharField(
+        _("跨年度立卷规则"), max_length=12, choices=CrossYear.choices, default=CrossYear.OPENING
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -195,6 +208,18 @@ class Dossier(TimeStamped):
     # Nullable so that adding it is a plain ADD COLUMN on SQLite: a NOT NULL column makes
     # Django rebuild the table, which the search trigger on dossiers does not survive.
     placement_key = models.CharField(max_length=250, null=True, blank=True, editable=False)  # noqa: DJ001
+    # 年度立卷 (archives.volumes): the closed year this dossier is bound in, its number
+    # there (卷号), and whether it is bound apart (terminated and moved out, seed 001).
+    year_volume = models.ForeignKey(
+        "archives.YearVolume",
+        verbose_name=_("年度卷"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dossiers",
+    )
+    volume_number = models.PositiveIntegerField(_("卷号"), null=True, blank=True)
+    bound_apart = models.BooleanField(_("另行装订"), default=False)
     # The place of the archive room's tree (dangan.locations) the texts above name, if any.
     location_node = models.ForeignKey(
         "locations.Location",
@@ -217,6 +242,20 @@ class Dossier(TimeStamped):
             models.CheckConstraint(
                 condition=models.Q(customer__isnull=False) | models.Q(department__isnull=False),
                 name="dossier_customer_or_department",
+            ),
+            # Bound in a closed year with a number, or not bound at all.
+            models.CheckConstraint(
+                condition=models.Q(
+                    year_volume__isnull=True, volume_number__isnull=True, bound_apart=False
+                )
+                | models.Q(year_volume__isnull=False, volume_number__isnull=False),
+                name="dossier_volume_numbered",
+            ),
+            # One number per dossier in a year's volumes, and one in its catalogue apart.
+            models.UniqueConstraint(
+                fields=["year_volume", "bound_apart", "volume_number"],
+                condition=models.Q(year_volume__isnull=False),
+                name="dossier_volume_number_unique",
             ),
         ]
         indexes = [
@@ -361,3 +400,62 @@ class DossierPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.label}"
+
+
+class YearVolume(models.Model):
+    """年度立卷: a year closed for an archive type, for one department or all (seed 003
+    第7、14条): the dossiers the type's cross-year rule places in that year, frozen for it
+    and numbered 1..n (卷号); those terminated or moved out that year bound apart with
+    numbers and a catalogue of their own (seed 001). archives.volumes closes it."""
+
+    archive_type = models.ForeignKey(
+        ArchiveType, verbose_name=_("档案类型"), on_delete=models.PROTECT, related_name="+"
+    )
+    # None: every department's dossiers of the type.
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("部门"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    # The type's rule when the year was closed (the type may change it later).
+    cross_year = models.CharField(
+        _("跨年度立卷规则"), max_length=12, choices=ArchiveType.CrossYear.choices
+    )
+    # How many were bound when the year was closed (a volume bound apart later leaves it).
+    volumes = models.PositiveIntegerField(_("卷数"), default=0)
+    apart = models.PositiveIntegerField(_("另行装订卷数"), default=0)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("立卷人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+    )
+    closed_at = models.DateTimeField(_("立卷时间"), auto_now_add=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-year", "archive_type", "department", "id"]
+        verbose_name = _("年度立卷")
+        verbose_name_plural = _("年度立卷")
+        constraints = [
+            # A year is closed once per type and department, and once for all departments
+            # (that one and a department's exclude each other: checked under the type's lock).
+            models.UniqueConstraint(
+                fields=["archive_type", "department", "year"],
+                condition=models.Q(department__isnull=False),
+                name="year_volume_department_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["archive_type", "year"],
+                condition=models.Q(department__isnull=True),
+                name="year_volume_all_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.archive_type.code} {self.year}"

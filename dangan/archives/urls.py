@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dangan.archives import company_views, lifecycle_views, parts_views, views
+from dangan.archives import company_views, lifecycle_views, parts_views, views, volumes_views
 
 app_name = "archives"
 urlpatterns = [
     path("customers/<int:customer_pk>/dossiers/new/", views.dossier_create, name="dossier_create"),
     path("dossiers/", views.dossier_list, name="dossier_list"),
     path("dossiers/<int:pk>/", views.dossier_detail, name="dossier"),
+    path("dossiers/years/", volumes_views.year_volumes, name="year_volumes"),
+    path("dossiers/years/<int:pk>/", volumes_views.year_volume, name="year_volume"),
     path(
         "dossiers/company/new/",
         company_views.company_dossier_create,

@@ -72,6 +72,7 @@ ACTION_LABELS: dict[str, Any] = {
     "calendar_load": _("载入节假日"),
     "prune": _("清理过期审计记录"),
     "transition": _("状态变更"),
+    "year_close": _("年度立卷"),
     "part_add": _("添加分组"),
     "void": _("作废文件"),
     "supersede": _("替换文件"),
@@ -226,6 +227,13 @@ DETAIL_LABELS: dict[str, Any] = {
     "bytes": _("字节数"),
     "digest": _("校验值"),
     "customers": _("客户数"),
+    "volume_number": _("卷号"),
+    "bound_apart": _("另行装订"),
+    "cross_year": _("跨年度立卷规则"),
+    "volumes": _("编卷号卷数"),
+    "apart": _("另行装订卷数"),
+    "appended": _("补充立卷"),
+    "from_volume": _("原年度/卷号"),
 }
 
 # Recorded values that are codes themselves.

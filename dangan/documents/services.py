@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
+from dangan.archives import volumes
 from dangan.archives.models import ChecklistItem, Dossier, DossierPart
 from dangan.audit.models import AuditEntry
 from dangan.audit.services import audit_record, refusals_audited
@@ -91,6 +92,7 @@ def document_add(
         raise ApplicationError(_("文件类型不属于该档案的清单"), field="document_type")
     if part is not None and part.dossier_id != dossier.pk:
         raise ApplicationError(_("该分组不属于此档案"), field="part")
+    _refuse_sealed(actor, dossier, dossier.year_volume_id, doc_date)
     title = title.strip() or (checklist_item.name if checklist_item else "")
     if not title:
         raise ApplicationError(_("请填写文件题名或选择文件类型"), field="title")
@@ -113,14 +115,17 @@ def document_add(
     with transaction.atomic():
         # Lock the dossier row so piece numbers (件号) stay gap-free under concurrency (its
         # key is not changed: FOR NO KEY UPDATE, which rows referring to it do not wait for).
-        status = (
+        status, sealed_in = (
             Dossier.objects.select_for_update(no_key=True)
             .filter(pk=dossier.pk)
-            .values_list("status", flat=True)
-            .first()
+            .values_list("status", "year_volume_id")
+            .get()
         )
         if status in (Dossier.Status.DESTROYED, Dossier.Status.PENDING_DISPOSAL):
             raise ApplicationError(_("该档案已进入销毁流程,不能再添加文件"), field="dossier")
+        sealed = volumes.frozen_message(sealed_in, doc_date)
+        if sealed:  # its year was closed meanwhile
+            raise InvalidTransition(sealed, field="doc_date")
         last = dossier.documents.aggregate(m=Max("piece_number"))["m"] or 0
         document = Document.objects.create(
             dossier=dossier,
@@ -155,6 +160,26 @@ def document_add(
         confirmations_open(actor=actor, document=document)
         search_services.index_after_commit(search_services.index_document, document.pk)
     return document
+
+
+def _refuse_sealed(
+    actor: User, dossier: Dossier, year_volume_id: int | None, doc_date: datetime.date | None
+) -> None:
+    """A paper of a year closed for the dossier (年度立卷封卷) is refused, and the attempt
+    recorded (archives.volumes)."""
+    message = volumes.frozen_message(year_volume_id, doc_date)
+    if not message:
+        return
+    error = InvalidTransition(message, field="doc_date")
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=dossier,
+        outcome=AuditEntry.Outcome.DENIED,
+        detail={"reason": message, "field": "doc_date"},
+    )
+    error.audited = True
+    raise error
 
 
 @transaction.atomic
@@ -296,6 +321,11 @@ def _lock_for_state_change(actor: User, document: Document, reason: str, target:
         raise InvalidTransition(
             _("该文件状态为“%(state)s”,不能再作废或替换") % {"state": document.get_state_display()}
         )
+    sealed = volumes.frozen_message(
+        dossier.year_volume_id, document.doc_date or timezone.localdate(document.created_at)
+    )
+    if sealed:
+        raise InvalidTransition(sealed)
     document.dossier = dossier
     return document
 

@@ -1,6 +1,7 @@
 """Lists of the archive room on paper: a cabinet's list (档案柜文件清单, seed 002 4.2), the
-storage list of a room (文件资料存储清单), labels for the places of a cabinet, and the year's
-catalogue of terminated and moved-out dossiers. Dossiers are listed in natural order of
+storage list of a room (文件资料存储清单), labels for the places of a cabinet, the year's
+catalogue of terminated and moved-out dossiers, and a closed year's catalogues (年度立卷:
+its volumes, and those bound apart, by 卷号). Dossiers are listed in natural order of
 their place, then of the type's placement fields (楼栋 › 单元 › 楼层 › 房号), then of their
 number. Every print is recorded."""
 
@@ -17,8 +18,11 @@ from django.utils.translation import gettext as _
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import User
-from dangan.archives.models import Dossier, DossierStatusChange
+from dangan.archives.lifecycle import status_label
+from dangan.archives.models import Dossier, DossierStatusChange, YearVolume
+from dangan.archives.volumes import volume_dossiers
 from dangan.audit.services import audit_record
+from dangan.core.display import retention_label
 from dangan.documents.models import Document
 from dangan.locations import services as places
 from dangan.locations.models import Location, Move
@@ -269,5 +273,83 @@ def closed_catalogue_pdf(*, actor: User, year: int) -> bytes:
         object_type="catalogue",
         object_repr=f"终止及迁出档案目录 {year}",
         detail={"what": "终止及迁出档案目录", "year": year, "rows": len(rows)},
+    )
+    return content
+
+
+def _placement_text(dossier: Dossier) -> str:
+    """The type's placement fields of the dossier (1号楼 2单元 12层 1203), as filled in."""
+    fields = dossier.fields or {}
+    values = [str(fields.get(key) or "").strip() for key in dossier.archive_type.placement]
+    return " / ".join(value for value in values if value)
+
+
+@transaction.atomic
+def year_volume_catalogue_pdf(*, actor: User, volume: YearVolume, apart: bool) -> bytes:
+    """A closed year's catalogue: the year's volumes by 卷号 (案卷目录), or the terminated
+    and moved-out dossiers bound apart (另行装订目录, seed 001: printed and boxed by floor).
+    The caller has reached the volume through archives.volumes.access_volume."""
+    policy.require(actor, perms.DOSSIER_STATUS)
+    dossiers = list(volume_dossiers(actor, volume, apart=apart))
+    ids = [d.pk for d in dossiers]
+    pieces = dict(
+        Document.objects.filter(dossier__in=ids, state="valid")
+        .values_list("dossier")
+        .annotate(n=Count("id"))
+    )
+    ended: dict[int, Any] = {}  # the latest ending of each, where recorded
+    changes = DossierStatusChange.objects.filter(dossier__in=ids, to_status__in=CLOSED)
+    for dossier_id, effective in changes.order_by("effective").values_list("dossier", "effective"):
+        ended[dossier_id] = effective
+    labels = {spec.get("key"): spec.get("label") for spec in volume.archive_type.field_schema()}
+    placed = "/".join(str(labels.get(key) or key) for key in volume.archive_type.placement)
+    columns = [
+        Column(_("卷号"), 12),
+        Column(_("档号"), 44),
+        Column(_("客户") if not volume.archive_type.customer_less else _("部门"), 30),
+        Column(_("案卷题名"), 46),
+        *([Column(placed, 26)] if placed else []),
+        Column(_("年度"), 12),
+        *([Column(_("状态"), 14), Column(_("终止/迁出日期"), 24)] if apart else []),
+        Column(_("件数"), 10),
+        Column(_("保管期限"), 16),
+        Column(_("备注"), 24),
+    ]
+    rows = []
+    for d in dossiers:
+        row = [
+            str(d.volume_number),
+            d.archive_number,
+            d.customer.name if d.customer else (d.department.name if d.department else ""),
+            d.title,
+            *([_placement_text(d)] if placed else []),
+            str(d.volume_year),
+        ]
+        if apart:
+            row += [status_label(d.archive_type, d.status), str(ended.get(d.pk) or "")]
+        row += [str(pieces.get(d.pk, 0)), retention_label(d.retention), ""]
+        rows.append(row)
+    what = _("另行装订目录") if apart else _("案卷目录")
+    scope = str(volume.department) if volume.department else _("全部部门")
+    content = render_table_pdf(
+        title=f"{volume.archive_type.name} {what}",
+        subtitle=_("%(y)d 年度 · %(scope)s") % {"y": volume.year, "scope": scope},
+        meta=[
+            (_("卷数"), str(len(rows))),
+            (_("立卷"), f"{volume.closed_by or ''} {when(volume.closed_at)}".strip()),
+            (_("规则"), volume.get_cross_year_display()),
+            (_("打印"), printed_by(actor)),
+        ],
+        columns=columns,
+        rows=rows,
+        landscape=True,
+        signatures=[_("立卷人"), _("档案管理员")],
+        footer=f"{volume.archive_type.name} {volume.year} {what}",
+    )
+    audit_record(
+        actor=actor,
+        action="print",
+        obj=volume,
+        detail={"what": str(what), "year": volume.year, "rows": len(rows)},
     )
     return content

@@ -218,8 +218,13 @@ class RetentionForm(forms.Form):
     )
     trigger = forms.ChoiceField(label=_("保管期限起算"), choices=DisposalRule.Trigger.choices)
     hold_months = forms.IntegerField(label=_("待销毁保留期(月)"))
+    cross_year = forms.ChoiceField(
+        label=_("跨年度立卷规则"),
+        choices=ArchiveType.CrossYear.choices,
+        help_text=_("年度立卷时,文件跨越几个年度的档案归入哪一年:建档的年度,或最后一份文件的年度"),
+    )
 
-    TYPE_FIELDS = ("numbering", "retention", "trigger", "hold_months")
+    TYPE_FIELDS = ("numbering", "retention", "cross_year", "trigger", "hold_months")
 
     def __init__(
         self, *args: Any, items: Sequence[tuple[str, str, str]] = (), **kwargs: Any

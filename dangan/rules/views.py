@@ -87,6 +87,7 @@ def _type_forms(archive_type: ArchiveType, posted: str, data: Any) -> dict[str, 
             initial={
                 "numbering": archive_type.numbering,
                 "retention": archive_type.retention,
+                "cross_year": archive_type.cross_year,
                 "trigger": disposal.trigger,
                 "hold_months": disposal.hold_months,
             },
@@ -115,6 +116,7 @@ def _section_value(section: str, form: Any, snapshot: dict[str, Any]) -> dict[st
         return {
             "numbering": data["numbering"],
             "retention": data["retention"],
+            "cross_year": data["cross_year"],
             "disposal": {"trigger": data["trigger"], "hold_months": data["hold_months"]},
             "checklist": [
                 {**item, "retention": kept.get(item["code"], item.get("retention", ""))}

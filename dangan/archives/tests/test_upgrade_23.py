@@ -42,11 +42,13 @@ from django.db.migrations.recorder import MigrationRecorder
 
 # What #23 added; main's latest before it: archives 0011, documents 0002, circulation
 # 0007 (change control's step key comes after), no changes app; confirmations 0002 (the
-# move of sign-offs onto the engine, confirmations 0003, needs documents 0004).
+# move of sign-offs onto the engine, confirmations 0003, needs documents 0004). Annual
+# volumes (archives 0016) rebuild archives_dossier once more.
 NEW = [
     ("archives", "0012_keys_parts"),
     ("archives", "0013_customer_less"),
     ("archives", "0014_archive_type_change_control"),
+    ("archives", "0016_year_volumes"),
     ("documents", "0003_document_part"),
     ("documents", "0004_document_void_supersede"),
     ("changes", "0001_initial"),
@@ -143,6 +145,10 @@ with connection.cursor() as cursor:
 assert triggers.get("search_entry_follow_owner") == "customers_customer", triggers
 assert dangling == [] and integrity == "ok", (dangling, integrity)
 assert DossierKey.objects.count() == 0 and DossierPart.objects.count() == 0
+# 年度立卷 (archives 0016): the dossier is bound nowhere yet, its type binds by opening year.
+assert (filed.year_volume_id, filed.volume_number, filed.bound_apart) == (None, None, False)
+assert filed.archive_type.cross_year == "opening"
+assert not columns["bound_apart"].null_ok and columns["year_volume_id"].null_ok
 
 # The types made before #23 declare no keys; loading the templates over them (or the
 # rules page) declares the VIN, and the dossier filed before holds it (keys.claim_type).
@@ -152,6 +158,25 @@ templates_load(actor=None, update=True)
 assert list(DossierKey.objects.values_list("dossier_id", "value")) == [
     (dossier.pk, "LSVAU2180N2183294")
 ]
+
+# The dossier filed before the upgrade is bound when its year is closed (the rebuilt
+# table takes the numbers; the trigger below still fires on it).
+from dangan.accounts.models import Role, User as UserNow
+from dangan.archives import volumes
+from dangan.archives.models import ArchiveType as TypeNow
+
+keeper = UserNow.objects.create(username="keeper", department_id=sales.pk)
+role = Role.objects.get_or_create(
+    code="archivist", defaults={"name": "档案管理员", "scope": "all"}
+)[0]
+role.permissions = sorted({*role.permissions, "dossier.view", "dossier.status"})
+role.scope = "all"
+role.save()
+keeper.roles.add(role)
+closed = volumes.year_close(
+    actor=keeper, archive_type=TypeNow.objects.get(code="CAR-SALE"), year=2025
+)
+assert list(Now.objects.values_list("year_volume_id", "volume_number")) == [(closed.pk, 1)]
 
 # The trigger still works after the rebuilds: the customer changes hands, and the
 # entries of the customer, its dossier and its document follow in the same statement.

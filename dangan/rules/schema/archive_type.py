@@ -143,6 +143,8 @@ class ArchiveTypeRules:
     change_control: Mapping[str, Any] = dc_field(default_factory=dict)
     # Sign-offs (issue 27 §6): how long one may wait before it escalates.
     confirm: ConfirmSpec = ConfirmSpec()
+    # 年度立卷 (issue 23 §6): the year a dossier is bound in (ArchiveType.CrossYear).
+    cross_year: str = ArchiveType.CrossYear.OPENING
 
     def in_force_deadline(self) -> DeadlineRule | None:
         for variant in self.deadline_variants:
@@ -177,6 +179,7 @@ class ArchiveTypeRules:
             "customer_less": self.customer_less,
             "change_control": dict(self.change_control),
             "confirm": self.confirm.stored(),
+            "cross_year": self.cross_year,
         }
 
 
@@ -207,6 +210,7 @@ TYPE_COLUMNS = (
     "customer_less",
     "change_control",
     "confirm",
+    "cross_year",
 )
 # Keys a template or a PUT may carry; GET's read-only ones are dropped by the API.
 TYPE_KEYS = {"code", "checklist", "disposal", *TYPE_COLUMNS}
@@ -325,6 +329,12 @@ def archive_type_rules(data: Any) -> ArchiveTypeRules:
         confirm=_section(
             errors, "confirm", lambda: parse_confirm(data.get("confirm")), ConfirmSpec()
         ),
+        cross_year=_section(
+            errors,
+            "cross_year",
+            lambda: _cross_year(data.get("cross_year")),
+            ArchiveType.CrossYear.OPENING,
+        ),
         disposal=(
             _section(errors, "disposal", lambda: parse_disposal(data.get("disposal")))
             if data.get("disposal") is not None
@@ -356,6 +366,16 @@ def _change_control(value: Any, fields: tuple[FieldSpec, ...]) -> dict[str, Any]
         )
     except ValueError as exc:
         raise _fail("change_control", str(exc)) from None
+
+
+def _cross_year(value: Any) -> str:
+    rule = str(value or ArchiveType.CrossYear.OPENING)
+    if rule not in ArchiveType.CrossYear.values:
+        raise _fail(
+            "cross_year",
+            _("跨年度立卷规则应为 %(r)s 之一") % {"r": "、".join(ArchiveType.CrossYear.values)},
+        )
+    return rule
 
 
 def _level(value: Any) -> str:
