@@ -157,6 +157,7 @@ _OBJECT_TYPES: dict[str, Any] = {
     "copy": _("纸质资料"),
     "issued_to": _("领取人"),
     "archive_type": _("档案类型"),
+    "confirmation": _("文件确认"),
 }
 
 # The details' keys that recur; others show as recorded.

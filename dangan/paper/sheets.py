@@ -65,7 +65,7 @@ def when(moment: datetime.datetime | None) -> str:
 
 def printed_by(actor: User) -> str:
     """Who prints, and when: "李秀英 2026-12-07 09:30"."""
-    return f"{actor.get_full_name() or actor.username} {when(timezone.now())}"
+    return f"{actor} {when(timezone.now())}"  # the person's name (full_name), else the login
 
 
 def printed_line(actor: User) -> str:
