@@ -467,6 +467,8 @@ DOSSIER_COLUMNS = (
     "retention", "volume_year", "fields", "location_room", "location_cabinet",
     "location_shelf", "location_box", "location_position", "placement_key", "location_node",
     "department", "created_by", "created_at", "updated_at",
+    # 年度立卷 (#23 §6): not yet bound into a year's volumes.
+    "bound_apart", "volume_number", "year_volume",
 )  # fmt: skip
 DOCUMENT_COLUMNS = (
     "id", "dossier", "checklist_item", "piece_number", "title", "responsible", "doc_date",
@@ -955,7 +957,7 @@ class Generator:
                 local_date.year, w.json(fields), *location,
                 # No department: a customer's dossier (only company files name one).
                 placement_key(archive_type.placement, fields), None, None, archivist_id,
-                d_stamp, d_stamp,
+                d_stamp, d_stamp, False, None, None,
             ))
             # fmt: on
             for key_name, key_value in key_values(archive_type, fields):

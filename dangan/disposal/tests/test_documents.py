@@ -289,6 +289,7 @@ class TestTheRule:
             "section": "retention",
             "retention-numbering": archive_type.numbering,
             "retention-retention": archive_type.retention,
+            "retention-cross_year": archive_type.cross_year,
             "retention-trigger": "closed",
             "retention-hold_months": "6",
             **{f"retention-item_{item.code}": "" for item in items},
