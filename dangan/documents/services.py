@@ -62,6 +62,7 @@ def pdf_text(blob: Blob, *, max_pages: int = 500, max_chars: int = _MAX_TEXT) ->
     return "\n".join(parts)[:max_chars].replace("\x00", "")
 
 
+@refusals_audited("create", "dossier")
 def document_add(
     *,
     actor: User,
@@ -92,7 +93,9 @@ def document_add(
         raise ApplicationError(_("文件类型不属于该档案的清单"), field="document_type")
     if part is not None and part.dossier_id != dossier.pk:
         raise ApplicationError(_("该分组不属于此档案"), field="part")
-    _refuse_sealed(actor, dossier, dossier.year_volume_id, doc_date)
+    # A paper of a year closed for the dossier (年度立卷封卷), refused before its scan is
+    # stored; checked again under the dossier's lock below (a close at the same time).
+    _refuse_sealed(dossier.year_volume_id, doc_date)
     title = title.strip() or (checklist_item.name if checklist_item else "")
     if not title:
         raise ApplicationError(_("请填写文件题名或选择文件类型"), field="title")
@@ -123,9 +126,7 @@ def document_add(
         )
         if status in (Dossier.Status.DESTROYED, Dossier.Status.PENDING_DISPOSAL):
             raise ApplicationError(_("该档案已进入销毁流程,不能再添加文件"), field="dossier")
-        sealed = volumes.frozen_message(sealed_in, doc_date)
-        if sealed:  # its year was closed meanwhile
-            raise InvalidTransition(sealed, field="doc_date")
+        _refuse_sealed(sealed_in, doc_date)
         last = dossier.documents.aggregate(m=Max("piece_number"))["m"] or 0
         document = Document.objects.create(
             dossier=dossier,
@@ -162,24 +163,12 @@ def document_add(
     return document
 
 
-def _refuse_sealed(
-    actor: User, dossier: Dossier, year_volume_id: int | None, doc_date: datetime.date | None
-) -> None:
-    """A paper of a year closed for the dossier (年度立卷封卷) is refused, and the attempt
-    recorded (archives.volumes)."""
+def _refuse_sealed(year_volume_id: int | None, doc_date: datetime.date | None) -> None:
+    """A paper dated in or before the year a dossier's volumes were closed in is refused
+    (archives.volumes); the refusal is recorded by document_add's refusals_audited."""
     message = volumes.frozen_message(year_volume_id, doc_date)
-    if not message:
-        return
-    error = InvalidTransition(message, field="doc_date")
-    audit_record(
-        actor=actor,
-        action="create",
-        obj=dossier,
-        outcome=AuditEntry.Outcome.DENIED,
-        detail={"reason": message, "field": "doc_date"},
-    )
-    error.audited = True
-    raise error
+    if message:
+        raise InvalidTransition(message, field="doc_date")
 
 
 @transaction.atomic
