@@ -15,6 +15,7 @@ from dangan.accounts.models import Department
 from dangan.archives import company, services
 from dangan.archives.checklist import dossier_checklist
 from dangan.archives.models import ArchiveType, ChecklistItem, Dossier
+from dangan.archives.selectors import archive_type_by_key, department_by_code
 from dangan.changes.api import ChangeRequestOutput, change_request_out
 from dangan.changes.models import ChangeRequest
 from dangan.core.api import Pagination, id_param, paginated, text_param, valid_input
@@ -69,7 +70,7 @@ class ArchiveTypeDetailApi(APIView):
     @extend_schema(responses=ArchiveTypeOutput)
     def get(self, request: Request, key: str) -> Response:
         _archive_types_visible(request)
-        return Response(ArchiveTypeOutput(_archive_type(key, "archive_type", 404)).data)
+        return Response(ArchiveTypeOutput(archive_type_by_key(key, missing=404)).data)
 
     @extend_schema(request=ArchiveTypeOutput, responses=ArchiveTypeOutput)
     def put(self, request: Request, key: str) -> Response:
@@ -77,7 +78,7 @@ class ArchiveTypeDetailApi(APIView):
         (id, code, source, version; an item's id and position) ignored. A 400 names each
         bad section (`deadline`, `penalties`, …); nothing is saved then."""
         policy.require(request.user, perms.ARCHIVE_TYPE_MANAGE)
-        archive_type = _archive_type(key, "archive_type", 404)
+        archive_type = archive_type_by_key(key, missing=404)
         data = {
             name: value
             for name, value in body_of(request).items()
@@ -94,23 +95,10 @@ class ArchiveTypeVersionsApi(APIView):
     @extend_schema(responses=VersionOutput(many=True))
     def get(self, request: Request, key: str) -> Response:
         _archive_types_visible(request)
-        archive_type = _archive_type(key, "archive_type", 404)
+        archive_type = archive_type_by_key(key, missing=404)
         rule_services.archive_type_version(archive_type)
         versions = rule_selectors.rule_versions(RuleVersion.Subject.ARCHIVE_TYPE, archive_type.pk)
         return Response(VersionOutput(versions, many=True).data)
-
-
-def _archive_type(key: Any, field: str, status_code: int = 400) -> ArchiveType:
-    """By id or by category code."""
-    text = str(key or "").strip().replace("\x00", "")[:40]
-    found = ArchiveType.objects.filter(code=text).first()
-    if found is None and text.isdigit():
-        found = ArchiveType.objects.filter(pk=int(text)).first()
-    if found is None:
-        if status_code == 404:
-            raise NotFound(_("档案类型不存在"))
-        raise ApplicationError(_("未知的档案类型"), field=field)
-    return found
 
 
 class DossierOutput(serializers.ModelSerializer[Dossier]):
@@ -234,7 +222,7 @@ class DossierListApi(APIView):
     def post(self, request: Request) -> Response:
         policy.require(request.user, perms.DOSSIER_CREATE)
         data = valid_input(DossierInput, request)
-        archive_type = _archive_type(data["archive_type"], "archive_type")
+        archive_type = archive_type_by_key(data["archive_type"])
         if archive_type.customer_less:
             return _company_dossier(request, data, archive_type)
         if data.get("customer") is None:
@@ -261,8 +249,7 @@ def _company_dossier(request: Request, data: Any, archive_type: ArchiveType) -> 
     """A company file (customer-less type): filed under a department, not a customer."""
     if data.get("customer") is not None:
         raise ApplicationError(_("公司档案不属于客户"), field="customer")
-    code = (data.get("department") or "").strip()
-    department = Department.objects.filter(code=code).first() if code else None
+    department = department_by_code(data.get("department"))
     if department is None:
         department = getattr(request.user, "department", None)
     if department is None:

@@ -9,21 +9,13 @@ import argparse
 
 def cmd_year_close(args: argparse.Namespace) -> int:
     from dangan.accounts import permissions as perms
-    from dangan.accounts.models import Department
     from dangan.archives import volumes
     from dangan.archives.lifecycle import status_label
-    from dangan.archives.models import ArchiveType
+    from dangan.archives.selectors import archive_type_by_key, department_by_code
     from dangan.cli import _cli_actor
-    from dangan.core.errors import ApplicationError
 
-    archive_type = ArchiveType.objects.filter(code=args.type).first()
-    if archive_type is None:
-        raise ApplicationError(f"档案类型 {args.type} 不存在 (no such archive type)")
-    department = None
-    if args.department:
-        department = Department.objects.filter(code=args.department).first()
-        if department is None:
-            raise ApplicationError(f"部门 {args.department} 不存在 (no such department)")
+    archive_type = archive_type_by_key(args.type, "type")
+    department = department_by_code(args.department)
     actor = _cli_actor(args.user, perms.DOSSIER_STATUS)
     if not args.dry_run:
         volume = volumes.year_close(

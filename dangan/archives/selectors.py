@@ -4,11 +4,43 @@ import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from dangan.accounts import policy
+from dangan.accounts.models import Department
 from dangan.archives.checklist import Checklist
 from dangan.archives.models import ArchiveType, Dossier
+from dangan.core.errors import ApplicationError, NotFound
 from dangan.documents.models import Document
+
+
+def archive_type_by_key(
+    key: Any, field: str = "archive_type", *, missing: int = 400
+) -> ArchiveType:
+    """An archive type named by its category code (CAR-SALE) or its id, as the API, the
+    forms' hidden inputs and the CLI give it; else a field-named 400 (or, with
+    `missing=404`, the path's NotFound)."""
+    text = str(key or "").strip().replace("\x00", "")[:40]
+    found = ArchiveType.objects.filter(code=text).first()
+    if found is None and text.isdigit():
+        found = ArchiveType.objects.filter(pk=int(text)).first()
+    if found is None:
+        if missing == 404:
+            raise NotFound(_("档案类型不存在"))
+        raise ApplicationError(_("未知的档案类型"), field=field)
+    return found
+
+
+def department_by_code(code: Any, field: str = "department") -> Department | None:
+    """The department of a code (XS1); None for none given; an unknown one is a
+    field-named error, never silently another department."""
+    text = str(code or "").strip()[:32]
+    if not text:
+        return None
+    found = Department.objects.filter(code=text).first()
+    if found is None:
+        raise ApplicationError(_("部门不存在"), field=field)
+    return found
 
 
 def dossier_documents(dossier: Dossier, checklist: Checklist) -> list[Document]:

@@ -22,10 +22,10 @@ from rest_framework.views import APIView
 
 from dangan.accounts import permissions as perms
 from dangan.accounts import policy
-from dangan.accounts.models import Department
 from dangan.archives import volumes
 from dangan.archives.lifecycle import status_label
-from dangan.archives.models import ArchiveType, Dossier, YearVolume
+from dangan.archives.models import Dossier, YearVolume
+from dangan.archives.selectors import archive_type_by_key, department_by_code
 from dangan.core.api import Pagination, paginated, text_param, valid_input
 from dangan.core.errors import ApplicationError
 from dangan.core.http import PDF, actor_of, pdf_response
@@ -135,22 +135,6 @@ class YearCloseInput(serializers.Serializer[Any]):
     dry_run = serializers.BooleanField(required=False, default=False)
 
 
-def _archive_type(code: str) -> ArchiveType:
-    found = ArchiveType.objects.filter(code=code.strip()).first()
-    if found is None:
-        raise ApplicationError(_("档案类型不存在"), field="archive_type")
-    return found
-
-
-def _department(code: str | None) -> Department | None:
-    if not code:
-        return None
-    found = Department.objects.filter(code=code.strip()).first()
-    if found is None:
-        raise ApplicationError(_("部门不存在"), field="department")
-    return found
-
-
 class YearVolumeListApi(APIView):
     pagination_class = Pagination
 
@@ -188,8 +172,8 @@ class YearVolumeListApi(APIView):
         actor = actor_of(request)
         policy.require(actor, perms.DOSSIER_STATUS)  # before the body says anything
         data = valid_input(YearCloseInput, request, strict=True)
-        archive_type = _archive_type(data["archive_type"])
-        department = _department(data.get("department"))
+        archive_type = archive_type_by_key(data["archive_type"])
+        department = department_by_code(data.get("department"))
         if data["dry_run"]:
             plan = volumes.year_plan(
                 actor=actor, archive_type=archive_type, year=data["year"], department=department

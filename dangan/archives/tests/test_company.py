@@ -170,3 +170,20 @@ def test_the_search_finds_a_company_file_by_its_title_and_number(
         (dossiers,) = [g for g in answer.json()["groups"] if g["kind"] == "dossier"]
         assert minutes.pk in [hit["id"] for hit in dossiers["results"]], (q, dossiers)
         assert client.get("/search/", {"q": q}).status_code == 200, q
+
+
+def test_the_api_names_an_unknown_department_instead_of_filing_under_the_callers(
+    templates: Any, carol: Any
+) -> None:
+    """A mistyped department code was silently replaced by the caller's own department."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(carol)
+    body = {"archive_type": "CO-DAILY", "department": "NOPE", "title": "会议纪要"}
+    refused = api.post("/api/v1/dossiers/", body, format="json")
+    assert refused.status_code == 400 and "department" in refused.json()
+    assert not Dossier.objects.filter(customer__isnull=True).exists()
+    filed = api.post("/api/v1/dossiers/", {**body, "department": ""}, format="json")
+    assert filed.status_code == 201, filed.content
+    assert Dossier.objects.get(pk=filed.json()["id"]).department == carol.department
