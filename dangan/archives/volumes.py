@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -360,4 +360,32 @@ def volume_dossiers(actor: User, volume: YearVolume, *, apart: bool) -> QuerySet
         .filter(year_volume=volume, bound_apart=apart)
         .select_related("customer", "department", "archive_type")
         .order_by("volume_number")
+    )
+
+
+@dataclass
+class Catalogue:
+    """A closed year as its page shows it: its volumes and those bound apart that the
+    actor may see, by 卷号; how many it holds that the actor may not see (a 密级 above
+    theirs); and how many of its volumes were bound apart in a later year since."""
+
+    volume: YearVolume
+    bound: list[Dossier]
+    apart: list[Dossier]
+    hidden: int
+    moved_on: int
+
+
+def volume_catalogue(actor: User, volume: YearVolume) -> Catalogue:
+    bound = list(volume_dossiers(actor, volume, apart=False))
+    apart = list(volume_dossiers(actor, volume, apart=True))
+    held = Dossier.objects.filter(year_volume=volume).aggregate(
+        all=Count("pk"), in_volumes=Count("pk", filter=Q(bound_apart=False))
+    )
+    return Catalogue(
+        volume=volume,
+        bound=bound,
+        apart=apart,
+        hidden=held["all"] - len(bound) - len(apart),
+        moved_on=max(volume.volumes - held["in_volumes"], 0),
     )

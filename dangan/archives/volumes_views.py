@@ -19,7 +19,7 @@ from dangan.accounts import permissions as perms
 from dangan.accounts import policy
 from dangan.accounts.models import Department, User
 from dangan.archives import volumes
-from dangan.archives.models import ArchiveType, Dossier, YearVolume
+from dangan.archives.models import ArchiveType, YearVolume
 from dangan.core.errors import ApplicationError
 from dangan.core.http import actor_of, add_form_error, app_errors
 
@@ -137,21 +137,16 @@ def _closed_message(volume: YearVolume) -> str:
 @app_errors
 def year_volume(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    volume = volumes.access_volume(actor, pk)
-    bound = list(volumes.volume_dossiers(actor, volume, apart=False))
-    apart = list(volumes.volume_dossiers(actor, volume, apart=True))
-    held = Dossier.objects.filter(year_volume=volume)
-    in_volumes = held.filter(bound_apart=False).count()
+    catalogue = volumes.volume_catalogue(actor, volumes.access_volume(actor, pk))
     return render(
         request,
         "archives/year_volume.html",
         {
-            "volume": volume,
-            "bound": bound,
-            "apart": apart,
-            # Seen by others only (a 密级 above the viewer's), and bound apart since.
-            "hidden": held.count() - len(bound) - len(apart),
-            "moved_on": max(volume.volumes - in_volumes, 0),
+            "volume": catalogue.volume,
+            "bound": catalogue.bound,
+            "apart": catalogue.apart,
+            "hidden": catalogue.hidden,
+            "moved_on": catalogue.moved_on,
             "section": "dossiers",
         },
     )

@@ -243,6 +243,22 @@ def test_a_dossier_above_the_closers_clearance_refuses_the_close(
     assert not Dossier.objects.filter(year_volume__isnull=False).exists()
 
 
+def test_the_catalogue_counts_what_the_reader_may_not_see_and_what_moved_on(
+    alice: Any, carol: Any, bob: Any, bobs_customer: Any, templates: Any
+) -> None:
+    car = templates["CAR-SALE"]
+    seen = _car(bob, bobs_customer, templates, 1)
+    _car(bob, bobs_customer, templates, 2, confidentiality="top_secret")
+    volume = volumes.year_close(actor=alice, archive_type=car, year=2025)
+    for_alice = volumes.volume_catalogue(alice, volume)
+    assert (len(for_alice.bound), for_alice.hidden, for_alice.moved_on) == (2, 0, 0)
+    for_carol = volumes.volume_catalogue(carol, volume)
+    assert ([d.pk for d in for_carol.bound], for_carol.hidden) == ([seen.pk], 1)
+    _end(alice, seen, "moved_out", day="2026-03-01")
+    volumes.year_close(actor=alice, archive_type=car, year=2026)
+    assert volumes.volume_catalogue(alice, volume).moved_on == 1
+
+
 def test_the_bags_bound_apart_are_ordered_by_building_and_floor(
     alice: Any, bobs_customer: Any, templates: Any
 ) -> None:
