@@ -239,10 +239,10 @@ def closed_catalogue_pdf(*, actor: User, year: int) -> bytes:
             d.customer.name if d.customer else "",
             d.archive_type.name,
             str(d.volume_year),
-            d.get_status_display(),
+            status_label(d.archive_type, d.status),
             day,
             " › ".join(d.location_parts),
-            d.retention,
+            retention_label(d.retention),
         ]
         for index, (d, day) in enumerate(closed_dossiers(actor, year), start=1)
     ]

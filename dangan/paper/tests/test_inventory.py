@@ -189,6 +189,8 @@ def test_it_prints_the_years_catalogue_of_terminated_and_moved_out(
 ) -> None:
     from django.utils import timezone
 
+    from dangan.core.display import retention_label
+
     Dossier.objects.filter(pk=room["missing"].pk).update(status=Dossier.Status.TERMINATED)
     year = timezone.localdate().year
     response = api(alice).get(f"/api/v1/catalogues/{year}/closed.pdf")
@@ -196,6 +198,9 @@ def test_it_prints_the_years_catalogue_of_terminated_and_moved_out(
     text = text_of(response.content)
     assert "终止及迁出档案目录" in text and room["missing"].archive_number in text
     assert room["found"].archive_number not in text
+    retention = Dossier.objects.get(pk=room["missing"].pk).retention
+    assert retention_label(retention) in text  # 定期30年 / 永久, not the stored code
+    assert f" {retention} " not in f" {text} ".replace("\n", " ")
     from dangan.accounts.models import User
 
     outsider = User.objects.create_user(username="nobody", password="x")
