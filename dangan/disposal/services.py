@@ -315,7 +315,7 @@ def parties_by_item(actor: User, items: Iterable[DisposalItem]) -> dict[int, lis
     (not per item), and not at all of one who is neither a manager nor a director."""
     archive = [Party.ARCHIVE] if policy.has_perm(actor, perms.DISPOSAL_PROPOSE) else []
     offices = {role.code for role in policy.roles_of(actor)}
-    may_appraise = bool(offices & {"dept_manager", "director"})
+    may_appraise = bool(offices & set(APPRAISER_ROLES))
     signs: dict[int | None, bool] = {}
     found: dict[int, list[str]] = {}
     for item in items:
@@ -326,14 +326,20 @@ def parties_by_item(actor: User, items: Iterable[DisposalItem]) -> dict[int, lis
     return found
 
 
+# The offices that appraise for the business side (business_appraisers): the file's
+# department's manager, else the director.
+APPRAISER_ROLES = ("dept_manager", "director")
+
+
 def business_appraisers(department: int | None) -> list[User]:
     """Who signs for the business department on a file of this department: its managers,
     else the directors."""
+    manager, director = APPRAISER_ROLES
     if department is not None:
-        managers = list(policy.office_holders("dept_manager", department))
+        managers = list(policy.office_holders(manager, department))
         if managers:
             return managers
-    return list(policy.office_holders("director", None))
+    return list(policy.office_holders(director, None))
 
 
 @refusals_audited("disposal_appraise", "list_id")

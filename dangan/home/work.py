@@ -511,14 +511,15 @@ def _confirmations(actor: User, today: datetime.date) -> Iterable[Work]:
     from dangan.archives.models import ChecklistItem
     from dangan.circulation.approvals import FALLBACK_LEVELS
     from dangan.confirmations.services import waiting_for
+    from dangan.rules.schema import parse_steps
 
     roles = {role.code for role in policy.roles_of(actor)}
     asked: set[str] = set()
     levels: set[str] = set(FALLBACK_LEVELS)
     for steps in ChecklistItem.objects.exclude(confirm=[]).values_list("confirm", flat=True):
-        for step in steps or []:
-            asked.add(step.get("role"))
-            levels.add(step.get("escalate_to") or "")
+        for step in parse_steps(steps):  # the one typed schema of a stored chain
+            asked.add(step.role)
+            levels.add(step.escalate_to)
     if not roles & (asked | levels):
         return []
     waiting = list(waiting_for(actor))
