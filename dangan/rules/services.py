@@ -4,6 +4,7 @@ transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -242,6 +243,7 @@ def archive_type_rules_save(
         raise ApplicationError(_("类别代码不可更改"), field="code")
     before = archive_type_snapshot(archive_type)
     rules = schema.archive_type_rules({**data, "code": archive_type.code})
+    _check_sign_offs(rules)
     archive_type, changed = archive_type_apply(archive_type, archive_type.code, rules)
     if not changed:
         return archive_type
@@ -300,41 +302,66 @@ def _check_chain(spec: schema.ApprovalRuleSpec) -> None:
             )
 
 
-def _check_openers(spec: schema.ApprovalRuleSpec) -> None:
-    """A step (or the level it goes to) whose role cannot open what the chain decides
-    would hand it to people who find "no such record" (a statement's to a role that sees
-    no findings): refused, naming the step's role and why."""
+def _check_openers(
+    kind: Any, steps: Iterable[schema.ApprovalStep], *, field: str, where: str = ""
+) -> None:
+    """A step (or the level it goes to) whose role cannot open what the chain of `kind`
+    (an approvals.Subject class) decides would hand it to people who find "no such
+    record" (a statement's to a role that sees no findings, a sign-off's to a role that
+    sees no dossiers): refused, naming the step's role and why. `where` names the chain
+    when the input holds several (a checklist item's sign-offs)."""
     from dangan.accounts.permissions import LABELS
-    from dangan.circulation.approvals import subject_for_rule
 
-    kind = subject_for_rule(spec.kind)
     if kind is None or not kind.holder_permission:
         return
     roles = {role.code: role for role in Role.objects.all()}
     needed = LABELS.get(kind.holder_permission, kind.holder_permission)
-    for n, step in enumerate(spec.steps, start=1):
+    for n, step in enumerate(steps, start=1):
         for code, message in (
             (
                 step.role,
                 _(
-                    "第%(n)s步的审批角色“%(r)s”不能查看%(what)s(该角色没有“%(p)s”权限"
-                    "或数据范围为无),其审批人打开时只会看到“记录不存在”"
+                    "%(where)s第%(n)s步的审批角色“%(r)s”不能查看%(what)s(该角色没有“%(p)s”"
+                    "权限或数据范围为无),其审批人打开时只会看到“记录不存在”"
                 ),
             ),
             (
                 step.escalate_to,
                 _(
-                    "第%(n)s步无人时转交的角色“%(r)s”不能查看%(what)s(该角色没有“%(p)s”"
-                    "权限或数据范围为无),转交给它的审批人打开时只会看到“记录不存在”"
+                    "%(where)s第%(n)s步无人时转交的角色“%(r)s”不能查看%(what)s(该角色没有"
+                    "“%(p)s”权限或数据范围为无),转交给它的审批人打开时只会看到“记录不存在”"
                 ),
             ),
         ):
             role = roles.get(code) if code else None
             if role is not None and not kind.role_may_open(role):
                 raise ApplicationError(
-                    message % {"n": n, "r": role.name, "what": kind.opens_what, "p": needed},
-                    field="steps",
+                    message
+                    % {
+                        "where": where,
+                        "n": n,
+                        "r": role.name,
+                        "what": kind.opens_what,
+                        "p": needed,
+                    },
+                    field=field,
                 )
+
+
+def _check_rule_openers(spec: schema.ApprovalRuleSpec) -> None:
+    from dangan.circulation.approvals import subject_for_rule
+
+    _check_openers(subject_for_rule(spec.kind), spec.steps, field="steps")
+
+
+def _check_sign_offs(rules: schema.ArchiveTypeRules) -> None:
+    """Each checklist item's sign-offs go to roles that can open the dossier (as an
+    approval rule's steps must: _check_openers)."""
+    from dangan.confirmations.approval import ConfirmationSubject
+
+    for item in rules.checklist:
+        where = _("清单项“%(name)s”的确认:") % {"name": item.name}
+        _check_openers(ConfirmationSubject, item.confirm, field="checklist", where=where)
 
 
 def _others_of_kind(rule: ApprovalRule) -> Any:
@@ -372,7 +399,7 @@ def _rule_audit(
 def approval_rule_create(*, actor: User, data: dict[str, Any]) -> ApprovalRule:
     policy.require(actor, perms.ARCHIVE_TYPE_MANAGE)
     spec = schema.approval_rule(data, roles=role_codes())
-    _check_openers(spec)
+    _check_rule_openers(spec)
     _check_chain(spec)
     rule = ApprovalRule.objects.create(**spec.columns())
     version = version_record(
@@ -399,7 +426,7 @@ def approval_rule_update(*, actor: User, rule: ApprovalRule, data: dict[str, Any
     rule = _locked_rule(rule.pk)
     before = approval_rule_snapshot(rule)
     spec = schema.approval_rule(data, roles=role_codes())
-    _check_openers(spec)
+    _check_rule_openers(spec)
     _check_chain(spec)
     _keeps_a_chain(rule, spec)
     columns = spec.columns()

@@ -432,6 +432,25 @@ def test_a_statement_rule_naming_a_role_that_sees_no_findings_is_refused(
     assert rule.steps != [step]
 
 
+def test_a_checklist_item_signed_off_by_a_role_that_sees_no_dossiers_is_refused(
+    alice: Any, templates: Any
+) -> None:
+    """A sign-off (文件确认) is a step of the same engine: its roles must see the dossier,
+    checked when the type is saved as an approval rule's steps are."""
+    car = templates["CAR-SALE"]
+    shape = api(alice).get(f"/api/v1/archive-types/{car.pk}/").json()
+    before = shape["checklist"][0].get("confirm")
+    shape["checklist"][0]["confirm"] = [{"role": "business_staff", "department": "any"}]
+    response = api(alice).put(f"/api/v1/archive-types/{car.pk}/", shape, format="json")
+    assert response.status_code == 400
+    message = response.json()["checklist"][0]
+    name = shape["checklist"][0]["name"]
+    assert f"清单项“{name}”的确认:第1步的审批角色“业务人员”不能查看" in message
+    assert "档案及其文件" in message
+    after = api(alice).get(f"/api/v1/archive-types/{car.pk}/").json()["checklist"][0]
+    assert after.get("confirm") == before
+
+
 def test_a_borrowing_rule_may_name_any_role_that_someone_holds(alice: Any, eve: Any) -> None:
     """An access request's approvers need no permission to open it (its page shows them
     what they decide): the guard is the subject's, not every rule's."""
